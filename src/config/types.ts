@@ -1,0 +1,171 @@
+/**
+ * The internal, fully defaulted configuration every phase reads. It has the shape of kubeadm's
+ * v1beta4 API (the newest); the decoder converts v1beta3 into it and fills every default, so
+ * inner code never sees an optional field kubeadm would have defaulted.
+ */
+
+/** v1beta4 `extraArgs`: an ordered list (v1beta3's map converts into it). */
+export interface Arg {
+  name: string;
+  value: string;
+}
+
+export interface EnvVar {
+  name: string;
+  value: string;
+}
+
+export interface HostPathMount {
+  name: string;
+  hostPath: string;
+  mountPath: string;
+  readOnly: boolean;
+  pathType: string;
+}
+
+export interface ControlPlaneComponent {
+  extraArgs: Arg[];
+  extraVolumes: HostPathMount[];
+  extraEnvs: EnvVar[];
+}
+
+export interface APIServer extends ControlPlaneComponent {
+  certSANs: string[];
+}
+
+export type EncryptionAlgorithm = 'RSA-2048' | 'RSA-3072' | 'RSA-4096' | 'ECDSA-P256';
+
+export interface LocalEtcd {
+  imageRepository: string;
+  imageTag: string;
+  dataDir: string;
+  extraArgs: Arg[];
+  extraEnvs: EnvVar[];
+  serverCertSANs: string[];
+  peerCertSANs: string[];
+}
+
+export interface ExternalEtcd {
+  endpoints: string[];
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+}
+
+export interface Etcd {
+  local?: LocalEtcd;
+  external?: ExternalEtcd;
+}
+
+export interface Networking {
+  serviceSubnet: string;
+  podSubnet: string;
+  dnsDomain: string;
+}
+
+export interface Taint {
+  key: string;
+  value?: string;
+  effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+}
+
+export interface NodeRegistration {
+  name: string;
+  criSocket: string;
+  /** undefined means kubeadm's default (control-plane taint on control-plane nodes). */
+  taints: Taint[] | undefined;
+  kubeletExtraArgs: Arg[];
+  ignorePreflightErrors: string[];
+  imagePullPolicy: 'Always' | 'IfNotPresent' | 'Never';
+  imagePullSerial: boolean;
+}
+
+export interface APIEndpoint {
+  advertiseAddress: string;
+  bindPort: number;
+}
+
+export interface BootstrapToken {
+  /** `[a-z0-9]{6}.[a-z0-9]{16}`. */
+  token: string;
+  description: string;
+  /** Go duration string, e.g. `24h0m0s`; ignored when `expires` is set. */
+  ttl: string;
+  expires?: string;
+  usages: string[];
+  groups: string[];
+}
+
+export interface Timeouts {
+  controlPlaneComponentHealthCheck: string;
+  kubeletHealthCheck: string;
+  kubernetesAPICall: string;
+  etcdAPICall: string;
+  tlsBootstrap: string;
+  discovery: string;
+  upgradeManifests: string;
+}
+
+export interface ClusterConfiguration {
+  kubernetesVersion: string;
+  clusterName: string;
+  controlPlaneEndpoint: string;
+  certificatesDir: string;
+  imageRepository: string;
+  encryptionAlgorithm: EncryptionAlgorithm;
+  /** Go duration strings, as in the config file: `8760h0m0s`, `87600h0m0s`. */
+  certificateValidityPeriod: string;
+  caCertificateValidityPeriod: string;
+  etcd: Etcd;
+  networking: Networking;
+  apiServer: APIServer;
+  controllerManager: ControlPlaneComponent;
+  scheduler: ControlPlaneComponent;
+  dns: { disabled: boolean; imageRepository: string; imageTag: string };
+  proxy: { disabled: boolean };
+  featureGates: Record<string, boolean>;
+}
+
+export interface InitConfiguration {
+  bootstrapTokens: BootstrapToken[];
+  nodeRegistration: NodeRegistration;
+  localAPIEndpoint: APIEndpoint;
+  certificateKey: string;
+  skipPhases: string[];
+  timeouts: Timeouts;
+}
+
+export interface JoinControlPlane {
+  localAPIEndpoint: APIEndpoint;
+  certificateKey: string;
+}
+
+export interface Discovery {
+  bootstrapToken?: {
+    token: string;
+    apiServerEndpoint: string;
+    caCertHashes: string[];
+    unsafeSkipCAVerification: boolean;
+  };
+  file?: { kubeConfigPath: string };
+  tlsBootstrapToken: string;
+}
+
+export interface JoinConfiguration {
+  nodeRegistration: NodeRegistration;
+  caCertPath: string;
+  discovery: Discovery;
+  controlPlane?: JoinControlPlane;
+  skipPhases: string[];
+  timeouts: Timeouts;
+}
+
+/** Everything `init` reads: the two kubeadm documents plus the component configs passed beside them. */
+export interface InitConfig {
+  init: InitConfiguration;
+  cluster: ClusterConfiguration;
+  /** KubeletConfiguration document (kubelet.config.k8s.io/v1beta1), defaulted. */
+  kubelet: Record<string, unknown>;
+  /** KubeProxyConfiguration document (kubeproxy.config.k8s.io/v1alpha1), defaulted. */
+  kubeProxy: Record<string, unknown>;
+}

@@ -1,0 +1,116 @@
+/** Real file access under a root, with atomic writes (temp file, fsync, rename) and explicit modes. */
+import { randomBytes } from 'node:crypto';
+import { constants as fsConstants } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { KubeforgeError } from '../errors.js';
+import { underRoot } from './paths.js';
+
+export interface FileStat {
+  mode: number;
+  size: number;
+  isDirectory: boolean;
+  mtime: Date;
+}
+
+export interface WriteOptions {
+  /** File mode, e.g. 0o600 for keys; defaults to 0o644. */
+  mode?: number;
+}
+
+/** File operations on logical paths (mapped under the root). */
+export interface FileHost {
+  readonly root: string;
+  /** The real path of a logical one. */
+  resolve(logical: string): string;
+  readFile(logical: string): Promise<Buffer>;
+  /** The file's content, or undefined when it does not exist. */
+  tryReadFile(logical: string): Promise<Buffer | undefined>;
+  /** Writes atomically: a crash leaves either the old file or the new one, never half of one. */
+  writeFile(logical: string, data: string | Uint8Array, options?: WriteOptions): Promise<void>;
+  mkdir(logical: string, mode?: number): Promise<void>;
+  exists(logical: string): Promise<boolean>;
+  stat(logical: string): Promise<FileStat | undefined>;
+  list(logical: string): Promise<string[]>;
+  remove(logical: string): Promise<void>;
+}
+
+function isNotFound(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException).code === 'ENOENT';
+}
+
+export class RealFiles implements FileHost {
+  constructor(readonly root: string) {}
+
+  resolve(logical: string): string {
+    return underRoot(this.root, logical);
+  }
+
+  async readFile(logical: string): Promise<Buffer> {
+    return fs.readFile(this.resolve(logical));
+  }
+
+  async tryReadFile(logical: string): Promise<Buffer | undefined> {
+    try {
+      return await fs.readFile(this.resolve(logical));
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async writeFile(logical: string, data: string | Uint8Array, options: WriteOptions = {}): Promise<void> {
+    const target = this.resolve(logical);
+    const mode = options.mode ?? 0o644;
+    await fs.mkdir(path.dirname(target), { recursive: true });
+    const temp = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+    try {
+      const handle = await fs.open(temp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, mode);
+      try {
+        await handle.writeFile(data);
+        await handle.chmod(mode);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await fs.rename(temp, target);
+    } catch (err) {
+      await fs.rm(temp, { force: true });
+      throw new KubeforgeError('KF_WRITE_FAILED', `cannot write ${target}: ${(err as Error).message}`, {
+        cause: err,
+        hint: 'check that the directory is writable (use --root DIR to run unprivileged)',
+      });
+    }
+  }
+
+  async mkdir(logical: string, mode = 0o755): Promise<void> {
+    await fs.mkdir(this.resolve(logical), { recursive: true, mode });
+  }
+
+  async exists(logical: string): Promise<boolean> {
+    return (await this.stat(logical)) !== undefined;
+  }
+
+  async stat(logical: string): Promise<FileStat | undefined> {
+    try {
+      const s = await fs.stat(this.resolve(logical));
+      return { mode: s.mode & 0o7777, size: s.size, isDirectory: s.isDirectory(), mtime: s.mtime };
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async list(logical: string): Promise<string[]> {
+    try {
+      return (await fs.readdir(this.resolve(logical))).sort();
+    } catch (err) {
+      if (isNotFound(err)) return [];
+      throw err;
+    }
+  }
+
+  async remove(logical: string): Promise<void> {
+    await fs.rm(this.resolve(logical), { recursive: true, force: true });
+  }
+}
