@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { KubeforgeError } from '../errors.js';
+import { KubeforgeError, validationError } from '../errors.js';
 import { underRoot } from './paths.js';
 
 export interface FileStat {
@@ -33,10 +33,25 @@ export interface FileHost {
   stat(logical: string): Promise<FileStat | undefined>;
   list(logical: string): Promise<string[]>;
   remove(logical: string): Promise<void>;
+  /** Reads a file the user named on the command line (`--config`), NOT mapped under the root. */
+  readUserFile(userPath: string, maxBytes: number): Promise<Buffer>;
+  /** Whether files can be created under the root (the root itself, or its nearest existing parent). */
+  rootWritable(): Promise<boolean>;
 }
 
 function isNotFound(err: unknown): boolean {
   return (err as NodeJS.ErrnoException).code === 'ENOENT';
+}
+
+const tempName = (target: string) => `.${path.basename(target)}.`;
+
+/** Temp files a killed earlier write left beside `target` (`.<name>.<random>.tmp`). */
+async function removeStaleTemps(target: string): Promise<void> {
+  const prefix = tempName(target);
+  const dir = path.dirname(target);
+  for (const name of await fs.readdir(dir)) {
+    if (name.startsWith(prefix) && name.endsWith('.tmp')) await fs.rm(path.join(dir, name), { force: true });
+  }
 }
 
 export class RealFiles implements FileHost {
@@ -63,7 +78,7 @@ export class RealFiles implements FileHost {
     const target = this.resolve(logical);
     const mode = options.mode ?? 0o644;
     await fs.mkdir(path.dirname(target), { recursive: true });
-    const temp = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+    const temp = path.join(path.dirname(target), `${tempName(target)}${randomBytes(6).toString('hex')}.tmp`);
     try {
       const handle = await fs.open(temp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, mode);
       try {
@@ -74,6 +89,7 @@ export class RealFiles implements FileHost {
         await handle.close();
       }
       await fs.rename(temp, target);
+      await removeStaleTemps(target);
     } catch (err) {
       await fs.rm(temp, { force: true });
       throw new KubeforgeError('KF_WRITE_FAILED', `cannot write ${target}: ${(err as Error).message}`, {
@@ -112,5 +128,36 @@ export class RealFiles implements FileHost {
 
   async remove(logical: string): Promise<void> {
     await fs.rm(this.resolve(logical), { recursive: true, force: true });
+  }
+
+  async readUserFile(userPath: string, maxBytes: number): Promise<Buffer> {
+    const real = path.resolve(userPath);
+    let size: number;
+    try {
+      size = (await fs.stat(real)).size;
+    } catch (err) {
+      throw validationError('KF_FILE_UNREADABLE', `cannot read ${real}: ${(err as Error).message}`, { cause: err });
+    }
+    if (size > maxBytes) {
+      throw validationError('KF_FILE_TOO_LARGE', `${real} is ${size} bytes, more than the ${maxBytes} bytes allowed`, {
+        hint: 'pass the right file; configuration files are small',
+      });
+    }
+    return fs.readFile(real);
+  }
+
+  async rootWritable(): Promise<boolean> {
+    let dir = this.root;
+    for (;;) {
+      try {
+        const s = await fs.stat(dir);
+        if (!s.isDirectory()) return false;
+        await fs.access(dir, fsConstants.W_OK);
+        return true;
+      } catch (err) {
+        if (!isNotFound(err) || path.dirname(dir) === dir) return false;
+        dir = path.dirname(dir);
+      }
+    }
   }
 }

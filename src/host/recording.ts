@@ -82,6 +82,14 @@ export class RecordingFiles implements FileHost {
     return [...names].sort();
   }
 
+  readUserFile(userPath: string, maxBytes: number): Promise<Buffer> {
+    return this.real.readUserFile(userPath, maxBytes);
+  }
+
+  rootWritable(): Promise<boolean> {
+    return this.real.rootWritable();
+  }
+
   async remove(logical: string): Promise<void> {
     const key = this.resolve(logical);
     this.overlay.delete(key);

@@ -1,0 +1,37 @@
+/** Drives the built CLI (bin/kubeforge.js → dist/) as a user would, in temp roots. */
+import { execa } from 'execa';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const kubeforgeBin = path.join(repoRoot, 'bin/kubeforge.js');
+
+export interface CliResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export async function kubeforge(args: string[], options: { env?: Record<string, string>; input?: string } = {}): Promise<CliResult> {
+  const result = await execa(process.execPath, [kubeforgeBin, ...args], {
+    reject: false,
+    env: { NO_COLOR: '1', ...options.env },
+    input: options.input,
+    timeout: 120_000,
+  });
+  return { exitCode: result.exitCode ?? 1, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
+
+/** Runs any outside tool (openssl, kubectl, etcdctl) and returns its result without throwing. */
+export async function tool(command: string, args: string[], input?: string): Promise<CliResult> {
+  const result = await execa(command, args, { reject: false, input, timeout: 60_000 });
+  return { exitCode: result.exitCode ?? 1, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
+
+/** A fresh temp directory, removed by the returned cleanup. */
+export async function tempRoot(prefix = 'kubeforge-'): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(path.join(tmpdir(), prefix));
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
