@@ -1,0 +1,104 @@
+import { Command } from 'commander';
+import { runInit, type InitOptions, type InitResult } from '../commands/init.js';
+import type { InitFlags } from '../config/index.js';
+import { resolveRoot } from '../host/index.js';
+import { initPhases } from '../phases/init.js';
+import { describePhases, type Phase } from '../phases/runner.js';
+import { globals } from './main.js';
+
+const list = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
+
+/** kubeadm's init flags; the ones that shape the configuration become InitFlags. */
+function addInitFlags(cmd: Command): Command {
+  return cmd
+    .option('--config <file>', 'path to a kubeadm configuration file (v1beta4 or v1beta3)')
+    .option('--apiserver-advertise-address <ip>', 'the IP address the API server will advertise it is listening on')
+    .option('--apiserver-bind-port <port>', 'port for the API server to bind to', '6443')
+    .option('--apiserver-cert-extra-sans <sans>', 'optional extra Subject Alternative Names for the API server serving certificate', list)
+    .option('--cert-dir <dir>', 'the path where to save and store the certificates', '/etc/kubernetes/pki')
+    .option('--certificate-key <key>', 'key used to encrypt the control-plane certificates in the kubeadm-certs Secret (32 bytes, hex)')
+    .option('--control-plane-endpoint <endpoint>', 'a stable IP address or DNS name for the control plane')
+    .option('--cri-socket <socket>', 'path to the CRI socket to connect')
+    .option('--dry-run', "don't apply any changes; just output what would be done", false)
+    .option('--feature-gates <gates>', 'a set of key=value pairs that describe feature gates')
+    .option('--ignore-preflight-errors <checks>', "a list of checks whose errors will be shown as warnings, e.g. 'IsPrivilegedUser,Swap'; 'all' ignores all", list)
+    .option('--image-repository <repo>', 'choose a container registry to pull control plane images from', 'registry.k8s.io')
+    .option('--kubernetes-version <version>', 'choose a specific Kubernetes version for the control plane')
+    .option('--node-name <name>', 'specify the node name')
+    .option('--pod-network-cidr <cidr>', 'specify range of IP addresses for the pod network')
+    .option('--service-cidr <cidr>', 'use alternative range of IP address for service VIPs', '10.96.0.0/12')
+    .option('--service-dns-domain <domain>', 'use alternative domain for services', 'cluster.local')
+    .option('--skip-phases <phases>', 'list of phases to be skipped', list)
+    .option('--token <token>', 'the token to use for establishing bidirectional trust between nodes and control-plane nodes ([a-z0-9]{6}.[a-z0-9]{16})')
+    .option('--token-ttl <duration>', 'the duration before the token is automatically deleted (e.g. 1s, 2m, 3h); 0 means never', '24h0m0s')
+    .option('--upload-certs', 'upload control-plane certificates to the kubeadm-certs Secret', false);
+}
+
+type InitCliOptions = Record<string, unknown> & { config?: string; dryRun: boolean; skipPhases?: string[]; ignorePreflightErrors?: string[] };
+
+/** Only flags the user actually set override the config file; commander defaults do not. */
+function explicitFlags(cmd: Command, opts: InitCliOptions): InitFlags {
+  const flags: Record<string, unknown> = {};
+  for (const option of cmd.options) {
+    const key = option.attributeName();
+    if (cmd.getOptionValueSource(key) === 'cli' && opts[key] !== undefined) flags[key] = opts[key];
+  }
+  return flags as InitFlags;
+}
+
+function initOptions(cmd: Command, opts: InitCliOptions, phase?: string): InitOptions {
+  const g = globals(cmd);
+  return {
+    root: resolveRoot(g.root),
+    verbosity: g.v,
+    configPath: opts.config,
+    flags: explicitFlags(cmd, opts),
+    dryRun: opts.dryRun,
+    skipPhases: opts.skipPhases ?? [],
+    ignorePreflightErrors: opts.ignorePreflightErrors ?? [],
+    phase,
+  };
+}
+
+function printInitResult(result: InitResult): void {
+  const lines = result.dryRun
+    ? ['Your dry run finished: nothing was written. Run again without --dry-run to apply it.']
+    : [
+        `The certificates, kubeconfigs and static Pod manifests of your control plane are in ${result.root === '/' ? '/etc/kubernetes' : `${result.root}/etc/kubernetes`}.`,
+        '',
+        'To use the cluster as the admin once it runs:',
+        `  export KUBECONFIG=${result.root === '/' ? '' : result.root}/etc/kubernetes/admin.conf`,
+      ];
+  if (result.caCertHashes.length) lines.push('', `CA public key pin (--discovery-token-ca-cert-hash): ${result.caCertHashes.join(' ')}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+function addPhaseCommands(parent: Command, phases: Phase<unknown>[], prefix: string): void {
+  for (const phase of phases) {
+    const path = prefix ? `${prefix}/${phase.name}` : phase.name;
+    const cmd = addInitFlags(parent.command(phase.name).description(phase.long ?? phase.short));
+    if (phase.children?.length) {
+      addPhaseCommands(cmd, phase.children, path);
+      if (phase.runAllSiblings) {
+        addInitFlags(cmd.command('all').description(`Run all ${phase.name} phases`)).action(async (opts: InitCliOptions, all: Command) => {
+          printInitResult(await runInit(initOptions(all, opts, path)));
+        });
+      }
+    } else {
+      cmd.action(async (opts: InitCliOptions, self: Command) => {
+        printInitResult(await runInit(initOptions(self, opts, path)));
+      });
+    }
+  }
+}
+
+export function registerInit(program: Command): void {
+  const tree = initPhases() as Phase<unknown>[];
+  const init = addInitFlags(program.command('init').description('Run this command in order to set up the Kubernetes control plane'))
+    .addHelpText('after', `\n${describePhases('init', tree)}`)
+    .action(async (opts: InitCliOptions, self: Command) => {
+      printInitResult(await runInit(initOptions(self, opts)));
+    });
+  const phase = init.command('phase').description('Use this command to invoke single phase of the init workflow');
+  addPhaseCommands(phase, tree, '');
+}

@@ -1,0 +1,83 @@
+/**
+ * The CLI: commander wiring only. Each command's module is imported lazily, and only the
+ * command being run is fully registered, so `kubeforge version` starts fast.
+ */
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { ExitCode, isKubeforgeError } from '../errors.js';
+
+export interface GlobalOptions {
+  root?: string;
+  v: number;
+}
+
+interface CommandEntry {
+  name: string;
+  summary: string;
+  register: () => Promise<(program: Command) => void>;
+}
+
+const commands: CommandEntry[] = [
+  { name: 'init', summary: 'Run this command in order to set up the Kubernetes control plane', register: async () => (await import('./init.js')).registerInit },
+  { name: 'config', summary: 'Manage configuration for a kubeforge cluster', register: async () => (await import('./config.js')).registerConfig },
+  { name: 'token', summary: 'Manage bootstrap tokens', register: async () => (await import('./token.js')).registerToken },
+  { name: 'version', summary: 'Print the version of kubeforge', register: async () => (await import('./version.js')).registerVersion },
+];
+
+function parseVerbosity(value: string): number {
+  const level = Number(value);
+  if (!Number.isInteger(level) || level < 0) throw new InvalidArgumentError('use a whole number 0-10');
+  return level;
+}
+
+/** The global options of whichever command is running. */
+export function globals(command: Command): GlobalOptions {
+  return command.optsWithGlobals<GlobalOptions>();
+}
+
+function firstCommand(argv: string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--root' || arg === '-v' || arg === '--v') i++;
+    else if (!arg.startsWith('-')) return arg;
+  }
+  return undefined;
+}
+
+function reportError(err: unknown, verbosity: number): number {
+  if (err instanceof CommanderError) {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+    // A flag value commander could not parse is a validation error, as kubeadm's invalid values are.
+    return err.code === 'commander.invalidArgument' ? ExitCode.Validation : err.exitCode || 1;
+  }
+  if (isKubeforgeError(err)) {
+    const lines = [`error: ${err.message}`, ...err.details.map((d) => `\t${d}`)];
+    if (err.hint) lines.push(`hint: ${err.hint}`);
+    lines.push(verbosity >= 5 ? `${err.code}\n${err.stack ?? ''}` : `(${err.code}; run with --v=5 or higher for the stack trace)`);
+    process.stderr.write(`${lines.join('\n')}\n`);
+    return err.exitCode;
+  }
+  process.stderr.write(`error: ${err instanceof Error ? (verbosity >= 5 ? err.stack : err.message) : String(err)}\n`);
+  return 1;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const program = new Command('kubeforge')
+    .description('kubeforge: easily bootstrap a secure Kubernetes cluster')
+    .option('--root <dir>', 'relocate every path under DIR (default: $KUBEFORGE_ROOT or /)')
+    .option('-v, --v <level>', 'number for the log level verbosity', parseVerbosity, 0)
+    .showHelpAfterError()
+    .exitOverride();
+  const wanted = firstCommand(argv);
+  for (const entry of commands) {
+    if (entry.name === wanted || wanted === 'help') (await entry.register())(program);
+    else program.command(entry.name).description(entry.summary);
+  }
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    return reportError(err, program.opts<GlobalOptions>().v ?? 0);
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

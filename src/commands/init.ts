@@ -1,0 +1,93 @@
+/**
+ * `kubeforge init` and `kubeforge init phase <name>`: validate everything first (flags, config,
+ * phase names, pre-flight ignore list, the root), then run the phase tree.
+ */
+import { loadInitConfig, validateInitConfig, type InitFlags } from '../config/index.js';
+import type { InitConfig } from '../config/types.js';
+import { validationError } from '../errors.js';
+import { createDryRunHost, createHost, redactSecrets, type Host, type RecordedWrite } from '../host/index.js';
+import { createLogger, type Logger } from '../log.js';
+import { initPhases, type InitContext } from '../phases/init.js';
+import { findPhase, parseSkipPhases, runPhases } from '../phases/runner.js';
+import { caPublicKeyPin } from '../pki/index.js';
+import { parseIgnorePreflightErrors } from '../preflight/index.js';
+import { generateBootstrapToken } from '../token/index.js';
+
+/** Config files are small; anything larger is refused before it is read. */
+export const MAX_CONFIG_BYTES = 2 * 1024 * 1024;
+
+export interface InitOptions {
+  root: string;
+  verbosity: number;
+  configPath?: string;
+  flags: InitFlags;
+  dryRun: boolean;
+  skipPhases: string[];
+  ignorePreflightErrors: string[];
+  /** `init phase <path>`: run only this phase (and its children). */
+  phase?: string;
+  log?: Logger;
+}
+
+export interface InitResult {
+  root: string;
+  certificatesDir: string;
+  caCertHashes: string[];
+  config: InitConfig;
+  dryRun: boolean;
+}
+
+function reportDryRunWrite(log: Logger): (write: RecordedWrite) => void {
+  return (write) => {
+    log.info(`[dryrun] Would write file "${write.path}" with mode ${write.mode.toString(8).padStart(4, '0')}`);
+    const isText = /\.(ya?ml|conf)$/.test(write.path);
+    if (isText && log.verbosity >= 1) log.info(redactSecrets(write.content.toString('utf8')).replace(/^/gm, '\t'));
+  };
+}
+
+async function loadConfig(host: Host, options: InitOptions): Promise<InitConfig> {
+  const configText = options.configPath ? (await host.files.readUserFile(options.configPath, MAX_CONFIG_BYTES)).toString('utf8') : undefined;
+  const cfg = loadInitConfig({
+    configText,
+    configPath: options.configPath,
+    flags: options.flags,
+    hostname: host.system.hostname(),
+    defaultAdvertiseAddress: host.system.defaultAddress(),
+  });
+  validateInitConfig(cfg);
+  for (const token of cfg.init.bootstrapTokens) if (!token.token) token.token = generateBootstrapToken();
+  return cfg;
+}
+
+export async function runInit(options: InitOptions): Promise<InitResult> {
+  const log = options.log ?? createLogger({ verbosity: options.verbosity });
+  const host = options.dryRun ? createDryRunHost(options.root, reportDryRunWrite(log)) : createHost(options.root);
+  if (!(await host.files.rootWritable())) {
+    throw validationError('KF_ROOT_NOT_WRITABLE', `--root ${options.root} is not a writable directory`, {
+      hint: 'pass a directory you can write to, e.g. --root ./.kubeforge',
+    });
+  }
+  const tree = initPhases();
+  const cfg = await loadConfig(host, options);
+  const ctx: InitContext = {
+    host,
+    cfg,
+    log,
+    ignorePreflightErrors: parseIgnorePreflightErrors([...options.ignorePreflightErrors, ...cfg.init.nodeRegistration.ignorePreflightErrors]),
+  };
+  if (options.phase) {
+    const phase = findPhase(tree, options.phase);
+    if (!phase) throw validationError('KF_UNKNOWN_PHASE', `unknown phase "${options.phase}"`, { hint: 'see kubeforge init --help for the phases' });
+    await runPhases([phase], ctx, { log });
+  } else {
+    await runPhases(tree, ctx, { log, skip: parseSkipPhases(tree, [...options.skipPhases, ...cfg.init.skipPhases]) });
+  }
+  const caCert = await host.files.tryReadFile(`${cfg.cluster.certificatesDir}/ca.crt`);
+  return {
+    root: options.root,
+    certificatesDir: host.files.resolve(cfg.cluster.certificatesDir),
+    caCertHashes: caCert ? [caPublicKeyPin(caCert.toString('utf8'))] : [],
+    config: cfg,
+    dryRun: options.dryRun,
+  };
+}

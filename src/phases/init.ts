@@ -1,0 +1,115 @@
+/**
+ * The `init` workflow as data: kubeadm's phase names, order and help text. Certificate,
+ * kubeconfig and control-plane sub-phases are built from their tables, so adding a row there
+ * adds a phase here.
+ */
+import type { InitConfig } from '../config/types.js';
+import type { Host } from '../host/index.js';
+import { MANIFESTS_DIR } from '../host/index.js';
+import type { Logger } from '../log.js';
+import { certificateTable, ensureCertificate, ensureServiceAccountKeys } from '../pki/index.js';
+import { ensureKubeconfig, kubeconfigTable } from '../kubeconfig/index.js';
+import { renderStaticPod, type StaticPodComponent } from '../manifests/index.js';
+import { initChecks, runPreflight } from '../preflight/index.js';
+import type { Phase } from './runner.js';
+
+export interface InitContext {
+  host: Host;
+  cfg: InitConfig;
+  log: Logger;
+  /** `--ignore-preflight-errors`, already validated. */
+  ignorePreflightErrors: Set<string> | 'all';
+}
+
+async function writeStaticPod(ctx: InitContext, component: StaticPodComponent): Promise<void> {
+  const manifest = renderStaticPod(ctx.cfg, component);
+  await ctx.host.files.writeFile(manifest.path, manifest.yaml, { mode: 0o600 });
+}
+
+function controlPlanePhase(component: Exclude<StaticPodComponent, 'etcd'>, short: string): Phase<InitContext> {
+  return {
+    name: component.replace(/^kube-/, ''),
+    short,
+    run: async (ctx) => {
+      ctx.log.info(`[control-plane] Creating static Pod manifest for "${component}"`);
+      await writeStaticPod(ctx, component);
+    },
+  };
+}
+
+const usesLocalEtcd = (ctx: InitContext) => ctx.cfg.cluster.etcd.external === undefined;
+
+export function initPhases(): Phase<InitContext>[] {
+  return [
+    {
+      name: 'preflight',
+      short: 'Run pre-flight checks',
+      run: async (ctx) => {
+        await runPreflight(ctx.host, initChecks(ctx.cfg, { rootIsSlash: ctx.host.files.root === '/' }), ctx.ignorePreflightErrors, ctx.log);
+      },
+    },
+    {
+      name: 'certs',
+      short: 'Certificate generation',
+      runAllSiblings: true,
+      run: async (ctx) => ctx.log.info(`[certs] Using certificateDir folder "${ctx.cfg.cluster.certificatesDir}"`),
+      children: [
+        ...certificateTable.map(
+          (spec): Phase<InitContext> => ({
+            name: spec.name,
+            short: spec.description,
+            run: async (ctx) => {
+              if (spec.name.startsWith('etcd-') && !usesLocalEtcd(ctx)) return;
+              if (spec.name === 'apiserver-etcd-client' && !usesLocalEtcd(ctx)) return;
+              await ensureCertificate(ctx.host, ctx.cfg, spec.name, ctx.log);
+            },
+          }),
+        ),
+        {
+          name: 'sa',
+          short: 'Generate a private key for signing service account tokens along with its public key',
+          run: async (ctx) => void (await ensureServiceAccountKeys(ctx.host, ctx.cfg, ctx.log)),
+        },
+      ],
+    },
+    {
+      name: 'kubeconfig',
+      short: 'Generate all kubeconfig files necessary to establish the control plane and the admin kubeconfig file',
+      runAllSiblings: true,
+      run: async (ctx) => ctx.log.info('[kubeconfig] Using kubeconfig folder "/etc/kubernetes"'),
+      children: kubeconfigTable.map(
+        (spec): Phase<InitContext> => ({
+          name: spec.name,
+          short: spec.description,
+          run: async (ctx) => void (await ensureKubeconfig(ctx.host, ctx.cfg, spec.name, ctx.log)),
+        }),
+      ),
+    },
+    {
+      name: 'etcd',
+      short: 'Generate static Pod manifest file for local etcd',
+      children: [
+        {
+          name: 'local',
+          short: 'Generate the static Pod manifest file for a local, single-node local etcd instance',
+          run: async (ctx) => {
+            if (!usesLocalEtcd(ctx)) return ctx.log.info('[etcd] External etcd mode: skipping the local etcd manifest');
+            ctx.log.info(`[etcd] Creating static Pod manifest for local etcd in "${MANIFESTS_DIR}"`);
+            await writeStaticPod(ctx, 'etcd');
+          },
+        },
+      ],
+    },
+    {
+      name: 'control-plane',
+      short: 'Generate all static Pod manifest files necessary to establish the control plane',
+      runAllSiblings: true,
+      run: async (ctx) => ctx.log.info(`[control-plane] Using manifest folder "${MANIFESTS_DIR}"`),
+      children: [
+        controlPlanePhase('kube-apiserver', 'Generates the kube-apiserver static Pod manifest'),
+        controlPlanePhase('kube-controller-manager', 'Generates the kube-controller-manager static Pod manifest'),
+        controlPlanePhase('kube-scheduler', 'Generates the kube-scheduler static Pod manifest'),
+      ],
+    },
+  ];
+}
