@@ -1,0 +1,85 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isNotFound, KubeApiError, KubeClient, resourcePath } from './client.js';
+
+let dir: string;
+let server: https.Server;
+let client: KubeClient;
+const seen: Array<{ method?: string; url?: string; auth?: string; type?: string; body: string }> = [];
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'kf-kube-'));
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=test',
+    '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', `${dir}/key.pem`, '-out', `${dir}/cert.pem`], { stdio: 'ignore' });
+  server = https.createServer({ key: readFileSync(`${dir}/key.pem`), cert: readFileSync(`${dir}/cert.pem`) }, (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      seen.push({ method: req.method, url: req.url, auth: req.headers.authorization, type: req.headers['content-type'], body: Buffer.concat(chunks).toString() });
+      if (req.url?.includes('watch=true')) {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.write('{"type":"ADDED","object":{"metadata":{"name":"a"}}}\n{"type":"MODI');
+        setTimeout(() => res.end('FIED","object":{"metadata":{"name":"a"}}}\n'), 20);
+      } else if (req.url?.endsWith('/missing')) {
+        res.writeHead(404, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ kind: 'Status', status: 'Failure', reason: 'NotFound', message: 'configmaps "missing" not found', code: 404 }));
+      } else {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ metadata: { name: 'x', resourceVersion: '7' } }));
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  client = new KubeClient({ server: `https://127.0.0.1:${port}`, ca: readFileSync(`${dir}/cert.pem`), token: 'abcdef.0123456789abcdef' });
+});
+
+afterAll(async () => {
+  client.close();
+  await new Promise((resolve) => server.close(resolve));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('KubeClient', () => {
+  it('builds core and group resource paths', () => {
+    expect(resourcePath({ version: 'v1', resource: 'secrets', namespace: 'kube-system', name: 'x' })).toBe('/api/v1/namespaces/kube-system/secrets/x');
+    expect(resourcePath({ group: 'coordination.k8s.io', version: 'v1', resource: 'leases', namespace: 'kube-node-lease' })).toBe('/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases');
+    expect(resourcePath({ group: 'certificates.k8s.io', version: 'v1', resource: 'certificatesigningrequests', name: 'c', subresource: 'approval' })).toBe('/apis/certificates.k8s.io/v1/certificatesigningrequests/c/approval');
+  });
+
+  it('sends the bearer token and a typed patch content type', async () => {
+    await client.patch({ version: 'v1', resource: 'nodes', name: 'n1' }, { metadata: { labels: { a: 'b' } } }, 'strategic');
+    const last = seen.at(-1)!;
+    expect(last.method).toBe('PATCH');
+    expect(last.auth).toBe('Bearer abcdef.0123456789abcdef');
+    expect(last.type).toBe('application/strategic-merge-patch+json');
+    expect(JSON.parse(last.body)).toEqual({ metadata: { labels: { a: 'b' } } });
+  });
+
+  it('turns a Status response into a KubeApiError with its reason', async () => {
+    const err = await client.get({ version: 'v1', resource: 'configmaps', namespace: 'default', name: 'missing' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KubeApiError);
+    expect(isNotFound(err)).toBe(true);
+    expect((err as KubeApiError).code).toBe('KF_API_NOT_FOUND');
+    expect((err as KubeApiError).message).toContain('configmaps "missing" not found');
+  });
+
+  it('streams watch events split across chunks', async () => {
+    const events = [];
+    for await (const event of client.watch({ version: 'v1', resource: 'configmaps', namespace: 'default' })) events.push(event.type);
+    expect(events).toEqual(['ADDED', 'MODIFIED']);
+  });
+
+  it('reports an unreachable server with its address and a hint', async () => {
+    const dead = new KubeClient({ server: 'https://127.0.0.1:1', ca: '' });
+    const err = (await dead.get({ version: 'v1', resource: 'namespaces' }).catch((e: unknown) => e)) as KubeApiError;
+    expect(err.code).toBe('KF_API_UNREACHABLE');
+    expect(err.message).toContain('https://127.0.0.1:1');
+    expect(err.hint).toBeTruthy();
+  });
+});

@@ -1,0 +1,2 @@
+/** The Kubernetes API client used by commands, the agent and the controllers. */
+export * from './client.js';
