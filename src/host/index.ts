@@ -38,3 +38,4 @@ export function createHost(root: string): Host {
 export function createDryRunHost(root: string, report: (write: RecordedWrite) => void): Host {
   return { ...createHost(root), files: new RecordingFiles(new RealFiles(root), report), dryRun: true };
 }
+export { readTemplate } from './templates.js';
