@@ -61,7 +61,7 @@ async function loadConfig(host: Host, options: InitOptions): Promise<InitConfig>
 
 export async function runInit(options: InitOptions): Promise<InitResult> {
   const log = options.log ?? createLogger({ verbosity: options.verbosity });
-  const host = options.dryRun ? createDryRunHost(options.root, reportDryRunWrite(log)) : createHost(options.root);
+  const host = options.dryRun ? createDryRunHost(options.root, reportDryRunWrite(log), (line) => log.info(`[dryrun] ${line}`)) : createHost(options.root);
   if (!(await host.files.rootWritable())) {
     throw validationError('KF_ROOT_NOT_WRITABLE', `--root ${options.root} is not a writable directory`, {
       hint: 'pass a directory you can write to, e.g. --root ./.kubeforge',

@@ -5,13 +5,13 @@
  * or a fake one (unit tests).
  */
 import { RealFiles, type FileHost } from './files.js';
-import { RealProcesses, type ProcessHost } from './processes.js';
+import { RealProcesses, RecordingProcesses, type ProcessHost } from './processes.js';
 import { RecordingFiles, type RecordedWrite } from './recording.js';
 import { RealSystem, type SystemProbe } from './system.js';
 
 export * from './paths.js';
 export type { FileHost, FileStat, WriteOptions } from './files.js';
-export type { ProcessHost, RunResult, RunOptions } from './processes.js';
+export type { DetachedOptions, ProcessHost, RunResult, RunOptions } from './processes.js';
 export type { SystemProbe } from './system.js';
 export { RecordingFiles, redactSecrets, type RecordedWrite } from './recording.js';
 
@@ -34,8 +34,9 @@ export function createHost(root: string): Host {
   return { files: new RealFiles(root), processes: new RealProcesses(), system: new RealSystem(), clock: systemClock, dryRun: false };
 }
 
-/** A host whose writes are reported through `report` and never reach the disk. */
-export function createDryRunHost(root: string, report: (write: RecordedWrite) => void): Host {
-  return { ...createHost(root), files: new RecordingFiles(new RealFiles(root), report), dryRun: true };
+/** A host whose writes and process starts are reported and never happen. */
+export function createDryRunHost(root: string, reportWrite: (write: RecordedWrite) => void, reportProcess: (line: string) => void): Host {
+  const real = createHost(root);
+  return { ...real, files: new RecordingFiles(real.files, reportWrite), processes: new RecordingProcesses(real.processes, reportProcess), dryRun: true };
 }
 export { readTemplate } from './templates.js';
