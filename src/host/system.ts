@@ -48,6 +48,15 @@ export interface SystemProbe {
 
 const LOOKUP_TIMEOUT_MS = 5000;
 
+/** System files come and go (processes exit, /proc entries vanish): absent or unreadable is undefined. */
+async function orUndefined<T>(read: Promise<T>): Promise<T | undefined> {
+  try {
+    return await read;
+  } catch {
+    return undefined;
+  }
+}
+
 export class RealSystem implements SystemProbe {
   hostname(): string {
     return os.hostname();
@@ -62,36 +71,20 @@ export class RealSystem implements SystemProbe {
     return (await si.mem()).total;
   }
 
-  async readSystemFile(path: string): Promise<string | undefined> {
-    try {
-      return await fs.readFile(path, 'utf8');
-    } catch {
-      return undefined;
-    }
+  readSystemFile(path: string): Promise<string | undefined> {
+    return orUndefined(fs.readFile(path, 'utf8'));
   }
 
-  async readSystemFileBytes(path: string): Promise<Buffer | undefined> {
-    try {
-      return await fs.readFile(path);
-    } catch {
-      return undefined;
-    }
+  readSystemFileBytes(path: string): Promise<Buffer | undefined> {
+    return orUndefined(fs.readFile(path));
   }
 
-  async listSystemDir(path: string): Promise<string[] | undefined> {
-    try {
-      return await fs.readdir(path);
-    } catch {
-      return undefined;
-    }
+  listSystemDir(path: string): Promise<string[] | undefined> {
+    return orUndefined(fs.readdir(path));
   }
 
-  async readSystemLink(path: string): Promise<string | undefined> {
-    try {
-      return await fs.readlink(path);
-    } catch {
-      return undefined;
-    }
+  readSystemLink(path: string): Promise<string | undefined> {
+    return orUndefined(fs.readlink(path));
   }
 
   async isPortFree(host: string, port: number): Promise<boolean> {
