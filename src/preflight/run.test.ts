@@ -103,3 +103,13 @@ describe('runPreflight', () => {
     expect(log.lines).toContain('\t\tCGROUPS_MEMORY: missing');
   });
 });
+
+describe('runPreflight with checks sharing a name', () => {
+  it('names each failed check once in the hint', async () => {
+    const cert = (file: string) => check('ExternalEtcdClientCertificates', { errors: [`${file} doesn't exist`], warnings: [] }, 'create the file');
+    const err = await failure(runPreflight(fakeHost(), [cert('/a'), cert('/b')], new Set(), createMemoryLogger()));
+    expect(err.details).toEqual(["[ERROR ExternalEtcdClientCertificates]: /a doesn't exist", "[ERROR ExternalEtcdClientCertificates]: /b doesn't exist"]);
+    expect(err.hint!.match(/ExternalEtcdClientCertificates: create the file/g)).toHaveLength(1);
+    expect(err.hint).toContain('--ignore-preflight-errors=ExternalEtcdClientCertificates`');
+  });
+});

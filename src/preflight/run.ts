@@ -61,7 +61,7 @@ export async function runPreflight(host: Host, checks: Check[], ignore: Set<stri
 
   const failed = checks.filter((_, i) => reports[i]!.status === 'error');
   const details = reports.filter((r) => r.status === 'error').flatMap((r) => r.errors.map((e) => `[ERROR ${r.name}]: ${e}`));
-  const fixes = failed.filter((c) => c.fix).map((c) => `${c.name}: ${c.fix}`);
+  const fixes = [...new Map(failed.filter((c) => c.fix).map((c) => [c.name, `${c.name}: ${c.fix}`])).values()];
   const names = [...new Set(failed.map((c) => c.name))].join(',');
   const hint = [
     ...fixes,
