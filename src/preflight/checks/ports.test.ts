@@ -92,3 +92,15 @@ describe('parseProcNetTcp', () => {
     ]);
   });
 });
+
+describe('Port-<n> run concurrently on the same port', () => {
+  it('does not mistake one check\'s test bind for a process holding the port', async () => {
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    await new Promise((resolve) => server.close(resolve));
+    const host = createHost('/tmp');
+    const results = await Promise.all(Array.from({ length: 5 }, () => runCheck(portOpenCheck(port, '127.0.0.1'), host)));
+    expect(results.map((r) => r.errors)).toEqual([[], [], [], [], []]);
+  });
+});

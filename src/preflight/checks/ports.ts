@@ -25,13 +25,27 @@ function hostPort(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
+/** Bind tests of the same address and port run one after another, so two checks never see each other's test socket. */
+const bindQueue = new Map<string, Promise<unknown>>();
+
+function serialized<T>(key: string, task: () => Promise<T>): Promise<T> {
+  const previous = bindQueue.get(key) ?? Promise.resolve();
+  const next = previous.then(task, task);
+  const settled = next.catch(() => undefined);
+  bindQueue.set(key, settled);
+  void settled.then(() => {
+    if (bindQueue.get(key) === settled) bindQueue.delete(key);
+  });
+  return next;
+}
+
 export function portOpenCheck(port: number, advertiseAddress: string): Check {
   const address = portCheckAddress(advertiseAddress);
   return {
     name: `Port-${port}`,
     fix: `stop the process listening on ${hostPort(address, port)}, or give this node its own address (--apiserver-advertise-address 127.0.0.N)`,
     async run({ host }) {
-      const bound = await host.system.tryBind(address, port);
+      const bound = await serialized(hostPort(address, port), () => host.system.tryBind(address, port));
       if (bound.ok) return ok();
       if (bound.code !== 'EADDRINUSE') return fail(`Port ${port} cannot be bound on ${address}: ${bound.message}`);
       const owner = await findPortOwner(host.system, address, port);
