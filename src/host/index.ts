@@ -12,7 +12,7 @@ import { RealSystem, type SystemProbe } from './system.js';
 export * from './paths.js';
 export type { FileHost, FileStat, WriteOptions } from './files.js';
 export type { DetachedOptions, ProcessHost, RunResult, RunOptions } from './processes.js';
-export type { SystemProbe } from './system.js';
+export type { SystemProbe, BindResult, UnixSocketState } from './system.js';
 export { RecordingFiles, redactSecrets, type RecordedWrite } from './recording.js';
 
 export interface Clock {
