@@ -45,7 +45,9 @@ export function initPhases(): Phase<InitContext>[] {
       name: 'preflight',
       short: 'Run pre-flight checks',
       run: async (ctx) => {
-        await runPreflight(ctx.host, initChecks(ctx.cfg, { rootIsSlash: ctx.host.files.root === '/' }), ctx.ignorePreflightErrors, ctx.log);
+        // kubeadm skips IsPrivilegedUser in dry-run; a relocated root runs unprivileged
+        const rootIsSlash = ctx.host.files.root === '/' && !ctx.host.dryRun;
+        await runPreflight(ctx.host, initChecks(ctx.cfg, { rootIsSlash }), ctx.ignorePreflightErrors, ctx.log);
       },
     },
     {
