@@ -66,8 +66,7 @@ export interface RouteOptions {
 export function nonResourceRoutes(options: RouteOptions): NonResourceRoute {
   return async (req: IncomingMessage, res: ServerResponse, info: RequestInfo) => {
     const [first, second, third, ...rest] = info.parts;
-    const url = new URL(req.url ?? '/', 'https://apiserver.invalid');
-    const verbose = url.searchParams.has('verbose');
+    const verbose = /[?&]verbose(=|&|$)/.test(req.url ?? '');
     if (first === 'livez' && rest.length === 0 && third === undefined) return serveHealth(res, 'livez', options.livez, second, verbose);
     if ((first === 'readyz' || first === 'healthz') && rest.length === 0 && third === undefined) return serveHealth(res, first, options.readyz, second, verbose);
     if (first === 'version' && second === undefined) {

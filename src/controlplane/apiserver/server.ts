@@ -40,6 +40,12 @@ export interface PipelineOptions {
   represent?: (req: IncomingMessage, type: ResourceType, body: KubeObject) => KubeObject;
 }
 
+/** Splits path and query without resolving dot segments: `/x/%2E%2E` must reach routing as a name, not as `..`. */
+export function splitUrl(raw: string): { pathname: string; searchParams: URLSearchParams } {
+  const at = raw.indexOf('?');
+  return at < 0 ? { pathname: raw, searchParams: new URLSearchParams() } : { pathname: raw.slice(0, at), searchParams: new URLSearchParams(raw.slice(at + 1)) };
+}
+
 function attributes(user: UserInfo, info: RequestInfo): Attributes {
   return {
     user,
@@ -61,7 +67,7 @@ export function createRequestHandler(options: PipelineOptions): (req: IncomingMe
     let resource = '';
     res.on('finish', () => options.metrics?.observe(verb, resource, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9));
     void (async () => {
-      const url = new URL(req.url ?? '/', 'https://apiserver.invalid');
+      const url = splitUrl(req.url ?? '/');
       const info = parseRequestInfo(req.method ?? 'GET', url.pathname, url.searchParams);
       verb = info.verb;
       resource = info.resource;
