@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import yaml from 'js-yaml';
 import { ApiError, apiErrors } from './status.js';
 import { PATCH_TYPES } from './patch.js';
+import { decodeKubernetesProtobuf } from './protobuf.js';
 
 export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? 0);
@@ -26,6 +27,7 @@ export function mediaType(req: IncomingMessage): string {
 
 /** Decodes a body; PATCH bodies keep their patch type. */
 export function decodeBody(body: Buffer, type: string, isPatch: boolean): unknown {
+  if (type === 'application/vnd.kubernetes.protobuf' && !isPatch) return decodeKubernetesProtobuf(body);
   const text = body.toString('utf8');
   const allowed = isPatch ? [...Object.keys(PATCH_TYPES), 'application/apply-patch+yaml'] : ['application/json', 'application/yaml', 'application/x-yaml', 'text/yaml'];
   if (!allowed.includes(type)) throw apiErrors.unsupportedMediaType(type);
