@@ -84,6 +84,29 @@ describe('the real kubectl 1.32 with an admin kubeconfig', () => {
     expect(res.stderr).toContain('Error from server (NotFound): configmaps "doomed" not found');
   });
 
+  it('creates from a file and applies twice (the second apply is unchanged)', async () => {
+    const manifest = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\n  labels:\n    app: demo\ndata:\n  k: v\n';
+    const file = `${cluster.dir}/applied.yaml`;
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(file, manifest);
+    expect(await ok('apply', '-f', file)).toBe('configmap/applied created\n');
+    expect(await ok('apply', '-f', file)).toBe('configmap/applied unchanged\n');
+    await writeFile(file, manifest.replace('k: v', 'k: w'));
+    expect(await ok('apply', '-f', file)).toBe('configmap/applied configured\n');
+    expect(JSON.parse(await ok('get', 'cm', 'applied', '-o', 'json')).data).toEqual({ k: 'w' });
+    await writeFile(`${cluster.dir}/created.yaml`, manifest.replace('applied', 'created-from-file'));
+    expect(await ok('create', '-f', `${cluster.dir}/created.yaml`)).toBe('configmap/created-from-file created\n');
+  });
+
+  it('rejects unknown fields under the default strict validation', async () => {
+    const file = `${cluster.dir}/bad.yaml`;
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(file, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bad\ndatta:\n  k: v\n');
+    const res = await cluster.kubectl(['create', '-f', file]);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain('unknown field "datta"');
+  });
+
   it('shows the stored objects in etcd', async () => {
     const keys = (await cluster.etcdctl(['get', '/registry', '--prefix', '--keys-only'])).stdout;
     expect(keys).toContain('/registry/configmaps/default/settings');

@@ -14,6 +14,7 @@ import { bootstrapCluster } from './bootstrap.js';
 import { PrefixCache } from './cache.js';
 import { parseApiServerFlags, type ApiServerFlags } from './flags.js';
 import { ObjectStore } from './objects.js';
+import { openApiRoute } from './openapi.js';
 import { nonResourceRoutes } from './routes.js';
 import { createRequestHandler } from './server.js';
 import { connectEtcd, Storage } from './storage.js';
@@ -105,6 +106,7 @@ export async function runKubeApiserver(argv: string[], options: ApiServerOptions
     nonResource: nonResourceRoutes({
       serverAddress: `${advertise}:${flags.securePort}`,
       livez: [{ name: 'ping', check: async () => undefined }],
+      extra: [openApiRoute()],
       readyz: [
         { name: 'ping', check: async () => undefined },
         etcdCheck,

@@ -12,6 +12,7 @@ import { parseResourceVersion } from './objects.js';
 import type { Attributes } from './rbac.js';
 import { parseRequestInfo, type RequestInfo } from './requestinfo.js';
 import { findResource, type ResourceType } from './resources.js';
+import { checkFieldValidation } from './openapi.js';
 import { evaluateReview } from './reviews.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { apiErrors } from './status.js';
@@ -100,6 +101,7 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, query: U
   if (type.namespaced && !namespace && !['list', 'watch'].includes(info.verb)) throw apiErrors.notFoundPath();
   const isWrite = ['create', 'update', 'patch'].includes(info.verb);
   const body = isWrite ? decodeBody(await readBody(req, options.maxRequestBytes), mediaType(req), info.verb === 'patch') : undefined;
+  if (info.verb === 'create' || info.verb === 'update') checkFieldValidation(type, body, query.get('fieldValidation'), res);
   if (options.admissionPlugins.includes('NodeRestriction')) {
     const bodyName = info.verb === 'create' ? (body as KubeObject | undefined)?.metadata?.name : undefined;
     nodeRestriction({ ...attrs, name: info.name ?? bodyName });
