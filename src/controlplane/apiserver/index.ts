@@ -14,6 +14,7 @@ import { bootstrapCluster } from './bootstrap.js';
 import { PrefixCache } from './cache.js';
 import { parseApiServerFlags, type ApiServerFlags } from './flags.js';
 import { ObjectStore } from './objects.js';
+import { ApiServerMetrics } from './metrics.js';
 import { openApiRoute } from './openapi.js';
 import { nonResourceRoutes } from './routes.js';
 import { createRequestHandler } from './server.js';
@@ -64,7 +65,8 @@ export async function runKubeApiserver(argv: string[], options: ApiServerOptions
     readFlagFile(files, 'etcd-certfile', flags.etcdCertFile, false),
     readFlagFile(files, 'etcd-keyfile', flags.etcdKeyFile, false),
   ]);
-  const storage = new Storage(connectEtcd({ servers: flags.etcdServers, ca: etcdCa, cert: etcdCert, key: etcdKey }));
+  const metrics = new ApiServerMetrics();
+  const storage = new Storage(connectEtcd({ servers: flags.etcdServers, ca: etcdCa, cert: etcdCert, key: etcdKey }), (op, s) => metrics.observeEtcd(op, s));
   const objects = new ObjectStore(storage, flags.etcdPrefix);
   const rbacPrefix = (plural: string) => `${flags.etcdPrefix}/${plural}/`;
   const caches = {
@@ -102,15 +104,21 @@ export async function runKubeApiserver(argv: string[], options: ApiServerOptions
     objects,
     maxRequestBytes: flags.maxRequestBytes,
     admissionPlugins: flags.admissionPlugins,
+    metrics,
     ...(options.bookmarkIntervalMs ? { bookmarkIntervalMs: options.bookmarkIntervalMs } : {}),
     nonResource: nonResourceRoutes({
       serverAddress: `${advertise}:${flags.securePort}`,
       livez: [{ name: 'ping', check: async () => undefined }],
-      extra: [openApiRoute()],
+      extra: [openApiRoute(), metrics.route()],
       readyz: [
         { name: 'ping', check: async () => undefined },
         etcdCheck,
-        { name: 'poststarthook/rbac/bootstrap-roles', check: async () => void (bootstrapped || Promise.reject(new Error('not finished'))) },
+        {
+          name: 'poststarthook/rbac/bootstrap-roles',
+          check: async () => {
+            if (!bootstrapped) throw new Error('not finished');
+          },
+        },
       ],
     }),
   });

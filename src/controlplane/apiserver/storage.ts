@@ -73,11 +73,17 @@ function storageError(err: unknown): ApiError {
   return apiErrors.unavailable(`etcd: ${err instanceof Error ? err.message : String(err)}`);
 }
 
-async function guarded<T>(work: () => Promise<T>): Promise<T> {
+/** Called with each etcd operation's name and duration (for /metrics). */
+export type EtcdObserver = (operation: string, seconds: number) => void;
+
+async function timed<T>(observer: EtcdObserver | undefined, operation: string, work: () => Promise<T>): Promise<T> {
+  const started = performance.now();
   try {
     return await work();
   } catch (err) {
     throw storageError(err);
+  } finally {
+    observer?.(operation, (performance.now() - started) / 1000);
   }
 }
 
@@ -96,10 +102,17 @@ export function connectEtcd(connection: EtcdConnection): Etcd3 {
 }
 
 export class Storage {
-  constructor(readonly client: Etcd3) {}
+  constructor(
+    readonly client: Etcd3,
+    private readonly observer?: EtcdObserver,
+  ) {}
+
+  private guarded<T>(operation: string, work: () => Promise<T>): Promise<T> {
+    return timed(this.observer, operation, work);
+  }
 
   async get(key: string): Promise<StoredObject | undefined> {
-    const res = await guarded(() => this.client.kv.range({ key: Buffer.from(key) }));
+    const res = await this.guarded('get', () => this.client.kv.range({ key: Buffer.from(key) }));
     const kv = res.kvs[0];
     return kv ? { object: decodeObject(kv), revision: Number(kv.mod_revision) } : undefined;
   }
@@ -107,7 +120,7 @@ export class Storage {
   /** Creates `key` only if it does not exist; returns the stored object with its resourceVersion. */
   async create(key: string, object: KubeObject): Promise<KubeObject | undefined> {
     const k = Buffer.from(key);
-    const res = await guarded(() =>
+    const res = await this.guarded('create', () =>
       this.client.kv.txn({
         compare: [{ key: k, target: 'Create', result: 'Equal', create_revision: 0 }],
         success: [{ request_put: { key: k, value: encodeObject(object) } }],
@@ -121,7 +134,7 @@ export class Storage {
   /** Replaces `key` only if its mod revision is still `expected`; undefined on conflict. */
   async update(key: string, object: KubeObject, expected: number): Promise<KubeObject | undefined> {
     const k = Buffer.from(key);
-    const res = await guarded(() =>
+    const res = await this.guarded('update', () =>
       this.client.kv.txn({
         compare: [{ key: k, target: 'Mod', result: 'Equal', mod_revision: expected }],
         success: [{ request_put: { key: k, value: encodeObject(object) } }],
@@ -135,7 +148,7 @@ export class Storage {
   /** Deletes `key` only if its mod revision is still `expected`; false on conflict. */
   async delete(key: string, expected: number): Promise<number | undefined> {
     const k = Buffer.from(key);
-    const res = await guarded(() =>
+    const res = await this.guarded('delete', () =>
       this.client.kv.txn({
         compare: [{ key: k, target: 'Mod', result: 'Equal', mod_revision: expected }],
         success: [{ request_delete_range: { key: k } }],
@@ -157,7 +170,7 @@ export class Storage {
     const want = options.limit && options.limit > 0 ? options.limit : 0;
     for (;;) {
       const batch = want ? Math.max(want - items.length, 100) : 0;
-      const res: IRangeResponse = await guarded(() =>
+      const res: IRangeResponse = await this.guarded('list', () =>
         this.client.kv.range({ key: start, range_end: end, limit: batch, ...(revision ? { revision } : {}) }),
       );
       if (!revision) revision = Number(res.header.revision);
@@ -179,14 +192,14 @@ export class Storage {
 
   /** The current etcd revision; throws when no member answers. */
   async currentRevision(): Promise<number> {
-    const res = await guarded(() => this.client.kv.range({ key: Buffer.from('/'), limit: 1, count_only: true }));
+    const res = await this.guarded('revision', () => this.client.kv.range({ key: Buffer.from('/'), limit: 1, count_only: true }));
     return Number(res.header.revision);
   }
 
   /** Throws 410 Gone when `revision` has been compacted away. */
   async checkNotCompacted(revision: number): Promise<void> {
     if (revision <= 0) return;
-    await guarded(() => this.client.kv.range({ key: Buffer.from('/'), limit: 1, count_only: true, revision }));
+    await this.guarded('compaction-check', () => this.client.kv.range({ key: Buffer.from('/'), limit: 1, count_only: true, revision }));
   }
 
   close(): void {
