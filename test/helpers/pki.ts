@@ -4,6 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
@@ -54,7 +55,8 @@ export async function issueCert(dir: string, ca: KeyPair, name: string, options:
   const lines = ['keyUsage=critical,digitalSignature', `extendedKeyUsage=${options.usage}`];
   if (options.sans?.length) lines.push(`subjectAltName=${options.sans.join(',')}`);
   await writeFile(ext, `${lines.join('\n')}\n`);
-  await run('openssl', ['x509', '-req', '-in', csr, '-CA', ca.cert, '-CAkey', ca.key, '-CAcreateserial', '-out', pair.cert, '-days', String(options.days ?? 2), '-extfile', ext]);
+  await run('openssl', ['x509', '-req', '-in', csr, '-CA', ca.cert, '-CAkey', ca.key, '-set_serial', `0x${randomBytes(12).toString('hex')}`, // a random serial: parallel issuance must not share a .srl file
+     '-out', pair.cert, '-days', String(options.days ?? 2), '-extfile', ext]);
   return pair;
 }
 

@@ -15,7 +15,8 @@ interface FlagSpec {
 }
 
 const used = (name: string, kind: FlagKind = 'string', def?: string): FlagSpec => ({ name, kind, used: true, default: def });
-const unused = (name: string, kind: FlagKind = 'string'): FlagSpec => ({ name, kind, used: false });
+/** Accepted and parsed, but nothing here acts on it yet; listed at -v=2. */
+const unused = (name: string, kind: FlagKind = 'string', def?: string): FlagSpec => ({ name, kind, used: false, default: def });
 
 export const FLAG_TABLE: readonly FlagSpec[] = [
   used('advertise-address'),
@@ -30,21 +31,22 @@ export const FLAG_TABLE: readonly FlagSpec[] = [
   used('etcd-certfile'),
   used('etcd-keyfile'),
   used('etcd-prefix', 'string', '/registry'),
-  used('service-account-key-file', 'list'),
-  used('service-account-signing-key-file'),
-  used('service-account-issuer', 'list'),
-  used('api-audiences', 'list'),
-  used('service-cluster-ip-range', 'string', '10.0.0.0/24'),
+  unused('service-account-key-file', 'list'),
+  unused('service-account-signing-key-file'),
+  unused('service-account-issuer', 'list'),
+  unused('api-audiences', 'list'),
+  unused('service-cluster-ip-range', 'string', '10.0.0.0/24'),
   used('authorization-mode', 'list', 'AlwaysAllow'),
+  used('authorization-always-allow-paths', 'list', '/healthz,/readyz,/livez'),
   used('enable-admission-plugins', 'list'),
   used('disable-admission-plugins', 'list'),
   used('enable-bootstrap-token-auth', 'bool', 'false'),
   used('anonymous-auth', 'bool', 'true'),
-  used('requestheader-client-ca-file'),
-  used('requestheader-allowed-names', 'list'),
-  used('requestheader-username-headers', 'list'),
-  used('requestheader-group-headers', 'list'),
-  used('requestheader-extra-headers-prefix', 'list'),
+  unused('requestheader-client-ca-file'),
+  unused('requestheader-allowed-names', 'list'),
+  unused('requestheader-username-headers', 'list'),
+  unused('requestheader-group-headers', 'list'),
+  unused('requestheader-extra-headers-prefix', 'list'),
   used('max-request-bytes', 'int', String(3 * 1024 * 1024)),
   used('v', 'int', '0'),
   unused('allow-privileged', 'bool'),
@@ -105,6 +107,8 @@ export interface ApiServerFlags {
   apiAudiences: string[];
   serviceClusterIpRange: string;
   authorizationModes: string[];
+  /** Non-resource paths no authorizer is asked about (upstream: the health endpoints). */
+  alwaysAllowPaths: string[];
   admissionPlugins: string[];
   enableBootstrapTokenAuth: boolean;
   anonymousAuth: boolean;
@@ -190,6 +194,7 @@ export function parseApiServerFlags(argv: readonly string[]): ApiServerFlags {
     apiAudiences: list('api-audiences'),
     serviceClusterIpRange: last('service-cluster-ip-range') as string,
     authorizationModes: list('authorization-mode'),
+    alwaysAllowPaths: list('authorization-always-allow-paths'),
     admissionPlugins: list('enable-admission-plugins').filter((p) => !list('disable-admission-plugins').includes(p)),
     enableBootstrapTokenAuth: bool('enable-bootstrap-token-auth'),
     anonymousAuth: bool('anonymous-auth'),

@@ -104,6 +104,7 @@ export async function runKubeApiserver(argv: string[], options: ApiServerOptions
     objects,
     maxRequestBytes: flags.maxRequestBytes,
     admissionPlugins: flags.admissionPlugins,
+    alwaysAllowPaths: flags.alwaysAllowPaths,
     metrics,
     ...(options.bookmarkIntervalMs ? { bookmarkIntervalMs: options.bookmarkIntervalMs } : {}),
     nonResource: nonResourceRoutes({

@@ -35,6 +35,8 @@ export interface PipelineOptions {
   maxRequestBytes: number;
   nonResource: NonResourceRoute;
   admissionPlugins: readonly string[];
+  /** Non-resource paths served without authorization (`/livez`, `/livez/*` style). */
+  alwaysAllowPaths?: readonly string[];
   bookmarkIntervalMs?: number;
   metrics?: Metrics;
   /** Turns an object or list into the representation the Accept header asks for (Table). */
@@ -79,7 +81,8 @@ export function createRequestHandler(options: PipelineOptions): (req: IncomingMe
       if (!user) throw apiErrors.unauthorized();
       const attrs = attributes(user, info);
       if (!info.isResourceRequest) {
-        if (!options.authorizer.authorize(attrs).allowed) throw apiErrors.forbiddenPath(user.name, info.verb, info.path);
+        const always = (options.alwaysAllowPaths ?? []).some((p) => p === info.path || (p.endsWith('*') && info.path.startsWith(p.slice(0, -1))));
+        if (!always && !options.authorizer.authorize(attrs).allowed) throw apiErrors.forbiddenPath(user.name, info.verb, info.path);
         if (!(await options.nonResource(req, res, info))) throw apiErrors.notFoundPath();
         return;
       }
