@@ -70,7 +70,6 @@ await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
   while (next < OBJECTS) { const i = next++; await api('POST', '/api/v1/namespaces/bench/configmaps', { metadata: { name: `cm-${i}` }, data: { payload: 'x'.repeat(256) } }); }
 }));
 await sleep(2000);
-global.gc?.();
 const rssIdle = rss();
 
 async function load(name, op) {

@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -57,6 +59,29 @@ describe('API server start-up', () => {
       expect((await apiRequest(url, pki, '/metrics')).status).toBe(401);
     } finally {
       await server.close();
+      await etcd.stop();
+    }
+  });
+
+  const main = path.resolve('dist/controlplane/apiserver/main.js');
+  it.skipIf(!existsSync(main))('runs standalone from the build and exits cleanly on SIGTERM', async () => {
+    const etcd = await startEtcd(dir, pki, 'standalone-etcd');
+    const port = await freePort();
+    const child = spawn(process.execPath, [main, ...apiServerArgs(pki, [etcd.endpoint], port)], { stdio: 'ignore' });
+    try {
+      const url = `https://127.0.0.1:${port}`;
+      const deadline = Date.now() + 15_000;
+      let status = 0;
+      while (status !== 200 && Date.now() < deadline) {
+        status = await apiRequest(url, pki, '/readyz').then((r) => r.status, () => 0);
+        if (status !== 200) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(status).toBe(200);
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      expect(await Promise.race([exited, new Promise((r) => setTimeout(() => r('still running'), 5000))])).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
       await etcd.stop();
     }
   });

@@ -10,7 +10,8 @@ const server = await runKubeApiserver(process.argv.slice(2)).catch((err: unknown
   return undefined;
 });
 if (server) {
-  const stop = () => void server.close().then(() => process.exit(0));
+  // Closing the listener, the etcd client and its watches lets the event loop drain and the process end.
+  const stop = () => void server.close();
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
 }
