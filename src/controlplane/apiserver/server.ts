@@ -49,6 +49,8 @@ export function splitUrl(raw: string): { pathname: string; searchParams: URLSear
   return at < 0 ? { pathname: raw, searchParams: new URLSearchParams() } : { pathname: raw.slice(0, at), searchParams: new URLSearchParams(raw.slice(at + 1)) };
 }
 
+const IMPLEMENTED_SUBRESOURCES = new Set(['status', 'approval', 'finalize']);
+
 function attributes(user: UserInfo, info: RequestInfo): Attributes {
   return {
     user,
@@ -97,6 +99,8 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, query: U
     throw apiErrors.notFoundPath(`the server could not find the requested resource (${info.apiGroup ? `${info.apiGroup}/` : ''}${info.apiVersion} ${info.resource})`);
   }
   if (info.subresource && !type.subresources.includes(info.subresource)) throw apiErrors.notFoundPath();
+  // Served generically: status, approval, finalize. scale, token and binding are listed in discovery but not yet served.
+  if (info.subresource && !IMPLEMENTED_SUBRESOURCES.has(info.subresource)) throw apiErrors.methodNotAllowed(`${req.method ?? ''} ${info.subresource}`);
   const attrs = attributes(user, info);
   const decision = options.authorizer.authorize(attrs);
   if (!decision.allowed) throw apiErrors.forbidden(user.name, info.verb, info.resource + (info.subresource ? `/${info.subresource}` : ''), info.apiGroup, info.name, type.namespaced ? info.namespace : undefined);
