@@ -1,0 +1,102 @@
+#!/usr/bin/env node
+// Benchmark: object GET through the bundled API server vs a direct etcd3 GET on the same etcd,
+// at 32 concurrent clients; LIST of 1,000 ConfigMaps; p50/p99; API server RSS idle and under load.
+// Needs `npx tsc -p tsconfig.build.json` first. Usage: node bench/apiserver.mjs [--seconds 5] [--concurrency 32]
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Etcd3 } from 'etcd3';
+
+const args = process.argv.slice(2);
+const opt = (name, def) => { const i = args.indexOf(`--${name}`); return i >= 0 ? Number(args[i + 1]) : def; };
+const SECONDS = opt('seconds', 5);
+const CONCURRENCY = opt('concurrency', 32);
+const OBJECTS = 1000;
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const main = path.join(repo, 'dist/controlplane/apiserver/main.js');
+if (!existsSync(main)) { console.error('build first: npx tsc -p tsconfig.build.json'); process.exit(1); }
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'kf-bench-'));
+const children = [];
+const cleanup = () => { for (const c of children) if (c.exitCode === null) c.kill('SIGKILL'); rmSync(dir, { recursive: true, force: true }); };
+process.on('exit', cleanup);
+
+const ssl = (...a) => execFileSync('openssl', a, { stdio: 'ignore' });
+const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+function ca(name) { ssl('req', '-x509', ...EC, '-keyout', `${dir}/${name}.key`, '-out', `${dir}/${name}.crt`, '-days', '1', '-subj', `/CN=${name}`, '-addext', 'basicConstraints=critical,CA:TRUE'); }
+function leaf(caName, name, subj, usage) {
+  writeFileSync(`${dir}/${name}.ext`, `extendedKeyUsage=${usage}\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n`);
+  ssl('req', '-new', ...EC, '-keyout', `${dir}/${name}.key`, '-out', `${dir}/${name}.csr`, '-subj', subj);
+  ssl('x509', '-req', '-in', `${dir}/${name}.csr`, '-CA', `${dir}/${caName}.crt`, '-CAkey', `${dir}/${caName}.key`, '-CAcreateserial', '-out', `${dir}/${name}.crt`, '-days', '1', '-extfile', `${dir}/${name}.ext`);
+}
+ca('ca'); ca('etcd-ca');
+leaf('ca', 'apiserver', '/CN=kube-apiserver', 'serverAuth');
+leaf('ca', 'admin', '/CN=kubernetes-admin/O=system:masters', 'clientAuth');
+leaf('etcd-ca', 'etcd-server', '/CN=etcd', 'serverAuth,clientAuth');
+leaf('etcd-ca', 'etcd-client', '/CN=kube-apiserver-etcd-client', 'clientAuth');
+const file = (n) => readFileSync(`${dir}/${n}`);
+
+const freePort = () => new Promise((r) => { const s = net.createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => r(port)); }); });
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const [etcdPort, peerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
+const etcdUrl = `https://127.0.0.1:${etcdPort}`;
+children.push(spawn('/usr/bin/etcd', [`--data-dir=${dir}/etcd`, `--listen-client-urls=${etcdUrl}`, `--advertise-client-urls=${etcdUrl}`,
+  `--listen-peer-urls=http://127.0.0.1:${peerPort}`, `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`, `--initial-cluster=default=http://127.0.0.1:${peerPort}`,
+  `--cert-file=${dir}/etcd-server.crt`, `--key-file=${dir}/etcd-server.key`, `--trusted-ca-file=${dir}/etcd-ca.crt`, '--client-cert-auth', '--log-level=error', '--logger=zap'], { stdio: 'ignore' }));
+const apiserver = spawn(process.execPath, [main, '--bind-address=127.0.0.1', `--secure-port=${apiPort}`, `--tls-cert-file=${dir}/apiserver.crt`, `--tls-private-key-file=${dir}/apiserver.key`,
+  `--client-ca-file=${dir}/ca.crt`, `--etcd-servers=${etcdUrl}`, `--etcd-cafile=${dir}/etcd-ca.crt`, `--etcd-certfile=${dir}/etcd-client.crt`, `--etcd-keyfile=${dir}/etcd-client.key`,
+  '--authorization-mode=Node,RBAC', '--enable-bootstrap-token-auth=true'], { stdio: ['ignore', 'ignore', 'inherit'] });
+children.push(apiserver);
+
+const agent = new https.Agent({ keepAlive: true, maxSockets: CONCURRENCY, ca: file('ca.crt'), cert: file('admin.crt'), key: file('admin.key') });
+function api(method, p, body) {
+  return new Promise((resolve, reject) => {
+    const req = https.request({ host: '127.0.0.1', port: apiPort, path: p, method, agent, headers: body ? { 'Content-Type': 'application/json' } : {} }, (res) => {
+      const chunks = []; res.on('data', (c) => chunks.push(c)); res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject); req.end(body ? JSON.stringify(body) : undefined);
+  });
+}
+const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${apiserver.pid}/status`, 'utf8'))[1]) / 1024;
+for (let i = 0; ; i++) { try { if ((await api('GET', '/readyz')).status === 200) break; } catch { /* starting */ } if (i > 200) throw new Error('API server not ready'); await sleep(100); }
+
+await api('POST', '/api/v1/namespaces', { metadata: { name: 'bench' } });
+let next = 0;
+await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+  while (next < OBJECTS) { const i = next++; await api('POST', '/api/v1/namespaces/bench/configmaps', { metadata: { name: `cm-${i}` }, data: { payload: 'x'.repeat(256) } }); }
+}));
+await sleep(2000);
+const rssIdle = rss();
+
+async function load(name, op) {
+  const latencies = []; const deadline = performance.now() + SECONDS * 1000; let n = 0;
+  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+    while (performance.now() < deadline) { const t = performance.now(); await op(n++ % OBJECTS); latencies.push(performance.now() - t); }
+  }));
+  latencies.sort((a, b) => a - b);
+  const q = (p) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))].toFixed(2);
+  return { name, rps: Math.round(latencies.length / SECONDS), p50: q(0.5), p99: q(0.99) };
+}
+
+const etcd = new Etcd3({ hosts: `127.0.0.1:${etcdPort}`, credentials: { rootCertificate: file('etcd-ca.crt'), certChain: file('etcd-client.crt'), privateKey: file('etcd-client.key') } });
+const direct = await load('etcd3 GET (direct)', (i) => etcd.get(`/registry/configmaps/bench/cm-${i}`).buffer());
+let rssPeak = 0; const sampler = setInterval(() => { rssPeak = Math.max(rssPeak, rss()); }, 200);
+const viaApi = await load('API server GET', async (i) => { const r = await api('GET', `/api/v1/namespaces/bench/configmaps/cm-${i}`); if (r.status !== 200) throw new Error(`GET ${r.status}`); });
+clearInterval(sampler);
+const lists = [];
+for (let i = 0; i < 20; i++) { const t = performance.now(); const r = await api('GET', '/api/v1/namespaces/bench/configmaps'); lists.push(performance.now() - t); if (JSON.parse(r.body).items.length !== OBJECTS) throw new Error('short list'); }
+lists.sort((a, b) => a - b);
+etcd.close(); agent.destroy();
+
+console.log(`kube-apiserver benchmark (${CONCURRENCY} concurrent clients, ${SECONDS}s each, ${OBJECTS} ConfigMaps of ~256 B, same etcd)`);
+console.table([direct, viaApi].map((r) => ({ test: r.name, 'req/s': r.rps, 'p50 ms': r.p50, 'p99 ms': r.p99 })));
+console.log(`API server GET throughput = ${((viaApi.rps / direct.rps) * 100).toFixed(1)}% of direct etcd (target >= 40%)`);
+console.log(`LIST 1000 ConfigMaps: p50 ${lists[10].toFixed(1)} ms, p99 ${lists[19].toFixed(1)} ms (20 runs)`);
+console.log(`API server RSS: idle ${rssIdle.toFixed(0)} MB (target <= 120 MB), under load ${rssPeak.toFixed(0)} MB`);
+apiserver.kill('SIGTERM');
+await sleep(300);
+process.exit(0);

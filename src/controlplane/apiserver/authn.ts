@@ -1,0 +1,117 @@
+/**
+ * Authentication: x509 client certificates (verified against --client-ca-file by the TLS
+ * layer; user = CN, groups = O), bootstrap tokens from kube-system Secrets, service-account
+ * JWTs (through an injected verifier), and anonymous — only for health, /version and
+ * kube-public/configmaps/cluster-info. Anything else without valid credentials is 401.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type { TLSSocket } from 'node:tls';
+import type { KubeObject } from './storage.js';
+
+export interface UserInfo {
+  readonly name: string;
+  readonly uid?: string;
+  readonly groups: readonly string[];
+  readonly extra?: Readonly<Record<string, readonly string[]>>;
+}
+
+export const ANONYMOUS: UserInfo = { name: 'system:anonymous', groups: ['system:unauthenticated'] };
+
+export interface AuthnOptions {
+  anonymousAuth: boolean;
+  enableBootstrapTokenAuth: boolean;
+  /** Reads a Secret from storage (kube-system/bootstrap-token-<id>). */
+  getSecret: (namespace: string, name: string) => Promise<KubeObject | undefined>;
+  /** Verifies a service-account JWT; undefined when the token is not one it accepts. */
+  verifyServiceAccountToken?: (token: string) => Promise<UserInfo | undefined>;
+  now?: () => Date;
+}
+
+export interface AuthnRequest {
+  method: string;
+  path: string;
+  authorization: string | undefined;
+  socket: TLSSocket;
+}
+
+const ANONYMOUS_PATHS = new Set(['/livez', '/readyz', '/healthz', '/version', '/version/']);
+const CLUSTER_INFO_PATH = '/api/v1/namespaces/kube-public/configmaps/cluster-info';
+const BOOTSTRAP_TOKEN = /^([a-z0-9]{6})\.([a-z0-9]{16})$/;
+const BOOTSTRAP_GROUP = /^system:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]$/;
+
+/** Whether an anonymous request may reach authorization at all. */
+export function anonymousAllowed(method: string, path: string): boolean {
+  if (ANONYMOUS_PATHS.has(path) || /^\/(livez|readyz|healthz)\/[a-z0-9-]+$/.test(path)) return method === 'GET' || method === 'HEAD';
+  return (method === 'GET' || method === 'HEAD') && path === CLUSTER_INFO_PATH;
+}
+
+function withAuthenticated(user: UserInfo): UserInfo {
+  return user.groups.includes('system:authenticated') ? user : { ...user, groups: [...user.groups, 'system:authenticated'] };
+}
+
+function asList(value: string | string[] | undefined): string[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+/** The user of a verified client certificate, or null when none was sent, or 'invalid'. */
+export function certificateUser(socket: TLSSocket): UserInfo | null | 'invalid' {
+  const cert = socket.getPeerCertificate();
+  if (!cert || Object.keys(cert).length === 0) return null;
+  if (!socket.authorized) return 'invalid';
+  const cn = asList(cert.subject?.CN)[0];
+  if (!cn) return 'invalid';
+  return { name: cn, groups: asList(cert.subject?.O) };
+}
+
+function secretString(secret: KubeObject, key: string): string | undefined {
+  const data = secret.data as Record<string, string> | undefined;
+  const value = data?.[key];
+  return value === undefined ? undefined : Buffer.from(value, 'base64').toString('utf8');
+}
+
+function constantTimeEqual(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+/** Authenticates `<id>.<secret>` against Secret kube-system/bootstrap-token-<id>, as upstream's bootstrap authenticator. */
+export async function bootstrapTokenUser(token: string, options: AuthnOptions): Promise<UserInfo | undefined> {
+  const match = BOOTSTRAP_TOKEN.exec(token);
+  if (!match) return undefined;
+  const [, id, secretPart] = match as unknown as [string, string, string];
+  const secret = await options.getSecret('kube-system', `bootstrap-token-${id}`);
+  if (!secret || secret.type !== 'bootstrap.kubernetes.io/token' || secret.metadata?.deletionTimestamp) return undefined;
+  const storedSecret = secretString(secret, 'token-secret') ?? '';
+  if (!constantTimeEqual(storedSecret, secretPart)) return undefined;
+  if (secretString(secret, 'token-id') !== id) return undefined;
+  const expiration = secretString(secret, 'expiration');
+  if (expiration !== undefined) {
+    const at = Date.parse(expiration);
+    if (Number.isNaN(at) || at <= (options.now?.() ?? new Date()).getTime()) return undefined;
+  }
+  if (secretString(secret, 'usage-bootstrap-authentication') !== 'true') return undefined;
+  const extra = (secretString(secret, 'auth-extra-groups') ?? '').split(',').map((g) => g.trim()).filter((g) => g !== '');
+  if (extra.some((g) => !BOOTSTRAP_GROUP.test(g))) return undefined;
+  return { name: `system:bootstrap:${id}`, groups: ['system:bootstrappers', ...extra] };
+}
+
+/** The request's user, or undefined for 401. */
+export async function authenticate(request: AuthnRequest, options: AuthnOptions): Promise<UserInfo | undefined> {
+  const fromCert = certificateUser(request.socket);
+  if (fromCert === 'invalid') return undefined;
+  if (fromCert) return withAuthenticated(fromCert);
+  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(request.authorization ?? '')?.[1];
+  if (bearer) {
+    if (options.enableBootstrapTokenAuth) {
+      const user = await bootstrapTokenUser(bearer, options);
+      if (user) return withAuthenticated(user);
+    }
+    const saUser = await options.verifyServiceAccountToken?.(bearer);
+    return saUser ? withAuthenticated(saUser) : undefined;
+  }
+  if (request.authorization) return undefined;
+  if (options.anonymousAuth && anonymousAllowed(request.method, request.path)) return ANONYMOUS;
+  return undefined;
+}

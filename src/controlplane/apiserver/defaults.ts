@@ -1,0 +1,93 @@
+/**
+ * Per-kind behaviour on create and update, as a table: defaults (Secret type, Namespace
+ * phase and finalizer), stringData folding, CSR requester identity, generation bumps.
+ */
+import type { UserInfo } from './authn.js';
+import type { KubeObject } from './storage.js';
+
+interface KindHooks {
+  /** Fills defaults on a new object. */
+  create?: (object: KubeObject, user: UserInfo) => void;
+  /** Fills defaults on every write (create and update). */
+  write?: (object: KubeObject) => void;
+  /** Kinds whose metadata.generation tracks spec changes. */
+  generation?: boolean;
+}
+
+type Obj = Record<string, unknown>;
+const sub = (object: KubeObject, field: string): Obj => {
+  const value = object[field];
+  if (value && typeof value === 'object' && !Array.isArray(value)) return value as Obj;
+  const created: Obj = {};
+  object[field] = created;
+  return created;
+};
+
+const HOOKS: Record<string, KindHooks> = {
+  Namespace: {
+    create: (ns) => {
+      sub(ns, 'spec').finalizers ??= ['kubernetes'];
+      sub(ns, 'status').phase = 'Active';
+    },
+    write: (ns) => {
+      const name = ns.metadata?.name ?? '';
+      ns.metadata = { ...ns.metadata, labels: { ...(ns.metadata?.labels ?? {}), 'kubernetes.io/metadata.name': name } };
+    },
+  },
+  Secret: {
+    write: (secret) => {
+      secret.type ??= 'Opaque';
+      const stringData = secret.stringData as Record<string, string> | undefined;
+      if (stringData) {
+        const data = sub(secret, 'data');
+        for (const [k, v] of Object.entries(stringData)) data[k] = Buffer.from(String(v)).toString('base64');
+        delete secret.stringData;
+      }
+    },
+  },
+  Service: {
+    write: (svc) => {
+      const spec = sub(svc, 'spec');
+      spec.type ??= 'ClusterIP';
+      spec.sessionAffinity ??= 'None';
+    },
+  },
+  Pod: {
+    create: (pod) => {
+      sub(pod, 'status').phase ??= 'Pending';
+      const spec = sub(pod, 'spec');
+      spec.restartPolicy ??= 'Always';
+      spec.schedulerName ??= 'default-scheduler';
+    },
+  },
+  CertificateSigningRequest: {
+    create: (csr, user) => {
+      const spec = sub(csr, 'spec');
+      spec.username = user.name;
+      spec.groups = [...user.groups];
+      if (user.uid) spec.uid = user.uid;
+      else delete spec.uid;
+      csr.status = {};
+    },
+  },
+  Deployment: { generation: true },
+  ReplicaSet: { generation: true },
+  DaemonSet: { generation: true },
+};
+
+export function applyCreateDefaults(object: KubeObject, user: UserInfo): void {
+  const hooks = HOOKS[String(object.kind)];
+  hooks?.create?.(object, user);
+  hooks?.write?.(object);
+  if (hooks?.generation) object.metadata = { ...object.metadata, generation: 1 };
+}
+
+export function applyUpdateDefaults(object: KubeObject, previous: KubeObject): void {
+  const hooks = HOOKS[String(object.kind)];
+  hooks?.write?.(object);
+  if (hooks?.generation) {
+    const before = Number(previous.metadata?.generation ?? 1);
+    const changed = JSON.stringify(object.spec) !== JSON.stringify(previous.spec);
+    object.metadata = { ...object.metadata, generation: changed ? before + 1 : before };
+  }
+}

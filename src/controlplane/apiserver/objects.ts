@@ -1,0 +1,267 @@
+/**
+ * Object lifecycle over Storage, generic over the kinds table: create (generateName, uid,
+ * creationTimestamp, namespace checks, validation), get, list (selectors, limit/continue),
+ * update with optimistic concurrency, patch (retried on conflict), subresources, and
+ * delete honouring finalizers.
+ */
+import { randomUUID, randomInt } from 'node:crypto';
+import type { UserInfo } from './authn.js';
+import { applyCreateDefaults, applyUpdateDefaults } from './defaults.js';
+import { applyPatch } from './patch.js';
+import { groupVersion, storageKey, findResource, type ResourceType } from './resources.js';
+import { parseFieldSelector, parseLabelSelector } from './selectors.js';
+import { ApiError, apiErrors } from './status.js';
+import type { KubeObject, Storage } from './storage.js';
+import { validateObject } from './validation.js';
+
+const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
+const MAX_RETRIES = 8;
+
+export function nowTimestamp(): string {
+  return new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+}
+
+export function parseResourceVersion(value: string | null | undefined, field = 'resourceVersion'): number {
+  if (value === null || value === undefined || value === '' || value === '0') return 0;
+  if (!/^\d+$/.test(value)) throw apiErrors.badRequest(`${field}: Invalid value: "${value}": resource version must be a non-negative integer`);
+  return Number(value);
+}
+
+interface ContinueToken {
+  v: string;
+  rv: number;
+  start: string;
+}
+
+function encodeContinue(revision: number, key: string, prefix: string): string {
+  return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv: revision, start: key.slice(prefix.length) })).toString('base64url');
+}
+
+function decodeContinue(token: string): ContinueToken {
+  try {
+    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as ContinueToken;
+    if (parsed.v !== 'meta.k8s.io/v1' || typeof parsed.rv !== 'number' || typeof parsed.start !== 'string' || parsed.start.includes('..')) throw new Error('bad');
+    return parsed;
+  } catch {
+    throw apiErrors.badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
+  }
+}
+
+export interface WriteOptions {
+  dryRun?: boolean;
+}
+
+export class ObjectStore {
+  constructor(
+    readonly storage: Storage,
+    readonly etcdRoot: string,
+  ) {}
+
+  key(type: ResourceType, namespace: string | undefined, name?: string): string {
+    if (name !== undefined && (name === '' || name === '.' || name === '..' || name.includes('/'))) {
+      throw apiErrors.badRequest(`invalid resource name "${name}": may not be '.' or '..' and may not contain '/'`);
+    }
+    return storageKey(this.etcdRoot, type, namespace, name);
+  }
+
+  async get(type: ResourceType, namespace: string | undefined, name: string): Promise<KubeObject> {
+    const stored = await this.storage.get(this.key(type, namespace, name));
+    if (!stored) throw apiErrors.notFound(type.plural, type.group, name);
+    return stored.object;
+  }
+
+  async list(type: ResourceType, namespace: string | undefined, query: URLSearchParams): Promise<KubeObject> {
+    const labels = parseLabelSelector(query.get('labelSelector'));
+    const fields = parseFieldSelector(query.get('fieldSelector'));
+    const prefix = this.key(type, namespace);
+    const limit = Number(query.get('limit') ?? 0) || 0;
+    const token = query.get('continue');
+    const cont = token ? decodeContinue(token) : undefined;
+    const rv = parseResourceVersion(query.get('resourceVersion'));
+    const page = await this.storage.list(prefix, {
+      limit,
+      ...(cont ? { startKey: prefix + cont.start, revision: cont.rv } : rv && query.get('resourceVersionMatch') === 'Exact' ? { revision: rv } : {}),
+      keep: (o) => labels(o) && fields(o),
+    });
+    const metadata: Record<string, unknown> = { resourceVersion: String(page.revision) };
+    if (page.continueKey) {
+      metadata.continue = encodeContinue(page.revision, page.continueKey, prefix);
+      if (!query.get('labelSelector') && !query.get('fieldSelector')) metadata.remainingItemCount = page.remaining;
+    }
+    return { kind: `${type.kind}List`, apiVersion: groupVersion(type), metadata, items: page.items };
+  }
+
+  async namespaceUsable(namespace: string, forCreate: boolean): Promise<void> {
+    const nsType = findResource('', 'v1', 'namespaces') as ResourceType;
+    const stored = await this.storage.get(this.key(nsType, undefined, namespace));
+    if (!stored) throw apiErrors.notFound('namespaces', '', namespace);
+    if (forCreate && stored.object.metadata?.deletionTimestamp) {
+      throw new ApiError(403, 'Forbidden', `unable to create new content in namespace ${namespace} because it is being terminated`);
+    }
+  }
+
+  /** Checks kind/apiVersion/namespace of a body against the URL. */
+  private checkBody(type: ResourceType, namespace: string | undefined, body: unknown): KubeObject {
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw apiErrors.badRequest('the body of the request must be a JSON or YAML object');
+    const object = body as KubeObject;
+    if (object.kind !== undefined && object.kind !== type.kind) {
+      throw apiErrors.badRequest(`the API version in the data (${String(object.apiVersion)}) does not match the expected API version (${groupVersion(type)}) or kind ${String(object.kind)} does not match ${type.kind}`);
+    }
+    if (object.apiVersion !== undefined && object.apiVersion !== groupVersion(type)) {
+      throw apiErrors.badRequest(`the API version in the data (${String(object.apiVersion)}) does not match the expected API version (${groupVersion(type)})`);
+    }
+    const meta = object.metadata ?? {};
+    if (meta === null || typeof meta !== 'object') throw apiErrors.badRequest('metadata must be an object');
+    if (type.namespaced && meta.namespace && meta.namespace !== namespace) {
+      throw apiErrors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    }
+    return { ...object, kind: type.kind, apiVersion: groupVersion(type), metadata: { ...meta, ...(type.namespaced ? { namespace } : {}) } };
+  }
+
+  private validate(type: ResourceType, object: KubeObject): void {
+    const causes = validateObject(type, object);
+    if (causes.length > 0) throw apiErrors.invalid(type.kind, type.group, object.metadata?.name ?? '', causes);
+  }
+
+  async create(type: ResourceType, namespace: string | undefined, body: unknown, user: UserInfo, options: WriteOptions = {}): Promise<KubeObject> {
+    const object = this.checkBody(type, namespace, body);
+    const meta = object.metadata ?? {};
+    if (!meta.name && meta.generateName) {
+      meta.name = meta.generateName + Array.from({ length: 5 }, () => NAME_CHARS[randomInt(NAME_CHARS.length)]).join('');
+    }
+    delete meta.resourceVersion;
+    delete meta.deletionTimestamp;
+    meta.uid = randomUUID();
+    meta.creationTimestamp = nowTimestamp();
+    object.metadata = meta;
+    applyCreateDefaults(object, user);
+    this.validate(type, object);
+    if (type.namespaced) await this.namespaceUsable(namespace ?? '', true);
+    const name = meta.name as string;
+    if (options.dryRun) return object;
+    const created = await this.storage.create(this.key(type, namespace, name), object);
+    if (!created) throw apiErrors.alreadyExists(type.plural, type.group, name);
+    return created;
+  }
+
+  /** Builds the object an update stores, from what is stored and what was sent. */
+  private merged(type: ResourceType, subresource: string, current: KubeObject, sent: KubeObject): KubeObject {
+    const meta = current.metadata ?? {};
+    if (subresource === 'status') return { ...current, status: sent.status, metadata: meta };
+    if (subresource === 'approval') {
+      const status = { ...((current.status ?? {}) as Record<string, unknown>), conditions: (sent.status as Record<string, unknown> | undefined)?.conditions };
+      return { ...current, status, metadata: meta };
+    }
+    if (subresource === 'finalize') return { ...current, spec: { ...((current.spec ?? {}) as object), finalizers: (sent.spec as Record<string, unknown> | undefined)?.finalizers ?? [] } };
+    const next: KubeObject = {
+      ...sent,
+      metadata: {
+        ...sent.metadata,
+        uid: meta.uid,
+        creationTimestamp: meta.creationTimestamp,
+        ...(meta.deletionTimestamp ? { deletionTimestamp: meta.deletionTimestamp } : {}),
+        ...(meta.generation !== undefined ? { generation: meta.generation } : {}),
+      },
+    };
+    if (type.subresources.includes('status')) {
+      if (current.status === undefined) delete next.status;
+      else next.status = current.status;
+    }
+    return next;
+  }
+
+  /**
+   * Read-modify-write with compare-and-swap. `change` gets the stored object and returns the
+   * object to store; a stale resourceVersion it pins is a 409, other races retry.
+   */
+  async guaranteedUpdate(type: ResourceType, namespace: string | undefined, name: string, change: (current: KubeObject) => KubeObject, options: WriteOptions = {}): Promise<KubeObject> {
+    const key = this.key(type, namespace, name);
+    for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
+      const stored = await this.storage.get(key);
+      if (!stored) throw apiErrors.notFound(type.plural, type.group, name);
+      const next = change(stored.object);
+      const pinned = parseResourceVersion(next.metadata?.resourceVersion, 'metadata.resourceVersion');
+      if (pinned && pinned !== stored.revision) throw apiErrors.conflict(type.plural, type.group, name);
+      if ((next.metadata?.name ?? name) !== name) throw apiErrors.badRequest(`the name of the object (${String(next.metadata?.name)}) does not match the name on the URL (${name})`);
+      next.metadata = { ...next.metadata, name, ...(type.namespaced ? { namespace } : {}) };
+      next.kind = type.kind;
+      next.apiVersion = groupVersion(type);
+      applyUpdateDefaults(next, stored.object);
+      this.validate(type, next);
+      const unchanged = JSON.stringify({ ...next, metadata: { ...next.metadata, resourceVersion: undefined } }) === JSON.stringify({ ...stored.object, metadata: { ...stored.object.metadata, resourceVersion: undefined } });
+      if (unchanged || options.dryRun) return unchanged ? stored.object : next;
+      if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0 && !pendingNamespaceFinalizers(next)) {
+        const deleted = await this.storage.delete(key, stored.revision);
+        if (deleted !== undefined) return next;
+        continue;
+      }
+      const updated = await this.storage.update(key, next, stored.revision);
+      if (updated) return updated;
+      if (pinned) throw apiErrors.conflict(type.plural, type.group, name);
+    }
+    throw apiErrors.conflict(type.plural, type.group, name);
+  }
+
+  async update(type: ResourceType, namespace: string | undefined, name: string, subresource: string, body: unknown, options: WriteOptions = {}): Promise<KubeObject> {
+    const sent = this.checkBody(type, namespace, body);
+    return this.guaranteedUpdate(type, namespace, name, (current) => {
+      const next = this.merged(type, subresource, current, sent);
+      next.metadata = { ...next.metadata, resourceVersion: sent.metadata?.resourceVersion };
+      return next;
+    }, options);
+  }
+
+  async patch(type: ResourceType, namespace: string | undefined, name: string, subresource: string, patchType: string, patch: unknown, options: WriteOptions = {}): Promise<KubeObject> {
+    return this.guaranteedUpdate(type, namespace, name, (current) => {
+      const patched = this.checkBody(type, namespace, applyPatch(patchType, current, patch));
+      const next = this.merged(type, subresource, current, patched);
+      const sentRv = (patched.metadata?.resourceVersion ?? '') !== current.metadata?.resourceVersion ? patched.metadata?.resourceVersion : undefined;
+      next.metadata = { ...next.metadata, resourceVersion: sentRv };
+      return next;
+    }, options);
+  }
+
+  async delete(type: ResourceType, namespace: string | undefined, name: string, options: { preconditions?: { resourceVersion?: string; uid?: string }; dryRun?: boolean } = {}): Promise<KubeObject> {
+    const key = this.key(type, namespace, name);
+    for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
+      const stored = await this.storage.get(key);
+      if (!stored) throw apiErrors.notFound(type.plural, type.group, name);
+      const meta = stored.object.metadata ?? {};
+      const pre = options.preconditions ?? {};
+      if ((pre.uid && pre.uid !== meta.uid) || (pre.resourceVersion && pre.resourceVersion !== meta.resourceVersion)) {
+        throw new ApiError(409, 'Conflict', `Precondition failed: UID in precondition: ${pre.uid ?? ''}, UID in object meta: ${meta.uid ?? ''}`);
+      }
+      if (options.dryRun) return stored.object;
+      const finalizing = (meta.finalizers ?? []).length > 0 || pendingNamespaceFinalizers(stored.object);
+      if (finalizing) {
+        if (meta.deletionTimestamp) return stored.object;
+        const next: KubeObject = { ...stored.object, metadata: { ...meta, deletionTimestamp: nowTimestamp(), deletionGracePeriodSeconds: 0 } };
+        if (type.kind === 'Namespace') next.status = { ...((next.status ?? {}) as object), phase: 'Terminating' };
+        const updated = await this.storage.update(key, next, stored.revision);
+        if (updated) return updated;
+        continue;
+      }
+      if ((await this.storage.delete(key, stored.revision)) !== undefined) return stored.object;
+    }
+    throw apiErrors.conflict(type.plural, type.group, name);
+  }
+
+  async deleteCollection(type: ResourceType, namespace: string | undefined, query: URLSearchParams): Promise<KubeObject> {
+    const list = await this.list(type, namespace, query);
+    const items = list.items as KubeObject[];
+    for (const item of items) {
+      try {
+        await this.delete(type, namespace, item.metadata?.name ?? '');
+      } catch (err) {
+        if (!(err instanceof ApiError && err.code === 404)) throw err;
+      }
+    }
+    return list;
+  }
+}
+
+function pendingNamespaceFinalizers(object: KubeObject): boolean {
+  if (object.kind !== 'Namespace') return false;
+  const finalizers = (object.spec as Record<string, unknown> | undefined)?.finalizers;
+  return Array.isArray(finalizers) && finalizers.length > 0;
+}

@@ -1,0 +1,125 @@
+/**
+ * OpenAPI v3, enough for kubectl 1.32: `/openapi/v3` lists one document per group-version;
+ * each declares the paths (with x-kubernetes-group-version-kind, x-kubernetes-action and the
+ * fieldValidation parameter on writes, so kubectl leaves validation to the server) and a
+ * schema per kind. The same field table drives server-side field validation (Strict/Warn).
+ */
+import { createHash } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { sendJson } from './http.js';
+import type { RequestInfo } from './requestinfo.js';
+import { groupVersion, RESOURCES, servedGroupVersions, type ResourceType } from './resources.js';
+import { apiErrors } from './status.js';
+import type { KubeObject } from './storage.js';
+
+/** Top-level fields of each kind besides apiVersion, kind and metadata. */
+const KIND_FIELDS: Record<string, string[]> = {
+  ConfigMap: ['data', 'binaryData', 'immutable'],
+  Secret: ['data', 'stringData', 'type', 'immutable'],
+  ServiceAccount: ['secrets', 'imagePullSecrets', 'automountServiceAccountToken'],
+  Event: ['involvedObject', 'reason', 'message', 'source', 'firstTimestamp', 'lastTimestamp', 'count', 'type', 'eventTime', 'series', 'action', 'related', 'reportingComponent', 'reportingInstance', 'regarding', 'note', 'reportingController', 'deprecatedSource', 'deprecatedFirstTimestamp', 'deprecatedLastTimestamp', 'deprecatedCount'],
+  Endpoints: ['subsets'],
+  ClusterRole: ['rules', 'aggregationRule'],
+  Role: ['rules'],
+  ClusterRoleBinding: ['subjects', 'roleRef'],
+  RoleBinding: ['subjects', 'roleRef'],
+  PriorityClass: ['value', 'globalDefault', 'description', 'preemptionPolicy'],
+};
+const META_FIELDS = ['name', 'generateName', 'namespace', 'selfLink', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'labels', 'annotations', 'ownerReferences', 'finalizers', 'managedFields'];
+
+function topFields(type: ResourceType): string[] {
+  return ['apiVersion', 'kind', 'metadata', ...(KIND_FIELDS[type.kind] ?? ['spec', 'status'])];
+}
+
+/** Unknown fields of `object` (top level and metadata), as `.spec.x` paths. */
+export function unknownFields(type: ResourceType, object: KubeObject): string[] {
+  const known = new Set(topFields(type));
+  const unknown = Object.keys(object).filter((k) => !known.has(k)).map((k) => `.${k}`);
+  const meta = object.metadata && typeof object.metadata === 'object' ? Object.keys(object.metadata) : [];
+  return [...unknown, ...meta.filter((k) => !META_FIELDS.includes(k)).map((k) => `.metadata.${k}`)];
+}
+
+/** Applies ?fieldValidation: Strict → 400 naming the fields, Warn → warning headers, Ignore → nothing. */
+export function checkFieldValidation(type: ResourceType, object: unknown, mode: string | null, res: ServerResponse): void {
+  if (!mode || mode === 'Ignore' || object === null || typeof object !== 'object') return;
+  const unknown = unknownFields(type, object as KubeObject);
+  if (unknown.length === 0) return;
+  if (mode === 'Strict') throw apiErrors.badRequest(`strict decoding error: ${unknown.map((u) => `unknown field "${u.slice(1)}"`).join(', ')}`);
+  res.setHeader('Warning', unknown.map((u) => `299 - "unknown field \\"${u.slice(1)}\\""`));
+}
+
+const schemaName = (type: ResourceType) => `io.k8s.kubeforge.${(type.group || 'core').replace(/\./g, '_')}.${type.version}.${type.kind}`;
+
+function kindSchema(type: ResourceType): Record<string, unknown> {
+  const properties: Record<string, unknown> = {
+    apiVersion: { type: 'string', description: 'APIVersion defines the versioned schema of this representation of an object.' },
+    kind: { type: 'string', description: 'Kind is a string value representing the REST resource this object represents.' },
+    metadata: { type: 'object', description: "Standard object's metadata.", 'x-kubernetes-preserve-unknown-fields': true },
+  };
+  for (const field of topFields(type).slice(3)) properties[field] = { 'x-kubernetes-preserve-unknown-fields': true };
+  return {
+    type: 'object',
+    description: `${type.kind} (${groupVersion(type)}) served by kubeforge.`,
+    properties,
+    'x-kubernetes-group-version-kind': [{ group: type.group, version: type.version, kind: type.kind }],
+  };
+}
+
+const FIELD_VALIDATION = { name: 'fieldValidation', in: 'query', description: 'Ignore, Warn or Strict handling of unknown fields.', schema: { type: 'string', uniqueItems: true } };
+
+function operation(type: ResourceType, action: string, write: boolean): Record<string, unknown> {
+  const ref = { $ref: `#/components/schemas/${schemaName(type)}` };
+  return {
+    operationId: `${action}${type.kind}`,
+    ...(write ? { parameters: [FIELD_VALIDATION], requestBody: { content: { '*/*': { schema: ref } } } } : {}),
+    responses: { '200': { description: 'OK', content: { 'application/json': { schema: ref } } } },
+    'x-kubernetes-action': action,
+    'x-kubernetes-group-version-kind': { group: type.group, version: type.version, kind: type.kind },
+  };
+}
+
+export function groupVersionDocument(group: string, version: string): Record<string, unknown> | undefined {
+  const types = RESOURCES.filter((r) => r.group === group && r.version === version);
+  if (types.length === 0) return undefined;
+  const base = group ? `/apis/${group}/${version}` : `/api/${version}`;
+  const paths: Record<string, unknown> = {};
+  for (const type of types) {
+    const collection = type.namespaced ? `${base}/namespaces/{namespace}/${type.plural}` : `${base}/${type.plural}`;
+    paths[collection] = { get: operation(type, 'list', false), post: operation(type, 'post', true) };
+    if (!type.virtual) paths[`${collection}/{name}`] = { get: operation(type, 'get', false), put: operation(type, 'put', true), patch: operation(type, 'patch', true), delete: operation(type, 'delete', false) };
+  }
+  return {
+    openapi: '3.0.0',
+    info: { title: 'Kubernetes', version: 'v1.32.0' },
+    paths,
+    components: { schemas: Object.fromEntries(types.map((t) => [schemaName(t), kindSchema(t)])) },
+  };
+}
+
+function docPath(group: string, version: string): string {
+  return group ? `apis/${group}/${version}` : `api/${version}`;
+}
+
+export function openApiRoute() {
+  const hashes = new Map<string, string>();
+  for (const { group, versions } of servedGroupVersions()) {
+    for (const version of versions) {
+      const doc = JSON.stringify(groupVersionDocument(group, version));
+      hashes.set(docPath(group, version), createHash('sha512').update(doc).digest('hex').slice(0, 64).toUpperCase());
+    }
+  }
+  return (_req: IncomingMessage, res: ServerResponse, info: RequestInfo): boolean => {
+    const [first, second, ...rest] = info.parts;
+    if (first !== 'openapi' || second !== 'v3') return false;
+    if (rest.length === 0) {
+      const paths = Object.fromEntries([...hashes].map(([p, hash]) => [p, { serverRelativeURL: `/openapi/v3/${p}?hash=${hash}` }]));
+      sendJson(res, 200, { paths });
+      return true;
+    }
+    const [kind, a, b] = rest;
+    const doc = kind === 'api' && a && !b ? groupVersionDocument('', a) : kind === 'apis' && a && b ? groupVersionDocument(a, b) : undefined;
+    if (!doc) return false;
+    sendJson(res, 200, doc);
+    return true;
+  };
+}

@@ -1,0 +1,128 @@
+/**
+ * The default ("bootstrap") RBAC policy the real API server reconciles at start: cluster
+ * roles and their bindings, labelled kubernetes.io/bootstrapping=rbac-defaults. Data only.
+ */
+import type { PolicyRule } from './rbac.js';
+
+const READ = ['get', 'list', 'watch'];
+const WRITE = ['create', 'delete', 'deletecollection', 'patch', 'update'];
+const ALL = [...READ, ...WRITE];
+const rule = (verbs: string[], apiGroups: string[], resources: string[], resourceNames?: string[]): PolicyRule => ({
+  verbs,
+  apiGroups,
+  resources,
+  ...(resourceNames ? { resourceNames } : {}),
+});
+const urls = (verbs: string[], nonResourceURLs: string[]): PolicyRule => ({ verbs, nonResourceURLs });
+
+const CORE_NAMESPACED = ['pods', 'pods/log', 'pods/status', 'services', 'services/status', 'endpoints', 'configmaps', 'serviceaccounts', 'events', 'persistentvolumeclaims', 'replicationcontrollers', 'resourcequotas', 'limitranges'];
+const APPS = ['deployments', 'deployments/scale', 'deployments/status', 'replicasets', 'replicasets/scale', 'replicasets/status', 'daemonsets', 'daemonsets/status', 'statefulsets'];
+
+export const BOOTSTRAP_CLUSTER_ROLES: Record<string, PolicyRule[]> = {
+  'cluster-admin': [rule(['*'], ['*'], ['*']), urls(['*'], ['*'])],
+  admin: [
+    rule(ALL, [''], [...CORE_NAMESPACED, 'secrets', 'serviceaccounts/token']),
+    rule(ALL, ['apps'], APPS),
+    rule(ALL, ['rbac.authorization.k8s.io'], ['roles', 'rolebindings']),
+    rule(ALL, ['coordination.k8s.io'], ['leases']),
+    rule(ALL, ['events.k8s.io'], ['events']),
+    rule(READ, [''], ['namespaces']),
+  ],
+  edit: [
+    rule(ALL, [''], [...CORE_NAMESPACED, 'secrets', 'serviceaccounts/token']),
+    rule(ALL, ['apps'], APPS),
+    rule(ALL, ['coordination.k8s.io'], ['leases']),
+    rule(READ, [''], ['namespaces']),
+  ],
+  view: [
+    rule(READ, [''], [...CORE_NAMESPACED, 'namespaces', 'namespaces/status']),
+    rule(READ, ['apps'], APPS),
+    rule(READ, ['coordination.k8s.io'], ['leases']),
+  ],
+  'system:basic-user': [
+    rule(['create'], ['authorization.k8s.io'], ['selfsubjectaccessreviews', 'selfsubjectrulesreviews']),
+    rule(['create'], ['authentication.k8s.io'], ['selfsubjectreviews']),
+  ],
+  'system:discovery': [urls(['get'], ['/api', '/api/*', '/apis', '/apis/*', '/healthz', '/livez', '/openapi', '/openapi/*', '/readyz', '/version', '/version/'])],
+  'system:public-info-viewer': [urls(['get'], ['/healthz', '/livez', '/readyz', '/version', '/version/'])],
+  'system:monitoring': [urls(['get'], ['/healthz', '/healthz/*', '/livez', '/livez/*', '/metrics', '/readyz', '/readyz/*'])],
+  'system:node-bootstrapper': [rule(['create', 'get', 'list', 'watch'], ['certificates.k8s.io'], ['certificatesigningrequests'])],
+  'system:certificates.k8s.io:certificatesigningrequests:nodeclient': [rule(['create'], ['certificates.k8s.io'], ['certificatesigningrequests/nodeclient'])],
+  'system:certificates.k8s.io:certificatesigningrequests:selfnodeclient': [rule(['create'], ['certificates.k8s.io'], ['certificatesigningrequests/selfnodeclient'])],
+  'system:certificates.k8s.io:kube-apiserver-client-kubelet-approver': [
+    rule(['approve'], ['certificates.k8s.io'], ['signers'], ['kubernetes.io/kube-apiserver-client-kubelet']),
+  ],
+  'system:node': [
+    rule(['create', 'get', 'list', 'watch', 'update', 'patch', 'delete'], [''], ['nodes', 'nodes/status']),
+    rule(READ, [''], ['pods', 'services', 'endpoints', 'configmaps', 'secrets']),
+    rule(['create', 'delete', 'update', 'patch'], [''], ['pods', 'pods/status']),
+    rule(['create', 'update', 'patch'], ['', 'events.k8s.io'], ['events']),
+    rule(['create', 'get', 'list', 'watch', 'update', 'patch', 'delete'], ['coordination.k8s.io'], ['leases']),
+    rule(['create', 'get', 'list', 'watch'], ['certificates.k8s.io'], ['certificatesigningrequests']),
+    rule(['create'], [''], ['serviceaccounts/token']),
+  ],
+  'system:node-proxier': [rule(READ, [''], ['services', 'endpoints', 'nodes']), rule(['create', 'patch', 'update'], ['', 'events.k8s.io'], ['events'])],
+  'system:kube-scheduler': [
+    rule(['create', 'patch', 'update'], ['', 'events.k8s.io'], ['events']),
+    rule(['create'], ['coordination.k8s.io'], ['leases']),
+    rule(['get', 'update'], ['coordination.k8s.io'], ['leases'], ['kube-scheduler']),
+    rule(READ, [''], ['nodes', 'namespaces', 'pods', 'services', 'configmaps']),
+    rule(['delete', 'get', 'list', 'watch'], [''], ['pods']),
+    rule(['create'], [''], ['pods/binding', 'bindings']),
+    rule(['patch', 'update'], [''], ['pods/status']),
+    rule(READ, ['apps'], ['replicasets', 'statefulsets']),
+    rule(READ, ['scheduling.k8s.io'], ['priorityclasses']),
+  ],
+  'system:kube-controller-manager': [
+    rule(['create', 'patch', 'update'], ['', 'events.k8s.io'], ['events']),
+    rule(['create'], ['coordination.k8s.io'], ['leases']),
+    rule(['get', 'update'], ['coordination.k8s.io'], ['leases'], ['kube-controller-manager']),
+    rule(['create'], [''], ['secrets', 'serviceaccounts']),
+    rule(['delete'], [''], ['secrets']),
+    rule(['get'], [''], ['configmaps', 'namespaces', 'secrets', 'serviceaccounts']),
+    rule(['update'], [''], ['secrets', 'serviceaccounts']),
+    rule(['create'], ['authentication.k8s.io'], ['tokenreviews']),
+    rule(['create'], ['authorization.k8s.io'], ['subjectaccessreviews']),
+    rule(['list', 'watch'], ['*'], ['*']),
+    rule(['create'], [''], ['serviceaccounts/token']),
+  ],
+};
+
+/** ClusterRoleBindings: binding name → [role, subjects]. */
+export const BOOTSTRAP_CLUSTER_ROLE_BINDINGS: Record<string, { role: string; groups?: string[]; users?: string[] }> = {
+  'cluster-admin': { role: 'cluster-admin', groups: ['system:masters'] },
+  'system:basic-user': { role: 'system:basic-user', groups: ['system:authenticated'] },
+  'system:discovery': { role: 'system:discovery', groups: ['system:authenticated'] },
+  'system:public-info-viewer': { role: 'system:public-info-viewer', groups: ['system:authenticated', 'system:unauthenticated'] },
+  'system:monitoring': { role: 'system:monitoring', groups: ['system:monitoring'] },
+  'system:node-proxier': { role: 'system:node-proxier', users: ['system:kube-proxy'] },
+  'system:kube-controller-manager': { role: 'system:kube-controller-manager', users: ['system:kube-controller-manager'] },
+  'system:kube-scheduler': { role: 'system:kube-scheduler', users: ['system:kube-scheduler'] },
+};
+
+const LABELS = { 'kubernetes.io/bootstrapping': 'rbac-defaults' };
+const ANNOTATIONS = { 'rbac.authorization.kubernetes.io/autoupdate': 'true' };
+
+export function bootstrapClusterRoles(): Array<Record<string, unknown>> {
+  return Object.entries(BOOTSTRAP_CLUSTER_ROLES).map(([name, rules]) => ({
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRole',
+    metadata: { name, labels: LABELS, annotations: ANNOTATIONS },
+    rules,
+  }));
+}
+
+export function bootstrapClusterRoleBindings(): Array<Record<string, unknown>> {
+  return Object.entries(BOOTSTRAP_CLUSTER_ROLE_BINDINGS).map(([name, b]) => ({
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: { name, labels: LABELS, annotations: ANNOTATIONS },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: b.role },
+    subjects: [
+      ...(b.groups ?? []).map((g) => ({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: g })),
+      ...(b.users ?? []).map((u) => ({ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: u })),
+    ],
+  }));
+}
+
+export const INITIAL_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];

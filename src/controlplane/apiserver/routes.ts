@@ -1,0 +1,93 @@
+/**
+ * Non-resource endpoints: /livez, /readyz, /healthz (with ?verbose and per-check paths),
+ * /version, and the discovery documents.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { apiGroupDocument, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
+import { sendJson, sendText } from './http.js';
+import type { RequestInfo } from './requestinfo.js';
+import type { NonResourceRoute } from './server.js';
+
+export const KUBERNETES_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-kubeforge' };
+
+export interface HealthCheck {
+  name: string;
+  check: () => Promise<void>;
+}
+
+export function versionInfo(): Record<string, string> {
+  return {
+    ...KUBERNETES_VERSION,
+    gitCommit: '0000000000000000000000000000000000000000',
+    gitTreeState: 'clean',
+    buildDate: '2025-01-01T00:00:00Z',
+    goVersion: `node${process.versions.node}`,
+    compiler: 'tsc',
+    platform: `${process.platform}/${process.arch === 'x64' ? 'amd64' : process.arch}`,
+  };
+}
+
+async function runChecks(checks: readonly HealthCheck[], only: string | undefined): Promise<Array<{ name: string; error?: string }>> {
+  const selected = only ? checks.filter((c) => c.name === only) : checks;
+  return Promise.all(
+    selected.map(async (c) => {
+      try {
+        await c.check();
+        return { name: c.name };
+      } catch (err) {
+        return { name: c.name, error: err instanceof Error ? err.message : String(err) };
+      }
+    }),
+  );
+}
+
+async function serveHealth(res: ServerResponse, endpoint: string, checks: readonly HealthCheck[], only: string | undefined, verbose: boolean): Promise<boolean> {
+  if (only && !checks.some((c) => c.name === only)) return false;
+  const results = await runChecks(checks, only);
+  const failed = results.filter((r) => r.error !== undefined);
+  if (failed.length === 0 && !verbose) {
+    sendText(res, 200, 'ok');
+    return true;
+  }
+  const lines = results.map((r) => (r.error === undefined ? `[+]${r.name} ok` : `[-]${r.name} failed: reason withheld`));
+  lines.push(failed.length === 0 ? `${endpoint} check passed` : `${endpoint} check failed`);
+  sendText(res, failed.length === 0 ? 200 : 500, `${lines.join('\n')}\n`);
+  return true;
+}
+
+export interface RouteOptions {
+  serverAddress: string;
+  livez: readonly HealthCheck[];
+  readyz: readonly HealthCheck[];
+  /** More routes tried after these (OpenAPI, metrics). */
+  extra?: NonResourceRoute[];
+}
+
+export function nonResourceRoutes(options: RouteOptions): NonResourceRoute {
+  return async (req: IncomingMessage, res: ServerResponse, info: RequestInfo) => {
+    const [first, second, third, ...rest] = info.parts;
+    const verbose = /[?&]verbose(=|&|$)/.test(req.url ?? '');
+    if (first === 'livez' && rest.length === 0 && third === undefined) return serveHealth(res, 'livez', options.livez, second, verbose);
+    if ((first === 'readyz' || first === 'healthz') && rest.length === 0 && third === undefined) return serveHealth(res, first, options.readyz, second, verbose);
+    if (first === 'version' && second === undefined) {
+      sendJson(res, 200, versionInfo());
+      return true;
+    }
+    if (first === 'api' && second === undefined) {
+      sendJson(res, 200, apiVersions(options.serverAddress));
+      return true;
+    }
+    if (first === 'api' && second !== undefined && third === undefined) {
+      const doc = apiResourceList('', second);
+      if (doc) sendJson(res, 200, doc);
+      return doc !== undefined;
+    }
+    if (first === 'apis' && rest.length === 0) {
+      const doc = second === undefined ? apiGroupList() : third === undefined ? apiGroupDocument(second) : apiResourceList(second, third);
+      if (doc) sendJson(res, 200, doc);
+      return doc !== undefined;
+    }
+    for (const route of options.extra ?? []) if (await route(req, res, info)) return true;
+    return false;
+  };
+}

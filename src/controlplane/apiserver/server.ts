@@ -1,0 +1,176 @@
+/**
+ * The request pipeline: TLS → authentication → (non-resource routes | authorization →
+ * admission → resource handlers). Every failure is a Kubernetes Status with upstream's code.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import { authenticate, type AuthnOptions, type UserInfo } from './authn.js';
+import { nodeRestriction, type Authorizer } from './authz.js';
+import { decodeBody, mediaType, readBody, sendError, sendJson } from './http.js';
+import type { ObjectStore } from './objects.js';
+import { parseResourceVersion } from './objects.js';
+import type { Attributes } from './rbac.js';
+import { parseRequestInfo, type RequestInfo } from './requestinfo.js';
+import { findResource, type ResourceType } from './resources.js';
+import { checkFieldValidation } from './openapi.js';
+import { evaluateReview } from './reviews.js';
+import { parseFieldSelector, parseLabelSelector } from './selectors.js';
+import { apiErrors } from './status.js';
+import type { KubeObject } from './storage.js';
+import { serveWatch } from './watch.js';
+
+export interface NonResourceRoute {
+  /** Returns true when it handled the request. */
+  (req: IncomingMessage, res: ServerResponse, info: RequestInfo): Promise<boolean> | boolean;
+}
+
+export interface Metrics {
+  observe(verb: string, resource: string, code: number, seconds: number): void;
+}
+
+export interface PipelineOptions {
+  authn: AuthnOptions;
+  authorizer: Authorizer;
+  objects: ObjectStore;
+  maxRequestBytes: number;
+  nonResource: NonResourceRoute;
+  admissionPlugins: readonly string[];
+  /** Non-resource paths served without authorization (`/livez`, `/livez/*` style). */
+  alwaysAllowPaths?: readonly string[];
+  bookmarkIntervalMs?: number;
+  metrics?: Metrics;
+  /** Turns an object or list into the representation the Accept header asks for (Table). */
+  represent?: (req: IncomingMessage, type: ResourceType, body: KubeObject) => KubeObject;
+}
+
+/** Splits path and query without resolving dot segments: `/x/%2E%2E` must reach routing as a name, not as `..`. */
+export function splitUrl(raw: string): { pathname: string; searchParams: URLSearchParams } {
+  const at = raw.indexOf('?');
+  return at < 0 ? { pathname: raw, searchParams: new URLSearchParams() } : { pathname: raw.slice(0, at), searchParams: new URLSearchParams(raw.slice(at + 1)) };
+}
+
+const IMPLEMENTED_SUBRESOURCES = new Set(['status', 'approval', 'finalize']);
+
+function attributes(user: UserInfo, info: RequestInfo): Attributes {
+  return {
+    user,
+    verb: info.verb,
+    isResourceRequest: info.isResourceRequest,
+    apiGroup: info.apiGroup,
+    resource: info.resource,
+    subresource: info.subresource,
+    name: info.name,
+    namespace: info.namespace,
+    path: info.path,
+  };
+}
+
+export function createRequestHandler(options: PipelineOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const started = process.hrtime.bigint();
+    let verb = (req.method ?? 'GET').toLowerCase();
+    let resource = '';
+    res.on('finish', () => options.metrics?.observe(verb, resource, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9));
+    void (async () => {
+      const url = splitUrl(req.url ?? '/');
+      const info = parseRequestInfo(req.method ?? 'GET', url.pathname, url.searchParams);
+      verb = info.verb;
+      resource = info.resource;
+      const user = await authenticate(
+        { method: req.method ?? 'GET', path: url.pathname, authorization: req.headers.authorization, socket: req.socket as TLSSocket },
+        options.authn,
+      );
+      if (!user) throw apiErrors.unauthorized();
+      const attrs = attributes(user, info);
+      if (!info.isResourceRequest) {
+        const always = (options.alwaysAllowPaths ?? []).some((p) => p === info.path || (p.endsWith('*') && info.path.startsWith(p.slice(0, -1))));
+        if (!always && !options.authorizer.authorize(attrs).allowed) throw apiErrors.forbiddenPath(user.name, info.verb, info.path);
+        if (!(await options.nonResource(req, res, info))) throw apiErrors.notFoundPath();
+        return;
+      }
+      await serveResource(req, res, url.searchParams, info, user, options);
+    })().catch((err: unknown) => sendError(res, err));
+  };
+}
+
+async function serveResource(req: IncomingMessage, res: ServerResponse, query: URLSearchParams, info: RequestInfo, user: UserInfo, options: PipelineOptions): Promise<void> {
+  const type = findResource(info.apiGroup, info.apiVersion, info.resource);
+  if (!type) {
+    throw apiErrors.notFoundPath(`the server could not find the requested resource (${info.apiGroup ? `${info.apiGroup}/` : ''}${info.apiVersion} ${info.resource})`);
+  }
+  if (info.subresource && !type.subresources.includes(info.subresource)) throw apiErrors.notFoundPath();
+  // Served generically: status, approval, finalize. scale, token and binding are listed in discovery but not yet served.
+  if (info.subresource && !IMPLEMENTED_SUBRESOURCES.has(info.subresource)) throw apiErrors.methodNotAllowed(`${req.method ?? ''} ${info.subresource}`);
+  const attrs = attributes(user, info);
+  const decision = options.authorizer.authorize(attrs);
+  if (!decision.allowed) throw apiErrors.forbidden(user.name, info.verb, info.resource + (info.subresource ? `/${info.subresource}` : ''), info.apiGroup, info.name, type.namespaced ? info.namespace : undefined);
+  const namespace = type.namespaced ? info.namespace : undefined;
+  if (type.namespaced && !namespace && !['list', 'watch'].includes(info.verb)) throw apiErrors.notFoundPath();
+  const isWrite = ['create', 'update', 'patch'].includes(info.verb);
+  const body = isWrite ? decodeBody(await readBody(req, options.maxRequestBytes), mediaType(req), info.verb === 'patch') : undefined;
+  if (info.verb === 'create' || info.verb === 'update') checkFieldValidation(type, body, query.get('fieldValidation'), res);
+  if (options.admissionPlugins.includes('NodeRestriction')) {
+    const bodyName = info.verb === 'create' ? (body as KubeObject | undefined)?.metadata?.name : undefined;
+    nodeRestriction({ ...attrs, name: info.name ?? bodyName });
+  }
+  const dryRun = query.getAll('dryRun').includes('All');
+  const represent = (object: KubeObject) => (options.represent ? options.represent(req, type, object) : object);
+  const { objects } = options;
+  if (type.virtual) {
+    if (info.verb !== 'create') throw apiErrors.methodNotAllowed(req.method ?? '');
+    sendJson(res, 201, evaluateReview(type.kind, (body ?? {}) as KubeObject, user, (a) => options.authorizer.authorize(a)));
+    return;
+  }
+  switch (info.verb) {
+    case 'get':
+      parseResourceVersion(query.get('resourceVersion'));
+      sendJson(res, 200, represent(await objects.get(type, namespace, info.name as string)));
+      return;
+    case 'list':
+      sendJson(res, 200, represent(await objects.list(type, namespace, query)));
+      return;
+    case 'watch': {
+      const labels = parseLabelSelector(query.get('labelSelector'));
+      const fields = parseFieldSelector(query.get('fieldSelector'));
+      const timeout = Number(query.get('timeoutSeconds') ?? 1800);
+      await serveWatch(
+        objects.storage,
+        type,
+        {
+          prefix: objects.key(type, namespace),
+          fromRevision: parseResourceVersion(query.get('resourceVersion')),
+          keep: (o) => labels(o) && fields(o),
+          bookmarks: query.get('allowWatchBookmarks') === 'true',
+          bookmarkIntervalMs: options.bookmarkIntervalMs ?? 15_000,
+          timeoutMs: (Number.isFinite(timeout) && timeout > 0 ? timeout : 1800) * 1000,
+          transform: represent,
+        },
+        res,
+      );
+      return;
+    }
+    case 'create':
+      if (info.subresource) throw apiErrors.methodNotAllowed('POST');
+      sendJson(res, 201, represent(await objects.create(type, namespace, body, user, { dryRun })));
+      return;
+    case 'update':
+      sendJson(res, 200, represent(await objects.update(type, namespace, info.name as string, info.subresource, body, { dryRun })));
+      return;
+    case 'patch':
+      sendJson(res, 200, represent(await objects.patch(type, namespace, info.name as string, info.subresource, mediaType(req), body, { dryRun })));
+      return;
+    case 'delete': {
+      const raw = await readBody(req, options.maxRequestBytes);
+      const deleteOptions = raw.length > 0 ? (decodeBody(raw, 'application/json', false) as { preconditions?: { resourceVersion?: string; uid?: string } }) : {};
+      const preconditions = deleteOptions.preconditions;
+      sendJson(res, 200, await objects.delete(type, namespace, info.name as string, { ...(preconditions ? { preconditions } : {}), dryRun }));
+      return;
+    }
+    case 'deletecollection':
+      sendJson(res, 200, await objects.deleteCollection(type, namespace, query));
+      return;
+    default:
+      throw apiErrors.methodNotAllowed(req.method ?? '');
+  }
+}
+

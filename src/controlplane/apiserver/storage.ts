@@ -1,0 +1,208 @@
+/**
+ * The API server's storage: JSON objects in etcd (the only code that talks to etcd).
+ * resourceVersion is the key's mod revision; creates and updates are compare-and-swap
+ * transactions; lists read at one pinned revision and page with continue tokens.
+ */
+import { Etcd3, type IKeyValue, type IOptions, type IRangeResponse } from 'etcd3';
+import { ApiError, apiErrors } from './status.js';
+
+export type KubeObject = Record<string, unknown> & { metadata?: ObjectMeta };
+export interface ObjectMeta {
+  name?: string;
+  generateName?: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  generation?: number;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  finalizers?: string[];
+  [field: string]: unknown;
+}
+
+export interface StoredObject {
+  object: KubeObject;
+  revision: number;
+}
+
+export interface ListPage {
+  items: KubeObject[];
+  revision: number;
+  continueKey: string | undefined;
+  remaining: number;
+}
+
+export interface EtcdConnection {
+  servers: string[];
+  ca?: Buffer | undefined;
+  cert?: Buffer | undefined;
+  key?: Buffer | undefined;
+}
+
+/** The etcd "range end" that selects every key starting with `prefix`. */
+export function prefixEnd(prefix: string): Buffer {
+  const end = Buffer.from(prefix);
+  end[end.length - 1] = (end[end.length - 1] as number) + 1;
+  return end;
+}
+
+export function decodeObject(kv: IKeyValue): KubeObject {
+  const object = JSON.parse(kv.value.toString('utf8')) as KubeObject;
+  object.metadata = { ...(object.metadata ?? {}), resourceVersion: kv.mod_revision };
+  return object;
+}
+
+function encodeObject(object: KubeObject): Buffer {
+  const meta = { ...(object.metadata ?? {}) };
+  delete meta.resourceVersion;
+  return Buffer.from(JSON.stringify({ ...object, metadata: meta }));
+}
+
+export function isCompactedError(err: unknown): boolean {
+  return err instanceof Error && /compacted/i.test(err.message);
+}
+
+function storageError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  if (isCompactedError(err)) return apiErrors.gone('The resourceVersion for the provided list is too old.');
+  if (err instanceof Error && /future revision/i.test(err.message)) {
+    return new ApiError(504, 'Timeout', 'Too large resource version: the requested revision is newer than the current one');
+  }
+  return apiErrors.unavailable(`etcd: ${err instanceof Error ? err.message : String(err)}`);
+}
+
+/** Called with each etcd operation's name and duration (for /metrics). */
+export type EtcdObserver = (operation: string, seconds: number) => void;
+
+async function timed<T>(observer: EtcdObserver | undefined, operation: string, work: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  try {
+    return await work();
+  } catch (err) {
+    throw storageError(err);
+  } finally {
+    observer?.(operation, (performance.now() - started) / 1000);
+  }
+}
+
+export function connectEtcd(connection: EtcdConnection): Etcd3 {
+  const hosts = connection.servers.map((s) => s.replace(/^https?:\/\//, ''));
+  const secure = connection.servers.some((s) => s.startsWith('https://'));
+  const options: IOptions = { hosts, dialTimeout: 5000 };
+  if (secure) {
+    options.credentials = {
+      rootCertificate: connection.ca ?? Buffer.alloc(0),
+      ...(connection.key ? { privateKey: connection.key } : {}),
+      ...(connection.cert ? { certChain: connection.cert } : {}),
+    };
+  }
+  return new Etcd3(options);
+}
+
+export class Storage {
+  constructor(
+    readonly client: Etcd3,
+    private readonly observer?: EtcdObserver,
+  ) {}
+
+  private guarded<T>(operation: string, work: () => Promise<T>): Promise<T> {
+    return timed(this.observer, operation, work);
+  }
+
+  async get(key: string): Promise<StoredObject | undefined> {
+    const res = await this.guarded('get', () => this.client.kv.range({ key: Buffer.from(key) }));
+    const kv = res.kvs[0];
+    return kv ? { object: decodeObject(kv), revision: Number(kv.mod_revision) } : undefined;
+  }
+
+  /** Creates `key` only if it does not exist; returns the stored object with its resourceVersion. */
+  async create(key: string, object: KubeObject): Promise<KubeObject | undefined> {
+    const k = Buffer.from(key);
+    const res = await this.guarded('create', () =>
+      this.client.kv.txn({
+        compare: [{ key: k, target: 'Create', result: 'Equal', create_revision: 0 }],
+        success: [{ request_put: { key: k, value: encodeObject(object) } }],
+        failure: [],
+      }),
+    );
+    if (!res.succeeded) return undefined;
+    return { ...object, metadata: { ...object.metadata, resourceVersion: res.header.revision } };
+  }
+
+  /** Replaces `key` only if its mod revision is still `expected`; undefined on conflict. */
+  async update(key: string, object: KubeObject, expected: number): Promise<KubeObject | undefined> {
+    const k = Buffer.from(key);
+    const res = await this.guarded('update', () =>
+      this.client.kv.txn({
+        compare: [{ key: k, target: 'Mod', result: 'Equal', mod_revision: expected }],
+        success: [{ request_put: { key: k, value: encodeObject(object) } }],
+        failure: [],
+      }),
+    );
+    if (!res.succeeded) return undefined;
+    return { ...object, metadata: { ...object.metadata, resourceVersion: res.header.revision } };
+  }
+
+  /** Deletes `key` only if its mod revision is still `expected`; false on conflict. */
+  async delete(key: string, expected: number): Promise<number | undefined> {
+    const k = Buffer.from(key);
+    const res = await this.guarded('delete', () =>
+      this.client.kv.txn({
+        compare: [{ key: k, target: 'Mod', result: 'Equal', mod_revision: expected }],
+        success: [{ request_delete_range: { key: k } }],
+        failure: [],
+      }),
+    );
+    return res.succeeded ? Number(res.header.revision) : undefined;
+  }
+
+  /**
+   * Reads up to `limit` objects under `prefix` that pass `keep`, starting at `startKey`,
+   * all at one revision (the current one, or `revision` when continuing a list).
+   */
+  async list(prefix: string, options: { limit?: number; startKey?: string; revision?: number; keep?: (o: KubeObject) => boolean }): Promise<ListPage> {
+    const end = prefixEnd(prefix);
+    const items: KubeObject[] = [];
+    let start = Buffer.from(options.startKey ?? prefix);
+    let revision = options.revision ?? 0;
+    const want = options.limit && options.limit > 0 ? options.limit : 0;
+    for (;;) {
+      const batch = want ? Math.max(want - items.length, 100) : 0;
+      const res: IRangeResponse = await this.guarded('list', () =>
+        this.client.kv.range({ key: start, range_end: end, limit: batch, ...(revision ? { revision } : {}) }),
+      );
+      if (!revision) revision = Number(res.header.revision);
+      for (let i = 0; i < res.kvs.length; i++) {
+        const kv = res.kvs[i] as IKeyValue;
+        const object = decodeObject(kv);
+        if (options.keep && !options.keep(object)) continue;
+        items.push(object);
+        if (want && items.length === want) {
+          const hasMore = i < res.kvs.length - 1 || res.more;
+          const remaining = Number(res.count) - i - 1;
+          return { items, revision, continueKey: hasMore ? `${kv.key.toString('utf8')}\u0000` : undefined, remaining };
+        }
+      }
+      if (!res.more || res.kvs.length === 0) return { items, revision, continueKey: undefined, remaining: 0 };
+      start = Buffer.concat([(res.kvs.at(-1) as IKeyValue).key, Buffer.from([0])]);
+    }
+  }
+
+  /** The current etcd revision; throws when no member answers. */
+  async currentRevision(): Promise<number> {
+    const res = await this.guarded('revision', () => this.client.kv.range({ key: Buffer.from('/'), limit: 1, count_only: true }));
+    return Number(res.header.revision);
+  }
+
+  /** Throws 410 Gone when `revision` has been compacted away. */
+  async checkNotCompacted(revision: number): Promise<void> {
+    if (revision <= 0) return;
+    await this.guarded('compaction-check', () => this.client.kv.range({ key: Buffer.from('/'), limit: 1, count_only: true, revision }));
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}

@@ -1,0 +1,212 @@
+/**
+ * Starts a real etcd (TLS, free ports, temp dir) and the bundled API server against it,
+ * writes an admin kubeconfig, and drives the real kubectl and etcdctl. Tears everything
+ * down by pid.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { runKubeApiserver, type RunningApiServer } from '../../src/controlplane/apiserver/index.js';
+import { createMemoryLogger } from '../../src/log.js';
+import { issueCert, makeTestPki, type KeyPair, type LeafOptions, type TestPki } from './pki.js';
+
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function runCommand(command: string, args: string[], options: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const child = execFile(command, args, { env: { ...process.env, ...options.env }, timeout: options.timeoutMs ?? 30_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
+      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+    });
+    if (options.input !== undefined) child.stdin?.end(options.input);
+  });
+}
+
+export interface RunningEtcd {
+  endpoint: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+  });
+}
+
+export async function startEtcd(dir: string, pki: TestPki, name = 'etcd'): Promise<RunningEtcd> {
+  const [clientPort, peerPort] = [await freePort(), await freePort()];
+  const endpoint = `https://127.0.0.1:${clientPort}`;
+  const peer = `http://127.0.0.1:${peerPort}`;
+  const child = spawn('/usr/bin/etcd', [
+    `--name=${name}`, `--data-dir=${path.join(dir, `${name}-data`)}`,
+    `--listen-client-urls=${endpoint}`, `--advertise-client-urls=${endpoint}`,
+    `--listen-peer-urls=${peer}`, `--initial-advertise-peer-urls=${peer}`, `--initial-cluster=${name}=${peer}`,
+    `--cert-file=${pki.etcdServer.cert}`, `--key-file=${pki.etcdServer.key}`, `--trusted-ca-file=${pki.etcdCa.cert}`, '--client-cert-auth=true',
+    '--log-level=error', '--logger=zap',
+  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const running: RunningEtcd = { endpoint, pid: child.pid as number, stop: () => stopChild(child) };
+  try {
+    await waitFor(async () => (await etcdctl(pki, endpoint, ['endpoint', 'health'])).code === 0, `etcd on ${endpoint}`);
+  } catch (err) {
+    await running.stop();
+    throw new Error(`${(err as Error).message}\n${stderr}`);
+  }
+  return running;
+}
+
+export function etcdctl(pki: TestPki, endpoint: string, args: string[]): Promise<RunResult> {
+  return runCommand('etcdctl', [`--endpoints=${endpoint}`, `--cacert=${pki.etcdCa.cert}`, `--cert=${pki.etcdClient.cert}`, `--key=${pki.etcdClient.key}`, ...args], { env: { ETCDCTL_API: '3' } });
+}
+
+export function kubeconfigYaml(server: string, caFile: string, user: KeyPair, name = 'kubernetes-admin'): string {
+  return [
+    'apiVersion: v1', 'kind: Config',
+    'clusters:', '- cluster:', `    certificate-authority: ${caFile}`, `    server: ${server}`, '  name: kubernetes',
+    'contexts:', '- context:', '    cluster: kubernetes', `    user: ${name}`, `  name: ${name}@kubernetes`,
+    `current-context: ${name}@kubernetes`,
+    'users:', `- name: ${name}`, '  user:', `    client-certificate: ${user.cert}`, `    client-key: ${user.key}`, '',
+  ].join('\n');
+}
+
+export function apiServerArgs(pki: TestPki, etcdEndpoints: string[], port: number, extra: string[] = []): string[] {
+  return [
+    '--advertise-address=127.0.0.1', '--bind-address=127.0.0.1', `--secure-port=${port}`,
+    `--tls-cert-file=${pki.apiserver.cert}`, `--tls-private-key-file=${pki.apiserver.key}`, `--client-ca-file=${pki.ca.cert}`,
+    `--etcd-servers=${etcdEndpoints.join(',')}`, `--etcd-cafile=${pki.etcdCa.cert}`, `--etcd-certfile=${pki.etcdClient.cert}`, `--etcd-keyfile=${pki.etcdClient.key}`,
+    '--authorization-mode=Node,RBAC', '--enable-admission-plugins=NodeRestriction', '--enable-bootstrap-token-auth=true',
+    '--allow-privileged=true', '--service-cluster-ip-range=10.96.0.0/12',
+    ...extra,
+  ];
+}
+
+export interface TestCluster {
+  dir: string;
+  pki: TestPki;
+  etcd: RunningEtcd;
+  apiserver: RunningApiServer;
+  url: string;
+  kubeconfig: string;
+  kubectl(args: string[], options?: { input?: string; kubeconfig?: string; env?: NodeJS.ProcessEnv }): Promise<RunResult>;
+  etcdctl(args: string[]): Promise<RunResult>;
+  /** A client cert signed by the cluster CA (or another CA) and a kubeconfig using it. */
+  userKubeconfig(name: string, options: Omit<LeafOptions, 'usage'> & { otherCa?: boolean }): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export async function startTestCluster(options: { extraArgs?: string[]; bookmarkIntervalMs?: number } = {}): Promise<TestCluster> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'kf-apiserver-'));
+  const pki = await makeTestPki(dir);
+  const etcd = await startEtcd(dir, pki);
+  const port = await freePort();
+  const apiserver = await runKubeApiserver(apiServerArgs(pki, [etcd.endpoint], port, options.extraArgs), {
+    logger: createMemoryLogger(),
+    ...(options.bookmarkIntervalMs ? { bookmarkIntervalMs: options.bookmarkIntervalMs } : {}),
+  });
+  await apiserver.ready;
+  const url = `https://127.0.0.1:${port}`;
+  const kubeconfig = path.join(dir, 'admin.conf');
+  await writeFile(kubeconfig, kubeconfigYaml(url, pki.ca.cert, pki.admin));
+  return {
+    dir, pki, etcd, apiserver, url, kubeconfig,
+    kubectl: (args, o = {}) => runCommand('kubectl', ['--kubeconfig', o.kubeconfig ?? kubeconfig, ...args], { ...(o.input !== undefined ? { input: o.input } : {}), env: { HOME: dir, ...o.env } }),
+    etcdctl: (args) => etcdctl(pki, etcd.endpoint, args),
+    userKubeconfig: async (name, leaf) => {
+      const pair = await issueCert(dir, leaf.otherCa ? pki.otherCa : pki.ca, name, { ...leaf, usage: 'clientAuth' });
+      const file = path.join(dir, `${name}.conf`);
+      await writeFile(file, kubeconfigYaml(url, pki.ca.cert, pair, name));
+      return file;
+    },
+    stop: async () => {
+      await apiserver.close();
+      await etcd.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export { readFile };
+
+export interface ApiResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  json: any;
+}
+
+export interface ApiRequest {
+  method?: string;
+  body?: unknown;
+  /** Sent as-is when a string or Buffer, JSON-encoded otherwise. */
+  contentType?: string;
+  /** A client certificate; defaults to none (anonymous or token). */
+  client?: KeyPair;
+  token?: string;
+}
+
+/** One HTTPS request to the API server, trusting the test CA. */
+export async function apiRequest(baseUrl: string, pki: TestPki, path: string, request: ApiRequest = {}): Promise<ApiResponse> {
+  const https = await import('node:https');
+  const [ca, cert, key] = await Promise.all([
+    readFile(pki.ca.cert),
+    request.client ? readFile(request.client.cert) : undefined,
+    request.client ? readFile(request.client.key) : undefined,
+  ]);
+  const payload = request.body === undefined ? undefined : typeof request.body === 'string' || Buffer.isBuffer(request.body) ? request.body : JSON.stringify(request.body);
+  return new Promise((resolve, reject) => {
+    const base = new URL(baseUrl);
+    // The path goes out exactly as given (no dot-segment normalisation), as a hostile client would send it.
+    const req = https.request({
+      host: base.hostname, port: base.port, path,
+      method: request.method ?? 'GET',
+      ca, cert, key,
+      headers: {
+        ...(payload !== undefined ? { 'Content-Type': request.contentType ?? 'application/json' } : {}),
+        ...(request.token ? { Authorization: `Bearer ${request.token}` } : {}),
+      },
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let json: unknown;
+        try { json = JSON.parse(text); } catch { json = undefined; }
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+      });
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
