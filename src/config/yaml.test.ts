@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { isKubeforgeError, type KubeforgeError } from '../errors.js';
+import { thrownBy as thrown } from './testing.js';
 import { MAX_CONFIG_BYTES, parseYamlDocuments } from './yaml.js';
 
-function thrown(fn: () => unknown): KubeforgeError {
-  try {
-    fn();
-  } catch (err) {
-    if (isKubeforgeError(err)) return err;
-    throw err;
-  }
-  throw new Error('expected a KubeforgeError');
-}
 
 const billionLaughs = [
   'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]',
