@@ -62,6 +62,23 @@ describe("kubeadm's v1beta4 defaults", () => {
   });
 });
 
+/** The part of kubeadm's output init-defaults and join-defaults share. */
+const NODE_REGISTRATION_AND_TIMEOUTS = `nodeRegistration:
+  criSocket: unix:///var/run/containerd/containerd.sock
+  imagePullPolicy: IfNotPresent
+  imagePullSerial: true
+  name: node
+  taints: null
+timeouts:
+  controlPlaneComponentHealthCheck: 4m0s
+  discovery: 5m0s
+  etcdAPICall: 2m0s
+  kubeletHealthCheck: 4m0s
+  kubernetesAPICall: 1m0s
+  tlsBootstrap: 5m0s
+  upgradeManifests: 5m0s
+`;
+
 describe('printInitDefaults', () => {
   it('prints exactly what kubeadm 1.32 `config print init-defaults` prints', () => {
     expect(printInitDefaults()).toBe(`apiVersion: kubeadm.k8s.io/v1beta4
@@ -77,21 +94,7 @@ kind: InitConfiguration
 localAPIEndpoint:
   advertiseAddress: 1.2.3.4
   bindPort: 6443
-nodeRegistration:
-  criSocket: unix:///var/run/containerd/containerd.sock
-  imagePullPolicy: IfNotPresent
-  imagePullSerial: true
-  name: node
-  taints: null
-timeouts:
-  controlPlaneComponentHealthCheck: 4m0s
-  discovery: 5m0s
-  etcdAPICall: 2m0s
-  kubeletHealthCheck: 4m0s
-  kubernetesAPICall: 1m0s
-  tlsBootstrap: 5m0s
-  upgradeManifests: 5m0s
----
+${NODE_REGISTRATION_AND_TIMEOUTS}---
 apiServer: {}
 apiVersion: kubeadm.k8s.io/v1beta4
 caCertificateValidityPeriod: 87600h0m0s
@@ -127,20 +130,6 @@ discovery:
     unsafeSkipCAVerification: true
   tlsBootstrapToken: abcdef.0123456789abcdef
 kind: JoinConfiguration
-nodeRegistration:
-  criSocket: unix:///var/run/containerd/containerd.sock
-  imagePullPolicy: IfNotPresent
-  imagePullSerial: true
-  name: node
-  taints: null
-timeouts:
-  controlPlaneComponentHealthCheck: 4m0s
-  discovery: 5m0s
-  etcdAPICall: 2m0s
-  kubeletHealthCheck: 4m0s
-  kubernetesAPICall: 1m0s
-  tlsBootstrap: 5m0s
-  upgradeManifests: 5m0s
-`);
+${NODE_REGISTRATION_AND_TIMEOUTS}`);
   });
 });
