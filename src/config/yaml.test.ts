@@ -48,7 +48,7 @@ describe('parseYamlDocuments', () => {
     expect(elapsed).toBeLessThan(1000);
     expect(err.code).toBe('KF_CONFIG_YAML_ALIASES');
     expect(err.exitCode).toBe(3);
-    expect(err.message).toMatch(/bomb\.yaml: document 0: aliases expand to more than 1000000 nodes/);
+    expect(err.message).toMatch(/bomb\.yaml: document 1: aliases expand to more than 1000000 nodes/);
   });
 
   it('accepts a modest use of aliases', () => {

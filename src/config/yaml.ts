@@ -38,22 +38,25 @@ export function parseYamlDocuments(text: string, source: string): unknown[] {
   } catch (err) {
     throw yamlSyntaxError(err, source);
   }
+  // Empty documents (a stray `---`) are dropped, as kubeadm's SplitYAMLDocuments does; documents
+  // are numbered from 1 among the rest, here and in the loader's messages.
+  const nonEmpty = documents.filter((doc) => doc !== null && doc !== undefined);
   const sizes = new WeakMap<object, number>();
   let total = 0;
-  documents.forEach((doc, index) => {
+  nonEmpty.forEach((doc, index) => {
     try {
       total += expandedSize(doc, sizes, new Set());
       if (total > MAX_EXPANDED_NODES) throw tooLarge(total);
     } catch (err) {
       if (err instanceof AliasLimit) {
-        throw validationError('KF_CONFIG_YAML_ALIASES', `${source}: document ${index}: ${err.message}`, {
+        throw validationError('KF_CONFIG_YAML_ALIASES', `${source}: document ${index + 1}: ${err.message}`, {
           hint: 'YAML anchors and aliases must not expand into a huge or recursive structure (a "billion laughs" document).',
         });
       }
       throw err;
     }
   });
-  return documents.filter((doc) => doc !== null && doc !== undefined);
+  return nonEmpty;
 }
 
 class AliasLimit extends Error {}
