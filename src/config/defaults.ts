@@ -3,7 +3,8 @@
  * Kubernetes release kubeforge targets. `defaultInitConfig` is what `init` starts from before the
  * config file and the flags are applied.
  */
-import type { ClusterConfiguration, InitConfig, InitConfiguration, NodeRegistration, Timeouts } from './types.js';
+import { defaultKubeletConfiguration, defaultKubeProxyConfiguration } from './componentconfigs.js';
+import type { ClusterConfiguration, InitConfig, InitConfiguration, JoinConfig, JoinConfiguration, NodeRegistration, Timeouts } from './types.js';
 
 export const KUBERNETES_VERSION = 'v1.32.0';
 export const ETCD_VERSION = '3.5.16-0';
@@ -18,6 +19,14 @@ export const DEFAULT_TOKEN_TTL = '24h0m0s';
 export const DEFAULT_TOKEN_USAGES = ['signing', 'authentication'];
 export const DEFAULT_TOKEN_GROUP = 'system:bootstrappers:kubeadm:default-node-token';
 export const DEFAULT_CRI_SOCKET = 'unix:///var/run/containerd/containerd.sock';
+export const DEFAULT_CERTIFICATES_DIR = '/etc/kubernetes/pki';
+export const DEFAULT_CA_CERT_PATH = '/etc/kubernetes/pki/ca.crt';
+export const DEFAULT_ETCD_DATA_DIR = '/var/lib/etcd';
+export const DEFAULT_CLUSTER_NAME = 'kubernetes';
+export const DEFAULT_ENCRYPTION_ALGORITHM = 'RSA-2048';
+export const DEFAULT_MANIFESTS_DIR = '/etc/kubernetes/manifests';
+/** The only CRI endpoint scheme kubeadm accepts on Linux (DefaultContainerRuntimeURLScheme). */
+export const CRI_SOCKET_URL_SCHEME = 'unix';
 export const CONTROL_PLANE_TAINT = { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' } as const;
 
 export function defaultTimeouts(): Timeouts {
@@ -47,9 +56,9 @@ export function defaultNodeRegistration(hostname: string): NodeRegistration {
 export function defaultClusterConfiguration(): ClusterConfiguration {
   return {
     kubernetesVersion: KUBERNETES_VERSION,
-    clusterName: 'kubernetes',
+    clusterName: DEFAULT_CLUSTER_NAME,
     controlPlaneEndpoint: '',
-    certificatesDir: '/etc/kubernetes/pki',
+    certificatesDir: DEFAULT_CERTIFICATES_DIR,
     imageRepository: DEFAULT_IMAGE_REPOSITORY,
     encryptionAlgorithm: 'RSA-2048',
     certificateValidityPeriod: DEFAULT_CERT_VALIDITY,
@@ -58,7 +67,7 @@ export function defaultClusterConfiguration(): ClusterConfiguration {
       local: {
         imageRepository: DEFAULT_IMAGE_REPOSITORY,
         imageTag: ETCD_VERSION,
-        dataDir: '/var/lib/etcd',
+        dataDir: DEFAULT_ETCD_DATA_DIR,
         extraArgs: [],
         extraEnvs: [],
         serverCertSANs: [],
@@ -92,11 +101,28 @@ export function defaultInitConfiguration(hostname: string, advertiseAddress: str
   };
 }
 
-export function defaultInitConfig(hostname = 'node', advertiseAddress = '127.0.0.1'): InitConfig {
+/** `kubeadm join` defaults: no discovery is set (the config or the flags must give one). */
+export function defaultJoinConfiguration(hostname: string): JoinConfiguration {
   return {
-    init: defaultInitConfiguration(hostname, advertiseAddress),
-    cluster: defaultClusterConfiguration(),
-    kubelet: {},
-    kubeProxy: {},
+    nodeRegistration: defaultNodeRegistration(hostname),
+    caCertPath: DEFAULT_CA_CERT_PATH,
+    discovery: { tlsBootstrapToken: '' },
+    skipPhases: [],
+    timeouts: defaultTimeouts(),
   };
+}
+
+export function defaultInitConfig(hostname = 'node', advertiseAddress = '127.0.0.1'): InitConfig {
+  const init = defaultInitConfiguration(hostname, advertiseAddress);
+  const cluster = defaultClusterConfiguration();
+  return {
+    init,
+    cluster,
+    kubelet: defaultKubeletConfiguration(cluster),
+    kubeProxy: defaultKubeProxyConfiguration(cluster, init.localAPIEndpoint.advertiseAddress),
+  };
+}
+
+export function defaultJoinConfig(hostname = 'node'): JoinConfig {
+  return { join: defaultJoinConfiguration(hostname), kubelet: {} };
 }

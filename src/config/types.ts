@@ -13,6 +13,8 @@ export interface Arg {
 export interface EnvVar {
   name: string;
   value: string;
+  /** corev1.EnvVarSource, passed through unchanged. */
+  valueFrom?: Record<string, unknown>;
 }
 
 export interface HostPathMount {
@@ -67,6 +69,7 @@ export interface Taint {
   key: string;
   value?: string;
   effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+  timeAdded?: string;
 }
 
 export interface NodeRegistration {
@@ -133,6 +136,13 @@ export interface InitConfiguration {
   certificateKey: string;
   skipPhases: string[];
   timeouts: Timeouts;
+  dryRun?: boolean;
+  patches?: Patches;
+}
+
+/** `patches.directory`: kubeadm's patch files for the static pods and the kubelet config. */
+export interface Patches {
+  directory: string;
 }
 
 export interface JoinControlPlane {
@@ -158,6 +168,8 @@ export interface JoinConfiguration {
   controlPlane?: JoinControlPlane;
   skipPhases: string[];
   timeouts: Timeouts;
+  dryRun?: boolean;
+  patches?: Patches;
 }
 
 /** Everything `init` reads: the two kubeadm documents plus the component configs passed beside them. */
@@ -168,4 +180,16 @@ export interface InitConfig {
   kubelet: Record<string, unknown>;
   /** KubeProxyConfiguration document (kubeproxy.config.k8s.io/v1alpha1), defaulted. */
   kubeProxy: Record<string, unknown>;
+  /** `--upload-certs`: store the control-plane certificates in the kubeadm-certs Secret. */
+  uploadCerts?: boolean;
+}
+
+/** Everything `join` reads. */
+export interface JoinConfig {
+  join: JoinConfiguration;
+  /**
+   * A KubeletConfiguration document given beside the JoinConfiguration (kubelet.config.k8s.io/v1beta1),
+   * as written; empty when none. The cluster's kubelet-config ConfigMap is the usual source on join.
+   */
+  kubelet: Record<string, unknown>;
 }
