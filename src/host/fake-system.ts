@@ -10,6 +10,7 @@ export interface FakeSystemState {
   cpuCount: number;
   memoryBytes: number;
   uid: number;
+  defaultAddress: string;
   kernelRelease: string;
   osType: string;
   env: Record<string, string | undefined>;
@@ -37,6 +38,7 @@ export function defaultFakeSystemState(): FakeSystemState {
     cpuCount: 2,
     memoryBytes: 4 * GiB,
     uid: 0,
+    defaultAddress: '192.0.2.10',
     kernelRelease: '6.1.0-18-amd64',
     osType: 'Linux',
     env: {},
@@ -112,6 +114,10 @@ export class FakeSystem implements SystemProbe {
 
   async which(binary: string): Promise<string | undefined> {
     return this.state.binaries.get(binary);
+  }
+
+  defaultAddress(): string {
+    return this.state.defaultAddress;
   }
 
   uid(): number {

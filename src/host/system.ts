@@ -5,6 +5,7 @@
 import dns from 'node:dns';
 import fs from 'node:fs/promises';
 import net from 'node:net';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 
 /** The outcome of trying to bind a TCP port: `code` is the errno name (`EADDRINUSE`, `EACCES`, …). */
@@ -36,6 +37,8 @@ export interface SystemProbe {
   which(binary: string): Promise<string | undefined>;
   /** The effective user id (0 for root). */
   uid(): number;
+  /** kubeadm's default advertise address: the IPv4 address of the default-route interface. */
+  defaultAddress(): string;
   /** `uname -r`, e.g. `6.1.0-18-amd64`. */
   kernelRelease(): string;
   /** `uname -s`, e.g. `Linux`. */
@@ -121,6 +124,20 @@ export class RealSystem implements SystemProbe {
       }
     }
     return undefined;
+  }
+
+  defaultAddress(): string {
+    let routes = '';
+    try {
+      routes = readFileSync('/proc/net/route', 'utf8');
+    } catch {
+      // no /proc/net/route: fall back to the first external interface
+    }
+    const defaultIface = routes.split('\n').slice(1).map((l) => l.trim().split(/\s+/)).find((f) => f[1] === '00000000')?.[0];
+    const interfaces = os.networkInterfaces();
+    const v4 = (name: string) => interfaces[name]?.find((a) => a.family === 'IPv4' && !a.internal)?.address;
+    const fallback = Object.keys(interfaces).map(v4).find(Boolean);
+    return (defaultIface && v4(defaultIface)) || fallback || '127.0.0.1';
   }
 
   uid(): number {
