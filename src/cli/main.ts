@@ -20,6 +20,7 @@ const commands: CommandEntry[] = [
   { name: 'init', summary: 'Run this command in order to set up the Kubernetes control plane', register: async () => (await import('./init.js')).registerInit },
   { name: 'config', summary: 'Manage configuration for a kubeforge cluster', register: async () => (await import('./config.js')).registerConfig },
   { name: 'token', summary: 'Manage bootstrap tokens', register: async () => (await import('./token.js')).registerToken },
+  { name: 'component', summary: 'Run a bundled control-plane component (used by static-pod manifests)', register: async () => (await import('./component.js')).registerComponent },
   { name: 'version', summary: 'Print the version of kubeforge', register: async () => (await import('./version.js')).registerVersion },
 ];
 
@@ -61,13 +62,15 @@ function reportError(err: unknown, verbosity: number): number {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const program = new Command('kubeforge')
-    .description('kubeforge: easily bootstrap a secure Kubernetes cluster')
-    .option('--root <dir>', 'relocate every path under DIR (default: $KUBEFORGE_ROOT or /)')
-    .option('-v, --v <level>', 'number for the log level verbosity', parseVerbosity, 0)
-    .showHelpAfterError()
-    .exitOverride();
   const wanted = firstCommand(argv);
+  const program = new Command('kubeforge').description('kubeforge: easily bootstrap a secure Kubernetes cluster').showHelpAfterError().exitOverride();
+  // A component's flags are its upstream flags verbatim (`--v=2` included), so kubeforge's own
+  // global flags are not parsed around it.
+  if (wanted !== 'component') {
+    program
+      .option('--root <dir>', 'relocate every path under DIR (default: $KUBEFORGE_ROOT or /)')
+      .option('-v, --v <level>', 'number for the log level verbosity', parseVerbosity, 0);
+  }
   for (const entry of commands) {
     if (entry.name === wanted || wanted === 'help') (await entry.register())(program);
     else program.command(entry.name).description(entry.summary);
