@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { clusterDNSIP, apiServerServiceIP } from './componentconfigs.js';
 import { defaultInitConfig, defaultJoinConfiguration, KUBERNETES_VERSION } from './defaults.js';
-import { printInitDefaults, printJoinDefaults } from './print.js';
+import { loadInitConfig } from './load.js';
+import { marshalClusterConfiguration, printInitDefaults, printJoinDefaults } from './print.js';
 
 // Values from kubeadm 1.32: apis/kubeadm/v1beta4/defaults.go, defaults_unix.go, constants/constants.go.
 describe("kubeadm's v1beta4 defaults", () => {
@@ -131,5 +132,19 @@ discovery:
   tlsBootstrapToken: abcdef.0123456789abcdef
 kind: JoinConfiguration
 ${NODE_REGISTRATION_AND_TIMEOUTS}`);
+  });
+});
+
+describe('marshalClusterConfiguration (the kubeadm-config ConfigMap)', () => {
+  it('round-trips through the strict decoder to the same internal ClusterConfiguration', () => {
+    const cfg = defaultInitConfig('node', '10.0.0.1');
+    cfg.cluster.apiServer.certSANs = ['api.example.test'];
+    cfg.cluster.apiServer.extraArgs = [{ name: 'audit-log-maxage', value: '7' }];
+    cfg.cluster.networking.podSubnet = '10.244.0.0/16';
+    const text = marshalClusterConfiguration(cfg.cluster);
+    expect(text).toMatch(/^apiServer:\n {2}certSANs:\n {2}- api\.example\.test\n/);
+    expect(text).toContain('kind: ClusterConfiguration');
+    const loaded = loadInitConfig({ configText: text, configPath: 'kubeadm-config', flags: {}, hostname: 'node', defaultAdvertiseAddress: '10.0.0.1' });
+    expect(loaded.cluster).toEqual(cfg.cluster);
   });
 });

@@ -25,6 +25,7 @@ import {
   KUBERNETES_VERSION,
 } from './defaults.js';
 import { V1BETA4 } from './schemas.js';
+import type { ClusterConfiguration } from './types.js';
 
 export const PLACEHOLDER_TOKEN = 'abcdef.0123456789abcdef';
 export const PLACEHOLDER_ADVERTISE_ADDRESS = '1.2.3.4';
@@ -87,4 +88,34 @@ export function printJoinDefaults(): string {
 /** sigs.k8s.io/yaml's output style. */
 export function marshal(value: unknown): string {
   return yaml.dump(value, { sortKeys: true, noArrayIndent: true, lineWidth: -1, noRefs: true });
+}
+
+/** Drops empty lists, empty objects and empty strings, as omitempty does in kubeadm's types. */
+function omitEmpty(value: unknown): unknown {
+  if (Array.isArray(value)) return value.length ? value.map(omitEmpty) : undefined;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value).map(([k, v]) => [k, omitEmpty(v)] as const).filter(([, v]) => v !== undefined);
+    return entries.length ? Object.fromEntries(entries) : undefined;
+  }
+  return value === '' ? undefined : value;
+}
+
+/**
+ * The v1beta4 ClusterConfiguration document kubeadm uploads to `kube-system/kubeadm-config`
+ * (and that `join` downloads): the internal config with its apiVersion and kind, empty fields
+ * left out.
+ */
+export function marshalClusterConfiguration(cluster: ClusterConfiguration): string {
+  const { apiServer, controllerManager, scheduler, dns, proxy, ...rest } = cluster;
+  return marshal({
+    apiVersion: V1BETA4,
+    kind: 'ClusterConfiguration',
+    ...(omitEmpty(rest) as object),
+    // these sections are always present in kubeadm's output, even when empty
+    apiServer: omitEmpty(apiServer) ?? {},
+    controllerManager: omitEmpty(controllerManager) ?? {},
+    scheduler: omitEmpty(scheduler) ?? {},
+    dns: omitEmpty(dns) ?? {},
+    proxy: omitEmpty(proxy) ?? {},
+  });
 }
