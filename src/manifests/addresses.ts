@@ -27,10 +27,13 @@ export interface NodeAddresses {
   ipv6: boolean;
 }
 
-/** True for 127.0.0.0/8 and ::1. */
+/** True for 127.0.0.0/8 and ::1 (Go's IP.IsLoopback, IPv4-mapped loopback included). */
 export function isLoopbackAddress(address: string): boolean {
   if (net.isIPv4(address)) return address.split('.')[0] === '127';
-  if (net.isIPv6(address)) return expandIPv6(address) === '0000:0000:0000:0000:0000:0000:0000:0001';
+  if (net.isIPv6(address)) {
+    const value = ipToBigInt(address, 6);
+    return value === 1n || value >> 24n === 0xffff7fn;
+  }
   return false;
 }
 
@@ -55,10 +58,32 @@ export function urlList(urls: string[]): string {
   return [...new Set(urls)].join(',');
 }
 
-function expandIPv6(address: string): string {
-  const [head = '', tail = ''] = address.split('::');
-  const headParts = head === '' ? [] : head.split(':');
-  const tailParts = address.includes('::') ? (tail === '' ? [] : tail.split(':')) : [];
-  const fill = address.includes('::') ? 8 - headParts.length - tailParts.length : 0;
-  return [...headParts, ...Array<string>(fill).fill('0'), ...tailParts].map((p) => p.padStart(4, '0')).join(':');
+/** An IP address (already validated by net.isIP) as a number. */
+export function ipToBigInt(ip: string, family: 4 | 6): bigint {
+  if (family === 4) return ip.split('.').reduce((acc, part) => (acc << 8n) + BigInt(Number(part)), 0n);
+  // A trailing dotted quad (::ffff:1.2.3.4) is two 16-bit groups.
+  const dotted = /^(.*:)(\d+\.\d+\.\d+\.\d+)$/.exec(ip);
+  if (dotted) {
+    const v4 = ipToBigInt(dotted[2] ?? '', 4);
+    ip = `${dotted[1] ?? ''}${(v4 >> 16n).toString(16)}:${(v4 & 0xffffn).toString(16)}`;
+  }
+  const [head = '', tail] = ip.split('::');
+  const groups = (s: string | undefined) => (s ? s.split(':') : []);
+  const all = tail === undefined ? groups(head) : [...groups(head), ...Array<string>(8 - groups(head).length - groups(tail).length).fill('0'), ...groups(tail)];
+  return all.reduce((acc, g) => (acc << 16n) + BigInt(parseInt(g, 16)), 0n);
+}
+
+/** The text of an IP address, IPv6 compressed as Go's net.IP.String does. */
+export function bigIntToIp(value: bigint, family: 4 | 6): string {
+  if (family === 4) return [24n, 16n, 8n, 0n].map((shift) => String((value >> shift) & 255n)).join('.');
+  const groups = [112n, 96n, 80n, 64n, 48n, 32n, 16n, 0n].map((shift) => ((value >> shift) & 0xffffn).toString(16));
+  let best = { start: -1, len: 0 };
+  for (let i = 0; i < 8; ) {
+    let j = i;
+    while (j < 8 && groups[j] === '0') j++;
+    if (j - i > best.len && j - i > 1) best = { start: i, len: j - i };
+    i = j === i ? i + 1 : j;
+  }
+  if (best.start < 0) return groups.join(':');
+  return `${groups.slice(0, best.start).join(':')}::${groups.slice(best.start + best.len).join(':')}`;
 }
