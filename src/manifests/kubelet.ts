@@ -67,7 +67,7 @@ function isPlainObject(value: unknown): value is Doc {
 export function clusterDNSIP(serviceSubnet: string): string {
   const cidr = serviceSubnet.split(',')[0]?.trim() ?? '';
   const [ip = '', bitsText = ''] = cidr.split('/');
-  const bits = Number(bitsText);
+  const bits = /^\d{1,3}$/.test(bitsText) ? Number(bitsText) : -1;
   const family = net.isIPv4(ip) ? 4 : net.isIPv6(ip) ? 6 : 0;
   const width = family === 4 ? 32 : 128;
   if (family === 0 || !Number.isInteger(bits) || bits < 0 || bits > width || width - bits < 4) {
