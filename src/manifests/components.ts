@@ -1,10 +1,11 @@
 /**
  * The table of control-plane static pods: one row per component saying which binary it runs,
- * its image, its default flags and extra args/envs, where it is probed, what it requests and
- * which hostPath volumes it gets. `renderStaticPod` walks one row; nothing here is per-component code
- * outside the table.
+ * its image, its default flags and extra args/envs, where it is probed, what it requests and how
+ * it is annotated (its hostPath volumes are the table in volumes.ts). render.ts turns any row into
+ * a pod with the same loop.
  */
-import type { Arg, ClusterConfiguration, EnvVar } from '../config/types.js';
+import { ETCD_VERSION } from '../config/defaults.js';
+import type { Arg, ClusterConfiguration, ControlPlaneComponent, EnvVar } from '../config/types.js';
 import { joinHostPort } from './addresses.js';
 import { getArgValue } from './args.js';
 import {
@@ -40,17 +41,34 @@ function kubernetesImage(name: string): (cluster: ClusterConfiguration) => strin
   return (cluster) => `${cluster.imageRepository}/${name}:${cluster.kubernetesVersion.replaceAll('+', '_')}`;
 }
 
-/** kubeadm's GetEtcdImage: the local etcd's repository and tag, else the cluster's. */
+/** kubeadm's GetEtcdImage: the local etcd's repository and tag, else the cluster's repository and the release's etcd. */
 function etcdImage(cluster: ClusterConfiguration): string {
   const local = cluster.etcd.local;
   const repository = local?.imageRepository || cluster.imageRepository;
-  return `${repository}/etcd:${local?.imageTag ?? ''}`;
+  return `${repository}/etcd:${local?.imageTag || ETCD_VERSION}`;
+}
+
+type Section = (cluster: ClusterConfiguration) => ControlPlaneComponent;
+const apiServer: Section = (c) => c.apiServer;
+const controllerManager: Section = (c) => c.controllerManager;
+const scheduler: Section = (c) => c.scheduler;
+
+/** What the kube-* rows share: binary and image named after the component, its ClusterConfiguration section's extras, the proxy env. */
+function kubernetesComponent(component: Exclude<StaticPodComponent, 'etcd'>, section: Section) {
+  return {
+    component,
+    binary: component,
+    image: kubernetesImage(component),
+    extraArgs: (c: ClusterConfiguration) => section(c).extraArgs,
+    extraEnvs: (c: ClusterConfiguration) => section(c).extraEnvs,
+    proxyEnv: true,
+  };
 }
 
 /** Controller manager and scheduler: probed where they bind (an extraArgs bind-address wins). */
-function bindAddressProbe(port: number, extraArgs: (c: ClusterConfiguration) => Arg[]): (ctx: FlagContext) => ProbePlan {
+function bindAddressProbe(port: number, section: Section): (ctx: FlagContext) => ProbePlan {
   return (ctx) => {
-    const bind = getArgValue(extraArgs(ctx.cluster), 'bind-address');
+    const bind = getArgValue(section(ctx.cluster).extraArgs, 'bind-address');
     const host = bind === undefined ? ctx.addresses.localhost : probeAddress(bind);
     return { host, port, scheme: 'HTTPS', livenessPath: '/healthz', startupPath: '/healthz' };
   };
@@ -76,10 +94,6 @@ function etcdProbe(ctx: FlagContext): ProbePlan {
   };
 }
 
-const apiServer = (c: ClusterConfiguration) => c.apiServer;
-const controllerManager = (c: ClusterConfiguration) => c.controllerManager;
-const scheduler = (c: ClusterConfiguration) => c.scheduler;
-
 export const COMPONENTS: readonly ComponentRow[] = [
   {
     component: 'etcd',
@@ -95,13 +109,8 @@ export const COMPONENTS: readonly ComponentRow[] = [
     annotations: (ctx) => ({ 'kubeadm.kubernetes.io/etcd.advertise-client-urls': etcdClientURL(ctx.endpoint.advertiseAddress) }),
   },
   {
-    component: 'kube-apiserver',
-    binary: 'kube-apiserver',
-    image: kubernetesImage('kube-apiserver'),
+    ...kubernetesComponent('kube-apiserver', apiServer),
     defaultFlags: apiServerFlags,
-    extraArgs: (c) => apiServer(c).extraArgs,
-    extraEnvs: (c) => apiServer(c).extraEnvs,
-    proxyEnv: true,
     probe: (ctx) => ({
       // kubeadm's GetAPIServerProbeAddress: the advertise address (never the unspecified one).
       host: ctx.endpoint.advertiseAddress === '' ? ctx.addresses.localhost : probeAddress(ctx.endpoint.advertiseAddress),
@@ -115,26 +124,16 @@ export const COMPONENTS: readonly ComponentRow[] = [
     annotations: (ctx) => ({ 'kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint': joinHostPort(ctx.endpoint.advertiseAddress, ctx.endpoint.bindPort) }),
   },
   {
-    component: 'kube-controller-manager',
-    binary: 'kube-controller-manager',
-    image: kubernetesImage('kube-controller-manager'),
+    ...kubernetesComponent('kube-controller-manager', controllerManager),
     defaultFlags: controllerManagerFlags,
-    extraArgs: (c) => controllerManager(c).extraArgs,
-    extraEnvs: (c) => controllerManager(c).extraEnvs,
-    proxyEnv: true,
-    probe: bindAddressProbe(CONTROLLER_MANAGER_PORT, (c) => controllerManager(c).extraArgs),
+    probe: bindAddressProbe(CONTROLLER_MANAGER_PORT, controllerManager),
     requests: { cpu: '200m' },
     annotations: () => undefined,
   },
   {
-    component: 'kube-scheduler',
-    binary: 'kube-scheduler',
-    image: kubernetesImage('kube-scheduler'),
+    ...kubernetesComponent('kube-scheduler', scheduler),
     defaultFlags: schedulerFlags,
-    extraArgs: (c) => scheduler(c).extraArgs,
-    extraEnvs: (c) => scheduler(c).extraEnvs,
-    proxyEnv: true,
-    probe: bindAddressProbe(SCHEDULER_PORT, (c) => scheduler(c).extraArgs),
+    probe: bindAddressProbe(SCHEDULER_PORT, scheduler),
     requests: { cpu: '100m' },
     annotations: () => undefined,
   },

@@ -414,10 +414,10 @@ describe('etcd', () => {
     expect(c.env).toEqual([{ name: 'ETCD_QUOTA_BACKEND_BYTES', value: '8589934592' }]);
   });
 
-  it('uses the cluster image repository when the local etcd names none', () => {
+  it('uses the cluster image repository and the release\'s etcd tag when the local etcd names none', () => {
     const cfg = config();
     cfg.cluster.imageRepository = 'mirror.example';
-    if (cfg.cluster.etcd.local) cfg.cluster.etcd.local.imageRepository = '';
+    if (cfg.cluster.etcd.local) Object.assign(cfg.cluster.etcd.local, { imageRepository: '', imageTag: '' });
     expect(container(cfg, 'etcd').image).toBe('mirror.example/etcd:3.5.16-0');
   });
 });
