@@ -39,4 +39,4 @@ export function createDryRunHost(root: string, reportWrite: (write: RecordedWrit
   const real = createHost(root);
   return { ...real, files: new RecordingFiles(real.files, reportWrite), processes: new RecordingProcesses(real.processes, reportProcess), dryRun: true };
 }
-export { readTemplate } from './templates.js';
+export { readTemplate, TEMPLATES_DIR } from './templates.js';

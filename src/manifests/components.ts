@@ -74,9 +74,17 @@ function bindAddressProbe(port: number, section: Section): (ctx: FlagContext) =>
   };
 }
 
-/** kubeadm's GetEtcdProbeEndpoint: the first --listen-metrics-urls from extraArgs, else localhost:2381 over HTTP. */
+/**
+ * kubeadm's GetEtcdProbeEndpoint: the first --listen-metrics-urls from extraArgs, else
+ * localhost:2381 over HTTP. The paths are kubeadm 1.30's `/health` ones, not 1.31's
+ * `/livez`/`/readyz`: those arrived in etcd 3.5.11, and the etcd that Debian ships (3.4) serves
+ * only `/health`, which every etcd 3.4 and 3.5 answers.
+ */
+const ETCD_LIVE_PATH = '/health?exclude=NOSPACE&serializable=true';
+const ETCD_READY_PATH = '/health?serializable=false';
+
 function etcdProbe(ctx: FlagContext): ProbePlan {
-  const plan: ProbePlan = { host: ctx.addresses.localhost, port: ETCD_METRICS_PORT, scheme: 'HTTP', livenessPath: '/livez', readinessPath: '/readyz', startupPath: '/readyz' };
+  const plan: ProbePlan = { host: ctx.addresses.localhost, port: ETCD_METRICS_PORT, scheme: 'HTTP', livenessPath: ETCD_LIVE_PATH, readinessPath: ETCD_READY_PATH, startupPath: ETCD_LIVE_PATH };
   const metrics = getArgValue(ctx.cluster.etcd.local?.extraArgs ?? [], 'listen-metrics-urls');
   if (metrics === undefined) return plan;
   let url: URL;

@@ -53,12 +53,11 @@ export {
 export {
   KUBELET_CONFIG_PATH,
   SYSTEMD_RESOLVED_RESOLV_CONF,
-  clusterDNSIP,
   kubeletConfiguration,
   renderAgentUnit,
   renderKubeletConfig,
   type AgentUnitValues,
   type KubeletConfigOptions,
 } from './kubelet.js';
-export { TEMPLATES_DIR, templateText, toYaml } from './templates.js';
+export { toYaml } from './templates.js';
 export { CA_CERTS_EXTRA_VOLUME_PATHS } from './volumes.js';

@@ -1,7 +1,8 @@
 import yaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { defaultInitConfig } from '../config/defaults.js';
-import { clusterDNSIP, kubeletConfiguration, renderAgentUnit, renderKubeletConfig } from './kubelet.js';
+import { kubeletConfiguration as kubeadmKubeletDefaults } from '../config/componentconfigs.js';
+import { kubeletConfiguration, renderAgentUnit, renderKubeletConfig } from './kubelet.js';
 
 const KUBEADM_KUBELET_CONFIG = `apiVersion: kubelet.config.k8s.io/v1beta1
 authentication:
@@ -63,6 +64,7 @@ describe('renderKubeletConfig', () => {
     cfg.cluster.networking.serviceSubnet = '10.200.0.0/16';
     cfg.cluster.networking.dnsDomain = 'corp.example';
     cfg.cluster.certificatesDir = '/srv/pki';
+    cfg.kubelet = kubeadmKubeletDefaults(undefined, cfg.cluster);
     const kc = kubeletConfiguration(cfg);
     expect(kc.clusterDNS).toEqual(['10.200.0.10']);
     expect(kc.clusterDomain).toBe('corp.example');
@@ -71,7 +73,7 @@ describe('renderKubeletConfig', () => {
 
   it('merges the user\'s KubeletConfiguration over kubeadm\'s, object by object', () => {
     const cfg = defaultInitConfig('node1', '10.0.0.5');
-    cfg.kubelet = { cgroupDriver: 'cgroupfs', maxPods: 50, authentication: { webhook: { cacheTTL: '2m0s' } }, clusterDNS: ['10.96.0.53'], rotateCertificates: false };
+    cfg.kubelet = kubeadmKubeletDefaults({ cgroupDriver: 'cgroupfs', maxPods: 50, authentication: { webhook: { cacheTTL: '2m0s' } }, clusterDNS: ['10.96.0.53'], rotateCertificates: false }, cfg.cluster);
     const kc = kubeletConfiguration(cfg);
     expect(kc.cgroupDriver).toBe('cgroupfs');
     expect(kc.maxPods).toBe(50);
@@ -98,7 +100,7 @@ describe('renderKubeletConfig', () => {
 
   it('keeps addresses the user chose even on a loopback node', () => {
     const cfg = defaultInitConfig('node2', '127.0.0.2');
-    cfg.kubelet = { healthzBindAddress: '127.0.0.7', address: '127.0.0.8' };
+    cfg.kubelet = kubeadmKubeletDefaults({ healthzBindAddress: '127.0.0.7', address: '127.0.0.8' }, cfg.cluster);
     expect(kubeletConfiguration(cfg)).toMatchObject({ healthzBindAddress: '127.0.0.7', address: '127.0.0.8' });
   });
 
@@ -107,22 +109,6 @@ describe('renderKubeletConfig', () => {
     const text = renderKubeletConfig(cfg);
     expect(renderKubeletConfig(cfg)).toBe(text);
     expect(yaml.load(text)).toEqual(kubeletConfiguration(cfg));
-  });
-});
-
-describe('clusterDNSIP (kubeadm GetDNSIP)', () => {
-  it.each([
-    ['10.96.0.0/12', '10.96.0.10'],
-    ['10.200.5.0/24', '10.200.5.10'],
-    ['10.96.3.7/16', '10.96.0.10'],
-    ['fd00:10:96::/112', 'fd00:10:96::a'],
-    ['10.96.0.0/12,fd00::/108', '10.96.0.10'],
-  ])('is the tenth address of %s: %s', (subnet, ip) => {
-    expect(clusterDNSIP(subnet)).toBe(ip);
-  });
-
-  it.each(['10.96.0.0', '10.96.0.0/30', 'not-a-cidr/12'])('rejects %s with a validation error', (subnet) => {
-    expect(() => clusterDNSIP(subnet)).toThrow(expect.objectContaining({ code: 'KF_MANIFEST_SERVICE_SUBNET', exitCode: 3 }));
   });
 });
 

@@ -47,9 +47,10 @@ describe('etcd', () => {
     expect(c?.image).toBe('registry.k8s.io/etcd:3.5.16-0');
     expect(c?.resources).toEqual({ requests: { cpu: '100m', memory: '100Mi' } });
     const httpGet = { host: '127.0.0.1', port: 2381, scheme: 'HTTP' };
-    expect(c?.livenessProbe.httpGet).toEqual({ ...httpGet, path: '/livez' });
-    expect(c?.readinessProbe?.httpGet).toEqual({ ...httpGet, path: '/readyz' });
-    expect(c?.startupProbe.httpGet).toEqual({ ...httpGet, path: '/readyz' });
+    // kubeadm 1.30's /health paths: the etcd 3.4 Debian ships has no /livez or /readyz
+    expect(c?.livenessProbe.httpGet).toEqual({ ...httpGet, path: '/health?exclude=NOSPACE&serializable=true' });
+    expect(c?.readinessProbe?.httpGet).toEqual({ ...httpGet, path: '/health?serializable=false' });
+    expect(c?.startupProbe.httpGet).toEqual({ ...httpGet, path: '/health?exclude=NOSPACE&serializable=true' });
     expect(c?.volumeMounts).toEqual([
       { mountPath: '/var/lib/etcd', name: 'etcd-data' },
       { mountPath: '/etc/kubernetes/pki/etcd', name: 'etcd-certs' },
@@ -82,7 +83,7 @@ describe('etcd', () => {
     const c = containers(cfg)['etcd'];
     expect(c.command).toEqual(expect.arrayContaining(['--data-dir=/data/etcd', '--listen-metrics-urls=https://10.0.0.5:12381,http://127.0.0.1:2381']));
     expect(c.image).toBe('mirror.example/etcd:3.5.15-0');
-    expect(c.livenessProbe.httpGet).toEqual({ host: '10.0.0.5', path: '/livez', port: 12381, scheme: 'HTTPS' });
+    expect(c.livenessProbe.httpGet).toEqual({ host: '10.0.0.5', path: '/health?exclude=NOSPACE&serializable=true', port: 12381, scheme: 'HTTPS' });
     expect(c.volumeMounts[0]).toEqual({ mountPath: '/data/etcd', name: 'etcd-data' });
     expect(c.env).toEqual([{ name: 'ETCD_QUOTA_BACKEND_BYTES', value: '8589934592' }]);
   });

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
-import { TEMPLATES_DIR, templateText, toYaml } from './templates.js';
+import { readTemplate, TEMPLATES_DIR } from '../host/templates.js';
+import { toYaml } from './templates.js';
 
 describe('templates/', () => {
   it('is found at the package root from the module URL', () => {
@@ -13,7 +14,7 @@ describe('templates/', () => {
   });
 
   it('reports a missing template with a coded error', () => {
-    expect(() => templateText('no-such-template.yaml')).toThrow(expect.objectContaining({ code: 'KF_MANIFEST_TEMPLATE' }));
+    expect(() => readTemplate('no-such-template.yaml')).toThrow(expect.objectContaining({ code: 'KF_TEMPLATE_MISSING' }));
   });
 });
 

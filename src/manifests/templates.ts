@@ -1,40 +1,10 @@
-/**
- * The package's templates/ folder (static-pod skeleton, kubelet config, systemd unit) and the one
- * YAML serialiser every rendered file goes through.
- *
- * Templates are package assets, not node files, so they are read here directly (once, cached)
- * rather than through the Host: `--root` and `--dry-run` never apply to them. The folder is found
- * from this module's URL, two levels up from both src/manifests/ and dist/manifests/.
- */
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+/** Template objects, and the one YAML serialiser every rendered file goes through. */
 import yaml from 'js-yaml';
-import { KubeforgeError } from '../errors.js';
-
-export const TEMPLATES_DIR = fileURLToPath(new URL('../../templates/', import.meta.url));
-
-const cache = new Map<string, string>();
-
-/** The text of templates/<name>. */
-export function templateText(name: string): string {
-  let text = cache.get(name);
-  if (text === undefined) {
-    try {
-      text = readFileSync(`${TEMPLATES_DIR}${name}`, 'utf8');
-    } catch (cause) {
-      throw new KubeforgeError('KF_MANIFEST_TEMPLATE', `cannot read template ${name} from ${TEMPLATES_DIR}`, {
-        cause,
-        hint: 'the templates/ folder ships with the package; reinstall kubeforge or run it from its source tree',
-      });
-    }
-    cache.set(name, text);
-  }
-  return text;
-}
+import { readTemplate } from '../host/index.js';
 
 /** A fresh copy of the object in the YAML template templates/<name> (callers may mutate it). */
 export function templateObject<T>(name: string): T {
-  return yaml.load(templateText(name)) as T;
+  return yaml.load(readTemplate(name)) as T;
 }
 
 /**
