@@ -11,18 +11,24 @@ import { parsePrivateKeyPem } from './keys.js';
 const KEY_MODE = 0o600;
 const CERT_MODE = 0o644;
 
-/** The certificate in `path`, or undefined when the file does not exist; KF_CERT_CORRUPT when it cannot be parsed. */
-export async function tryLoadCertificateFile(host: Host, path: string): Promise<CertificateInfo | undefined> {
+/** Reads and parses `path`; undefined when it does not exist; a parse failure becomes a validation error naming the file. */
+async function tryLoad<T>(host: Host, path: string, parse: (content: Buffer) => T, failure: { code: string; what: string; hint: string }): Promise<T | undefined> {
   const content = await host.files.tryReadFile(path);
   if (content === undefined) return undefined;
   try {
-    return loadCertificate(content);
+    return parse(content);
   } catch (err) {
-    throw validationError('KF_CERT_CORRUPT', `${host.files.resolve(path)} is not a valid PEM certificate: ${errorMessage(err)}`, {
-      cause: err,
-      hint: 'restore the file from a backup, or delete it (and its .key) so kubeforge generates a new pair',
-    });
+    throw validationError(failure.code, `${host.files.resolve(path)} is not a valid ${failure.what}: ${errorMessage(err)}`, { cause: err, hint: failure.hint });
   }
+}
+
+/** The certificate in `path`, or undefined when the file does not exist; KF_CERT_CORRUPT when it cannot be parsed. */
+export function tryLoadCertificateFile(host: Host, path: string): Promise<CertificateInfo | undefined> {
+  return tryLoad(host, path, loadCertificate, {
+    code: 'KF_CERT_CORRUPT',
+    what: 'PEM certificate',
+    hint: 'restore the file from a backup, or delete it (and its .key) so kubeforge generates a new pair',
+  });
 }
 
 /** Like tryLoadCertificateFile, but a missing file is an error (KF_CERT_MISSING). */
@@ -37,17 +43,12 @@ export async function loadCertificateFile(host: Host, path: string): Promise<Cer
 }
 
 /** The private key in `path`, or undefined when the file does not exist; KF_KEY_INVALID when it is not a private key. */
-export async function tryLoadPrivateKeyFile(host: Host, path: string): Promise<KeyObject | undefined> {
-  const content = await host.files.tryReadFile(path);
-  if (content === undefined) return undefined;
-  try {
-    return parsePrivateKeyPem(content);
-  } catch (err) {
-    throw validationError('KF_KEY_INVALID', `${host.files.resolve(path)} is not a valid private key: ${errorMessage(err)}`, {
-      cause: err,
-      hint: 'put the PEM private key (RSA, EC or PKCS#8) there, or delete it together with its certificate to generate a new pair',
-    });
-  }
+export function tryLoadPrivateKeyFile(host: Host, path: string): Promise<KeyObject | undefined> {
+  return tryLoad(host, path, parsePrivateKeyPem, {
+    code: 'KF_KEY_INVALID',
+    what: 'private key',
+    hint: 'put the PEM private key (RSA, EC or PKCS#8) there, or delete it together with its certificate to generate a new pair',
+  });
 }
 
 export function assertKeyMatches(host: Host, key: KeyObject, keyPath: string, cert: CertificateInfo, certPath: string): void {
