@@ -5,7 +5,7 @@
 import { createHash, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { bytesOf, children, decodeOid, decodeTime, fromDer, OID, Tag, toDer, type Asn1 } from './asn1.js';
 import { formatIP } from './netaddr.js';
-import { publicKeyAlgorithm, type PublicKeyAlgorithm } from './keys.js';
+import { parsePrivateKeyPem, publicKeyAlgorithm, type PublicKeyAlgorithm } from './keys.js';
 
 export interface Subject {
   commonName: string;
@@ -161,9 +161,11 @@ export function verifySignedBy(cert: CertificateInfo, ca: CertificateInfo): bool
   return new X509Certificate(cert.der).verify(createPublicKey({ key: ca.spki, format: 'der', type: 'spki' }));
 }
 
-/** True when `key` is the private half of the certificate's public key. */
-export function keyMatchesCertificate(key: KeyObject, cert: CertificateInfo): boolean {
-  return new X509Certificate(cert.der).checkPrivateKey(key);
+/** True when `key` (a KeyObject or PEM) is the private half of the certificate's public key. */
+export function keyMatchesCertificate(key: KeyObject | string | Buffer, cert: CertificateInfo): boolean {
+  const keyObject = typeof key === 'string' || Buffer.isBuffer(key) ? parsePrivateKeyPem(key) : key;
+  if (publicKeyAlgorithm(keyObject) !== cert.publicKey.algorithm) return false;
+  return new X509Certificate(cert.der).checkPrivateKey(keyObject);
 }
 
 /** kubeadm's discovery pin: `sha256:` + hex SHA-256 of the DER SubjectPublicKeyInfo. */

@@ -3,10 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ExitCode, KubeforgeError } from '../errors.js';
-import { createHost, type Clock, type Host } from '../host/index.js';
+import { createDryRunHost, createHost, type Clock, type Host } from '../host/index.js';
 import { createMemoryLogger } from '../log.js';
 import {
-  certificatePaths, certificateSpec, ensureCertificate, ensureCertificates, ensureServiceAccountKeys, loadCertificate, type CertName,
+  certificatePaths, certificateSpec, ensureCertificate, ensureCertificates, ensureServiceAccountKeys, keyMatchesCertificate, loadCertificate,
+  type CertName,
 } from './index.js';
 import { testInitConfig } from './testing.js';
 
@@ -176,5 +177,29 @@ describe('ensureServiceAccountKeys', () => {
   it('rejects an sa.key that is not a private key', async () => {
     await host.files.writeFile('/etc/kubernetes/pki/sa.key', 'hello\n', { mode: 0o600 });
     await expectError(ensureServiceAccountKeys(host, cfg, createMemoryLogger()), 'KF_KEY_INVALID', '/etc/kubernetes/pki/sa.key');
+  });
+});
+
+describe('with the dry-run host', () => {
+  it('records every write and leaves the root empty', async () => {
+    const writes: string[] = [];
+    const dry = createDryRunHost(root, (w) => writes.push(w.path));
+    await ensureCertificates(dry, cfg, createMemoryLogger());
+    await ensureServiceAccountKeys(dry, cfg, createMemoryLogger());
+    expect(writes).toHaveLength(22);
+    expect(writes).toContain(host.files.resolve(paths('etcd-server').key));
+    expect(await fs.readdir(root)).toEqual([]);
+  });
+});
+
+describe('keyMatchesCertificate', () => {
+  it('is false for a key of another algorithm, true for the PEM of the right key', async () => {
+    const rsa = testInitConfig('RSA-2048');
+    rsa.cluster.certificatesDir = '/rsa';
+    await ensureCertificate(host, rsa, 'ca', createMemoryLogger());
+    await ensureCertificate(host, cfg, 'ca', createMemoryLogger());
+    const rsaCert = loadCertificate(await host.files.readFile('/rsa/ca.crt'));
+    expect(keyMatchesCertificate((await host.files.readFile(paths('ca').key)).toString(), rsaCert)).toBe(false);
+    expect(keyMatchesCertificate(await host.files.readFile('/rsa/ca.key'), rsaCert)).toBe(true);
   });
 });
