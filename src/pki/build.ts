@@ -16,6 +16,8 @@ export interface CertificateTemplate {
   altNames: AltNames;
   usages: ExtKeyUsage[];
   isCA: boolean;
+  /** Overrides the key usages kubeadm derives from isCA and the key type (the CSR signer grants what was requested). */
+  keyUsage?: KeyUsage[];
   notBefore: Date;
   notAfter: Date;
 }
@@ -51,6 +53,7 @@ function keyUsageBits(usages: KeyUsage[]): Asn1 {
   return bitString(used, last === 0 ? 0 : unused);
 }
 
+/** The SubjectAltName extension value (GeneralNames), or undefined when there are no names. */
 function subjectAltNames(names: AltNames): Asn1 | undefined {
   const general = [
     ...names.dnsNames.map((dns) => tagged(2, Buffer.from(dns, 'latin1'))),
@@ -63,6 +66,12 @@ function subjectAltNames(names: AltNames): Asn1 | undefined {
   return general.length > 0 ? seq(general) : undefined;
 }
 
+/** The complete SubjectAltName extension (for certificates and CSR extension requests). */
+export function subjectAltNamesExtension(names: AltNames): Asn1 | undefined {
+  const san = subjectAltNames(names);
+  return san && extension(OID.subjectAltName, false, san);
+}
+
 /** RFC 5280 method 1 (as Go): SHA-1 of the subjectPublicKey BIT STRING contents. */
 export function subjectKeyId(spki: Buffer): Buffer {
   const publicKeyBits = bytesOf(children(fromDer(spki))[1]).subarray(1);
@@ -70,19 +79,19 @@ export function subjectKeyId(spki: Buffer): Buffer {
 }
 
 function extensions(template: CertificateTemplate, subjectKey: KeyObject, spki: Buffer, issuer: Issuer): Asn1[] {
-  const keyUsage: KeyUsage[] = template.isCA
+  const keyUsage: KeyUsage[] = template.keyUsage ?? (template.isCA
     ? ['digitalSignature', 'keyEncipherment', 'keyCertSign']
     : publicKeyAlgorithm(subjectKey) === 'RSA'
       ? ['digitalSignature', 'keyEncipherment']
-      : ['digitalSignature'];
+      : ['digitalSignature']);
   const list = [extension(OID.keyUsage, true, keyUsageBits(keyUsage))];
   if (template.usages.length > 0) list.push(extension(OID.extKeyUsage, false, seq(template.usages.map((u) => oid(EXT_KEY_USAGE_OIDS[u])))));
   list.push(extension(OID.basicConstraints, true, seq(template.isCA ? [bool(true)] : [])));
   if (template.isCA) list.push(extension(OID.subjectKeyId, false, octets(subjectKeyId(spki))));
   const akid = issuer.certificate?.subjectKeyId;
   if (issuer.certificate && akid && akid.length > 0) list.push(extension(OID.authorityKeyId, false, seq([tagged(0, akid)])));
-  const san = subjectAltNames(template.altNames);
-  if (san) list.push(extension(OID.subjectAltName, false, san));
+  const san = subjectAltNamesExtension(template.altNames);
+  if (san) list.push(san);
   return list;
 }
 

@@ -61,7 +61,7 @@ export function certificatePem(der: Uint8Array): string {
   return `-----BEGIN CERTIFICATE-----\n${b64.replace(/.{1,64}/g, '$&\n')}-----END CERTIFICATE-----\n`;
 }
 
-function decodeName(name: Asn1 | undefined): Subject {
+export function decodeName(name: Asn1 | undefined): Subject {
   const subject: Subject = { commonName: '', organizations: [] };
   for (const rdn of children(name)) {
     for (const atv of children(rdn)) {
@@ -74,6 +74,15 @@ function decodeName(name: Asn1 | undefined): Subject {
     }
   }
   return subject;
+}
+
+/** Appends the DNS names and IPs of a GeneralNames value. */
+export function decodeSubjectAltNames(generalNames: Asn1, into: AltNames): void {
+  for (const gn of children(generalNames)) {
+    if (gn.tagClass !== Tag.class.CONTEXT_SPECIFIC) continue;
+    if (gn.type === 2) into.dnsNames.push(bytesOf(gn).toString('latin1'));
+    if (gn.type === 7) into.ips.push(formatIP(bytesOf(gn)));
+  }
 }
 
 function decodeKeyUsage(extValue: Asn1): KeyUsage[] {
@@ -96,11 +105,7 @@ function applyExtension(info: CertificateInfo, extOid: string, value: Asn1): voi
       });
       break;
     case OID.subjectAltName:
-      for (const gn of children(value)) {
-        if (gn.tagClass !== Tag.class.CONTEXT_SPECIFIC) continue;
-        if (gn.type === 2) info.dnsNames.push(bytesOf(gn).toString('latin1'));
-        if (gn.type === 7) info.ips.push(formatIP(bytesOf(gn)));
-      }
+      decodeSubjectAltNames(value, info);
       break;
     case OID.subjectKeyId:
       info.subjectKeyId = bytesOf(value);

@@ -46,7 +46,7 @@ async function writePair(host: Host, pair: PairOnDisk, key: KeyObject, certPem: 
 async function ensureCA(host: Host, cfg: InitConfig, spec: CertificateSpec, log: Logger): Promise<EnsureResult> {
   const pair = await readPair(host, cfg, spec);
   if (pair.cert) {
-    assertCurrentlyValid(host, pair.cert, pair.paths.cert, host.clock.now(), log.warn);
+    assertCurrentlyValid(host, pair.cert, pair.paths.cert, host.clock.now(), (m) => log.warn(m));
     assertIsCA(host, pair.cert, pair.paths.cert);
     if (pair.key) {
       assertKeyMatches(host, pair.key, pair.paths.key, pair.cert, pair.paths.cert);
@@ -77,7 +77,7 @@ async function ensureLeaf(host: Host, cfg: InitConfig, spec: CertificateSpec, lo
   }
   const now = host.clock.now();
   if (pair.cert) {
-    assertCurrentlyValid(host, pair.cert, pair.paths.cert, now, log.warn);
+    assertCurrentlyValid(host, pair.cert, pair.paths.cert, now, (m) => log.warn(m));
     assertSignedBy(host, pair.cert, pair.paths.cert, ca.cert, ca.paths.cert);
     if (!pair.key) {
       throw validationError('KF_CERT_KEY_MISSING', `certificate ${host.files.resolve(pair.paths.cert)} exists but its key ${host.files.resolve(pair.paths.key)} does not`, {

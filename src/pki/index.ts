@@ -9,6 +9,7 @@
  *   ensure.ts       ensureCertificate / ensureCertificates / ensureServiceAccountKeys (reuse rules)
  *   issue.ts        templates, validity, issueClientCertificate
  *   build.ts        TBSCertificate + extensions, signed natively
+ *   csr.ts          PKCS#10: createCertificateSigningRequest, parseCertificateSigningRequest, createCertificateFromCSR
  *   certificate.ts  loadCertificate (typed view), verifySignedBy, keyMatchesCertificate, caPublicKeyPin
  *   files.ts        reading/writing PKI files through the Host, with coded errors
  *   keys.ts         key generation and PEM encodings
@@ -23,6 +24,10 @@ export {
   issueClientCertificate, certificateTemplate, signCertificate, validityPeriodMs, validityWindow, CERTIFICATE_BACKDATE_MS,
   type IssuedCertificate,
 } from './issue.js';
+export {
+  createCertificateSigningRequest, parseCertificateSigningRequest, createCertificateFromCSR,
+  type CertificateSigningRequestInfo, type CSRSigningOptions,
+} from './csr.js';
 export { buildCertificate, randomSerial, type CertificateTemplate, type Issuer } from './build.js';
 export {
   loadCertificate, verifySignedBy, keyMatchesCertificate, caPublicKeyPin, certificatePem, pemCertificates,

@@ -37,8 +37,9 @@ export function encodePublicKeyPem(key: KeyObject): string {
   return createPublicKey(key).export({ type: 'spki', format: 'pem' }).toString();
 }
 
+/** DER SubjectPublicKeyInfo of a public key, or of a private key's public half. */
 export function spkiDer(key: KeyObject): Buffer {
-  return createPublicKey(key).export({ type: 'spki', format: 'der' });
+  return (key.type === 'public' ? key : createPublicKey(key)).export({ type: 'spki', format: 'der' });
 }
 
 /**
