@@ -6,7 +6,7 @@ import { ExitCode, KubeforgeError } from '../errors.js';
 import { createDryRunHost, createHost, type Clock, type Host } from '../host/index.js';
 import { createMemoryLogger } from '../log.js';
 import {
-  certificatePaths, certificateSpec, ensureCertificate, ensureCertificates, ensureServiceAccountKeys, keyMatchesCertificate, loadCertificate,
+  certificatePaths, certificateSpec, ensureCertificate, ensureCertificates, ensureServiceAccountKeys, keyMatchesCertificate, loadCertificate, renewCertificate,
   type CertName,
 } from './index.js';
 import { testInitConfig } from './testing.js';
@@ -201,5 +201,32 @@ describe('keyMatchesCertificate', () => {
     const rsaCert = loadCertificate(await host.files.readFile('/rsa/ca.crt'));
     expect(keyMatchesCertificate((await host.files.readFile(paths('ca').key)).toString(), rsaCert)).toBe(false);
     expect(keyMatchesCertificate(await host.files.readFile('/rsa/ca.key'), rsaCert)).toBe(true);
+  });
+});
+
+describe('renewCertificate', () => {
+  it('re-issues a leaf with a new key and serial, keeping subject, SANs and usages', async () => {
+    const custom = structuredClone(cfg);
+    custom.cluster.apiServer.certSANs = ['extra.example.test'];
+    await ensureCertificates(host, custom, createMemoryLogger(), ['ca', 'apiserver']);
+    const before = loadCertificate(await host.files.readFile(paths('apiserver').cert));
+    const keyBefore = (await host.files.readFile(paths('apiserver').key)).toString();
+    const log = createMemoryLogger();
+    const later: Host = { ...host, clock: { now: () => new Date(Date.now() + 30 * 24 * 3600_000) } };
+    await renewCertificate(later, cfg, 'apiserver', log);
+    const after = loadCertificate(await host.files.readFile(paths('apiserver').cert));
+    expect(after.serialNumber).not.toBe(before.serialNumber);
+    expect((await host.files.readFile(paths('apiserver').key)).toString()).not.toBe(keyBefore);
+    expect({ subject: after.subject, dns: after.dnsNames, ips: after.ips, eku: after.extKeyUsage }).toEqual({ subject: before.subject, dns: before.dnsNames, ips: before.ips, eku: before.extKeyUsage });
+    expect(after.dnsNames).toContain('extra.example.test');
+    expect(after.notAfter.getTime()).toBeGreaterThan(before.notAfter.getTime());
+    expect(log.lines).toEqual(['certificate for serving the Kubernetes API renewed']);
+    expect(await ensureCertificate(host, cfg, 'apiserver', createMemoryLogger())).toBe('reused');
+  });
+
+  it('refuses to renew in external CA mode', async () => {
+    await ensureCertificates(host, cfg, createMemoryLogger(), ['ca', 'apiserver']);
+    await host.files.remove(paths('ca').key);
+    await expectError(renewCertificate(host, cfg, 'apiserver', createMemoryLogger()), 'KF_CERT_RENEW_EXTERNAL_CA', paths('ca').key);
   });
 });

@@ -7,6 +7,7 @@
  *   table.ts        certificateTable rows (name, baseName, CA, subject, usages, SANs, description)
  *   altnames.ts     kubeadm's SAN builders for apiserver and etcd
  *   ensure.ts       ensureCertificate / ensureCertificates / ensureServiceAccountKeys (reuse rules)
+ *   renew.ts        renewCertificate (certs renew: same subject/SANs/usages, new key and validity)
  *   issue.ts        templates, validity, issueClientCertificate
  *   build.ts        TBSCertificate + extensions, signed natively
  *   csr.ts          PKCS#10: createCertificateSigningRequest, parseCertificateSigningRequest, createCertificateFromCSR
@@ -20,6 +21,7 @@
 export { certificateTable, certificateSpec, certificatesFor, certificatePaths, isCertName, CERT_NAMES, type CertName, type CertificateSpec } from './table.js';
 export { apiServerAltNames, apiServerServiceIP, etcdPeerAltNames, etcdServerAltNames, type AltNamesResult } from './altnames.js';
 export { ensureCertificate, ensureCertificates, ensureServiceAccountKeys, type EnsureResult } from './ensure.js';
+export { renewCertificate } from './renew.js';
 export {
   issueClientCertificate, certificateTemplate, signCertificate, validityPeriodMs, validityWindow, CERTIFICATE_BACKDATE_MS,
   type IssuedCertificate,
