@@ -17,26 +17,34 @@ export function median(values) {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-/** Runs `fn(dir)` `runs` times, each in a fresh temp dir; returns the wall times in ms. */
+/**
+ * Runs `fn(dir)` `runs` times, each in a fresh temp dir. Returns wall times and CPU times in ms;
+ * CPU is this process's (all threads) unless `fn` returns its own CPU figure (for child processes).
+ */
 export async function timeRuns(runs, prefix, fn) {
-  const times = [];
+  const wall = [];
+  const cpu = [];
   for (let i = 0; i < runs; i++) {
     const dir = await tempDir(prefix);
     try {
+      const cpuStart = process.cpuUsage();
       const start = performance.now();
-      await fn(dir);
-      times.push(performance.now() - start);
+      const childCpu = await fn(dir);
+      wall.push(performance.now() - start);
+      const used = process.cpuUsage(cpuStart);
+      cpu.push(typeof childCpu === 'number' ? childCpu : (used.user + used.system) / 1000);
     } finally {
       await removeDir(dir);
     }
   }
-  return times;
+  return { wall, cpu };
 }
 
 export const ms = (value) => `${value.toFixed(0).padStart(6)} ms`;
 
-export function report(label, times) {
-  const m = median(times);
-  console.log(`${label.padEnd(44)} median ${ms(m)}   (runs: ${times.map((t) => t.toFixed(0)).join(', ')})`);
+/** Prints the median wall time (and CPU time) of a timeRuns result; returns the wall median. */
+export function report(label, { wall, cpu }) {
+  const m = median(wall);
+  console.log(`${label.padEnd(40)} wall median ${ms(m)}  cpu median ${ms(median(cpu))}   (wall runs: ${wall.map((t) => t.toFixed(0)).join(', ')})`);
   return m;
 }
