@@ -230,3 +230,20 @@ describe('renewCertificate', () => {
     await expectError(renewCertificate(host, cfg, 'apiserver', createMemoryLogger()), 'KF_CERT_RENEW_EXTERNAL_CA', paths('ca').key);
   });
 });
+
+describe('with external etcd', () => {
+  const external = structuredClone(cfg);
+  external.cluster.etcd = { external: { endpoints: ['https://10.0.0.1:2379'], caFile: '', certFile: '', keyFile: '' } };
+
+  it('skips the etcd rows as kubeadm does and makes the others', async () => {
+    const log = createMemoryLogger();
+    expect(await ensureCertificate(host, external, 'etcd-ca', log)).toBe('skipped');
+    expect(await ensureCertificate(host, external, 'apiserver-etcd-client', log)).toBe('skipped');
+    expect(log.lines).toEqual([
+      '[certs] External etcd mode: Skipping etcd/ca certificate authority generation',
+      '[certs] External etcd mode: Skipping apiserver-etcd-client certificate generation',
+    ]);
+    expect(Object.keys(await ensureCertificates(host, external, createMemoryLogger()))).toEqual(['ca', 'apiserver', 'apiserver-kubelet-client', 'front-proxy-ca', 'front-proxy-client']);
+    expect(await host.files.exists('/etc/kubernetes/pki/etcd/ca.crt')).toBe(false);
+  });
+});

@@ -23,7 +23,8 @@ import { certificateTemplate, signCertificate } from './issue.js';
 import { encodePrivateKeyPem, encodePublicKeyPem, generatePrivateKey, spkiDer } from './keys.js';
 import { certificatePaths, certificatesFor, certificateSpec, type CertificateSpec, type CertName } from './table.js';
 
-export type EnsureResult = 'created' | 'reused';
+/** 'skipped': an etcd row while etcd is external (kubeadm prints "External etcd mode: Skipping …"). */
+export type EnsureResult = 'created' | 'reused' | 'skipped';
 
 interface PairOnDisk {
   paths: { cert: string; key: string };
@@ -111,6 +112,10 @@ async function ensureLeaf(host: Host, cfg: InitConfig, spec: CertificateSpec, lo
 /** Makes sure one table row's certificate and key exist and are valid (kubeadm `init phase certs <name>`). */
 export async function ensureCertificate(host: Host, cfg: InitConfig, name: CertName, log: Logger): Promise<EnsureResult> {
   const spec = certificateSpec(name);
+  if (spec.localEtcdOnly && cfg.cluster.etcd.external !== undefined) {
+    log.info(`[certs] External etcd mode: Skipping ${spec.baseName} certificate${spec.isCA ? ' authority' : ''} generation`);
+    return 'skipped';
+  }
   return spec.isCA ? ensureCA(host, cfg, spec, log) : ensureLeaf(host, cfg, spec, log, Promise.resolve());
 }
 
