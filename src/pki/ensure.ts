@@ -136,7 +136,7 @@ function bufferedLogger(target: Logger): Logger & { flush(): void } {
  * keys generate in parallel, each leaf signs once its CA is ready. Logs in table order; the first
  * failure in table order is thrown after everything settled.
  */
-export async function ensureCertificates(host: Host, cfg: InitConfig, log: Logger, names?: CertName[]): Promise<Record<string, EnsureResult>> {
+export async function ensureCertificates(host: Host, cfg: InitConfig, log: Logger, names?: CertName[]): Promise<Partial<Record<CertName, EnsureResult>>> {
   const specs = certificatesFor(cfg).filter((spec) => !names || names.includes(spec.name));
   const done = new Map<CertName, Promise<EnsureResult>>();
   const loggers = specs.map(() => bufferedLogger(log));
@@ -146,7 +146,7 @@ export async function ensureCertificates(host: Host, cfg: InitConfig, log: Logge
     done.set(spec.name, task);
   });
   const settled = await Promise.allSettled(specs.map((spec) => done.get(spec.name)!));
-  const results: Record<string, EnsureResult> = {};
+  const results: Partial<Record<CertName, EnsureResult>> = {};
   for (const [i, outcome] of settled.entries()) {
     loggers[i]!.flush();
     if (outcome.status === 'rejected') throw outcome.reason;
