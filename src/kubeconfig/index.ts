@@ -1,0 +1,14 @@
+/**
+ * Kubeconfig files (kubeadm's phases/kubeconfig and util/kubeconfig): the table of files `init`
+ * writes (table.ts), creating or reusing them (ensure.ts), building/parsing documents and the
+ * cluster-info kubeconfig (kubeconfig.ts), serialized byte-for-byte as Go's clientcmd (yaml.ts).
+ */
+export {
+  kubeconfigTable, kubeconfigSpec, kubeconfigPath, kubeconfigServerURL, controlPlaneEndpointURL, localAPIEndpointURL,
+  type KubeconfigName, type KubeconfigSpec,
+} from './table.js';
+export { ensureKubeconfig } from './ensure.js';
+export {
+  buildKubeconfig, parseKubeconfig, clusterInfoKubeconfig, currentClusterAndUser,
+  type Kubeconfig, type KubeconfigCluster, type KubeconfigContext, type KubeconfigInput, type KubeconfigUser,
+} from './kubeconfig.js';

@@ -1,0 +1,41 @@
+/**
+ * kubeforge's PKI, modelled on kubeadm's certlist.go: the certificate table, key and certificate
+ * creation (native crypto keys and signatures; DER assembled with node-forge's ASN.1 codec — the
+ * only node-forge user in kubeforge), loading and verification, the CA pin, and the
+ * service-account key pair.
+ *
+ *   table.ts        certificateTable rows (name, baseName, CA, subject, usages, SANs, description)
+ *   altnames.ts     kubeadm's SAN builders for apiserver and etcd
+ *   ensure.ts       ensureCertificate / ensureCertificates / ensureServiceAccountKeys (reuse rules)
+ *   renew.ts        renewCertificate (certs renew: same subject/SANs/usages, new key and validity)
+ *   issue.ts        templates, validity, issueClientCertificate
+ *   build.ts        TBSCertificate + extensions, signed natively
+ *   csr.ts          PKCS#10: createCertificateSigningRequest, parseCertificateSigningRequest, createCertificateFromCSR
+ *   certificate.ts  loadCertificate (typed view), verifySignedBy, keyMatchesCertificate, caPublicKeyPin
+ *   files.ts        reading/writing PKI files through the Host, with coded errors
+ *   keys.ts         key generation and PEM encodings
+ *   duration.ts     parseGoDuration
+ *   netaddr.ts      IP/CIDR/DNS-name helpers
+ *   asn1.ts         DER helpers over node-forge
+ */
+export { certificateTable, certificateSpec, certificatesFor, certificatePaths, isCertName, CERT_NAMES, type CertName, type CertificateSpec } from './table.js';
+export { apiServerAltNames, apiServerServiceIP, etcdPeerAltNames, etcdServerAltNames, type AltNamesResult } from './altnames.js';
+export { ensureCertificate, ensureCertificates, ensureServiceAccountKeys, type EnsureResult } from './ensure.js';
+export { renewCertificate } from './renew.js';
+export {
+  issueClientCertificate, certificateTemplate, signCertificate, validityPeriodMs, validityWindow, CERTIFICATE_BACKDATE_MS,
+  type IssuedCertificate,
+} from './issue.js';
+export {
+  createCertificateSigningRequest, parseCertificateSigningRequest, createCertificateFromCSR,
+  type CertificateSigningRequestInfo, type CSRSigningOptions,
+} from './csr.js';
+export { buildCertificate, randomSerial, type CertificateTemplate, type Issuer } from './build.js';
+export {
+  loadCertificate, verifySignedBy, keyMatchesCertificate, caPublicKeyPin, certificatePem, pemCertificates,
+  type CertificateInfo, type Subject, type AltNames, type ExtKeyUsage, type KeyUsage,
+} from './certificate.js';
+export { loadCertificateFile, tryLoadCertificateFile, tryLoadPrivateKeyFile, writeCertificate, writePrivateKey } from './files.js';
+export { generatePrivateKey, encodePrivateKeyPem, encodePublicKeyPem, parsePrivateKeyPem, publicKeyAlgorithm, type KeyAlgorithm, type PublicKeyAlgorithm } from './keys.js';
+export { parseGoDuration } from './duration.js';
+export { canonicalIP, joinHostPort, parseHostPort } from './netaddr.js';
