@@ -4,7 +4,7 @@ import type { InitFlags } from '../config/index.js';
 import { resolveRoot } from '../host/index.js';
 import { initPhases } from '../phases/init.js';
 import { describePhases, type Phase } from '../phases/runner.js';
-import { globals } from './main.js';
+import { globals } from './globals.js';
 
 const list = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
 
@@ -81,12 +81,12 @@ function addPhaseCommands(parent: Command, phases: Phase<unknown>[], prefix: str
       addPhaseCommands(cmd, phase.children, path);
       if (phase.runAllSiblings) {
         addInitFlags(cmd.command('all').description(`Run all ${phase.name} phases`)).action(async (opts: InitCliOptions, all: Command) => {
-          printInitResult(await runInit(initOptions(all, opts, path)));
+          await runInit(initOptions(all, opts, path));
         });
       }
     } else {
       cmd.action(async (opts: InitCliOptions, self: Command) => {
-        printInitResult(await runInit(initOptions(self, opts, path)));
+        await runInit(initOptions(self, opts, path));
       });
     }
   }

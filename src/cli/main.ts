@@ -4,11 +4,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { ExitCode, isKubeforgeError } from '../errors.js';
-
-export interface GlobalOptions {
-  root?: string;
-  v: number;
-}
+import type { GlobalOptions } from './globals.js';
 
 interface CommandEntry {
   name: string;
@@ -28,11 +24,6 @@ function parseVerbosity(value: string): number {
   const level = Number(value);
   if (!Number.isInteger(level) || level < 0) throw new InvalidArgumentError('use a whole number 0-10');
   return level;
-}
-
-/** The global options of whichever command is running. */
-export function globals(command: Command): GlobalOptions {
-  return command.optsWithGlobals<GlobalOptions>();
 }
 
 function firstCommand(argv: string[]): string | undefined {

@@ -23,7 +23,7 @@ describe('parseGoDuration', () => {
 
   it.each(['', '24', 'h', '1d', '.s', '--1s', 'abc', '1h 2m'])('rejects %j like time.ParseDuration', (text) => {
     expect(isGoDuration(text)).toBe(false);
-    expect(() => parseGoDuration(text)).toThrow(/invalid duration/);
+    expect(() => parseGoDuration(text)).toThrow(expect.objectContaining({ code: 'KF_DURATION_INVALID', exitCode: 3, message: expect.stringMatching(/invalid duration/) }));
   });
 });
 

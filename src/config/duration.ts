@@ -1,8 +1,9 @@
 /**
- * Go `time.Duration` text, as kubeadm writes it (`24h0m0s`, `5m0s`, `500ms`). No dependencies, so
- * any module can use it. Values are milliseconds (fractions allowed for sub-millisecond units);
+ * Go `time.Duration` text, as kubeadm writes it (`24h0m0s`, `5m0s`, `500ms`). Depends only on the
+ * error types, so any module can use it. Values are milliseconds (fractions allowed for sub-millisecond units);
  * the arithmetic runs on BigInt nanoseconds, like Go's int64, so long CA validities stay exact.
  */
+import { validationError } from '../errors.js';
 
 const NS_PER: Record<string, bigint> = {
   ns: 1n,
@@ -51,13 +52,14 @@ export function isGoDuration(text: string): boolean {
   return parseGoDurationNs(text) !== undefined;
 }
 
-/**
- * `24h0m0s` → 86400000, `1m30s` → 90000, `500ms` → 500.
- * Throws a plain Error for text Go would reject; callers at the edge wrap it in a coded error.
- */
+/** `24h0m0s` → 86400000, `1m30s` → 90000, `500ms` → 500; text Go would reject is a validation error. */
 export function parseGoDuration(text: string): number {
   const ns = parseGoDurationNs(text);
-  if (ns === undefined) throw new Error(`time: invalid duration "${text}"`);
+  if (ns === undefined) {
+    throw validationError('KF_DURATION_INVALID', `time: invalid duration "${text}"`, {
+      hint: 'use a Go duration such as 8760h0m0s, 24h, 90m or 1h30m (units: ns, us, ms, s, m, h)',
+    });
+  }
   return Number(ns) / 1e6;
 }
 

@@ -7,7 +7,7 @@ import type { InitConfig } from '../config/types.js';
 import type { Host } from '../host/index.js';
 import { MANIFESTS_DIR } from '../host/index.js';
 import type { Logger } from '../log.js';
-import { certificateTable, ensureCertificate, ensureServiceAccountKeys } from '../pki/index.js';
+import { certificateTable, ensureCertificate, ensureCertificates, ensureServiceAccountKeys, isCertName } from '../pki/index.js';
 import { ensureKubeconfig, kubeconfigTable } from '../kubeconfig/index.js';
 import { renderStaticPod, type StaticPodComponent } from '../manifests/index.js';
 import { initChecks, runPreflight } from '../preflight/index.js';
@@ -55,16 +55,17 @@ export function initPhases(): Phase<InitContext>[] {
       short: 'Certificate generation',
       runAllSiblings: true,
       run: async (ctx) => ctx.log.info(`[certs] Using certificateDir folder "${ctx.cfg.cluster.certificatesDir}"`),
+      // All keys are generated in parallel and each leaf signed once its CA exists.
+      runChildren: async (ctx, names) => {
+        await ensureCertificates(ctx.host, ctx.cfg, ctx.log, names.filter(isCertName));
+        if (names.includes('sa')) await ensureServiceAccountKeys(ctx.host, ctx.cfg, ctx.log);
+      },
       children: [
         ...certificateTable.map(
           (spec): Phase<InitContext> => ({
             name: spec.name,
             short: spec.description,
-            run: async (ctx) => {
-              if (spec.name.startsWith('etcd-') && !usesLocalEtcd(ctx)) return;
-              if (spec.name === 'apiserver-etcd-client' && !usesLocalEtcd(ctx)) return;
-              await ensureCertificate(ctx.host, ctx.cfg, spec.name, ctx.log);
-            },
+            run: async (ctx) => void (await ensureCertificate(ctx.host, ctx.cfg, spec.name, ctx.log)),
           }),
         ),
         {

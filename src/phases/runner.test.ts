@@ -29,6 +29,14 @@ describe('phase runner', () => {
     expect(ran).toEqual(['preflight', 'kubeconfig']);
   });
 
+  it('runs a batched group once with its selected children', async () => {
+    const ran: string[] = [];
+    const t = tree(ran);
+    t[1]!.runChildren = async (_ctx, names) => void ran.push(`batch:${names.join('+')}`);
+    await runPhases(t, {}, { log: createMemoryLogger(), skip: parseSkipPhases(t, ['certs/ca']) });
+    expect(ran).toEqual(['preflight', 'batch:apiserver', 'kubeconfig']);
+  });
+
   it('rejects an unknown --skip-phases name as a validation error listing the known ones', () => {
     let caught: unknown;
     try {

@@ -17,6 +17,11 @@ export interface Phase<C> {
   children?: Phase<C>[];
   /** Offers an `all` sub-phase that runs every child (kubeadm's RunAllSiblings). */
   runAllSiblings?: boolean;
+  /**
+   * Runs the selected children as one batch (e.g. certificates generated in parallel) when the
+   * whole group runs; each child's own `run` still serves `phase <parent> <child>`.
+   */
+  runChildren?: (ctx: C, names: string[]) => Promise<void>;
 }
 
 /** A phase with its slash path from the root, e.g. `certs/apiserver`. */
@@ -75,7 +80,12 @@ export async function runPhases<C>(tree: Phase<C>[], ctx: C, options: RunOptions
     }
     const started = performance.now();
     if (phase.run) await phase.run(ctx);
-    if (phase.children) await runPhases(phase.children, ctx, options, path, depth + 1);
+    if (phase.children && phase.runChildren) {
+      const selected = phase.children.filter((child) => !options.skip?.has(`${path}/${child.name}`));
+      await phase.runChildren(ctx, selected.map((child) => child.name));
+    } else if (phase.children) {
+      await runPhases(phase.children, ctx, options, path, depth + 1);
+    }
     if (depth === (options.timingDepth ?? 0)) {
       options.log.info(`[${phase.name}] completed in ${formatDuration(performance.now() - started)}`);
     }

@@ -183,7 +183,7 @@ describe('ensureServiceAccountKeys', () => {
 describe('with the dry-run host', () => {
   it('records every write and leaves the root empty', async () => {
     const writes: string[] = [];
-    const dry = createDryRunHost(root, (w) => writes.push(w.path));
+    const dry = createDryRunHost(root, (w) => writes.push(w.path), () => {});
     await ensureCertificates(dry, cfg, createMemoryLogger());
     await ensureServiceAccountKeys(dry, cfg, createMemoryLogger());
     expect(writes).toHaveLength(22);

@@ -14,7 +14,6 @@
  *   certificate.ts  loadCertificate (typed view), verifySignedBy, keyMatchesCertificate, caPublicKeyPin
  *   files.ts        reading/writing PKI files through the Host, with coded errors
  *   keys.ts         key generation and PEM encodings
- *   duration.ts     parseGoDuration
  *   netaddr.ts      IP/CIDR/DNS-name helpers
  *   asn1.ts         DER helpers over node-forge
  */
@@ -37,5 +36,4 @@ export {
 } from './certificate.js';
 export { loadCertificateFile, tryLoadCertificateFile, tryLoadPrivateKeyFile, writeCertificate, writePrivateKey } from './files.js';
 export { generatePrivateKey, encodePrivateKeyPem, encodePublicKeyPem, parsePrivateKeyPem, publicKeyAlgorithm, type KeyAlgorithm, type PublicKeyAlgorithm } from './keys.js';
-export { parseGoDuration } from './duration.js';
 export { canonicalIP, joinHostPort, parseHostPort } from './netaddr.js';

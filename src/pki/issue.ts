@@ -7,7 +7,7 @@ import type { KeyObject } from 'node:crypto';
 import type { InitConfig } from '../config/types.js';
 import { buildCertificate, type CertificateTemplate, type Issuer } from './build.js';
 import { loadCertificate, type Subject } from './certificate.js';
-import { parseGoDuration } from './duration.js';
+import { parseGoDuration } from '../config/duration.js';
 import { encodePrivateKeyPem, generatePrivateKey, parsePrivateKeyPem, type KeyAlgorithm } from './keys.js';
 import type { CertificateSpec } from './table.js';
 

@@ -4,7 +4,7 @@
  */
 import type { BootstrapToken } from '../config/types.js';
 import { validationError } from '../errors.js';
-import { parseGoDuration } from '../pki/duration.js';
+import { parseGoDuration } from '../config/duration.js';
 import { parseBootstrapToken } from './token.js';
 
 export const BOOTSTRAP_TOKEN_SECRET_TYPE = 'bootstrap.kubernetes.io/token';
