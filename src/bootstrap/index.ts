@@ -6,3 +6,4 @@
 export * from './addons.js';
 export * from './objects.js';
 export * from './rbac.js';
+export * from './copycerts.js';

@@ -12,3 +12,4 @@ export {
   buildKubeconfig, parseKubeconfig, clusterInfoKubeconfig, currentClusterAndUser,
   type Kubeconfig, type KubeconfigCluster, type KubeconfigContext, type KubeconfigInput, type KubeconfigUser,
 } from './kubeconfig.js';
+export { kubeClientConfig, loadKubeClient } from './client.js';

@@ -19,6 +19,9 @@ export interface KubeconfigUser {
   name: string;
   clientCertificateData?: string;
   clientKeyData?: string;
+  /** Paths to PEM files (kubelet.conf after TLS bootstrap points at kubelet-client-current.pem). */
+  clientCertificate?: string;
+  clientKey?: string;
   token?: string;
 }
 
@@ -134,6 +137,8 @@ export function parseKubeconfig(text: string): Kubeconfig {
     const key = decodeData(u['client-key-data'], `user ${name} client-key-data`);
     if (cert !== undefined) user.clientCertificateData = cert;
     if (key !== undefined) user.clientKeyData = key;
+    if (str(u['client-certificate'])) user.clientCertificate = str(u['client-certificate']);
+    if (str(u['client-key'])) user.clientKey = str(u['client-key']);
     if (str(u.token)) user.token = str(u.token);
     return user;
   });

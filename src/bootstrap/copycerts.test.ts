@@ -1,0 +1,33 @@
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { decryptBytes, encryptBytes, generateCertificateKey, kubeadmCertsSecret, parseCertificateKey } from './copycerts.js';
+
+describe('kubeadm-certs encryption', () => {
+  it('round-trips with the certificate key and fails with another key', () => {
+    const key = parseCertificateKey(generateCertificateKey());
+    const sealed = encryptBytes(Buffer.from('-----BEGIN RSA PRIVATE KEY-----'), key);
+    expect(sealed.length).toBe(12 + 31 + 16);
+    expect(decryptBytes(sealed, key).toString()).toBe('-----BEGIN RSA PRIVATE KEY-----');
+    expect(() => decryptBytes(sealed, parseCertificateKey(generateCertificateKey()))).toThrow();
+  });
+
+  it('lays the bytes out as Go does (nonce, ciphertext, tag), which openssl can decrypt', () => {
+    const keyHex = generateCertificateKey();
+    const sealed = encryptBytes(Buffer.from('hello'), parseCertificateKey(keyHex));
+    const nonce = sealed.subarray(0, 12).toString('hex');
+    const ciphertext = sealed.subarray(12, sealed.length - 16);
+    // openssl enc has no GCM tag check; AES-GCM's keystream is CTR from nonce‖00000002
+    const plain = execFileSync('openssl', ['enc', '-d', '-aes-256-ctr', '-K', keyHex, '-iv', `${nonce}00000002`, '-nopad'], { input: ciphertext });
+    expect(plain.toString()).toBe('hello');
+  });
+
+  it('rejects a certificate key that is not 32 bytes of hex, without echoing it', () => {
+    expect(() => parseCertificateKey('abc')).toThrow(expect.objectContaining({ code: 'KF_CERTIFICATE_KEY_INVALID', exitCode: 3 }));
+  });
+
+  it("names the Secret's data keys as kubeadm and ties it to its owner token", () => {
+    const secret = kubeadmCertsSecret({ 'etcd/ca.key': Buffer.from('k'), 'ca.crt': Buffer.from('c') }, parseCertificateKey(generateCertificateKey()), { name: 'bootstrap-token-abcdef', uid: 'u1' });
+    expect(Object.keys(secret.data as object).sort()).toEqual(['ca.crt', 'etcd-ca.key']);
+    expect(secret.metadata.ownerReferences).toEqual([{ apiVersion: 'v1', kind: 'Secret', name: 'bootstrap-token-abcdef', uid: 'u1', controller: true }]);
+  });
+});
