@@ -2,7 +2,7 @@
  * `kubeforge init` and `kubeforge init phase <name>`: validate everything first (flags, config,
  * phase names, pre-flight ignore list, the root), then run the phase tree.
  */
-import { loadInitConfig, validateInitConfig, type InitFlags } from '../config/index.js';
+import { loadInitConfig, parseGoDuration, validateInitConfig, type InitFlags } from '../config/index.js';
 import type { InitConfig } from '../config/types.js';
 import { validationError } from '../errors.js';
 import { createDryRunHost, createHost, redactSecrets, type Host, type RecordedWrite } from '../host/index.js';
@@ -26,6 +26,8 @@ export interface InitOptions {
   ignorePreflightErrors: string[];
   /** `init phase <path>`: run only this phase (and its children). */
   phase?: string;
+  /** `--timeout` for wait-control-plane (Go duration). */
+  timeout?: string;
   log?: Logger;
 }
 
@@ -35,6 +37,10 @@ export interface InitResult {
   caCertHashes: string[];
   config: InitConfig;
   dryRun: boolean;
+  /** Which phases ran: the join command is shown only when the control plane was brought up. */
+  controlPlaneReady: boolean;
+  /** The certificate key, when --upload-certs stored the control-plane certificates. */
+  certificateKey?: string;
 }
 
 function reportDryRunWrite(log: Logger): (write: RecordedWrite) => void {
@@ -74,13 +80,18 @@ export async function runInit(options: InitOptions): Promise<InitResult> {
     cfg,
     log,
     ignorePreflightErrors: parseIgnorePreflightErrors([...options.ignorePreflightErrors, ...cfg.init.nodeRegistration.ignorePreflightErrors]),
+    uploadCerts: cfg.uploadCerts ?? false,
+    timeoutMs: options.timeout === undefined ? undefined : parseGoDuration(options.timeout),
   };
-  if (options.phase) {
-    const phase = findPhase(tree, options.phase);
-    if (!phase) throw validationError('KF_UNKNOWN_PHASE', `unknown phase "${options.phase}"`, { hint: 'see kubeforge init --help for the phases' });
-    await runPhases([phase], ctx, { log });
-  } else {
-    await runPhases(tree, ctx, { log, skip: parseSkipPhases(tree, [...options.skipPhases, ...cfg.init.skipPhases]) });
+  const skip = options.phase ? new Set<string>() : parseSkipPhases(tree, [...options.skipPhases, ...cfg.init.skipPhases]);
+  const selected = options.phase ? [findPhase(tree, options.phase)] : tree;
+  if (selected.some((p) => p === undefined)) {
+    throw validationError('KF_UNKNOWN_PHASE', `unknown phase "${options.phase}"`, { hint: 'see kubeforge init --help for the phases' });
+  }
+  try {
+    await runPhases(selected as typeof tree, ctx, { log, skip });
+  } finally {
+    ctx.client?.close();
   }
   const caCert = await host.files.tryReadFile(`${cfg.cluster.certificatesDir}/ca.crt`);
   return {
@@ -89,5 +100,7 @@ export async function runInit(options: InitOptions): Promise<InitResult> {
     caCertHashes: caCert ? [caPublicKeyPin(caCert.toString('utf8'))] : [],
     config: cfg,
     dryRun: options.dryRun,
+    controlPlaneReady: ctx.client !== undefined && selected.some((p) => p!.name === 'show-join-command') && !skip.has('show-join-command'),
+    certificateKey: ctx.uploadCerts ? cfg.init.certificateKey : undefined,
   };
 }

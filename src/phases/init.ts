@@ -6,11 +6,13 @@
 import type { InitConfig } from '../config/types.js';
 import type { Host } from '../host/index.js';
 import { MANIFESTS_DIR } from '../host/index.js';
+import type { KubeClient } from '../kube/index.js';
 import type { Logger } from '../log.js';
 import { certificateTable, ensureCertificate, ensureCertificates, ensureServiceAccountKeys, isCertName } from '../pki/index.js';
 import { ensureKubeconfig, kubeconfigTable } from '../kubeconfig/index.js';
 import { renderStaticPod, type StaticPodComponent } from '../manifests/index.js';
 import { initChecks, runPreflight } from '../preflight/index.js';
+import { clusterPhases } from './init-cluster.js';
 import type { Phase } from './runner.js';
 
 export interface InitContext {
@@ -19,6 +21,12 @@ export interface InitContext {
   log: Logger;
   /** `--ignore-preflight-errors`, already validated. */
   ignorePreflightErrors: Set<string> | 'all';
+  /** `--upload-certs`: store the shared control-plane keys in kubeadm-certs. */
+  uploadCerts: boolean;
+  /** `--timeout` for wait-control-plane; the config's controlPlaneComponentHealthCheck otherwise. */
+  timeoutMs?: number;
+  /** The admin API client, once the control plane answers. */
+  client?: KubeClient;
 }
 
 async function writeStaticPod(ctx: InitContext, component: StaticPodComponent): Promise<void> {
@@ -114,5 +122,6 @@ export function initPhases(): Phase<InitContext>[] {
         controlPlanePhase('kube-scheduler', 'Generates the kube-scheduler static Pod manifest'),
       ],
     },
+    ...clusterPhases(),
   ];
 }
