@@ -32,13 +32,10 @@ export class StaticPods implements Component {
   private errors: ManifestError[] = [];
   private first = true;
   private readonly listeners: (() => void)[] = [];
-  private firstApplied!: Promise<void>;
-  private markApplied!: () => void;
 
   constructor(private readonly options: StaticPodsOptions) {}
 
   async init(): Promise<void> {
-    this.firstApplied = new Promise((resolve) => (this.markApplied = resolve));
     this.options.runner.onContainerExit((podUid) => {
       for (const w of this.workers.values()) if (w.pod.pod.metadata.uid === podUid) void w.requestSync();
     });
@@ -46,9 +43,8 @@ export class StaticPods implements Component {
 
   async start(): Promise<void> {}
 
-  ready(): Promise<void> {
-    return this.firstApplied;
-  }
+  /** Ready at once: the manifest source, started next, applies its first snapshot before it is ready. */
+  async ready(): Promise<void> {}
 
   onChange(listener: () => void): void {
     this.listeners.push(listener);
@@ -95,11 +91,8 @@ export class StaticPods implements Component {
       this.workers.set(source, worker);
       await worker.start();
     }
+    this.first = false;
     this.changed();
-    if (this.first) {
-      this.first = false;
-      this.markApplied();
-    }
   }
 
   /**

@@ -50,15 +50,12 @@ export interface PodStatus {
 export function podPhase(statuses: ContainerStatus[], restartPolicy: RestartPolicy = 'Always'): PodPhase {
   let waiting = 0;
   let running = 0;
-  let stopped = 0;
   let succeeded = 0;
   for (const s of statuses) {
     if ('running' in s.state) running++;
     else if ('terminated' in s.state) {
-      stopped++;
       if (s.state.terminated.exitCode === 0) succeeded++;
-    } else if ('terminated' in s.lastState) stopped++;
-    else waiting++;
+    } else if (!('terminated' in s.lastState)) waiting++;
   }
   if (waiting > 0) return 'Pending';
   if (running > 0) return 'Running';
