@@ -26,7 +26,7 @@ const MANIFEST_FILE = /^[^.].*\.(ya?ml|json)$/;
 export class ManifestSource {
   private readonly dir: string;
   private readonly texts = new Map<string, string>();
-  private snapshot: ManifestSnapshot = new Map();
+  private snapshot: ManifestSnapshot | undefined;
   private watcher: FSWatcher | undefined;
   private timer: NodeJS.Timeout | undefined;
   private debounce: NodeJS.Timeout | undefined;
@@ -74,12 +74,12 @@ export class ManifestSource {
     const { files, nodeName, log } = this.options;
     const names = (await files.list(this.dir)).filter((n) => MANIFEST_FILE.test(n));
     const next: ManifestSnapshot = new Map();
-    let changed = names.length !== this.snapshot.size;
+    let changed = names.length !== this.snapshot?.size;
     for (const name of names) {
       const source = `${this.dir}/${name}`;
       const text = (await files.tryReadFile(source))?.toString('utf8');
       if (text === undefined) continue;
-      const previous = this.snapshot.get(source);
+      const previous = this.snapshot?.get(source);
       if (previous && this.texts.get(source) === text) {
         next.set(source, previous);
         continue;
@@ -97,7 +97,7 @@ export class ManifestSource {
   }
 
   current(): ManifestSnapshot {
-    return this.snapshot;
+    return this.snapshot ?? new Map();
   }
 
   async stop(): Promise<void> {

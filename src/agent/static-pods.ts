@@ -82,8 +82,8 @@ export class StaticPods implements Component {
       const want = desired.get(source);
       if (want?.pod.metadata.uid === worker.pod.pod.metadata.uid) continue;
       this.options.log.info(`agent: ${want ? 'manifest changed, restarting' : 'manifest removed, stopping'} ${worker.name}`);
-      this.workers.delete(source);
       await worker.stop();
+      this.workers.delete(source);
     }
     for (const [source, pod] of desired) {
       if (this.workers.has(source)) continue;
