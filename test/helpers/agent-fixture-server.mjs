@@ -34,5 +34,5 @@ process.on('SIGTERM', () => {
   if (flags['stop-log']) appendFileSync(flags['stop-log'], `${flags.name ?? 'fixture'}\n`);
   if (flags['ignore-term'] === 'true') return;
   server.close();
-  process.exit(0);
+  server.closeAllConnections();
 });
