@@ -267,9 +267,49 @@ describe('node agent with the process runner', () => {
     const pod = fixturePod({ tag: ctx.root, name: 'nope', port: 1, image: 'docker.io/library/nginx:1.27' });
     (pod.spec as { containers: { command: string[] }[] }).containers[0]!.command = ['nginx', '-g', 'daemon off;'];
     await writeManifest(ctx.host, 'nope.yaml', pod);
-    const agent = await start(ctx, { host: { ...ctx.host, system: { ...ctx.host.system, which: async () => undefined } } });
+    // The real system probe, except that nothing is found on PATH.
+    const system = Object.assign(Object.create(ctx.host.system) as Host['system'], { which: async () => undefined });
+    const agent = await start(ctx, { host: { ...ctx.host, system } });
     const status = podNamed(agent, 'nope')!.status;
     expect(status.phase).toBe('Pending');
     expect(status.containerStatuses[0]!.state).toEqual({ waiting: { reason: 'ImageNotSupported', message: expect.stringContaining('"nginx" (an absolute path or a program on PATH) was not found') } });
+  });
+});
+
+describe('node agent details', () => {
+  it('runs exec probes in the container environment, with volume paths mapped under the root', async () => {
+    const ctx = setup();
+    const pod = fixturePod({ tag: ctx.root, name: 'web', port: await freePort(), readiness: false });
+    const spec = pod.spec as { containers: Record<string, unknown>[]; volumes?: unknown[] };
+    spec.containers[0]!.readinessProbe = { exec: { command: ['test', '-f', '/etc/app/ready'] }, periodSeconds: 1 };
+    spec.containers[0]!.volumeMounts = [{ name: 'app', mountPath: '/etc/app' }];
+    spec.volumes = [{ name: 'app', hostPath: { path: '/srv/app', type: 'DirectoryOrCreate' } }];
+    await writeManifest(ctx.host, 'web.yaml', pod);
+    const agent = await start(ctx);
+    await waitFor('web to run', () => container(agent, 'web')?.started);
+    await sleep(1500);
+    expect(ready(agent, 'web')).toBe(false);
+    writeFileSync(path.join(ctx.root, 'srv/app/ready'), '');
+    await waitFor('web to be Ready', () => ready(agent, 'web'), 5000);
+  });
+
+  it('notices a new manifest through the directory watch, long before the next re-scan', async () => {
+    const ctx = setup();
+    await ctx.host.files.mkdir('/etc/kubernetes/manifests');
+    const agent = await start(ctx, { rescanMs: 60_000 });
+    expect(agent.pods()).toEqual([]);
+    await writeManifest(ctx.host, 'web.yaml', fixturePod({ tag: ctx.root, name: 'web', port: await freePort() }));
+    await waitFor('web to start', () => container(agent, 'web')?.started, 3000);
+  });
+
+  it('reads manifests from staticPodPath and ignores hidden and non-manifest files', async () => {
+    const ctx = setup();
+    const port = await freePort();
+    await ctx.host.files.writeFile('/srv/pods/.web.yaml.swp', 'junk');
+    await ctx.host.files.writeFile('/srv/pods/README', 'junk');
+    await ctx.host.files.writeFile('/srv/pods/web.yaml', (await import('js-yaml')).default.dump(fixturePod({ tag: ctx.root, name: 'web', port })));
+    const agent = await start(ctx, { staticPodPath: '/srv/pods' });
+    expect(agent.pods().map((p) => p.pod.source)).toEqual(['/srv/pods/web.yaml']);
+    expect(agent.status().manifestErrors).toEqual([]);
   });
 });

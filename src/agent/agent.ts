@@ -26,6 +26,8 @@ export interface AgentOptions {
   backoffBaseMs?: number;
   backoffMaxMs?: number;
   backoffResetMs?: number;
+  /** The manifest directory (logical path); kubelet's staticPodPath, /etc/kubernetes/manifests by default. */
+  staticPodPath?: string;
   /** Periodic re-scan of the manifest directory besides fs.watch (5 s). */
   rescanMs?: number;
   /** How often each pod worker re-checks its containers (1 s). */
@@ -75,7 +77,7 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
     syncIntervalMs: options.syncIntervalMs ?? 1000,
     defaultGracePeriodMs: options.defaultGracePeriodMs ?? 30_000,
   });
-  const source = new ManifestSource({ files: host.files, nodeName, log, rescanMs: options.rescanMs ?? 5000 });
+  const source = new ManifestSource({ files: host.files, nodeName, log, rescanMs: options.rescanMs ?? 5000, dir: options.staticPodPath });
   source.onUpdate((snapshot) => staticPods.apply(snapshot));
   const statusFile = new StatusFile({ files: host.files, nodeName, staticPods, now: () => host.clock.now() });
   const sourceComponent: Component = {

@@ -10,6 +10,7 @@
  * - runner.ts         the PodRunner interface (CRI-shaped); process-runner.ts + proc.ts: processes
  * - images.ts         image → program; volumes.ts: hostPath paths under --root
  * - status-file.ts    /run/kubeforge/agent-status.json, read by init's wait step
+ * - mirror-pod.ts     the mirror pod of a static pod (posted by the API side, item 2)
  */
 export { runAgent, type AgentOptions, type RunningAgent } from './agent.js';
 export type { StopMode, Component } from './component.js';
@@ -23,3 +24,4 @@ export type { Pod, StaticPod, Container, Probe } from './pod.js';
 export { parseStaticPod, staticPodUid } from './pod.js';
 export { rewriteVolumePaths, pathMappings } from './volumes.js';
 export { resolveProgram, BUNDLED_COMPONENTS } from './images.js';
+export { mirrorPodFor, type MirrorPod, CONFIG_MIRROR_ANNOTATION, CONFIG_HASH_ANNOTATION } from './mirror-pod.js';
