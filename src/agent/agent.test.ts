@@ -55,6 +55,15 @@ function container(agent: RunningAgent, name: string) {
 
 const ready = (agent: RunningAgent, name: string) => podNamed(agent, name)?.status.conditions.find((c) => c.type === 'Ready')?.status === 'True';
 
+/** Writes web.yaml (the fixture server with `args`), starts an agent and waits until web is Ready. */
+async function startReadyWeb(ctx: Ctx, args: string[] = [], extra: Partial<AgentOptions> = {}) {
+  const port = await freePort();
+  await writeManifest(ctx.host, 'web.yaml', fixturePod({ tag: ctx.root, name: 'web', port, args }));
+  const agent = await start(ctx, extra);
+  await waitFor('web to be Ready', () => ready(agent, 'web'));
+  return { agent, port, pid: pidOf(container(agent, 'web')!.containerID)! };
+}
+
 afterEach(async () => {
   for (const ctx of contexts.splice(0)) {
     for (const agent of ctx.agents) await agent.stop('terminate').catch(() => {});
@@ -65,10 +74,7 @@ afterEach(async () => {
 describe('node agent with the process runner', () => {
   it('starts a static pod and marks it Ready once its readiness probe passes', async () => {
     const ctx = setup();
-    const port = await freePort();
-    await writeManifest(ctx.host, 'web.yaml', fixturePod({ tag: ctx.root, name: 'web', port }));
-    const agent = await start(ctx);
-    await waitFor('web to be Ready', () => ready(agent, 'web'));
+    const { agent } = await startReadyWeb(ctx);
     const status = podNamed(agent, 'web')!.status;
     expect(status.phase).toBe('Running');
     expect(status.conditions.map((c) => `${c.type}=${c.status}`)).toEqual(['PodScheduled=True', 'Initialized=True', 'ContainersReady=True', 'Ready=True']);
@@ -83,11 +89,7 @@ describe('node agent with the process runner', () => {
 
   it('restarts a killed container at once, then after the back-off, counting restarts', async () => {
     const ctx = setup();
-    const port = await freePort();
-    await writeManifest(ctx.host, 'web.yaml', fixturePod({ tag: ctx.root, name: 'web', port }));
-    const agent = await start(ctx, { backoffBaseMs: 1500 });
-    await waitFor('web to be Ready', () => ready(agent, 'web'));
-    const first = pidOf(container(agent, 'web')!.containerID)!;
+    const { agent, pid: first } = await startReadyWeb(ctx, [], { backoffBaseMs: 1500 });
     process.kill(first, 'SIGKILL');
     const second = await waitFor('a second process', () => {
       const pid = pidOf(container(agent, 'web')?.containerID);
@@ -130,10 +132,7 @@ describe('node agent with the process runner', () => {
 
   it('restarts the pod with the new arguments when its manifest changes', async () => {
     const ctx = setup();
-    const port = await freePort();
-    await writeManifest(ctx.host, 'web.yaml', fixturePod({ tag: ctx.root, name: 'web', port, args: ['--message=v1'] }));
-    const agent = await start(ctx);
-    await waitFor('web to be Ready', () => ready(agent, 'web'));
+    const { agent, port } = await startReadyWeb(ctx, ['--message=v1']);
     const oldPod = podNamed(agent, 'web')!;
     const oldPid = pidOf(oldPod.status.containerStatuses[0]!.containerID)!;
     await writeManifest(ctx.host, 'web.yaml', fixturePod({ tag: ctx.root, name: 'web', port, args: ['--message=v2'] }));
@@ -146,11 +145,7 @@ describe('node agent with the process runner', () => {
 
   it('keeps the running pod when its manifest becomes invalid, and logs why', async () => {
     const ctx = setup();
-    const port = await freePort();
-    await writeManifest(ctx.host, 'web.yaml', fixturePod({ tag: ctx.root, name: 'web', port }));
-    const agent = await start(ctx);
-    await waitFor('web to be Ready', () => ready(agent, 'web'));
-    const pid = pidOf(container(agent, 'web')!.containerID)!;
+    const { agent, pid } = await startReadyWeb(ctx);
 
     await writeManifest(ctx.host, 'web.yaml', 'apiVersion: v1\nkind: Pod\nspec: [unclosed\n');
     await agent.rescan();
@@ -168,11 +163,7 @@ describe('node agent with the process runner', () => {
 
   it('stops the pod when its manifest is removed', async () => {
     const ctx = setup();
-    const port = await freePort();
-    await writeManifest(ctx.host, 'web.yaml', fixturePod({ tag: ctx.root, name: 'web', port }));
-    const agent = await start(ctx);
-    await waitFor('web to be Ready', () => ready(agent, 'web'));
-    const pid = pidOf(container(agent, 'web')!.containerID)!;
+    const { agent, pid } = await startReadyWeb(ctx);
     await ctx.host.files.remove('/etc/kubernetes/manifests/web.yaml');
     await waitFor('the pod to be gone', () => agent.pods().length === 0 && !isAlive(pid), 10_000);
     expect(await ctx.host.files.list('/run/kubeforge/pods')).toEqual([]);
@@ -180,11 +171,7 @@ describe('node agent with the process runner', () => {
 
   it('adopts the running container after a detached stop instead of starting a duplicate', async () => {
     const ctx = setup();
-    const port = await freePort();
-    await writeManifest(ctx.host, 'web.yaml', fixturePod({ tag: ctx.root, name: 'web', port }));
-    const first = await start(ctx);
-    await waitFor('web to be Ready', () => ready(first, 'web'));
-    const pid = pidOf(container(first, 'web')!.containerID)!;
+    const { agent: first, pid } = await startReadyWeb(ctx);
     await first.stop('detach');
     expect(isAlive(pid)).toBe(true);
     expect((await readAgentStatus(ctx.host.files))?.state).toBe('detached');
@@ -205,11 +192,7 @@ describe('node agent with the process runner', () => {
 
   it('stops a pod left running by an earlier agent whose manifest was removed meanwhile', async () => {
     const ctx = setup();
-    const port = await freePort();
-    await writeManifest(ctx.host, 'web.yaml', fixturePod({ tag: ctx.root, name: 'web', port }));
-    const first = await start(ctx);
-    await waitFor('web to be Ready', () => ready(first, 'web'));
-    const pid = pidOf(container(first, 'web')!.containerID)!;
+    const { agent: first, pid } = await startReadyWeb(ctx);
     await first.stop('detach');
     await ctx.host.files.remove('/etc/kubernetes/manifests/web.yaml');
     const second = await start(ctx);
@@ -248,10 +231,7 @@ describe('node agent with the process runner', () => {
 
   it("appends the container's stdout and stderr to /var/log/pods/<ns>_<pod>_<uid>/<container>/0.log", async () => {
     const ctx = setup();
-    const port = await freePort();
-    await writeManifest(ctx.host, 'web.yaml', fixturePod({ tag: ctx.root, name: 'web', port, args: ['--message=hello-log'] }));
-    const agent = await start(ctx);
-    await waitFor('web to be Ready', () => ready(agent, 'web'));
+    const { agent, port } = await startReadyWeb(ctx, ['--message=hello-log']);
     const uid = podNamed(agent, 'web')!.pod.pod.metadata.uid;
     const logFile = path.join(ctx.root, 'var/log/pods', `kube-system_web-node1_${uid}`, 'web', '0.log');
     const text = await waitFor('both lines in the log', () => {
