@@ -293,3 +293,31 @@ describe('node agent details', () => {
     expect(agent.status().manifestErrors).toEqual([]);
   });
 });
+
+describe('probe effects', () => {
+  it('marks the pod not Ready when its readiness probe fails, without restarting it', async () => {
+    const ctx = setup();
+    const flag = path.join(ctx.root, 'unhealthy');
+    const { agent, pid } = await startReadyWeb(ctx, [`--unhealthy-file=${flag}`]);
+    writeFileSync(flag, String(pid));
+    await waitFor('web to be not Ready', () => !ready(agent, 'web'), 5000);
+    expect(podNamed(agent, 'web')!.status.conditions.find((c) => c.type === 'ContainersReady')).toMatchObject({ status: 'False', reason: 'ContainersNotReady' });
+    expect(container(agent, 'web')).toMatchObject({ ready: false, started: true, restartCount: 0 });
+    expect(pidOf(container(agent, 'web')!.containerID)).toBe(pid);
+  });
+
+  it('holds back readiness until the startup probe passes, and restarts a container whose startup probe keeps failing', async () => {
+    const ctx = setup();
+    const port = await freePort();
+    const pod = fixturePod({ tag: ctx.root, name: 'web', port });
+    const c = (pod.spec as { containers: Record<string, unknown>[] }).containers[0]!;
+    c.startupProbe = { tcpSocket: { host: '127.0.0.1', port: await freePort() }, periodSeconds: 1, failureThreshold: 3 };
+    await writeManifest(ctx.host, 'web.yaml', pod);
+    const agent = await start(ctx);
+    // By now the readiness probe alone would have passed (the server listens); the third startup failure is due at 2 s.
+    await sleep(1500);
+    expect(container(agent, 'web')).toMatchObject({ started: false, ready: false, restartCount: 0 });
+    await waitFor('a restart after the startup probe failed', () => container(agent, 'web')!.restartCount >= 1, 8000);
+    expect(ctx.log.lines.join('\n')).toMatch(/web-node1\/web failed its startup probe, restarting it: dial tcp 127\.0\.0\.1:\d+: connect ECONNREFUSED/);
+  });
+});
