@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanupRoot, fixturePod, freePort, hostFor, isAlive, pidOf, processesWith, sleep, tempRoot, waitFor, writeManifest } from '../../test/helpers/agent-harness.js';
+import { cleanupRoot, FIXTURE_SERVER, fixturePod, freePort, hostFor, isAlive, pidOf, processesWith, sleep, tempRoot, waitFor, writeManifest } from '../../test/helpers/agent-harness.js';
 import type { Host } from '../host/index.js';
 import { createMemoryLogger } from '../log.js';
 import { readAgentStatus, runAgent, type AgentOptions, type RunningAgent } from './index.js';
@@ -257,16 +257,19 @@ describe('node agent with the process runner', () => {
 });
 
 describe('node agent details', () => {
-  it('runs exec probes in the container environment, with volume paths mapped under the root', async () => {
+  it('runs exec probes and sets env in the container environment, with volume paths mapped under the root', async () => {
     const ctx = setup();
     const pod = fixturePod({ tag: ctx.root, name: 'web', port: await freePort(), readiness: false });
     const spec = pod.spec as { containers: Record<string, unknown>[]; volumes?: unknown[] };
     spec.containers[0]!.readinessProbe = { exec: { command: ['test', '-f', '/etc/app/ready'] }, periodSeconds: 1 };
     spec.containers[0]!.volumeMounts = [{ name: 'app', mountPath: '/etc/app' }];
+    spec.containers[0]!.env = [{ name: 'READY_FILE', value: '/etc/app/ready' }, { name: 'PLAIN', value: 'x' }];
     spec.volumes = [{ name: 'app', hostPath: { path: '/srv/app', type: 'DirectoryOrCreate' } }];
     await writeManifest(ctx.host, 'web.yaml', pod);
     const agent = await start(ctx);
     await waitFor('web to run', () => container(agent, 'web')?.started);
+    const environ = readFileSync(`/proc/${pidOf(container(agent, 'web')!.containerID)}/environ`, 'utf8').split('\0').filter(Boolean).sort();
+    expect(environ).toEqual([`PATH=${process.env.PATH}`, 'PLAIN=x', `READY_FILE=${ctx.root}/srv/app/ready`]);
     await sleep(1500);
     expect(ready(agent, 'web')).toBe(false);
     writeFileSync(path.join(ctx.root, 'srv/app/ready'), '');
@@ -319,5 +322,45 @@ describe('probe effects', () => {
     expect(container(agent, 'web')).toMatchObject({ started: false, ready: false, restartCount: 0 });
     await waitFor('a restart after the startup probe failed', () => container(agent, 'web')!.restartCount >= 1, 8000);
     expect(ctx.log.lines.join('\n')).toMatch(/web-node1\/web failed its startup probe, restarting it: dial tcp 127\.0\.0\.1:\d+: connect ECONNREFUSED/);
+  });
+});
+
+describe('control-plane images', () => {
+  it('runs registry.k8s.io/kube-apiserver as `kubeforge component kube-apiserver` with its flags mapped under the root', async () => {
+    const ctx = setup();
+    const port = await freePort();
+    await writeManifest(ctx.host, 'kube-apiserver.yaml', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'kube-apiserver', namespace: 'kube-system' },
+      spec: {
+        hostNetwork: true,
+        containers: [
+          {
+            name: 'kube-apiserver',
+            image: 'registry.k8s.io/kube-apiserver:v1.32.0',
+            command: ['kube-apiserver', `--port=${port}`, '--tls-cert-file=/etc/kubernetes/pki/apiserver.crt', '--etcd-servers=https://127.0.0.1:2379', `--tag=${ctx.root}`],
+            readinessProbe: { httpGet: { host: '127.0.0.1', port, path: '/healthz' }, periodSeconds: 1 },
+            volumeMounts: [{ name: 'k8s-certs', mountPath: '/etc/kubernetes/pki', readOnly: true }],
+          },
+        ],
+        volumes: [{ name: 'k8s-certs', hostPath: { path: '/etc/kubernetes/pki', type: 'DirectoryOrCreate' } }],
+      },
+    });
+    // The fixture server stands in for bin/kubeforge.js: it ignores `component kube-apiserver` and serves /healthz.
+    const agent = await start(ctx, { kubeforgeCommand: [process.execPath, FIXTURE_SERVER] });
+    await waitFor('kube-apiserver to be Ready', () => ready(agent, 'kube-apiserver'));
+    const pid = pidOf(container(agent, 'kube-apiserver')!.containerID)!;
+    expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean)).toEqual([
+      process.execPath,
+      FIXTURE_SERVER,
+      'component',
+      'kube-apiserver',
+      `--port=${port}`,
+      `--tls-cert-file=${ctx.root}/etc/kubernetes/pki/apiserver.crt`,
+      '--etcd-servers=https://127.0.0.1:2379',
+      `--tag=${ctx.root}`,
+    ]);
+    expect(existsSync(path.join(ctx.root, 'etc/kubernetes/pki'))).toBe(true);
   });
 });

@@ -127,7 +127,10 @@ export class ProcessRunner implements PodRunner {
   }
 
   private async environment(pod: StaticPod, container: Container, mappings: PathMapping[]): Promise<Record<string, string>> {
-    const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', KUBEFORGE_ROOT: this.files.root };
+    // A container does not inherit the agent's environment; only PATH, so programs are found. Above all
+    // not KUBEFORGE_ROOT: paths in flags are already mapped under the root, and a component that
+    // mapped them again would look under <root><root>/.
+    const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin' };
     for (const { name, value } of container.env ?? []) {
       if (value === undefined) this.options.log.warn(`agent: ${pod.pod.metadata.name}/${container.name}: env ${name} uses valueFrom, which the process runner does not support`);
       else env[name] = rewriteVolumePaths(value, mappings);
