@@ -364,3 +364,32 @@ describe('control-plane images', () => {
     expect(existsSync(path.join(ctx.root, 'etc/kubernetes/pki'))).toBe(true);
   });
 });
+
+describe('restart policies', () => {
+  const job = (root: string, name: string, exitCode: number, restartPolicy: string) => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'default' },
+    spec: { restartPolicy, containers: [{ name, image: 'example.test/job:1', command: ['node', '-e', `process.exitCode = ${exitCode}`, '--', `--tag=${root}`] }] },
+  });
+
+  it('does not restart a container that completed under restartPolicy Never: the pod Succeeded', async () => {
+    const ctx = setup();
+    await writeManifest(ctx.host, 'job.yaml', job(ctx.root, 'job', 0, 'Never'));
+    const agent = await start(ctx);
+    await waitFor('the pod to succeed', () => podNamed(agent, 'job')?.status.phase === 'Succeeded');
+    expect(container(agent, 'job')).toMatchObject({ restartCount: 0, ready: false, state: { terminated: { exitCode: 0, reason: 'Completed' } } });
+    await sleep(600);
+    expect(container(agent, 'job')!.restartCount).toBe(0);
+  });
+
+  it('restarts a failing container under restartPolicy OnFailure, and a failed Never pod is Failed', async () => {
+    const ctx = setup();
+    await writeManifest(ctx.host, 'retry.yaml', job(ctx.root, 'retry', 3, 'OnFailure'));
+    await writeManifest(ctx.host, 'once.yaml', job(ctx.root, 'once', 3, 'Never'));
+    const agent = await start(ctx, { backoffBaseMs: 100 });
+    await waitFor('two restarts', () => (container(agent, 'retry')?.restartCount ?? 0) >= 2);
+    await waitFor('the Never pod to fail', () => podNamed(agent, 'once')?.status.phase === 'Failed');
+    expect(container(agent, 'once')).toMatchObject({ restartCount: 0, state: { terminated: { exitCode: 3, reason: 'Error' } } });
+  });
+});
