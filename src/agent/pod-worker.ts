@@ -52,7 +52,7 @@ export class PodWorker {
   private again = false;
   private closed = false;
   private interval: NodeJS.Timeout | undefined;
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private wake: { at: number; timer: NodeJS.Timeout } | undefined;
 
   constructor(
     readonly pod: StaticPod,
@@ -174,12 +174,15 @@ export class PodWorker {
     }
   }
 
+  /** Syncs again at `at` (a back-off's end); one timer, for the earliest time asked. */
   private wakeAt(at: number): void {
+    if (this.wake && this.wake.at <= at) return;
+    clearTimeout(this.wake?.timer);
     const timer = setTimeout(() => {
-      this.timers.delete(timer);
+      this.wake = undefined;
       void this.requestSync();
     }, Math.max(0, at - this.options.clock.now().getTime()));
-    this.timers.add(timer);
+    this.wake = { at, timer };
   }
 
   private ensureProbes(slot: Slot, state: Extract<ContainerRuntimeState, { state: 'running' }>): void {
@@ -276,8 +279,8 @@ export class PodWorker {
   private close(): void {
     this.closed = true;
     clearInterval(this.interval);
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
+    clearTimeout(this.wake?.timer);
+    this.wake = undefined;
     for (const slot of this.slots) this.stopProbes(slot);
   }
 
