@@ -62,8 +62,9 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
   if (!options.host && !options.root) throw new Error('runAgent needs a host or a root');
   const host = options.host ?? createHost(options.root!);
   const { log, nodeName } = options;
+  const defaultGracePeriodMs = options.defaultGracePeriodMs ?? 30_000;
   const runner =
-    options.runner ?? new ProcessRunner({ host, log, kubeforgeCommand: options.kubeforgeCommand ?? defaultKubeforgeCommand() });
+    options.runner ?? new ProcessRunner({ host, log, kubeforgeCommand: options.kubeforgeCommand ?? defaultKubeforgeCommand(), defaultGracePeriodMs });
   const staticPods = new StaticPods({
     runner,
     log,
@@ -75,7 +76,7 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
       resetAfterMs: options.backoffResetMs ?? KUBELET_BACKOFF.resetAfterMs,
     },
     syncIntervalMs: options.syncIntervalMs ?? 1000,
-    defaultGracePeriodMs: options.defaultGracePeriodMs ?? 30_000,
+    defaultGracePeriodMs,
   });
   const source = new ManifestSource({ files: host.files, nodeName, log, rescanMs: options.rescanMs ?? 5000, dir: options.staticPodPath });
   source.onUpdate((snapshot) => staticPods.apply(snapshot));

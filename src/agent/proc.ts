@@ -62,5 +62,9 @@ export async function terminate(identity: ProcessIdentity, gracePeriodMs: number
   }
   // Whatever is left of the group (the leader after the grace period, or stray children) is killed.
   signalGroup(identity.pid, 'SIGKILL');
-  while (await running()) await sleep(20);
+  // SIGKILL cannot be ignored; the bound only guards against a `running` that never turns false.
+  const killDeadline = Date.now() + KILL_WAIT_MS;
+  while ((await running()) && Date.now() < killDeadline) await sleep(20);
 }
+
+const KILL_WAIT_MS = 10_000;

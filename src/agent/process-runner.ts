@@ -43,6 +43,8 @@ export interface ProcessRunnerOptions {
   log: Logger;
   /** How to run `kubeforge` (node + bin/kubeforge.js) for the bundled components. */
   kubeforgeCommand: string[];
+  /** Grace period for stopping stale containers of pods without terminationGracePeriodSeconds. */
+  defaultGracePeriodMs: number;
 }
 
 /** `<namespace>_<name>_<uid>`: the kubelet's pod directory name for logs. */
@@ -117,7 +119,8 @@ export class ProcessRunner implements PodRunner {
       if (!record || !(await isRunning(system, record))) continue;
       if (record.specHash !== pod.specHash) {
         this.options.log.info(`agent: stopping ${c.name} (pid ${record.pid}): it runs an older spec of ${pod.pod.metadata.name}`);
-        await terminate(record, (pod.pod.spec.terminationGracePeriodSeconds ?? 30) * 1000, () => isRunning(system, record));
+        const grace = pod.pod.spec.terminationGracePeriodSeconds;
+        await terminate(record, grace === undefined ? this.options.defaultGracePeriodMs : grace * 1000, () => isRunning(system, record));
         continue;
       }
       this.tracked.set(this.key(record.podUid, c.name), { record });
@@ -148,12 +151,15 @@ export class ProcessRunner implements PodRunner {
     const mappings = pathMappings(host.files.root, container, pod.pod.spec.volumes);
     const args = resolution.program.args.map((a) => rewriteVolumePaths(a, mappings));
     const cwd = container.workingDir ? rewriteVolumePaths(container.workingDir, mappings) : host.files.root;
+    const env = await this.environment(pod, container, mappings);
     const logFile = this.logPath(pod, container.name);
     mkdirSync(path.dirname(logFile), { recursive: true });
+    // The log file itself is the child's stdout and stderr: no pipe through the agent, so the
+    // container outlives an agent that dies (a broken pipe would kill it with SIGPIPE).
     const fd = openSync(logFile, 'a', 0o640);
     let child: ChildProcess;
     try {
-      child = spawn(resolution.program.file, args, { cwd, env: await this.environment(pod, container, mappings), detached: true, stdio: ['ignore', fd, fd] });
+      child = spawn(resolution.program.file, args, { cwd, env, detached: true, stdio: ['ignore', fd, fd] });
     } finally {
       closeSync(fd);
     }
@@ -162,10 +168,10 @@ export class ProcessRunner implements PodRunner {
       throw new ContainerStartError('RunContainerError', `cannot start ${resolution.program.file}: ${err.message}`);
     }
     child.unref();
-    const stat = await procStat(host.system, child.pid);
+    // Listen before anything is awaited: a process that exits at once must not be missed.
     const record: ContainerRecord = {
       pid: child.pid,
-      startTicks: stat?.startTicks ?? -1,
+      startTicks: -1,
       podUid: pod.pod.metadata.uid,
       container: container.name,
       specHash: pod.specHash,
@@ -174,11 +180,13 @@ export class ProcessRunner implements PodRunner {
     };
     const tracked: Tracked = { record, child };
     this.tracked.set(this.key(record.podUid, container.name), tracked);
+    child.on('error', (err) => this.options.log.warn(`agent: ${pod.pod.metadata.name}/${container.name} (pid ${record.pid}): ${err.message}`));
     child.once('exit', (code, signal) => {
       const exitCode = code ?? 128 + (signal ? os.constants.signals[signal] : 9);
       tracked.exit = { exitCode, finishedAt: new Date() };
       for (const listener of this.exitListeners) listener(record.podUid, container.name);
     });
+    record.startTicks = (await procStat(host.system, child.pid))?.startTicks ?? -1;
     await this.files.writeFile(`${this.recordDir(pod)}/${container.name}.json`, `${JSON.stringify(record)}\n`);
     this.options.log.debug(1, `agent: started ${pod.pod.metadata.name}/${container.name} pid ${child.pid}: ${resolution.program.file} ${args.join(' ')}`);
     return { state: 'running', id: containerId(record), startedAt: new Date(record.startedAt), restartCount };
