@@ -142,6 +142,19 @@ describe('restart policies', () => {
     expect(container(agent, 'job')!.restartCount).toBe(0);
   });
 
+  it('sees a container that exits at once as exited, and stops its pod without waiting', async () => {
+    const ctx = setup();
+    const pods = Array.from({ length: 5 }, (_, i) => `quick${i}`);
+    for (const name of pods) {
+      await writeManifest(ctx.host, `${name}.yaml`, { apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { restartPolicy: 'Never', containers: [{ name, image: 'example.test/true:1', command: ['/bin/true', `--tag=${ctx.root}`] }] } });
+    }
+    const agent = await start(ctx);
+    await waitFor('every pod to succeed', () => pods.every((n) => podNamed(agent, n)?.status.phase === 'Succeeded'), 5000);
+    const begin = Date.now();
+    await agent.stop();
+    expect(Date.now() - begin).toBeLessThan(1000);
+  });
+
   it('restarts a failing container under restartPolicy OnFailure, and a failed Never pod is Failed', async () => {
     const ctx = setup();
     await writeManifest(ctx.host, 'retry.yaml', job(ctx.root, 'retry', 3, 'OnFailure'));
