@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { exitOf, removeAgentBundle, spawnAgent } from '../../test/helpers/agent-process.js';
 import { cleanupRoot, fixturePod, freePort, hostFor, isAlive, pidOf, processesWith, tempRoot, waitFor, writeManifest } from '../../test/helpers/agent-harness.js';
-import { readAgentStatus, type AgentStatus } from './index.js';
+import { readAgentPid, readAgentStatus, type AgentStatus } from './index.js';
 
 const roots: string[] = [];
 const agents: ChildProcess[] = [];
@@ -41,6 +41,22 @@ describe('the agent as its own process', () => {
     for (const pid of pids) expect(isAlive(pid)).toBe(false);
     expect((await readAgentStatus(host.files))?.state).toBe('stopped');
     expect(readFileSync(path.join(root, 'agent.log'), 'utf8')).toContain('SIGTERM received, stopping every pod');
+  });
+
+  it('refuses to run a second agent on the same root', async () => {
+    const root = tempRoot();
+    roots.push(root);
+    const host = hostFor(root);
+    await writeManifest(host, 'web.yaml', fixturePod({ tag: root, name: 'web', port: await freePort() }));
+    const first = await spawnAgent(root);
+    agents.push(first);
+    const { pids } = await readyPids(root, 1);
+    expect(await readAgentPid(host)).toMatchObject({ pid: first.pid });
+    const second = await spawnAgent(root);
+    agents.push(second);
+    expect((await exitOf(second)).code).not.toBe(0);
+    expect(readFileSync(path.join(root, 'agent.log'), 'utf8')).toContain(`KF_AGENT_RUNNING: an agent (pid ${first.pid}) already runs on ${root}`);
+    expect(processesWith(`--tag=${root}`)).toEqual(pids);
   });
 
   it('leaves the pods running when killed with SIGKILL, and the next agent adopts them', async () => {

@@ -1,10 +1,12 @@
 /**
- * runAgent: the node agent as a set of components (status file, static pods, manifest source),
+ * runAgent: the node agent as a set of components (lock, status file, static pods, manifest source),
  * started in order and stopped in reverse. Stopping with `terminate` (SIGTERM) stops every pod in
  * reverse start order and waits; `detach` leaves the pods running for the next agent to adopt.
  */
 import { createHost, type Host } from '../host/index.js';
 import type { Logger } from '../log.js';
+import { KubeforgeError } from '../errors.js';
+import { AgentLock } from './agent-lock.js';
 import { KUBELET_BACKOFF } from './backoff.js';
 import { ComponentManager, type Component, type StopMode } from './component.js';
 import { defaultKubeforgeCommand } from './images.js';
@@ -59,7 +61,9 @@ export interface RunningAgent {
 }
 
 export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
-  if (!options.host && !options.root) throw new Error('runAgent needs a host or a root');
+  if (!options.host && !options.root) {
+    throw new KubeforgeError('KF_AGENT_NO_ROOT', 'the agent needs a host or a root', { hint: 'pass --root DIR (or set KUBEFORGE_ROOT)' });
+  }
   const host = options.host ?? createHost(options.root!);
   const { log, nodeName } = options;
   const defaultGracePeriodMs = options.defaultGracePeriodMs ?? 30_000;
@@ -88,7 +92,7 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
     ready: async () => {},
     stop: () => source.stop(),
   };
-  const manager = new ComponentManager([statusFile, staticPods, sourceComponent]);
+  const manager = new ComponentManager([new AgentLock(host), statusFile, staticPods, sourceComponent]);
 
   let stopping: Promise<void> | undefined;
   let resolveStopped!: () => void;

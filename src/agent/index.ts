@@ -1,6 +1,7 @@
 /**
  * The node agent (`kubeforge agent`), a small kubelet. Here:
  * - agent.ts          runAgent: the components below, started in order, stopped in reverse
+ * - agent-lock.ts     /run/kubeforge/agent.pid: one agent per root
  * - component.ts      k0s-style component lifecycle (init/start/ready/stop)
  * - manifest-source.ts watches /etc/kubernetes/manifests (fs.watch + periodic re-scan)
  * - pod.ts            the v1 Pod subset, manifest parsing and validation, static pod uid, spec hash
@@ -14,6 +15,7 @@
  */
 export { runAgent, type AgentOptions, type RunningAgent } from './agent.js';
 export type { StopMode, Component } from './component.js';
+export { AGENT_PID_FILE, readAgentPid } from './agent-lock.js';
 export { readAgentStatus, AGENT_STATUS_FILE, type AgentStatus, type AgentStatusPod } from './status-file.js';
 export { isPodReady, type PodStatus, type ContainerStatus, type PodCondition, type PodPhase } from './status.js';
 export type { StaticPodView, ManifestError } from './static-pods.js';
