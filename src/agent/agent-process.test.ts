@@ -25,6 +25,17 @@ async function readyPids(root: string, count: number): Promise<{ status: AgentSt
 
 afterAll(() => removeAgentBundle());
 
+/** A root with one fixture pod, web.yaml, and an agent process on it. */
+async function agentWithWeb() {
+  const root = tempRoot();
+  roots.push(root);
+  const host = hostFor(root);
+  await writeManifest(host, 'web.yaml', fixturePod({ tag: root, name: 'web', port: await freePort() }));
+  const agent = await spawnAgent(root);
+  agents.push(agent);
+  return { root, host, agent };
+}
+
 describe('the agent as its own process', () => {
   it('stops every pod in reverse start order on SIGTERM and exits', async () => {
     const root = tempRoot();
@@ -44,12 +55,7 @@ describe('the agent as its own process', () => {
   });
 
   it('refuses to run a second agent on the same root', async () => {
-    const root = tempRoot();
-    roots.push(root);
-    const host = hostFor(root);
-    await writeManifest(host, 'web.yaml', fixturePod({ tag: root, name: 'web', port: await freePort() }));
-    const first = await spawnAgent(root);
-    agents.push(first);
+    const { root, host, agent: first } = await agentWithWeb();
     const { pids } = await readyPids(root, 1);
     expect(await readAgentPid(host)).toMatchObject({ pid: first.pid });
     const second = await spawnAgent(root);
@@ -60,12 +66,7 @@ describe('the agent as its own process', () => {
   });
 
   it('leaves the pods running when killed with SIGKILL, and the next agent adopts them', async () => {
-    const root = tempRoot();
-    roots.push(root);
-    const host = hostFor(root);
-    await writeManifest(host, 'web.yaml', fixturePod({ tag: root, name: 'web', port: await freePort() }));
-    const first = await spawnAgent(root);
-    agents.push(first);
+    const { root, host, agent: first } = await agentWithWeb();
     const { pids: [pid] } = await readyPids(root, 1);
     first.kill('SIGKILL');
     await exitOf(first);
