@@ -35,9 +35,8 @@ describe('node agent details', () => {
     await waitFor('web to be Ready', () => ready(agent, 'web'), 5000);
   });
 
-  it('notices a new manifest through the directory watch, long before the next re-scan', async () => {
+  it('creates the manifest directory and notices a new manifest through its watch, long before the next re-scan', async () => {
     const ctx = setup();
-    await ctx.host.files.mkdir('/etc/kubernetes/manifests');
     const agent = await start(ctx, { rescanMs: 60_000 });
     expect(agent.pods()).toEqual([]);
     await writeManifest(ctx.host, 'web.yaml', fixturePod({ tag: ctx.root, name: 'web', port: await freePort() }));

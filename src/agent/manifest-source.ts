@@ -43,6 +43,8 @@ export class ManifestSource {
 
   /** Scans once (the listeners run before this resolves), then watches. */
   async start(): Promise<void> {
+    // Created up front so the watch works from the start, even when init writes the manifests later.
+    await this.options.files.mkdir(this.dir);
     await this.rescan();
     this.timer = setInterval(() => void this.rescan(), this.options.rescanMs);
   }
