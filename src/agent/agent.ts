@@ -1,0 +1,137 @@
+/**
+ * runAgent: the node agent as a set of components (lock, status file, static pods, manifest source),
+ * started in order and stopped in reverse. Stopping with `terminate` (SIGTERM) stops every pod in
+ * reverse start order and waits; `detach` leaves the pods running for the next agent to adopt.
+ */
+import { createHost, type Host } from '../host/index.js';
+import type { Logger } from '../log.js';
+import { KubeforgeError } from '../errors.js';
+import { AgentLock } from './agent-lock.js';
+import { KUBELET_BACKOFF } from './backoff.js';
+import { ComponentManager, type Component, type StopMode } from './component.js';
+import { defaultKubeforgeCommand } from './images.js';
+import { ManifestSource } from './manifest-source.js';
+import { ProcessRunner } from './process-runner.js';
+import type { PodRunner } from './runner.js';
+import { StaticPods, type StaticPodView } from './static-pods.js';
+import { StatusFile, type AgentStatus } from './status-file.js';
+
+export interface AgentOptions {
+  /** The host; defaults to a real host on `root`. */
+  host?: Host;
+  root?: string;
+  nodeName: string;
+  /** The node's address: where probes without a host connect, and the pods' IP (hostNetwork). */
+  nodeAddress: string;
+  log: Logger;
+  /** CrashLoopBackOff: first delay (10 s), cap (5 min), and the run time that resets it (10 min). */
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  backoffResetMs?: number;
+  /** The manifest directory (logical path); kubelet's staticPodPath, /etc/kubernetes/manifests by default. */
+  staticPodPath?: string;
+  /** Periodic re-scan of the manifest directory besides fs.watch (5 s). */
+  rescanMs?: number;
+  /** How often each pod worker re-checks its containers (1 s). */
+  syncIntervalMs?: number;
+  /** Grace period for pods without terminationGracePeriodSeconds (30 s). */
+  defaultGracePeriodMs?: number;
+  /** The runtime; defaults to the process runner. */
+  runner?: PodRunner;
+  /** How to run `kubeforge` for the bundled components; defaults to this package's launcher. */
+  kubeforgeCommand?: string[];
+  /** Stop everything on SIGTERM/SIGINT (the `kubeforge agent` command sets this). */
+  handleSignals?: boolean;
+}
+
+export interface RunningAgent {
+  readonly nodeName: string;
+  /** Every static pod and its current v1 status. */
+  pods(): StaticPodView[];
+  /** What the status file says, computed now. */
+  status(): AgentStatus;
+  /** Called whenever a pod or its status changes (mirror pods will hang here). */
+  onChange(listener: () => void): void;
+  /** Re-reads the manifest directory now instead of waiting for the watch or the re-scan. */
+  rescan(): Promise<void>;
+  /** `terminate` (default) stops the pods; `detach` leaves them running. Idempotent. */
+  stop(mode?: StopMode): Promise<void>;
+  /** Resolves when the agent has stopped (by stop() or a signal). */
+  readonly stopped: Promise<void>;
+}
+
+export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
+  if (!options.host && !options.root) {
+    throw new KubeforgeError('KF_AGENT_NO_ROOT', 'the agent needs a host or a root', { hint: 'pass --root DIR (or set KUBEFORGE_ROOT)' });
+  }
+  const host = options.host ?? createHost(options.root!);
+  const { log, nodeName } = options;
+  const defaultGracePeriodMs = options.defaultGracePeriodMs ?? 30_000;
+  const runner =
+    options.runner ?? new ProcessRunner({ host, log, kubeforgeCommand: options.kubeforgeCommand ?? defaultKubeforgeCommand(), defaultGracePeriodMs });
+  const staticPods = new StaticPods({
+    runner,
+    log,
+    clock: host.clock,
+    nodeAddress: options.nodeAddress,
+    backoff: {
+      baseMs: options.backoffBaseMs ?? KUBELET_BACKOFF.baseMs,
+      maxMs: options.backoffMaxMs ?? KUBELET_BACKOFF.maxMs,
+      resetAfterMs: options.backoffResetMs ?? KUBELET_BACKOFF.resetAfterMs,
+    },
+    syncIntervalMs: options.syncIntervalMs ?? 1000,
+    defaultGracePeriodMs,
+  });
+  const source = new ManifestSource({ files: host.files, nodeName, log, rescanMs: options.rescanMs ?? 5000, dir: options.staticPodPath });
+  source.onUpdate((snapshot) => staticPods.apply(snapshot));
+  const statusFile = new StatusFile({ files: host.files, nodeName, staticPods, now: () => host.clock.now() });
+  const sourceComponent: Component = {
+    name: 'manifest-source',
+    init: async () => {},
+    start: () => source.start(),
+    ready: async () => {},
+    stop: () => source.stop(),
+  };
+  const manager = new ComponentManager([new AgentLock(host), statusFile, staticPods, sourceComponent]);
+
+  let stopping: Promise<void> | undefined;
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
+  const onSignal = (signal: NodeJS.Signals) => {
+    log.info(`agent: ${signal} received, stopping every pod`);
+    void stop('terminate');
+  };
+  const stop = (mode: StopMode = 'terminate'): Promise<void> => {
+    stopping ??= (async () => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      try {
+        await manager.stop(mode);
+      } finally {
+        resolveStopped();
+      }
+    })();
+    return stopping;
+  };
+  if (options.handleSignals) {
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  }
+
+  try {
+    await manager.start();
+  } catch (err) {
+    await stop('terminate');
+    throw err;
+  }
+  log.info(`agent: running ${staticPods.pods().length} static pod(s) on node ${nodeName} (${options.nodeAddress})`);
+  return {
+    nodeName,
+    pods: () => staticPods.pods(),
+    status: () => statusFile.snapshot(),
+    onChange: (listener) => staticPods.onChange(listener),
+    rescan: () => source.rescan(),
+    stop,
+    stopped,
+  };
+}

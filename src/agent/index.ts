@@ -1,0 +1,29 @@
+/**
+ * The node agent (`kubeforge agent`), a small kubelet. Here:
+ * - agent.ts          runAgent: the components below, started in order, stopped in reverse
+ * - agent-lock.ts     /run/kubeforge/agent.pid: one agent per root
+ * - component.ts      k0s-style component lifecycle (init/start/ready/stop)
+ * - manifest-source.ts watches /etc/kubernetes/manifests (fs.watch + periodic re-scan)
+ * - pod.ts            the v1 Pod subset, manifest parsing and validation, static pod uid, spec hash
+ * - static-pods.ts    manifests → pod workers (start, replace, stop, adopt, orphans)
+ * - pod-worker.ts     one pod: restarts with CrashLoopBackOff, probes, v1 status
+ * - backoff.ts, prober.ts, probe.ts, status.ts   the pure rules and the probe actions
+ * - runner.ts         the PodRunner interface (CRI-shaped); process-runner.ts + proc.ts: processes
+ * - images.ts         image → program; volumes.ts: hostPath paths under --root
+ * - status-file.ts    /run/kubeforge/agent-status.json, read by init's wait step
+ * - mirror-pod.ts     the mirror pod of a static pod (posted by the API side, item 2)
+ */
+export { runAgent, type AgentOptions, type RunningAgent } from './agent.js';
+export type { StopMode, Component } from './component.js';
+export { AGENT_PID_FILE, readAgentPid } from './agent-lock.js';
+export { readAgentStatus, AGENT_STATUS_FILE, type AgentStatus, type AgentStatusPod } from './status-file.js';
+export { isPodReady, type PodStatus, type ContainerStatus, type PodCondition, type PodPhase } from './status.js';
+export type { StaticPodView, ManifestError } from './static-pods.js';
+export type { PodRunner, ContainerRuntimeState, ExecResult } from './runner.js';
+export { ContainerStartError } from './runner.js';
+export { ProcessRunner, PODS_RUN_DIR, podDirName } from './process-runner.js';
+export type { Pod, StaticPod, Container, Probe } from './pod.js';
+export { parseStaticPod, staticPodUid } from './pod.js';
+export { rewriteVolumePaths, pathMappings } from './volumes.js';
+export { resolveProgram, BUNDLED_COMPONENTS } from './images.js';
+export { mirrorPodFor, type MirrorPod, CONFIG_MIRROR_ANNOTATION, CONFIG_HASH_ANNOTATION } from './mirror-pod.js';
