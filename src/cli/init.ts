@@ -31,10 +31,11 @@ function addInitFlags(cmd: Command): Command {
     .option('--skip-phases <phases>', 'list of phases to be skipped', list)
     .option('--token <token>', 'the token to use for establishing bidirectional trust between nodes and control-plane nodes ([a-z0-9]{6}.[a-z0-9]{16})')
     .option('--token-ttl <duration>', 'the duration before the token is automatically deleted (e.g. 1s, 2m, 3h); 0 means never', '24h0m0s')
-    .option('--upload-certs', 'upload control-plane certificates to the kubeadm-certs Secret', false);
+    .option('--upload-certs', 'upload control-plane certificates to the kubeadm-certs Secret', false)
+    .option('--timeout <duration>', 'how long wait-control-plane waits for the control plane (e.g. 4m0s; default: the config\'s controlPlaneComponentHealthCheck)');
 }
 
-type InitCliOptions = Record<string, unknown> & { config?: string; dryRun: boolean; skipPhases?: string[]; ignorePreflightErrors?: string[] };
+type InitCliOptions = Record<string, unknown> & { config?: string; dryRun: boolean; skipPhases?: string[]; ignorePreflightErrors?: string[]; timeout?: string };
 
 /** Only flags the user actually set override the config file; commander defaults do not. */
 function explicitFlags(cmd: Command, opts: InitCliOptions): InitFlags {
@@ -56,6 +57,7 @@ function initOptions(cmd: Command, opts: InitCliOptions, phase?: string): InitOp
     dryRun: opts.dryRun,
     skipPhases: opts.skipPhases ?? [],
     ignorePreflightErrors: opts.ignorePreflightErrors ?? [],
+    timeout: opts.timeout,
     phase,
   };
 }

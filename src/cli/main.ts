@@ -16,6 +16,7 @@ const commands: CommandEntry[] = [
   { name: 'init', summary: 'Run this command in order to set up the Kubernetes control plane', register: async () => (await import('./init.js')).registerInit },
   { name: 'config', summary: 'Manage configuration for a kubeforge cluster', register: async () => (await import('./config.js')).registerConfig },
   { name: 'token', summary: 'Manage bootstrap tokens', register: async () => (await import('./token.js')).registerToken },
+  { name: 'agent', summary: "Run the node agent (kubeforge's kubelet)", register: async () => (await import('./agent.js')).registerAgent },
   { name: 'component', summary: 'Run a bundled control-plane component (used by static-pod manifests)', register: async () => (await import('./component.js')).registerComponent },
   { name: 'version', summary: 'Print the version of kubeforge', register: async () => (await import('./version.js')).registerVersion },
 ];

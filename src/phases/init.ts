@@ -72,7 +72,7 @@ export function initPhases(): Phase<InitContext>[] {
         ...certificateTable.map(
           (spec): Phase<InitContext> => ({
             name: spec.name,
-            short: spec.description,
+            short: `Generate the ${spec.description}`,
             run: async (ctx) => void (await ensureCertificate(ctx.host, ctx.cfg, spec.name, ctx.log)),
           }),
         ),

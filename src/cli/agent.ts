@@ -1,0 +1,25 @@
+import type { Command } from 'commander';
+import { resolveRoot } from '../host/index.js';
+import { globals } from './globals.js';
+
+interface AgentCliOptions {
+  nodeName: string;
+  nodeIp: string;
+  config: string;
+  kubeconfig: string;
+}
+
+export function registerAgent(program: Command): void {
+  program
+    .command('agent')
+    .description("Run the node agent (kubeforge's kubelet): static pods, probes, restarts, node registration")
+    .requiredOption('--node-name <name>', 'the name this node registers as')
+    .requiredOption('--node-ip <ip>', 'the address the agent binds and reports (the node\'s advertise address)')
+    .option('--config <file>', 'the KubeletConfiguration file (logical path under --root)', '/var/lib/kubelet/config.yaml')
+    .option('--kubeconfig <file>', 'the kubeconfig the agent talks to the API with (logical path under --root)', '/etc/kubernetes/kubelet.conf')
+    .action(async (opts: AgentCliOptions, self: Command) => {
+      const { runAgentCommand } = await import('../commands/agent.js');
+      const g = globals(self);
+      await runAgentCommand({ root: resolveRoot(g.root), verbosity: g.v, nodeName: opts.nodeName, nodeIP: opts.nodeIp, configPath: opts.config, kubeconfigPath: opts.kubeconfig });
+    });
+}
