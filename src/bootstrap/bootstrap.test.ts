@@ -3,6 +3,7 @@ import { defaultInitConfig } from '../config/defaults.js';
 import { refFor, type KubeObject } from '../kube/index.js';
 import { coreDNSObjects, corefile, kubeProxyObjects } from './addons.js';
 import { clusterInfoConfigMap, markControlPlanePatch } from './objects.js';
+import { joinCommands } from './join-command.js';
 import { bindingObjects, bootstrapTokenBindings, clusterInfoBinding } from './rbac.js';
 
 describe('kubeadm RBAC for bootstrap tokens', () => {
@@ -60,5 +61,17 @@ describe('addons', () => {
     expect(configMap.data['kubeconfig.conf']).toContain('server: https://127.0.0.2:6443');
     expect(JSON.stringify(objects)).toContain('registry.k8s.io/kube-proxy:v1.32.0');
     expect(refFor(objects.find((o) => o.kind === 'DaemonSet')!)).toEqual({ group: 'apps', version: 'v1', resource: 'daemonsets', namespace: 'kube-system', name: 'kube-proxy' });
+  });
+});
+
+describe('join commands', () => {
+  it("prints kubeadm's worker and control-plane join commands for the endpoint, token and pins", () => {
+    const cfg = defaultInitConfig('cp1', '127.0.0.2');
+    cfg.init.bootstrapTokens[0]!.token = 'abcdef.0123456789abcdef';
+    const commands = joinCommands(cfg, ['sha256:aa', 'sha256:bb'], 'k3y');
+    expect(commands.worker).toBe('kubeforge join 127.0.0.2:6443 --token abcdef.0123456789abcdef \\\n\t--discovery-token-ca-cert-hash sha256:aa \\\n\t--discovery-token-ca-cert-hash sha256:bb');
+    expect(commands.controlPlane).toBe(`${commands.worker} \\\n\t--control-plane --certificate-key k3y`);
+    cfg.cluster.controlPlaneEndpoint = 'api.example.test:443';
+    expect(joinCommands(cfg, ['sha256:aa']).worker).toMatch(/^kubeforge join api\.example\.test:443 /);
   });
 });

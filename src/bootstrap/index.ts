@@ -7,3 +7,4 @@ export * from './addons.js';
 export * from './objects.js';
 export * from './rbac.js';
 export * from './copycerts.js';
+export * from './join-command.js';

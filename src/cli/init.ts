@@ -63,16 +63,53 @@ function initOptions(cmd: Command, opts: InitCliOptions, phase?: string): InitOp
 }
 
 function printInitResult(result: InitResult): void {
-  const lines = result.dryRun
-    ? ['Your dry run finished: nothing was written. Run again without --dry-run to apply it.']
-    : [
-        `The certificates, kubeconfigs and static Pod manifests of your control plane are in ${result.root === '/' ? '/etc/kubernetes' : `${result.root}/etc/kubernetes`}.`,
-        '',
-        'To use the cluster as the admin once it runs:',
-        `  export KUBECONFIG=${result.root === '/' ? '' : result.root}/etc/kubernetes/admin.conf`,
-      ];
-  if (result.caCertHashes.length) lines.push('', `CA public key pin (--discovery-token-ca-cert-hash): ${result.caCertHashes.join(' ')}`);
+  const admin = `${result.root === '/' ? '' : result.root}/etc/kubernetes/admin.conf`;
+  let lines: string[];
+  if (result.dryRun) {
+    lines = ['Your dry run finished: nothing was written. Run again without --dry-run to apply it.'];
+  } else if (result.joinCommands) {
+    const { worker, controlPlane } = result.joinCommands;
+    lines = [
+      'Your Kubernetes control-plane has initialized successfully!',
+      '',
+      'To start using your cluster, run:',
+      '',
+      `  export KUBECONFIG=${admin}`,
+      '',
+      'You should now deploy a pod network to the cluster.',
+      'Run "kubectl apply -f [podnetwork].yaml" with one of the options listed at:',
+      '  https://kubernetes.io/docs/concepts/cluster-administration/addons/',
+      '',
+      ...(controlPlane
+        ? [
+            'You can now join any number of control-plane nodes by running the following command on each as root:',
+            '',
+            controlPlane,
+            '',
+            'Please note that the certificate-key gives access to cluster sensitive data, keep it secret!',
+            'As a safeguard, uploaded-certs will be deleted in two hours; if necessary, you can use',
+            '"kubeforge init phase upload-certs --upload-certs" to reload certs afterward.',
+            '',
+          ]
+        : []),
+      'Then you can join any number of worker nodes by running the following on each as root:',
+      '',
+      worker,
+    ];
+  } else {
+    lines = [
+      `The certificates, kubeconfigs and static Pod manifests of your control plane are in ${result.root === '/' ? '/etc/kubernetes' : `${result.root}/etc/kubernetes`}.`,
+      '',
+      `Once it runs, use it as the admin with: export KUBECONFIG=${admin}`,
+    ];
+    if (result.caCertHashes.length) lines.push('', `CA public key pin (--discovery-token-ca-cert-hash): ${result.caCertHashes.join(' ')}`);
+  }
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** `init phase <name>` prints only what the phase produced (show-join-command: the join command). */
+function printPhaseResult(result: InitResult): void {
+  if (result.joinCommands) process.stdout.write(`${result.joinCommands.controlPlane ?? result.joinCommands.worker}\n`);
 }
 
 function addPhaseCommands(parent: Command, phases: Phase<unknown>[], prefix: string): void {
@@ -83,12 +120,12 @@ function addPhaseCommands(parent: Command, phases: Phase<unknown>[], prefix: str
       addPhaseCommands(cmd, phase.children, path);
       if (phase.runAllSiblings) {
         addInitFlags(cmd.command('all').description(`Run all ${phase.name} phases`)).action(async (opts: InitCliOptions, all: Command) => {
-          await runInit(initOptions(all, opts, path));
+          printPhaseResult(await runInit(initOptions(all, opts, path)));
         });
       }
     } else {
       cmd.action(async (opts: InitCliOptions, self: Command) => {
-        await runInit(initOptions(self, opts, path));
+        printPhaseResult(await runInit(initOptions(self, opts, path)));
       });
     }
   }

@@ -2,6 +2,7 @@
  * `kubeforge init` and `kubeforge init phase <name>`: validate everything first (flags, config,
  * phase names, pre-flight ignore list, the root), then run the phase tree.
  */
+import type { JoinCommands } from '../bootstrap/index.js';
 import { loadInitConfig, parseGoDuration, validateInitConfig, type InitFlags } from '../config/index.js';
 import type { InitConfig } from '../config/types.js';
 import { validationError } from '../errors.js';
@@ -37,10 +38,8 @@ export interface InitResult {
   caCertHashes: string[];
   config: InitConfig;
   dryRun: boolean;
-  /** Which phases ran: the join command is shown only when the control plane was brought up. */
-  controlPlaneReady: boolean;
-  /** The certificate key, when --upload-certs stored the control-plane certificates. */
-  certificateKey?: string;
+  /** The join commands, once show-join-command ran. */
+  joinCommands?: JoinCommands;
 }
 
 function reportDryRunWrite(log: Logger): (write: RecordedWrite) => void {
@@ -100,7 +99,6 @@ export async function runInit(options: InitOptions): Promise<InitResult> {
     caCertHashes: caCert ? [caPublicKeyPin(caCert.toString('utf8'))] : [],
     config: cfg,
     dryRun: options.dryRun,
-    controlPlaneReady: ctx.client !== undefined && selected.some((p) => p!.name === 'show-join-command') && !skip.has('show-join-command'),
-    certificateKey: ctx.uploadCerts ? cfg.init.certificateKey : undefined,
+    joinCommands: ctx.joinCommands,
   };
 }

@@ -4,7 +4,7 @@
  */
 import {
   bindingObjects, bootstrapTokenBindings, clusterAdminsBinding, clusterInfoBinding, clusterInfoConfigMap, coreDNSObjects,
-  generateCertificateKey, kubeadmCertsBinding, kubeadmCertsSecret, kubeadmConfigMap, kubeletConfigMap, kubeProxyObjects,
+  generateCertificateKey, joinCommands, kubeadmCertsBinding, kubeadmCertsSecret, kubeadmConfigMap, kubeletConfigMap, kubeProxyObjects,
   markControlPlanePatch, parseCertificateKey, SHARED_CONTROL_PLANE_FILES, uploadConfigBindings, CERTIFICATE_KEY_TTL,
 } from '../bootstrap/index.js';
 import { clusterDNSIP, marshal, marshalClusterConfiguration, parseGoDuration } from '../config/index.js';
@@ -12,6 +12,7 @@ import type { Taint } from '../config/types.js';
 import { KubeforgeError } from '../errors.js';
 import { applyObjects, createIfMissing, isNotFound, type KubeClient, type KubeObject } from '../kube/index.js';
 import { clusterInfoKubeconfig, controlPlaneEndpointURL, loadKubeClient } from '../kubeconfig/index.js';
+import { caPublicKeyPin } from '../pki/index.js';
 import { bootstrapTokenSecret, generateBootstrapToken } from '../token/index.js';
 import { startAgent } from './agent-start.js';
 import type { InitContext } from './init.js';
@@ -195,7 +196,10 @@ export function clusterPhases(): Phase<InitContext>[] {
     {
       name: 'show-join-command',
       short: 'Show the join command for control-plane and worker node',
-      run: async () => {},
+      run: async (ctx) => {
+        const pin = caPublicKeyPin(await caCertificate(ctx));
+        ctx.joinCommands = joinCommands(ctx.cfg, [pin], ctx.uploadCerts ? ctx.cfg.init.certificateKey : undefined);
+      },
     },
   ];
 }

@@ -6,6 +6,7 @@
 import type { InitConfig } from '../config/types.js';
 import type { Host } from '../host/index.js';
 import { MANIFESTS_DIR } from '../host/index.js';
+import type { JoinCommands } from '../bootstrap/index.js';
 import type { KubeClient } from '../kube/index.js';
 import type { Logger } from '../log.js';
 import { certificateTable, ensureCertificate, ensureCertificates, ensureServiceAccountKeys, isCertName } from '../pki/index.js';
@@ -27,6 +28,8 @@ export interface InitContext {
   timeoutMs?: number;
   /** The admin API client, once the control plane answers. */
   client?: KubeClient;
+  /** Filled by show-join-command. */
+  joinCommands?: JoinCommands;
 }
 
 async function writeStaticPod(ctx: InitContext, component: StaticPodComponent): Promise<void> {
