@@ -16,6 +16,7 @@
 export { runAgent, type AgentOptions, type RunningAgent } from './agent.js';
 export type { StopMode, Component } from './component.js';
 export { AGENT_PID_FILE, readAgentPid } from './agent-lock.js';
+export { isRunning, type ProcessIdentity } from './proc.js';
 export { readAgentStatus, AGENT_STATUS_FILE, type AgentStatus, type AgentStatusPod } from './status-file.js';
 export { isPodReady, type PodStatus, type ContainerStatus, type PodCondition, type PodPhase } from './status.js';
 export type { StaticPodView, ManifestError } from './static-pods.js';

@@ -43,6 +43,15 @@ describe('RealFiles', () => {
     expect(await new RealFiles(path.join(root, 'new/deeper')).rootWritable()).toBe(true);
   });
 
+  it('prunes empty directories below a path and keeps any with files', async () => {
+    const files = new RealFiles(root);
+    await files.mkdir('/etc/ssl/certs');
+    await files.mkdir('/usr/libexec/kubernetes/kubelet-plugins/volume/exec');
+    await files.writeFile('/etc/keep/me.txt', 'x');
+    await files.pruneEmptyDirs('/');
+    expect((await readdir(root, { recursive: true })).sort()).toEqual(['etc', 'etc/keep', 'etc/keep/me.txt']);
+  });
+
   it('refuses a user file over the size limit before reading it', async () => {
     await writeFile(path.join(root, 'big.yaml'), Buffer.alloc(2048));
     await expect(new RealFiles(root).readUserFile(path.join(root, 'big.yaml'), 1024)).rejects.toMatchObject({ code: 'KF_FILE_TOO_LARGE', exitCode: 3 });

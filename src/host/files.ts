@@ -37,6 +37,8 @@ export interface FileHost {
   readUserFile(userPath: string, maxBytes: number): Promise<Buffer>;
   /** Whether files can be created under the root (the root itself, or its nearest existing parent). */
   rootWritable(): Promise<boolean>;
+  /** Removes every empty directory below `logical` (not `logical` itself), deepest first. */
+  pruneEmptyDirs(logical: string): Promise<void>;
 }
 
 function isNotFound(err: unknown): boolean {
@@ -144,6 +146,26 @@ export class RealFiles implements FileHost {
       });
     }
     return fs.readFile(real);
+  }
+
+  async pruneEmptyDirs(logical: string): Promise<void> {
+    const prune = async (dir: string): Promise<boolean> => {
+      let entries;
+      try {
+        entries = await fs.readdir(dir, { withFileTypes: true });
+      } catch (err) {
+        if (isNotFound(err)) return false;
+        throw err;
+      }
+      let empty = true;
+      for (const entry of entries) {
+        const child = path.join(dir, entry.name);
+        if (entry.isDirectory() && (await prune(child))) await fs.rmdir(child);
+        else empty = false;
+      }
+      return empty;
+    };
+    await prune(this.resolve(logical));
   }
 
   async rootWritable(): Promise<boolean> {

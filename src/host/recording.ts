@@ -90,6 +90,8 @@ export class RecordingFiles implements FileHost {
     return this.real.rootWritable();
   }
 
+  async pruneEmptyDirs(): Promise<void> {}
+
   async remove(logical: string): Promise<void> {
     const key = this.resolve(logical);
     this.overlay.delete(key);

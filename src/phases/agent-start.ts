@@ -4,7 +4,7 @@
  * root — it watches the manifests, so it picks up what init wrote.
  */
 import { fileURLToPath } from 'node:url';
-import { readAgentPid } from '../agent/index.js';
+import { isRunning, readAgentPid } from '../agent/index.js';
 import { KUBELET_CONFIG_PATH, renderKubeletConfig } from '../manifests/index.js';
 import type { InitContext } from './init.js';
 
@@ -26,7 +26,7 @@ export async function startAgent(ctx: InitContext): Promise<void> {
   log.info(`[kubelet-start] Writing kubelet configuration to file "${KUBELET_CONFIG_PATH}"`);
   await host.files.writeFile(KUBELET_CONFIG_PATH, renderKubeletConfig(cfg));
   const running = await readAgentPid(host);
-  if (running && host.processes.isAlive(running.pid)) {
+  if (running && (await isRunning(host.system, running))) {
     log.info(`[kubelet-start] The agent is already running (pid ${running.pid}); it picks up the new manifests`);
     return;
   }

@@ -1,0 +1,103 @@
+/**
+ * `kubeforge reset`: undo what init or join did to this root. Stops the agent (which stops its
+ * pods in reverse order), stops any pod a killed agent left running (through the same PodRunner
+ * interface the agent uses), then removes the manifests, PKI, kubeconfigs, etcd data and the
+ * agent's state. A root that was never initialised is left alone.
+ */
+import { isRunning, ProcessRunner, readAgentPid, type ProcessIdentity } from '../agent/index.js';
+import { KubeforgeError } from '../errors.js';
+import { createDryRunHost, createHost, ETCD_DATA_DIR, KUBELET_DIR, KUBERNETES_DIR, POD_LOGS_DIR, RUN_DIR, type Host } from '../host/index.js';
+import { createLogger, type Logger } from '../log.js';
+
+export interface ResetOptions {
+  root: string;
+  verbosity: number;
+  force: boolean;
+  dryRun: boolean;
+  certDir: string;
+  /** Asks the user to confirm; resolves true for yes. */
+  confirm: (question: string) => Promise<boolean>;
+  log?: Logger;
+}
+
+export interface ResetResult {
+  wasInitialised: boolean;
+  removed: string[];
+}
+
+const AGENT_STOP_TIMEOUT_MS = 60_000;
+const POD_GRACE_MS = 10_000;
+
+/** What reset removes, kubeadm's list plus the agent's own state and logs. */
+function resetPaths(certDir: string): string[] {
+  return [
+    `${KUBERNETES_DIR}/manifests`,
+    certDir,
+    ...['admin', 'super-admin', 'kubelet', 'bootstrap-kubelet', 'controller-manager', 'scheduler'].map((n) => `${KUBERNETES_DIR}/${n}.conf`),
+    ETCD_DATA_DIR,
+    KUBELET_DIR,
+    RUN_DIR,
+    POD_LOGS_DIR,
+    '/var/log/kubeforge',
+  ];
+}
+
+async function waitForExit(host: Host, agent: ProcessIdentity, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (await isRunning(host.system, agent)) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return true;
+}
+
+async function stopAgentAndPods(host: Host, log: Logger): Promise<void> {
+  const agent = await readAgentPid(host);
+  if (agent && (await isRunning(host.system, agent))) {
+    log.info(`[reset] Stopping the agent (pid ${agent.pid}) and its static pods`);
+    host.processes.signal(agent.pid, 'SIGTERM');
+    if (!(await waitForExit(host, agent, AGENT_STOP_TIMEOUT_MS))) {
+      log.warn(`the agent (pid ${agent.pid}) did not stop within ${AGENT_STOP_TIMEOUT_MS / 1000}s; killing it`);
+      host.processes.signal(agent.pid, 'SIGKILL');
+    }
+  }
+  // Pods a killed agent left running are still recorded under /run/kubeforge/pods.
+  // Reset only stops pods, so the runner never needs the command that starts components.
+  const runner = new ProcessRunner({ host, log, kubeforgeCommand: [], defaultGracePeriodMs: POD_GRACE_MS });
+  for (const pod of await runner.listPods()) {
+    log.info(`[reset] Stopping static pod ${pod.pod.metadata.namespace}/${pod.pod.metadata.name}`);
+    await runner.adopt(pod);
+    await runner.stopPod(pod, POD_GRACE_MS);
+  }
+}
+
+export async function runReset(options: ResetOptions): Promise<ResetResult> {
+  const log = options.log ?? createLogger({ verbosity: options.verbosity });
+  const host = options.dryRun
+    ? createDryRunHost(options.root, () => {}, (line) => log.info(`[dryrun] ${line}`))
+    : createHost(options.root);
+  const paths = resetPaths(options.certDir);
+  const present = [];
+  for (const p of paths) if (await host.files.exists(p)) present.push(p);
+  if (present.length === 0) {
+    log.info(`[reset] Nothing to reset: ${options.root} has no files of kubeforge init or join`);
+    return { wasInitialised: false, removed: [] };
+  }
+  if (!options.force) {
+    log.info("[reset] WARNING: Changes made to this host by 'kubeforge init' or 'kubeforge join' will be reverted.");
+    if (!(await options.confirm('[reset] Are you sure you want to proceed? [y/N]: '))) {
+      throw new KubeforgeError('KF_RESET_ABORTED', 'reset aborted: nothing was changed', { hint: 'answer y, or pass --force to skip the question' });
+    }
+  }
+  if (options.dryRun) {
+    log.info(`[dryrun] Would stop the agent and its static pods, and delete: ${present.map((p) => host.files.resolve(p)).join(' ')}`);
+    return { wasInitialised: true, removed: [] };
+  }
+  await stopAgentAndPods(host, log);
+  log.info(`[reset] Deleting files and directories: [${present.map((p) => host.files.resolve(p)).join(' ')}]`);
+  for (const p of present) await host.files.remove(p);
+  // Under a relocated root, the directories the agent created for hostPath volumes go too
+  // (only empty ones: nothing the user put there is touched). Never on a real root.
+  if (host.files.root !== '/') await host.files.pruneEmptyDirs('/');
+  return { wasInitialised: true, removed: present.map((p) => host.files.resolve(p)) };
+}
