@@ -81,6 +81,7 @@ export async function runInit(options: InitOptions): Promise<InitResult> {
     ignorePreflightErrors: parseIgnorePreflightErrors([...options.ignorePreflightErrors, ...cfg.init.nodeRegistration.ignorePreflightErrors]),
     uploadCerts: cfg.uploadCerts ?? false,
     timeoutMs: options.timeout === undefined ? undefined : parseGoDuration(options.timeout),
+    prefetchKeys: !options.phase,
   };
   const skip = options.phase ? new Set<string>() : parseSkipPhases(tree, [...options.skipPhases, ...cfg.init.skipPhases]);
   const selected = options.phase ? [findPhase(tree, options.phase)] : tree;

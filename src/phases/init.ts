@@ -9,8 +9,8 @@ import { MANIFESTS_DIR } from '../host/index.js';
 import type { JoinCommands } from '../bootstrap/index.js';
 import type { KubeClient } from '../kube/index.js';
 import type { Logger } from '../log.js';
-import { certificateTable, ensureCertificate, ensureCertificates, ensureServiceAccountKeys, isCertName } from '../pki/index.js';
-import { ensureKubeconfig, kubeconfigTable } from '../kubeconfig/index.js';
+import { certificatePaths, certificatesFor, certificateTable, ensureCertificate, ensureCertificates, ensureServiceAccountKeys, isCertName, prefetchPrivateKeys } from '../pki/index.js';
+import { ensureKubeconfig, kubeconfigPath, kubeconfigTable } from '../kubeconfig/index.js';
 import { renderStaticPod, type StaticPodComponent } from '../manifests/index.js';
 import { initChecks, runPreflight } from '../preflight/index.js';
 import { clusterPhases } from './init-cluster.js';
@@ -30,6 +30,8 @@ export interface InitContext {
   client?: KubeClient;
   /** Filled by show-join-command. */
   joinCommands?: JoinCommands;
+  /** A full init: the certs phase starts every key certs and kubeconfigs will need at once. */
+  prefetchKeys?: boolean;
 }
 
 async function writeStaticPod(ctx: InitContext, component: StaticPodComponent): Promise<void> {
@@ -50,6 +52,21 @@ function controlPlanePhase(component: Exclude<StaticPodComponent, 'etcd'>, short
 
 const usesLocalEtcd = (ctx: InitContext) => ctx.cfg.cluster.etcd.external === undefined;
 
+/**
+ * Starts every key the certs and kubeconfig phases will create (one per missing certificate key,
+ * sa.key and kubeconfig), so they are made in parallel rather than phase after phase. Started
+ * after pre-flight: key generation fills libuv's thread pool, which pre-flight's I/O also uses.
+ */
+async function prefetchKeys(ctx: InitContext, certNames: string[]): Promise<void> {
+  const files = [
+    ...certificatesFor(ctx.cfg).filter((spec) => certNames.includes(spec.name)).map((spec) => certificatePaths(ctx.cfg, spec).key),
+    ...(certNames.includes('sa') ? [`${ctx.cfg.cluster.certificatesDir}/sa.key`] : []),
+    ...kubeconfigTable.map((spec) => kubeconfigPath(spec)),
+  ];
+  const present = await Promise.all(files.map((file) => ctx.host.files.exists(file)));
+  prefetchPrivateKeys(ctx.cfg.cluster.encryptionAlgorithm, present.filter((exists) => !exists).length);
+}
+
 export function initPhases(): Phase<InitContext>[] {
   return [
     {
@@ -68,6 +85,7 @@ export function initPhases(): Phase<InitContext>[] {
       run: async (ctx) => ctx.log.info(`[certs] Using certificateDir folder "${ctx.cfg.cluster.certificatesDir}"`),
       // All keys are generated in parallel and each leaf signed once its CA exists.
       runChildren: async (ctx, names) => {
+        if (ctx.prefetchKeys) await prefetchKeys(ctx, names);
         await ensureCertificates(ctx.host, ctx.cfg, ctx.log, names.filter(isCertName));
         if (names.includes('sa')) await ensureServiceAccountKeys(ctx.host, ctx.cfg, ctx.log);
       },

@@ -35,5 +35,5 @@ export {
   type CertificateInfo, type Subject, type AltNames, type ExtKeyUsage, type KeyUsage,
 } from './certificate.js';
 export { loadCertificateFile, tryLoadCertificateFile, tryLoadPrivateKeyFile, writeCertificate, writePrivateKey } from './files.js';
-export { generatePrivateKey, encodePrivateKeyPem, encodePublicKeyPem, parsePrivateKeyPem, publicKeyAlgorithm, type KeyAlgorithm, type PublicKeyAlgorithm } from './keys.js';
+export { generatePrivateKey, prefetchPrivateKeys, encodePrivateKeyPem, encodePublicKeyPem, parsePrivateKeyPem, publicKeyAlgorithm, type KeyAlgorithm, type PublicKeyAlgorithm } from './keys.js';
 export { canonicalIP, joinHostPort, parseHostPort } from './netaddr.js';

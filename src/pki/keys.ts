@@ -13,11 +13,32 @@ export type PublicKeyAlgorithm = 'RSA' | 'ECDSA';
 
 const generate = promisify(generateKeyPair);
 
-/** A new private key; runs on libuv's thread pool, so several keys generate in parallel. */
-export async function generatePrivateKey(algorithm: KeyAlgorithm): Promise<KeyObject> {
+async function newPrivateKey(algorithm: KeyAlgorithm): Promise<KeyObject> {
   if (algorithm === 'ECDSA-P256') return (await generate('ec', { namedCurve: 'P-256' })).privateKey;
   const modulusLength = Number(algorithm.slice('RSA-'.length));
   return (await generate('rsa', { modulusLength, publicExponent: 0x10001 })).privateKey;
+}
+
+const prefetched = new Map<KeyAlgorithm, Promise<KeyObject>[]>();
+
+/**
+ * Starts generating `count` keys now, on libuv's thread pool, for generatePrivateKey to hand out
+ * later. RSA key generation dominates `init`; starting every key it will need at once overlaps
+ * it with pre-flight and lets certificates and kubeconfigs draw on keys made in parallel.
+ */
+export function prefetchPrivateKeys(algorithm: KeyAlgorithm, count: number): void {
+  const queue = prefetched.get(algorithm) ?? [];
+  for (let i = 0; i < count; i++) {
+    const key = newPrivateKey(algorithm);
+    key.catch(() => {}); // a failure surfaces when the key is taken
+    queue.push(key);
+  }
+  prefetched.set(algorithm, queue);
+}
+
+/** A new private key: a prefetched one when there is one, else made now (in parallel with others). */
+export function generatePrivateKey(algorithm: KeyAlgorithm): Promise<KeyObject> {
+  return prefetched.get(algorithm)?.shift() ?? newPrivateKey(algorithm);
 }
 
 export function publicKeyAlgorithm(key: KeyObject): PublicKeyAlgorithm {
