@@ -7,7 +7,13 @@ cd "$(dirname "$0")/.."
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "[deps] npm ci" >&2
-  npm ci --no-audit --no-fund >&2
+  # A registry mirror that lacks other platforms' optional packages (rollup's native builds)
+  # makes npm record them in the lock without entries, which `npm ci` then refuses; `npm install`
+  # resolves the same locked versions and skips what this platform does not need.
+  if ! npm ci --no-audit --no-fund >&2; then
+    echo "[deps] npm ci refused the lock file; installing with npm install instead" >&2
+    npm install --no-audit --no-fund >&2
+  fi
 fi
 
 if ! command -v etcd >/dev/null 2>&1 || ! command -v etcdctl >/dev/null 2>&1; then
