@@ -135,8 +135,25 @@ export class FakeApi implements ApiClient {
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
     this.calls.push({ method, path, body: clone(options.body) });
     const h = this.handlers.find((x) => x.method === method && x.pattern.test(path));
+    if (!h && method === 'DELETE') return this.deleteByPath(path, options.body) as T;
     if (!h) throw notFound(`${method} ${path}`);
     return h.handler(clone(options.body), path) as T;
+  }
+
+  /** DELETE of an object's path, honouring DeleteOptions preconditions (uid, resourceVersion). */
+  private async deleteByPath(path: string, body: unknown): Promise<unknown> {
+    for (const { collection, object } of this.objects.values()) {
+      const [group, version, resource] = collection.split('/');
+      const objectRef = { group: group || undefined, version: version!, resource: resource!, namespace: object.metadata.namespace, name: object.metadata.name };
+      if (resourcePath(objectRef) !== path) continue;
+      const pre = (body as { preconditions?: { uid?: string; resourceVersion?: string } } | undefined)?.preconditions ?? {};
+      if ((pre.uid && pre.uid !== object.metadata.uid) || (pre.resourceVersion && pre.resourceVersion !== object.metadata.resourceVersion)) {
+        throw new KubeApiError(409, 'Conflict', 'Precondition failed');
+      }
+      this.calls.pop();
+      return this.delete(objectRef);
+    }
+    throw notFound(path);
   }
 
   async get<T extends KubeObject>(ref: ResourceRef): Promise<T> {
