@@ -54,3 +54,29 @@ export function writeFixture(dir: string, name: string, content: string): string
   writeFileSync(file, content);
   return file;
 }
+
+/** A CA made by openssl (CN=kubernetes, like kubeadm's) of the given key type, valid `days`. */
+export function opensslCA(dir: string, type: 'rsa' | 'ec', days = 3650): { cert: string; key: string; certFile: string; keyFile: string } {
+  const keyFile = path.join(dir, `ca-${type}.key`);
+  const certFile = path.join(dir, `ca-${type}.crt`);
+  if (type === 'rsa') execFileSync('openssl', ['genrsa', '-out', keyFile, '2048'], { stdio: 'ignore' });
+  else execFileSync('openssl', ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', keyFile]);
+  execFileSync('openssl', ['req', '-x509', '-new', '-key', keyFile, '-subj', '/CN=kubernetes', '-days', String(days), '-out', certFile,
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign']);
+  return { cert: execFileSync('cat', [certFile], { encoding: 'utf8' }), key: execFileSync('cat', [keyFile], { encoding: 'utf8' }), certFile, keyFile };
+}
+
+/** `openssl verify` of a PEM certificate against a CA file: its output, or the error text. */
+export function opensslVerify(dir: string, caFile: string, certPem: string, purpose?: string): string {
+  const file = writeFixture(dir, `leaf-${Math.random().toString(36).slice(2)}.crt`, certPem);
+  try {
+    return execFileSync('openssl', ['verify', '-CAfile', caFile, ...(purpose ? ['-purpose', purpose] : []), file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  } catch (err) {
+    return String((err as { stdout?: string; stderr?: string }).stdout ?? '') + String((err as { stderr?: string }).stderr ?? '');
+  }
+}
+
+export function opensslText(dir: string, certPem: string): string {
+  const file = writeFixture(dir, `text-${Math.random().toString(36).slice(2)}.crt`, certPem);
+  return execFileSync('openssl', ['x509', '-in', file, '-noout', '-text'], { encoding: 'utf8' });
+}
