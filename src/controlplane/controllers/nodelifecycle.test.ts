@@ -1,13 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ref } from '../common/resources.js';
 import { eventually, FakeApi, fakeContext } from '../common/testing.js';
-import { judgedTaints, nodeLifecycleController, nodeLifecycleUpdate, observeNodeHealth, type Node, type NodeHealth, type NodeLease } from './nodelifecycle.js';
+import { judgedTaints, nodeLifecycleController, nodeLifecycleUpdate, observeNodeHealth, type Node, type NodeHealth, type NodeLease, type Taint } from './nodelifecycle.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const GRACE = 40_000;
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
 
-function node(ready: string | undefined, heartbeat = T0, taints: Node['spec'] extends infer S ? NonNullable<S>['taints'] : never = []): Node {
+function node(ready: string | undefined, heartbeat = T0, taints: Taint[] = []): Node {
   return {
     apiVersion: 'v1', kind: 'Node', metadata: { name: 'w1', creationTimestamp: iso(T0 - 60_000) },
     spec: { taints },

@@ -88,7 +88,7 @@ export function tolerates(toleration: Toleration, taint: NodeTaint): boolean {
   if (toleration.effect && toleration.effect !== taint.effect) return false;
   if (toleration.key && toleration.key !== taint.key) return false;
   if (toleration.operator === 'Exists') return true;
-  if (!toleration.key && toleration.operator !== 'Exists') return false;
+  if (!toleration.key) return false;
   return (toleration.value ?? '') === (taint.value ?? '');
 }
 

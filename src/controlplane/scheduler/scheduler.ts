@@ -59,7 +59,7 @@ export async function runSchedulingLoop(ctx: ControllerContext): Promise<void> {
     const bound = [...pods.list().filter((p) => p.spec.nodeName), ...assumed.values()];
     const result = schedule(pod, nodes.list(), bound);
     const { namespace, name } = pod.metadata;
-    if (result.node) {
+    if (result.node !== undefined) {
       try {
         await ctx.client.request('POST', resourcePath(ref('pods', namespace, name, 'binding')), { body: bindingFor(pod, result.node) });
       } catch (err) {

@@ -1,0 +1,114 @@
+/**
+ * The bundled kube-controller-manager: `runControllerManager(argv)` takes upstream's flags
+ * (kubeadm's manifest), serves /healthz /livez /readyz /metrics on --bind-address:--secure-port
+ * (10257), campaigns for kube-system/kube-controller-manager and, while leading, runs the
+ * controllers --controllers selects. One file per controller, each with its decisions as pure
+ * functions:
+ * - bootstrapsigner.ts, tokencleaner.ts (bootstraptoken.ts: token Secrets, detached JWS)
+ * - csrapproving.ts, csrsigning.ts (csr.ts: CSR objects and PKCS#10 parsing)
+ * - nodelifecycle.ts, serviceaccount.ts (+ root-ca-cert-publisher), namespace.ts
+ * - manager.ts: the controller table and --controllers selection
+ */
+import { KubeforgeError } from '../../errors.js';
+import type { FileHost } from '../../host/index.js';
+import type { Logger } from '../../log.js';
+import { untilAborted } from '../common/controller.js';
+import { COMMON_FLAGS, runComponent, type ComponentDeps, type Running } from '../common/component.js';
+import { acceptedFlag, flag, type FlagSpec, type ParsedFlags } from '../common/flags.js';
+import { loadCertificateAuthority, type CertificateAuthority } from '../common/x509.js';
+import { CONTROLLERS, isControllerEnabled, unknownControllers, type ManagerOptions } from './manager.js';
+
+export type { Running } from '../common/component.js';
+export { CONTROLLERS, isControllerEnabled } from './manager.js';
+
+export const CONTROLLER_MANAGER_FLAGS: readonly FlagSpec[] = [
+  ...COMMON_FLAGS,
+  flag('secure-port', 'int', '10257'),
+  flag('controllers', 'list', '*'),
+  flag('cluster-signing-cert-file'),
+  flag('cluster-signing-key-file'),
+  flag('cluster-signing-duration', 'duration', '8760h'),
+  flag('root-ca-file'),
+  flag('node-monitor-grace-period', 'duration', '40s'),
+  flag('node-monitor-period', 'duration', '5s'),
+  acceptedFlag('use-service-account-credentials', 'bool'),
+  acceptedFlag('service-account-private-key-file'),
+  acceptedFlag('cluster-name'),
+  acceptedFlag('cluster-cidr'),
+  acceptedFlag('allocate-node-cidrs', 'bool'),
+  acceptedFlag('service-cluster-ip-range'),
+  acceptedFlag('node-cidr-mask-size', 'int'),
+  acceptedFlag('node-cidr-mask-size-ipv4', 'int'),
+  acceptedFlag('node-cidr-mask-size-ipv6', 'int'),
+  acceptedFlag('cluster-signing-kubelet-client-cert-file'),
+  acceptedFlag('cluster-signing-kubelet-client-key-file'),
+  acceptedFlag('cluster-signing-kubelet-serving-cert-file'),
+  acceptedFlag('cluster-signing-kubelet-serving-key-file'),
+  acceptedFlag('cluster-signing-kube-apiserver-client-cert-file'),
+  acceptedFlag('cluster-signing-kube-apiserver-client-key-file'),
+  acceptedFlag('cluster-signing-legacy-unknown-cert-file'),
+  acceptedFlag('cluster-signing-legacy-unknown-key-file'),
+  acceptedFlag('configure-cloud-routes', 'bool'),
+  acceptedFlag('cloud-provider'),
+  acceptedFlag('terminated-pod-gc-threshold', 'int'),
+  acceptedFlag('pod-eviction-timeout', 'duration'),
+  acceptedFlag('horizontal-pod-autoscaler-sync-period', 'duration'),
+  acceptedFlag('concurrent-deployment-syncs', 'int'),
+  acceptedFlag('concurrent-replicaset-syncs', 'int'),
+  acceptedFlag('concurrent-namespace-syncs', 'int'),
+  acceptedFlag('concurrent-service-syncs', 'int'),
+  acceptedFlag('concurrent-serviceaccount-token-syncs', 'int'),
+  acceptedFlag('flex-volume-plugin-dir'),
+];
+
+async function readFileFlag(flags: ParsedFlags, files: FileHost, name: string): Promise<string | undefined> {
+  const file = flags.string(name);
+  if (!file) return undefined;
+  const data = await files.tryReadFile(file);
+  if (!data) throw new KubeforgeError('KF_COMPONENT_FILE_MISSING', `kube-controller-manager: --${name}=${file}: ${files.resolve(file)} does not exist`, { hint: 'run `kubeforge init phase certs all` first, or fix the flag' });
+  return data.toString('utf8');
+}
+
+async function signingCA(flags: ParsedFlags, files: FileHost): Promise<CertificateAuthority | undefined> {
+  const cert = await readFileFlag(flags, files, 'cluster-signing-cert-file');
+  const key = await readFileFlag(flags, files, 'cluster-signing-key-file');
+  if (!cert || !key) return undefined;
+  try {
+    return loadCertificateAuthority(cert, key);
+  } catch (err) {
+    throw new KubeforgeError('KF_COMPONENT_SIGNING_CA', `kube-controller-manager: cannot load the cluster signing CA: ${err instanceof Error ? err.message : String(err)}`, { cause: err, hint: 'check --cluster-signing-cert-file and --cluster-signing-key-file (PEM certificate and its private key)' });
+  }
+}
+
+/** Starts the controller manager; resolves once it serves health (it leads in the background). */
+export function runControllerManager(argv: string[], deps: ComponentDeps = {}): Promise<Running> {
+  return runComponent(
+    {
+      name: 'kube-controller-manager',
+      flags: CONTROLLER_MANAGER_FLAGS,
+      async prepare(flags, files, log: Logger) {
+        const options: ManagerOptions = {
+          signingCA: await signingCA(flags, files),
+          signingDurationMs: flags.duration('cluster-signing-duration'),
+          rootCA: await readFileFlag(flags, files, 'root-ca-file'),
+          nodeMonitorGracePeriodMs: flags.duration('node-monitor-grace-period'),
+          nodeMonitorPeriodMs: flags.duration('node-monitor-period'),
+        };
+        const selection = flags.list('controllers');
+        const unknown = unknownControllers(selection);
+        if (unknown.length) log.debug(1, `[kube-controller-manager] not bundled, ignored: ${unknown.join(', ')}`);
+        if (flags.bool('use-service-account-credentials')) log.debug(1, '[kube-controller-manager] --use-service-account-credentials: every controller uses the --kubeconfig identity');
+        const enabled = CONTROLLERS.filter((row) => isControllerEnabled(row, selection));
+        return async (ctx) => {
+          ctx.log.info(`[kube-controller-manager] starting controllers: ${enabled.map((r) => r.name).join(', ')}`);
+          const runs = enabled.map((row) =>
+            row.make(options).run(ctx).catch((err) => ctx.log.warn(`[${row.name}] stopped: ${err instanceof Error ? err.message : String(err)}`)),
+          );
+          await Promise.race([Promise.all(runs), untilAborted(ctx.signal)]);
+        };
+      },
+    },
+    argv,
+    deps,
+  );
+}

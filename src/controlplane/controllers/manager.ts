@@ -1,0 +1,58 @@
+/**
+ * The controller table of the bundled kube-controller-manager: each row a controller with its
+ * upstream names (the short name kubeadm's --controllers uses and the newer
+ * `-controller` alias) and whether `*` turns it on (bootstrapsigner and tokencleaner are off by
+ * default upstream; kubeadm enables them explicitly).
+ */
+import type { Controller } from '../common/controller.js';
+import type { CertificateAuthority } from '../common/x509.js';
+import { bootstrapSignerController } from './bootstrapsigner.js';
+import { csrApprovingController } from './csrapproving.js';
+import { csrSigningController } from './csrsigning.js';
+import { namespaceController } from './namespace.js';
+import { nodeLifecycleController } from './nodelifecycle.js';
+import { rootCACertPublisherController, serviceAccountController } from './serviceaccount.js';
+import { tokenCleanerController } from './tokencleaner.js';
+
+export interface ManagerOptions {
+  signingCA: CertificateAuthority | undefined;
+  signingDurationMs: number;
+  rootCA: string | undefined;
+  nodeMonitorGracePeriodMs: number;
+  nodeMonitorPeriodMs: number;
+}
+
+export interface ControllerRow {
+  name: string;
+  alias: string;
+  enabledByDefault: boolean;
+  make(options: ManagerOptions): Controller;
+}
+
+export const CONTROLLERS: readonly ControllerRow[] = [
+  { name: 'bootstrapsigner', alias: 'bootstrap-signer-controller', enabledByDefault: false, make: () => bootstrapSignerController() },
+  { name: 'tokencleaner', alias: 'token-cleaner-controller', enabledByDefault: false, make: () => tokenCleanerController },
+  { name: 'csrapproving', alias: 'certificatesigningrequest-approving-controller', enabledByDefault: true, make: () => csrApprovingController },
+  { name: 'csrsigning', alias: 'certificatesigningrequest-signing-controller', enabledByDefault: true, make: (o) => csrSigningController({ ca: o.signingCA, durationMs: o.signingDurationMs }) },
+  { name: 'nodelifecycle', alias: 'node-lifecycle-controller', enabledByDefault: true, make: (o) => nodeLifecycleController({ gracePeriodMs: o.nodeMonitorGracePeriodMs, monitorPeriodMs: o.nodeMonitorPeriodMs }) },
+  { name: 'serviceaccount', alias: 'serviceaccount-controller', enabledByDefault: true, make: () => serviceAccountController },
+  { name: 'root-ca-cert-publisher', alias: 'root-ca-certificate-publisher-controller', enabledByDefault: true, make: (o) => rootCACertPublisherController(o.rootCA) },
+  { name: 'namespace', alias: 'namespace-controller', enabledByDefault: true, make: () => namespaceController },
+];
+
+/** upstream's IsControllerEnabled: an explicit name or -name wins, then `*` means the defaults. */
+export function isControllerEnabled(row: Pick<ControllerRow, 'name' | 'alias' | 'enabledByDefault'>, selection: readonly string[]): boolean {
+  let star = false;
+  for (const entry of selection) {
+    if (entry === row.name || entry === row.alias) return true;
+    if (entry === `-${row.name}` || entry === `-${row.alias}`) return false;
+    if (entry === '*') star = true;
+  }
+  return star && row.enabledByDefault;
+}
+
+/** Names in --controllers that this controller manager does not have (they are ignored). */
+export function unknownControllers(selection: readonly string[], rows: readonly ControllerRow[] = CONTROLLERS): string[] {
+  const known = new Set(rows.flatMap((r) => [r.name, r.alias]));
+  return selection.map((s) => s.replace(/^-/, '')).filter((s) => s !== '*' && !known.has(s));
+}
