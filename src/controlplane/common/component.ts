@@ -6,6 +6,7 @@
  * node agent restarts it as a candidate.
  */
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import os from 'node:os';
 import { KubeforgeError } from '../../errors.js';
 import { createHost, resolveRoot, type FileHost } from '../../host/index.js';
@@ -112,6 +113,8 @@ export async function runComponent(spec: ComponentSpec, argv: readonly string[],
   const metrics = new MetricsRegistry();
   let leading = false;
   const stopAll = new AbortController();
+  // Every controller, informer and queue listens for the stop.
+  setMaxListeners(200, stopAll.signal);
 
   const host = flags.string('bind-address') ?? '0.0.0.0';
   const port = flags.int('secure-port');
@@ -121,6 +124,7 @@ export async function runComponent(spec: ComponentSpec, argv: readonly string[],
   }
 
   const lead = async (signal: AbortSignal) => {
+    setMaxListeners(200, signal);
     leading = true;
     log.info(`[${spec.name}] leading; starting its loops`);
     const informers = new SharedInformers(client, log);
