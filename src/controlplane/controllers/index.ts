@@ -7,6 +7,7 @@
  * - bootstrapsigner.ts, tokencleaner.ts (bootstraptoken.ts: token Secrets, detached JWS)
  * - csrapproving.ts, csrsigning.ts (csr.ts: CSR objects and PKCS#10 parsing)
  * - nodelifecycle.ts, serviceaccount.ts (+ root-ca-cert-publisher), namespace.ts
+ * - deployment.ts, replicaset.ts, garbagecollector.ts (workloads.ts: shared shapes, template hash)
  * - manager.ts: the controller table and --controllers selection
  */
 import { KubeforgeError } from '../../errors.js';

@@ -9,8 +9,11 @@ import type { CertificateAuthority } from '../common/x509.js';
 import { bootstrapSignerController } from './bootstrapsigner.js';
 import { csrApprovingController } from './csrapproving.js';
 import { csrSigningController } from './csrsigning.js';
+import { deploymentController } from './deployment.js';
+import { garbageCollectorController } from './garbagecollector.js';
 import { namespaceController } from './namespace.js';
 import { nodeLifecycleController } from './nodelifecycle.js';
+import { replicaSetController } from './replicaset.js';
 import { rootCACertPublisherController, serviceAccountController } from './serviceaccount.js';
 import { tokenCleanerController } from './tokencleaner.js';
 
@@ -38,6 +41,9 @@ export const CONTROLLERS: readonly ControllerRow[] = [
   { name: 'serviceaccount', alias: 'serviceaccount-controller', enabledByDefault: true, make: () => serviceAccountController },
   { name: 'root-ca-cert-publisher', alias: 'root-ca-certificate-publisher-controller', enabledByDefault: true, make: (o) => rootCACertPublisherController(o.rootCA) },
   { name: 'namespace', alias: 'namespace-controller', enabledByDefault: true, make: () => namespaceController },
+  { name: 'deployment', alias: 'deployment-controller', enabledByDefault: true, make: () => deploymentController },
+  { name: 'replicaset', alias: 'replicaset-controller', enabledByDefault: true, make: () => replicaSetController },
+  { name: 'garbagecollector', alias: 'garbage-collector-controller', enabledByDefault: true, make: () => garbageCollectorController },
 ];
 
 /** upstream's IsControllerEnabled: an explicit name or -name wins, then `*` means the defaults. */
