@@ -89,3 +89,28 @@ export function untilAborted(signal: AbortSignal): Promise<void> {
     else signal.addEventListener('abort', () => resolve(), { once: true });
   });
 }
+
+export interface InformerLoopOptions<T extends KubeObject> {
+  /** The work queue's name (in /metrics). */
+  name: string;
+  informer: Informer<T>;
+  /** Objects this controller acts on; others are never queued. */
+  accept: (object: T) => boolean;
+  workers: number;
+  /** Handles one object as the cache has it now (only while it is still accepted). */
+  sync: (object: T, key: string, queue: WorkQueue) => Promise<void>;
+}
+
+/** The loop most controllers are: queue accepted objects on add/update, then sync each key. */
+export async function runInformerLoop<T extends KubeObject>(ctx: ControllerContext, options: InformerLoopOptions<T>): Promise<void> {
+  const { informer, accept } = options;
+  const queue = contextQueue(ctx, options.name);
+  const enqueue = (object: T) => accept(object) && queue.add(objectKey(object));
+  informer.on({ add: enqueue, update: (_, object) => enqueue(object) });
+  await informer.synced();
+  const sync = async (key: string) => {
+    const object = informer.get(key);
+    if (object && accept(object)) await options.sync(object, key, queue);
+  };
+  await Promise.race([runQueue(ctx, queue, options.workers, sync), untilAborted(ctx.signal)]);
+}

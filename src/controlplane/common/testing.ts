@@ -272,3 +272,18 @@ export async function eventually(check: () => boolean | Promise<boolean>, timeou
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+const runningFakes: Array<() => void> = [];
+
+/** Starts the informers and these loops against the fake; `stopFakes()` (in afterEach) ends them. */
+export function runAgainstFake(api: FakeApi, ...loops: Array<{ run(ctx: ControllerContext): Promise<void> } | ((ctx: ControllerContext) => Promise<void>)>): ControllerContext & { lines: string[] } {
+  const ctx = fakeContext(api);
+  runningFakes.push(ctx.abort);
+  ctx.informers.start(ctx.signal);
+  for (const loop of loops) void (typeof loop === 'function' ? loop(ctx) : loop.run(ctx));
+  return ctx;
+}
+
+export function stopFakes(): void {
+  for (const abort of runningFakes.splice(0)) abort();
+}

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ref } from '../common/resources.js';
-import { eventually, FakeApi, fakeContext } from '../common/testing.js';
+import { eventually, FakeApi, runAgainstFake, stopFakes } from '../common/testing.js';
 import { detachedJWS } from './bootstraptoken.js';
 import { bootstrapSignerController, nextExpiryMs, signedClusterInfoData, type ConfigMap } from './bootstrapsigner.js';
 import { tokenSecret } from './testing.js';
@@ -68,17 +68,13 @@ describe('bootstrapsigner decisions', () => {
 });
 
 describe('bootstrapsigner loop (against the in-memory FakeApi)', () => {
-  const aborts: Array<() => void> = [];
-  afterEach(() => aborts.splice(0).forEach((a) => a()));
+  afterEach(stopFakes);
 
   it('signs cluster-info for a new token, then drops the signature when the token expires', async () => {
     const api = new FakeApi();
     api.put(ref('configmaps'), clusterInfo());
     const expires = new Date(Date.now() + 500).toISOString();
-    const ctx = fakeContext(api);
-    aborts.push(ctx.abort);
-    ctx.informers.start(ctx.signal);
-    void bootstrapSignerController().run(ctx);
+    runAgainstFake(api, bootstrapSignerController());
     api.put(ref('secrets'), tokenSecret('abcdef.0123456789abcdef', { expiration: expires }));
     const data = () => api.find<ConfigMap>(ref('configmaps'), 'kube-public', 'cluster-info')?.data ?? {};
     await eventually(() => data()['jws-kubeconfig-abcdef'] === ABCDEF_JWS, 3000, 'the signature');
@@ -90,10 +86,7 @@ describe('bootstrapsigner loop (against the in-memory FakeApi)', () => {
     const api = new FakeApi();
     api.put(ref('configmaps'), clusterInfo());
     api.put(ref('secrets'), tokenSecret('abcdef.0123456789abcdef'));
-    const ctx = fakeContext(api);
-    aborts.push(ctx.abort);
-    ctx.informers.start(ctx.signal);
-    void bootstrapSignerController().run(ctx);
+    runAgainstFake(api, bootstrapSignerController());
     const data = () => api.find<ConfigMap>(ref('configmaps'), 'kube-public', 'cluster-info')?.data ?? {};
     await eventually(() => data()['jws-kubeconfig-abcdef'] === ABCDEF_JWS);
     api.remove(ref('secrets'), 'kube-system', 'bootstrap-token-abcdef');

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../kube/index.js';
 import { ref } from '../common/resources.js';
-import { eventually, FakeApi, fakeContext } from '../common/testing.js';
+import { eventually, FakeApi, runAgainstFake, stopFakes } from '../common/testing.js';
 import { csrObject, opensslCSR, opensslKeys, type OpensslKeys } from './csr-fixtures.js';
 import { APISERVER_CLIENT_SIGNER, parseCSR, type CertificateSigningRequest } from './csr.js';
 import { approvedCSR, csrApprovingController, needsApprovalDecision, recognizeNodeClientCSR } from './csrapproving.js';
@@ -94,8 +94,7 @@ describe('csrapproving recognition', () => {
 });
 
 describe('csrapproving loop (against the in-memory FakeApi with kubeadm RBAC as SubjectAccessReviews)', () => {
-  const aborts: Array<() => void> = [];
-  afterEach(() => aborts.splice(0).forEach((a) => a()));
+  afterEach(stopFakes);
 
   /** kubeadm's bindings: bootstrap tokens may create nodeclient CSRs, nodes selfnodeclient ones. */
   function start() {
@@ -108,10 +107,7 @@ describe('csrapproving loop (against the in-memory FakeApi with kubeadm RBAC as 
       const allowed = spec.resourceAttributes.subresource === 'nodeclient' ? groups.includes('system:bootstrappers:kubeadm:default-node-token') : groups.includes('system:nodes');
       return { status: { allowed } };
     });
-    const ctx = fakeContext(api);
-    aborts.push(ctx.abort);
-    ctx.informers.start(ctx.signal);
-    void csrApprovingController.run(ctx);
+    runAgainstFake(api, csrApprovingController);
     const conditions = (name: string) => api.find<CertificateSigningRequest>(ref('csrs'), undefined, name)?.status?.conditions ?? [];
     return { api, reviews, conditions };
   }

@@ -9,7 +9,7 @@
  * (a bootstrap token). Anything else stays pending for a human.
  */
 import { resourcePath, type KubeObject } from '../../kube/index.js';
-import { contextQueue, runQueue, untilAborted, type Controller, type ControllerContext } from '../common/controller.js';
+import { runInformerLoop, type Controller, type ControllerContext } from '../common/controller.js';
 import { ref } from '../common/resources.js';
 import { csrRequestPem, isApproved, isDenied, isFailed, isIssued, KUBELET_CLIENT_SIGNER, OID_NAMES, parseCSR, type CertificateSigningRequest, type ParsedCSR } from './csr.js';
 
@@ -84,14 +84,7 @@ export function approvedCSR(csr: CertificateSigningRequest, permission: NodeClie
 export const csrApprovingController: Controller = {
   name: 'csrapproving',
   async run(ctx: ControllerContext) {
-    const csrs = ctx.informers.informerFor<CertificateSigningRequest>(ref('csrs'));
-    const queue = contextQueue(ctx, 'csrapproving');
-    const enqueue = (csr: CertificateSigningRequest) => needsApprovalDecision(csr) && queue.add(csr.metadata.name!);
-    csrs.on({ add: enqueue, update: (_, csr) => enqueue(csr) });
-    await csrs.synced();
-    const sync = async (name: string) => {
-      const csr = csrs.get(name);
-      if (!csr || !needsApprovalDecision(csr)) return;
+    const sync = async (csr: CertificateSigningRequest, name: string) => {
       let parsed: ParsedCSR;
       try {
         parsed = parseCSR(csrRequestPem(csr));
@@ -114,6 +107,6 @@ export const csrApprovingController: Controller = {
       // Upstream re-queues with back-off: RBAC may grant the permission later.
       throw new Error(`recognized ${name} as ${recognition.permissions.join(', ')} but the SubjectAccessReview of ${csr.spec.username} was not allowed (${resourcePath(ref('csrs', undefined, name))})`);
     };
-    await Promise.race([runQueue(ctx, queue, 2, sync), untilAborted(ctx.signal)]);
+    await runInformerLoop(ctx, { name: 'csrapproving', informer: ctx.informers.informerFor<CertificateSigningRequest>(ref('csrs')), accept: needsApprovalDecision, workers: 2, sync });
   },
 };

@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ref } from '../common/resources.js';
-import { eventually, FakeApi, fakeContext } from '../common/testing.js';
+import { eventually, FakeApi, runAgainstFake, stopFakes } from '../common/testing.js';
 import { loadCertificateAuthority, type CertificateAuthority } from '../common/x509.js';
 import { csrObject, opensslCA, opensslCSR, opensslKeys, opensslText, opensslVerify, type OpensslKeys } from './csr-fixtures.js';
 import { APISERVER_CLIENT_SIGNER, parseCSR, type CertificateSigningRequest } from './csr.js';
@@ -128,15 +128,11 @@ describe('csrsigning certificates (checked with openssl)', () => {
 });
 
 describe('csrsigning loop (against the in-memory FakeApi)', () => {
-  const aborts: Array<() => void> = [];
-  afterEach(() => aborts.splice(0).forEach((a) => a()));
+  afterEach(stopFakes);
 
   it('writes the certificate of an approved CSR via /status and marks a bad one Failed', async () => {
     const api = new FakeApi();
-    const ctx = fakeContext(api);
-    aborts.push(ctx.abort);
-    ctx.informers.start(ctx.signal);
-    void csrSigningController({ ca, durationMs: HOUR }).run(ctx);
+    runAgainstFake(api, csrSigningController({ ca, durationMs: HOUR }));
     api.put(ref('csrs'), approved(csrObject(opensslCSR(keys.ec, KUBELET), { expirationSeconds: 1200 }, 'good')));
     api.put(ref('csrs'), approved(csrObject(opensslCSR(keys.ec, '/O=system:masters/CN=system:node:w1'), {}, 'bad')));
     api.put(ref('csrs'), csrObject(opensslCSR(keys.ec, KUBELET), {}, 'pending'));

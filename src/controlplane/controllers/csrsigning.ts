@@ -8,7 +8,7 @@
  * must refuse gets a Failed condition (SignerValidationFailure) instead.
  */
 import { randomBytes } from 'node:crypto';
-import { contextQueue, runQueue, untilAborted, type Controller, type ControllerContext } from '../common/controller.js';
+import { runInformerLoop, type Controller, type ControllerContext } from '../common/controller.js';
 import { ref } from '../common/resources.js';
 import { signCertificate, toPem, type CertificateAuthority, type ExtKeyUsage, type KeyUsage } from '../common/x509.js';
 import { APISERVER_CLIENT_SIGNER, csrRequestPem, isApproved, isFailed, isIssued, KUBELET_CLIENT_SIGNER, parseCSR, type CertificateSigningRequest, type ParsedCSR } from './csr.js';
@@ -114,14 +114,7 @@ export function csrSigningController(options: CSRSigningOptions): Controller {
         ctx.log.warn('[csrsigning] no --cluster-signing-cert-file/--cluster-signing-key-file: CSRs are not signed');
         return;
       }
-      const csrs = ctx.informers.informerFor<CertificateSigningRequest>(ref('csrs'));
-      const queue = contextQueue(ctx, 'csrsigning');
-      const enqueue = (csr: CertificateSigningRequest) => signingDecision(csr).action !== 'skip' && queue.add(csr.metadata.name!);
-      csrs.on({ add: enqueue, update: (_, csr) => enqueue(csr) });
-      await csrs.synced();
-      const sync = async (name: string) => {
-        const csr = csrs.get(name);
-        if (!csr) return;
+      const sync = async (csr: CertificateSigningRequest, name: string) => {
         const decision = signingDecision(csr);
         if (decision.action === 'skip') return;
         const now = ctx.now();
@@ -136,7 +129,8 @@ export function csrSigningController(options: CSRSigningOptions): Controller {
         await ctx.client.update(ref('csrs', undefined, name, 'status'), { ...csr, status: { ...csr.status, certificate: Buffer.from(pem).toString('base64') } });
         ctx.log.info(`[csrsigning] signed ${name} for ${decision.parsed.commonName ?? '?'}`);
       };
-      await Promise.race([runQueue(ctx, queue, 2, sync), untilAborted(ctx.signal)]);
+      const accept = (csr: CertificateSigningRequest) => isApproved(csr) && !isFailed(csr) && !isIssued(csr) && SIGNERS.includes(csr.spec.signerName);
+      await runInformerLoop(ctx, { name: 'csrsigning', informer: ctx.informers.informerFor<CertificateSigningRequest>(ref('csrs')), accept, workers: 2, sync });
     },
   };
 }

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../kube/index.js';
 import { ref } from '../common/resources.js';
-import { eventually, FakeApi, fakeContext } from '../common/testing.js';
+import { eventually, FakeApi, runAgainstFake, stopFakes } from '../common/testing.js';
 import { deletableResources, finalizedNamespace, namespaceController } from './namespace.js';
 
 const CORE = { groupVersion: 'v1', resources: [
@@ -25,8 +25,7 @@ describe('namespace decisions', () => {
 });
 
 describe('namespace loop (against the in-memory FakeApi)', () => {
-  const aborts: Array<() => void> = [];
-  afterEach(() => aborts.splice(0).forEach((a) => a()));
+  afterEach(stopFakes);
 
   it('deletes what a terminating namespace holds, then finalizes it, and leaves other namespaces alone', async () => {
     const api = new FakeApi();
@@ -40,10 +39,7 @@ describe('namespace loop (against the in-memory FakeApi)', () => {
       api.put(ref('pods'), { metadata: { name: 'p', namespace } });
       api.put(ref('deployments'), { metadata: { name: 'd', namespace } });
     }
-    const ctx = fakeContext(api);
-    aborts.push(ctx.abort);
-    ctx.informers.start(ctx.signal);
-    void namespaceController.run(ctx);
+    runAgainstFake(api, namespaceController);
     await api.delete(ref('namespaces', undefined, 'team'));
     await eventually(() => !api.find(ref('namespaces'), undefined, 'team'), 4000, 'the namespace to go');
     for (const r of ['configmaps', 'pods', 'deployments'] as const) {

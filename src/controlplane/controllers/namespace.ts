@@ -6,7 +6,8 @@
  * which the API server removes the namespace. Objects still going away re-queue it.
  */
 import { isConflict, isNotFound, resourcePath, type KubeObject, type ResourceRef } from '../../kube/index.js';
-import { contextQueue, runQueue, untilAborted, type ApiClient, type Controller, type ControllerContext } from '../common/controller.js';
+import { runInformerLoop, type ApiClient, type Controller, type ControllerContext } from '../common/controller.js';
+import type { WorkQueue } from '../common/workqueue.js';
 import { ref } from '../common/resources.js';
 
 export interface APIResource {
@@ -66,14 +67,7 @@ async function discover(client: ApiClient): Promise<DiscoveredGroupVersion[]> {
 export const namespaceController: Controller = {
   name: 'namespace',
   async run(ctx: ControllerContext) {
-    const namespaces = ctx.informers.informerFor<KubeObject>(ref('namespaces'));
-    const queue = contextQueue(ctx, 'namespace');
-    const enqueue = (n: KubeObject) => isTerminating(n) && queue.add(n.metadata.name!);
-    namespaces.on({ add: enqueue, update: (_, n) => enqueue(n) });
-    await namespaces.synced();
-    const sync = async (name: string) => {
-      const ns = namespaces.get(name);
-      if (!ns || !isTerminating(ns)) return;
+    const sync = async (_ns: KubeObject, name: string, queue: WorkQueue) => {
       let remaining = 0;
       for (const resource of deletableResources(await discover(ctx.client))) {
         const list = await ctx.client.list({ ...resource, namespace: name });
@@ -101,6 +95,6 @@ export const namespaceController: Controller = {
         if (isConflict(err)) queue.add(name);
       }
     };
-    await Promise.race([runQueue(ctx, queue, 2, sync), untilAborted(ctx.signal)]);
+    await runInformerLoop(ctx, { name: 'namespace', informer: ctx.informers.informerFor<KubeObject>(ref('namespaces')), accept: isTerminating, workers: 2, sync });
   },
 };

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ref } from '../common/resources.js';
-import { eventually, FakeApi, fakeContext } from '../common/testing.js';
+import { eventually, FakeApi, runAgainstFake, stopFakes } from '../common/testing.js';
 import { judgedTaints, nodeLifecycleController, nodeLifecycleUpdate, observeNodeHealth, type Node, type NodeHealth, type NodeLease, type Taint } from './nodelifecycle.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
@@ -85,8 +85,7 @@ describe('nodelifecycle decisions (fake time)', () => {
 });
 
 describe('nodelifecycle loop (against the in-memory FakeApi, 300 ms grace)', () => {
-  const aborts: Array<() => void> = [];
-  afterEach(() => aborts.splice(0).forEach((a) => a()));
+  afterEach(stopFakes);
 
   it('marks a silent node Unknown and tainted, then clears the taints when it renews and reports Ready', async () => {
     const api = new FakeApi();
@@ -94,10 +93,7 @@ describe('nodelifecycle loop (against the in-memory FakeApi, 300 ms grace)', () 
     const fresh = () => node('True', Date.now());
     put(fresh());
     api.put(ref('leases'), lease(Date.now()));
-    const ctx = fakeContext(api);
-    aborts.push(ctx.abort);
-    ctx.informers.start(ctx.signal);
-    void nodeLifecycleController({ gracePeriodMs: 300, monitorPeriodMs: 20 }).run(ctx);
+    runAgainstFake(api, nodeLifecycleController({ gracePeriodMs: 300, monitorPeriodMs: 20 }));
     const get = () => api.find<Node>(ref('nodes'), undefined, 'w1')!;
     await new Promise((r) => setTimeout(r, 150));
     expect(get().spec?.taints).toEqual([]);

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../kube/index.js';
 import { ref } from '../common/resources.js';
-import { eventually, FakeApi, fakeContext } from '../common/testing.js';
+import { eventually, FakeApi, runAgainstFake, stopFakes } from '../common/testing.js';
 import { needsDefaultServiceAccount, rootCAAction, rootCACertPublisherController, rootCAConfigMap, serviceAccountController, type ConfigMapObject } from './serviceaccount.js';
 
 const CA = '-----BEGIN CERTIFICATE-----\nQ0EK\n-----END CERTIFICATE-----\n';
@@ -25,19 +25,14 @@ describe('serviceaccount and root-ca-cert-publisher decisions', () => {
 });
 
 describe('serviceaccount and root-ca-cert-publisher loops (against the in-memory FakeApi)', () => {
-  const aborts: Array<() => void> = [];
-  afterEach(() => aborts.splice(0).forEach((a) => a()));
+  afterEach(stopFakes);
 
   it('puts default and kube-root-ca.crt in every namespace, also new ones, and restores them', async () => {
     const api = new FakeApi();
     api.put(ref('namespaces'), ns('default'));
     api.put(ref('namespaces'), ns('kube-system'));
     api.put(ref('namespaces'), ns('going', true));
-    const ctx = fakeContext(api);
-    aborts.push(ctx.abort);
-    ctx.informers.start(ctx.signal);
-    void serviceAccountController.run(ctx);
-    void rootCACertPublisherController(CA).run(ctx);
+    runAgainstFake(api, serviceAccountController, rootCACertPublisherController(CA));
     api.put(ref('namespaces'), ns('team'));
     const sas = () => api.all(ref('serviceaccounts')).map((s) => s.metadata.namespace).sort();
     const cms = () => api.all<ConfigMapObject>(ref('configmaps')).filter((c) => c.data?.['ca.crt'] === CA).map((c) => c.metadata.namespace).sort();

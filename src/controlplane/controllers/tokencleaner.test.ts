@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ref } from '../common/resources.js';
-import { eventually, FakeApi, fakeContext } from '../common/testing.js';
+import { eventually, FakeApi, runAgainstFake, stopFakes } from '../common/testing.js';
 import { tokenCleanerController, tokenCleanerDecision } from './tokencleaner.js';
 import { tokenSecret } from './testing.js';
 
@@ -33,18 +33,14 @@ describe('tokencleaner decisions', () => {
 });
 
 describe('tokencleaner loop (against the in-memory FakeApi)', () => {
-  const aborts: Array<() => void> = [];
-  afterEach(() => aborts.splice(0).forEach((a) => a()));
+  afterEach(stopFakes);
 
   it('deletes an already expired token at once and another one when it expires', async () => {
     const api = new FakeApi();
     api.put(ref('secrets'), tokenSecret('aaaaaa.0123456789abcdef', { expiration: '2020-01-01T00:00:00Z' }));
     api.put(ref('secrets'), tokenSecret('bbbbbb.0123456789abcdef', { expiration: new Date(Date.now() + 300).toISOString() }));
     api.put(ref('secrets'), tokenSecret('cccccc.0123456789abcdef'));
-    const ctx = fakeContext(api);
-    aborts.push(ctx.abort);
-    ctx.informers.start(ctx.signal);
-    void tokenCleanerController.run(ctx);
+    runAgainstFake(api, tokenCleanerController);
     const names = () => api.all(ref('secrets')).map((s) => s.metadata.name).sort();
     await eventually(() => !names().includes('bootstrap-token-aaaaaa'), 2000, 'the expired token to go');
     expect(names()).toContain('bootstrap-token-bbbbbb');

@@ -4,7 +4,8 @@
  * a token that expires later is looked at again at its expiry time.
  */
 import { isNotFound, resourcePath } from '../../kube/index.js';
-import { contextQueue, objectKey, runQueue, untilAborted, type Controller, type ControllerContext } from '../common/controller.js';
+import { runInformerLoop, type Controller, type ControllerContext } from '../common/controller.js';
+import type { WorkQueue } from '../common/workqueue.js';
 import { ref } from '../common/resources.js';
 import { isBootstrapTokenSecret, tokenExpiration, type Secret } from './bootstraptoken.js';
 
@@ -22,14 +23,7 @@ export function tokenCleanerDecision(secret: Secret, now: Date): TokenCleanerDec
 export const tokenCleanerController: Controller = {
   name: 'tokencleaner',
   async run(ctx: ControllerContext) {
-    const secrets = ctx.informers.informerFor<Secret>(ref('secrets', 'kube-system'));
-    const queue = contextQueue(ctx, 'token_cleaner');
-    const enqueue = (s: Secret) => isBootstrapTokenSecret(s) && queue.add(objectKey(s));
-    secrets.on({ add: enqueue, update: (_, s) => enqueue(s) });
-    await secrets.synced();
-    const sync = async (key: string) => {
-      const secret = secrets.get(key);
-      if (!secret) return;
+    const sync = async (secret: Secret, key: string, queue: WorkQueue) => {
       const decision = tokenCleanerDecision(secret, ctx.now());
       if (decision.action === 'recheck') queue.addAfter(key, decision.afterMs + 1);
       if (decision.action !== 'delete') return;
@@ -41,6 +35,6 @@ export const tokenCleanerController: Controller = {
         if (!isNotFound(err)) throw err;
       }
     };
-    await Promise.race([runQueue(ctx, queue, 1, sync), untilAborted(ctx.signal)]);
+    await runInformerLoop(ctx, { name: 'token_cleaner', informer: ctx.informers.informerFor<Secret>(ref('secrets', 'kube-system')), accept: isBootstrapTokenSecret, workers: 1, sync });
   },
 };

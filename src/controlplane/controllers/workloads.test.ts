@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../kube/index.js';
 import { ref } from '../common/resources.js';
-import { eventually, FakeApi, fakeContext } from '../common/testing.js';
+import { eventually, FakeApi, runAgainstFake, stopFakes } from '../common/testing.js';
 import { deploymentController, deploymentStatus, deploymentStep, resolveIntOrPercent, surgeAndUnavailable, type Deployment } from './deployment.js';
 import { podFromTemplate, podsToDelete, replicaSetController, replicaSetDiff, replicaSetStatus } from './replicaset.js';
 import { podTemplateHash, POD_TEMPLATE_HASH, type ReplicaSet, type WorkloadPod } from './workloads.js';
@@ -142,16 +142,11 @@ describe('replicaset decisions', () => {
 });
 
 describe('deployment + replicaset loops (against the in-memory FakeApi, pods made Ready by the test as an agent would)', () => {
-  const aborts: Array<() => void> = [];
-  afterEach(() => aborts.splice(0).forEach((a) => a()));
+  afterEach(stopFakes);
 
   it('rolls a Deployment out, then rolls a new template over it without dropping below 3 available', async () => {
     const api = new FakeApi();
-    const ctx = fakeContext(api);
-    aborts.push(ctx.abort);
-    ctx.informers.start(ctx.signal);
-    void deploymentController.run(ctx);
-    void replicaSetController.run(ctx);
+    const ctx = runAgainstFake(api, deploymentController, replicaSetController);
     // The "agent": marks every pod Ready shortly after it appears.
     const ready = setInterval(() => {
       for (const p of api.all<WorkloadPod>(ref('pods'))) {
@@ -179,10 +174,7 @@ describe('deployment + replicaset loops (against the in-memory FakeApi, pods mad
 
   it('replaces a deleted pod and deletes surplus pods after a scale down', async () => {
     const api = new FakeApi();
-    const ctx = fakeContext(api);
-    aborts.push(ctx.abort);
-    ctx.informers.start(ctx.signal);
-    void replicaSetController.run(ctx);
+    runAgainstFake(api, replicaSetController);
     const rs: ReplicaSet = { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'solo', namespace: 'default' }, spec: { replicas: 2, selector: { matchLabels: { app: 'solo' } }, template: { metadata: { labels: { app: 'solo' } }, spec: { containers: [{ name: 'c', image: 'x' }] } } } };
     api.put(ref('replicasets'), rs);
     await eventually(() => api.all(ref('pods')).length === 2);
@@ -197,8 +189,7 @@ describe('deployment + replicaset loops (against the in-memory FakeApi, pods mad
 });
 
 describe('garbagecollector', () => {
-  const aborts: Array<() => void> = [];
-  afterEach(() => aborts.splice(0).forEach((a) => a()));
+  afterEach(stopFakes);
 
   it('calls a dependent garbage only when every owner is gone', async () => {
     const { isGarbage } = await import('./garbagecollector.js');
@@ -211,12 +202,7 @@ describe('garbagecollector', () => {
   it('deletes the ReplicaSets and pods of a deleted Deployment (against the in-memory FakeApi)', async () => {
     const { garbageCollectorController } = await import('./garbagecollector.js');
     const api = new FakeApi();
-    const ctx = fakeContext(api);
-    aborts.push(ctx.abort);
-    ctx.informers.start(ctx.signal);
-    void deploymentController.run(ctx);
-    void replicaSetController.run(ctx);
-    void garbageCollectorController.run(ctx);
+    runAgainstFake(api, deploymentController, replicaSetController, garbageCollectorController);
     api.put(ref('deployments'), deployment(2) as unknown as KubeObject);
     api.put(ref('pods'), { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'unowned', namespace: 'default' }, spec: {} });
     await eventually(() => api.all(ref('pods')).length === 3);

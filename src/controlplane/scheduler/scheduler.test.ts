@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ref } from '../common/resources.js';
-import { eventually, FakeApi, fakeContext } from '../common/testing.js';
+import { eventually, FakeApi, runAgainstFake, stopFakes } from '../common/testing.js';
 import { runSchedulingLoop, unschedulablePod } from './scheduler.js';
 import type { Pod, SchedulerNode } from './schedule.js';
 
@@ -17,8 +17,7 @@ describe('unschedulable condition', () => {
 });
 
 describe('scheduling loop (against the in-memory FakeApi)', () => {
-  const aborts: Array<() => void> = [];
-  afterEach(() => aborts.splice(0).forEach((a) => a()));
+  afterEach(stopFakes);
 
   function start() {
     const api = new FakeApi();
@@ -29,10 +28,7 @@ describe('scheduling loop (against the in-memory FakeApi)', () => {
       api.put(ref('pods'), { ...current, spec: { ...current.spec, nodeName: b.target.name } });
       return { kind: 'Status', status: 'Success', path };
     });
-    const ctx = fakeContext(api);
-    aborts.push(ctx.abort);
-    ctx.informers.start(ctx.signal);
-    void runSchedulingLoop(ctx);
+    runAgainstFake(api, runSchedulingLoop);
     const get = (name: string) => api.find<Pod>(ref('pods'), 'default', name)!;
     return { api, get };
   }
