@@ -72,16 +72,28 @@ export interface ComponentDeps {
   files?: FileHost;
   log?: Logger;
   /** Builds the API client; tests pass a fake. */
-  client?: (config: KubeClientConfig) => ApiClient & { close?(): void };
+  client?: ClientFactory;
   /** This candidate's identity in the Lease (defaults to `<hostname>_<uuid>`, as upstream). */
   identity?: string;
+}
+
+export type ClientFactory = (config: KubeClientConfig) => ApiClient & { close?(): void };
+
+/** What a component prepares from: its flags, files, logger, and how to make API clients. */
+export interface ComponentEnv {
+  flags: ParsedFlags;
+  files: FileHost;
+  log: Logger;
+  /** The --kubeconfig identity's client configuration. */
+  clientConfig: KubeClientConfig;
+  makeClient: ClientFactory;
 }
 
 export interface ComponentSpec {
   name: 'kube-controller-manager' | 'kube-scheduler';
   flags: readonly FlagSpec[];
   /** Prepares what the leader needs (e.g. reads the signing CA) before campaigning. */
-  prepare(flags: ParsedFlags, files: FileHost, log: Logger): Promise<(ctx: ControllerContext) => Promise<void>>;
+  prepare(env: ComponentEnv): Promise<(ctx: ControllerContext) => Promise<void>>;
 }
 
 async function readClientConfig(flags: ParsedFlags, files: FileHost, component: string): Promise<KubeClientConfig> {
@@ -107,9 +119,10 @@ export async function runComponent(spec: ComponentSpec, argv: readonly string[],
   const log = deps.log ?? createLogger({ verbosity: flags.int('v') });
   const files = deps.files ?? createHost(resolveRoot(undefined)).files;
   if (flags.ignored.length) log.debug(2, `[${spec.name}] accepted without effect: ${flags.ignored.map((f) => `--${f}`).join(' ')}`);
-  const leaderWork = await spec.prepare(flags, files, log);
   const clientConfig = await readClientConfig(flags, files, spec.name);
-  const client = deps.client ? deps.client(clientConfig) : new KubeClient(clientConfig);
+  const makeClient: ClientFactory = deps.client ?? ((config) => new KubeClient(config));
+  const leaderWork = await spec.prepare({ flags, files, log, clientConfig, makeClient });
+  const client = makeClient(clientConfig);
   const metrics = new MetricsRegistry();
   let leading = false;
   const stopAll = new AbortController();

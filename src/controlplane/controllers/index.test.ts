@@ -103,6 +103,23 @@ describe('runControllerManager (FakeApi as the API, real files, real HTTPS)', ()
     expect(api.find<Lease>(ref('leases'), 'kube-system', 'kube-controller-manager')?.spec).toMatchObject({ holderIdentity: 'cp2', leaseTransitions: 1 });
   });
 
+  it('acts as each controller\'s ServiceAccount with --use-service-account-credentials (TokenRequest), and falls back with a warning', async () => {
+    root = nodeRoot();
+    const api = new FakeApi();
+    api.put(ref('configmaps'), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cluster-info', namespace: 'kube-public' }, data: { kubeconfig: KUBECONFIG } });
+    api.on('POST', /\/serviceaccounts\/bootstrap-signer\/token$/, () => ({ status: { token: 'sa-token-bootstrap-signer', expirationTimestamp: new Date(Date.now() + 3_600_000).toISOString() } }));
+    const configs: Array<string | undefined> = [];
+    const log = createMemoryLogger(2);
+    const args = ['--kubeconfig=/etc/kubernetes/controller-manager.conf', '--secure-port=0', '--leader-elect=false', '--controllers=bootstrapsigner,tokencleaner', '--use-service-account-credentials=true'];
+    const r = await runControllerManager(args, { files: createHost(root.root).files, log, client: (config) => (configs.push(config.token), api) });
+    running.push(r);
+    api.put(ref('secrets'), tokenSecret('abcdef.0123456789abcdef'));
+    await eventually(() => Boolean(api.find<ConfigMap>(ref('configmaps'), 'kube-public', 'cluster-info')?.data?.['jws-kubeconfig-abcdef']));
+    expect(api.all(ref('serviceaccounts'), 'kube-system').map((s) => s.metadata.name).sort()).toEqual(['bootstrap-signer', 'token-cleaner']);
+    expect(configs).toEqual([undefined, 'sa-token-bootstrap-signer']);
+    expect(log.lines.join('\n')).toMatch(/\[tokencleaner\] cannot act as kube-system\/token-cleaner .*; using the --kubeconfig identity/);
+  });
+
   it('rejects an unknown flag, naming it', async () => {
     root = nodeRoot();
     await expect(runControllerManager(['--kubeconfig=/etc/kubernetes/controller-manager.conf', '--no-such-flag=1'], { files: createHost(root.root).files, client: () => new FakeApi() }))

@@ -12,12 +12,12 @@
  */
 import { KubeforgeError } from '../../errors.js';
 import type { FileHost } from '../../host/index.js';
-import type { Logger } from '../../log.js';
-import { untilAborted } from '../common/controller.js';
+import { untilAborted, type ControllerContext } from '../common/controller.js';
 import { COMMON_FLAGS, runComponent, type ComponentDeps, type Running } from '../common/component.js';
 import { acceptedFlag, flag, type FlagSpec, type ParsedFlags } from '../common/flags.js';
 import { loadCertificateAuthority, type CertificateAuthority } from '../common/x509.js';
-import { CONTROLLERS, isControllerEnabled, unknownControllers, type ManagerOptions } from './manager.js';
+import { serviceAccountCredentials } from './credentials.js';
+import { CONTROLLERS, isControllerEnabled, unknownControllers, type ControllerRow, type ManagerOptions } from './manager.js';
 
 export type { Running } from '../common/component.js';
 export { CONTROLLERS, isControllerEnabled } from './manager.js';
@@ -32,7 +32,7 @@ export const CONTROLLER_MANAGER_FLAGS: readonly FlagSpec[] = [
   flag('root-ca-file'),
   flag('node-monitor-grace-period', 'duration', '40s'),
   flag('node-monitor-period', 'duration', '5s'),
-  acceptedFlag('use-service-account-credentials', 'bool'),
+  flag('use-service-account-credentials', 'bool', 'false'),
   acceptedFlag('service-account-private-key-file'),
   acceptedFlag('cluster-name'),
   acceptedFlag('cluster-cidr'),
@@ -87,7 +87,7 @@ export function runControllerManager(argv: string[], deps: ComponentDeps = {}): 
     {
       name: 'kube-controller-manager',
       flags: CONTROLLER_MANAGER_FLAGS,
-      async prepare(flags, files, log: Logger) {
+      async prepare({ flags, files, log, clientConfig, makeClient }) {
         const options: ManagerOptions = {
           signingCA: await signingCA(flags, files),
           signingDurationMs: flags.duration('cluster-signing-duration'),
@@ -98,13 +98,27 @@ export function runControllerManager(argv: string[], deps: ComponentDeps = {}): 
         const selection = flags.list('controllers');
         const unknown = unknownControllers(selection);
         if (unknown.length) log.debug(1, `[kube-controller-manager] not bundled, ignored: ${unknown.join(', ')}`);
-        if (flags.bool('use-service-account-credentials')) log.debug(1, '[kube-controller-manager] --use-service-account-credentials: every controller uses the --kubeconfig identity');
         const enabled = CONTROLLERS.filter((row) => isControllerEnabled(row, selection));
+        const perController = flags.bool('use-service-account-credentials');
         return async (ctx) => {
           ctx.log.info(`[kube-controller-manager] starting controllers: ${enabled.map((r) => r.name).join(', ')}`);
-          const runs = enabled.map((row) =>
-            row.make(options).run(ctx).catch((err) => ctx.log.warn(`[${row.name}] stopped: ${err instanceof Error ? err.message : String(err)}`)),
-          );
+          const credentials = serviceAccountCredentials(ctx.client, clientConfig, makeClient, log);
+          const contextFor = async (row: ControllerRow): Promise<ControllerContext> => {
+            if (!perController) return ctx;
+            try {
+              return { ...ctx, client: await credentials.clientFor(row.serviceAccount, ctx.signal) };
+            } catch (err) {
+              log.warn(`[${row.name}] cannot act as kube-system/${row.serviceAccount} (${err instanceof Error ? err.message : String(err)}); using the --kubeconfig identity`);
+              return ctx;
+            }
+          };
+          const runs = enabled.map(async (row) => {
+            try {
+              await row.make(options).run(await contextFor(row));
+            } catch (err) {
+              ctx.log.warn(`[${row.name}] stopped: ${err instanceof Error ? err.message : String(err)}`);
+            }
+          });
           await Promise.race([Promise.all(runs), untilAborted(ctx.signal)]);
         };
       },

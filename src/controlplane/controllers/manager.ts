@@ -27,23 +27,25 @@ export interface ManagerOptions {
 
 export interface ControllerRow {
   name: string;
+  /** The kube-system ServiceAccount it acts as with --use-service-account-credentials. */
+  serviceAccount: string;
   alias: string;
   enabledByDefault: boolean;
   make(options: ManagerOptions): Controller;
 }
 
 export const CONTROLLERS: readonly ControllerRow[] = [
-  { name: 'bootstrapsigner', alias: 'bootstrap-signer-controller', enabledByDefault: false, make: () => bootstrapSignerController() },
-  { name: 'tokencleaner', alias: 'token-cleaner-controller', enabledByDefault: false, make: () => tokenCleanerController },
-  { name: 'csrapproving', alias: 'certificatesigningrequest-approving-controller', enabledByDefault: true, make: () => csrApprovingController },
-  { name: 'csrsigning', alias: 'certificatesigningrequest-signing-controller', enabledByDefault: true, make: (o) => csrSigningController({ ca: o.signingCA, durationMs: o.signingDurationMs }) },
-  { name: 'nodelifecycle', alias: 'node-lifecycle-controller', enabledByDefault: true, make: (o) => nodeLifecycleController({ gracePeriodMs: o.nodeMonitorGracePeriodMs, monitorPeriodMs: o.nodeMonitorPeriodMs }) },
-  { name: 'serviceaccount', alias: 'serviceaccount-controller', enabledByDefault: true, make: () => serviceAccountController },
-  { name: 'root-ca-cert-publisher', alias: 'root-ca-certificate-publisher-controller', enabledByDefault: true, make: (o) => rootCACertPublisherController(o.rootCA) },
-  { name: 'namespace', alias: 'namespace-controller', enabledByDefault: true, make: () => namespaceController },
-  { name: 'deployment', alias: 'deployment-controller', enabledByDefault: true, make: () => deploymentController },
-  { name: 'replicaset', alias: 'replicaset-controller', enabledByDefault: true, make: () => replicaSetController },
-  { name: 'garbagecollector', alias: 'garbage-collector-controller', enabledByDefault: true, make: () => garbageCollectorController },
+  { name: 'bootstrapsigner', serviceAccount: 'bootstrap-signer', alias: 'bootstrap-signer-controller', enabledByDefault: false, make: () => bootstrapSignerController() },
+  { name: 'tokencleaner', serviceAccount: 'token-cleaner', alias: 'token-cleaner-controller', enabledByDefault: false, make: () => tokenCleanerController },
+  { name: 'csrapproving', serviceAccount: 'certificate-controller', alias: 'certificatesigningrequest-approving-controller', enabledByDefault: true, make: () => csrApprovingController },
+  { name: 'csrsigning', serviceAccount: 'certificate-controller', alias: 'certificatesigningrequest-signing-controller', enabledByDefault: true, make: (o) => csrSigningController({ ca: o.signingCA, durationMs: o.signingDurationMs }) },
+  { name: 'nodelifecycle', serviceAccount: 'node-controller', alias: 'node-lifecycle-controller', enabledByDefault: true, make: (o) => nodeLifecycleController({ gracePeriodMs: o.nodeMonitorGracePeriodMs, monitorPeriodMs: o.nodeMonitorPeriodMs }) },
+  { name: 'serviceaccount', serviceAccount: 'service-account-controller', alias: 'serviceaccount-controller', enabledByDefault: true, make: () => serviceAccountController },
+  { name: 'root-ca-cert-publisher', serviceAccount: 'root-ca-cert-publisher', alias: 'root-ca-certificate-publisher-controller', enabledByDefault: true, make: (o) => rootCACertPublisherController(o.rootCA) },
+  { name: 'namespace', serviceAccount: 'namespace-controller', alias: 'namespace-controller', enabledByDefault: true, make: () => namespaceController },
+  { name: 'deployment', serviceAccount: 'deployment-controller', alias: 'deployment-controller', enabledByDefault: true, make: () => deploymentController },
+  { name: 'replicaset', serviceAccount: 'replicaset-controller', alias: 'replicaset-controller', enabledByDefault: true, make: () => replicaSetController },
+  { name: 'garbagecollector', serviceAccount: 'generic-garbage-collector', alias: 'garbage-collector-controller', enabledByDefault: true, make: () => garbageCollectorController },
 ];
 
 /** upstream's IsControllerEnabled: an explicit name or -name wins, then `*` means the defaults. */
