@@ -8,6 +8,7 @@ const RESOURCES = {
   serviceaccounts: { version: 'v1', resource: 'serviceaccounts' },
   nodes: { version: 'v1', resource: 'nodes' },
   pods: { version: 'v1', resource: 'pods' },
+  events: { version: 'v1', resource: 'events' },
   leases: { group: 'coordination.k8s.io', version: 'v1', resource: 'leases' },
   csrs: { group: 'certificates.k8s.io', version: 'v1', resource: 'certificatesigningrequests' },
   deployments: { group: 'apps', version: 'v1', resource: 'deployments' },

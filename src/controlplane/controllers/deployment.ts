@@ -33,6 +33,7 @@ export interface Deployment {
     strategy?: { type?: 'RollingUpdate' | 'Recreate'; rollingUpdate?: { maxSurge?: number | string; maxUnavailable?: number | string } };
     minReadySeconds?: number;
     progressDeadlineSeconds?: number;
+    revisionHistoryLimit?: number;
     paused?: boolean;
   };
   status?: {
@@ -148,6 +149,15 @@ export function deploymentStep(d: Deployment, owned: ReplicaSet[]): DeploymentSt
   return { scale: olds.filter((rs) => target.get(rs.metadata.name!) !== specReplicas(rs)).map((rs) => ({ name: rs.metadata.name!, replicas: target.get(rs.metadata.name!)! })) };
 }
 
+/** Old, empty ReplicaSets beyond spec.revisionHistoryLimit (10), oldest revision first. */
+export function replicaSetsToPrune(d: Deployment, owned: ReplicaSet[]): ReplicaSet[] {
+  const hash = podTemplateHash(d.spec.template, d.status?.collisionCount ?? 0);
+  const empty = owned
+    .filter((rs) => rs.metadata.labels?.[POD_TEMPLATE_HASH] !== hash && specReplicas(rs) === 0 && (rs.status?.replicas ?? 0) === 0 && !rs.metadata.deletionTimestamp)
+    .sort((a, b) => revisionOf(a) - revisionOf(b) || byAge(a, b));
+  return empty.slice(0, Math.max(0, empty.length - (d.spec.revisionHistoryLimit ?? 10)));
+}
+
 function condition(previous: Condition[] | undefined, type: string, status: string, reason: string, message: string, now: string, progressed: boolean): Condition {
   const old = previous?.find((c) => c.type === type);
   const same = old && old.status === status && old.reason === reason && old.message === message;
@@ -226,6 +236,9 @@ export const deploymentController: Controller = {
         const updated = await ctx.client.update(ref('replicasets', namespace, name), { ...rs, spec: { ...rs.spec, replicas } });
         owned = owned.map((r) => (r.metadata.name === name ? updated : r));
         ctx.log.debug(2, `[deployment] ${key}: scaled ReplicaSet ${name} to ${replicas}`);
+      }
+      if (!step.create && !step.scale.length) {
+        for (const rs of replicaSetsToPrune(d, owned)) await ctx.client.delete(ref('replicasets', namespace, rs.metadata.name)).catch((err) => ctx.log.debug(2, `[deployment] pruning ${rs.metadata.name}: ${err instanceof Error ? err.message : String(err)}`));
       }
       const status = deploymentStatus(d, owned, ctx.now(), Boolean(step.create));
       if (JSON.stringify(status) !== JSON.stringify(d.status ?? {})) {

@@ -92,6 +92,20 @@ describe('rolling update arithmetic', () => {
   });
 });
 
+describe('revision history', () => {
+  it('prunes empty old ReplicaSets beyond revisionHistoryLimit, oldest revision first', async () => {
+    const { replicaSetsToPrune } = await import('./deployment.js');
+    const d = deployment(3, 'v4', { revisionHistoryLimit: 1 });
+    const old = (image: string, revision: number, replicas = 0) => {
+      const rs = rsFor(d, replicas, replicas, image);
+      rs.metadata.annotations = { 'deployment.kubernetes.io/revision': String(revision) };
+      return rs;
+    };
+    const pruned = replicaSetsToPrune(d, [old('v2', 2), old('v1', 1), old('v3', 3), old('v0', 0, 1), rsFor(d, 3, 3, 'v4')]);
+    expect(pruned.map((rs) => rs.metadata.annotations?.['deployment.kubernetes.io/revision'])).toEqual(['1', '2']);
+  });
+});
+
 describe('deployment status', () => {
   const now = new Date('2026-01-01T00:10:00Z');
   it('reports a finished rollout as kubectl rollout status expects', () => {

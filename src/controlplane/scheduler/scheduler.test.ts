@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { KubeObject } from '../../kube/index.js';
 import { ref } from '../common/resources.js';
 import { eventually, FakeApi, runAgainstFake, stopFakes } from '../common/testing.js';
 import { runSchedulingLoop, unschedulablePod } from './scheduler.js';
@@ -46,6 +47,9 @@ describe('scheduling loop (against the in-memory FakeApi)', () => {
     const unplaced = [get('p1'), get('p2'), get('p3')].find((p) => !p.spec.nodeName)!;
     expect(unplaced.status?.conditions?.[0]).toMatchObject({ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/2 nodes are available: 2 Insufficient cpu.' });
     expect(api.calls.filter((c) => c.path.endsWith('/binding'))).toHaveLength(2);
+    await eventually(() => api.all(ref('events'), 'default').length === 3);
+    const events = api.all<KubeObject & { reason?: string; message?: string; type?: string }>(ref('events'), 'default').map((e) => `${e.type} ${e.reason}`).sort();
+    expect(events).toEqual(['Normal Scheduled', 'Normal Scheduled', 'Warning FailedScheduling']);
   });
 
   it('places an unschedulable pod once a node that fits joins', async () => {

@@ -8,6 +8,7 @@
  */
 import { isConflict, isNotFound, resourcePath } from '../../kube/index.js';
 import { contextQueue, objectKey, runQueue, untilAborted, type ControllerContext } from '../common/controller.js';
+import { recordEvent } from '../common/events.js';
 import { ref } from '../common/resources.js';
 import { needsScheduling, schedule, type Pod, type SchedulerNode } from './schedule.js';
 
@@ -69,6 +70,7 @@ export async function runSchedulingLoop(ctx: ControllerContext): Promise<void> {
       assumed.set(key, { ...pod, spec: { ...pod.spec, nodeName: result.node } });
       unschedulable.delete(key);
       ctx.log.debug(2, `[scheduler] bound ${key} to ${result.node}`);
+      void recordEvent(ctx, pod, 'Normal', 'Scheduled', `Successfully assigned ${key} to ${result.node}`, 'default-scheduler');
       return;
     }
     unschedulable.add(key);
@@ -81,6 +83,7 @@ export async function runSchedulingLoop(ctx: ControllerContext): Promise<void> {
       if (!isNotFound(err)) throw err;
     }
     ctx.log.info(`[scheduler] ${key} is unschedulable: ${result.message}`);
+    void recordEvent(ctx, pod, 'Warning', 'FailedScheduling', result.message, 'default-scheduler');
   };
   await Promise.race([runQueue(ctx, queue, 1, sync), untilAborted(ctx.signal)]);
 }
