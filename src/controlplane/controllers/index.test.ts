@@ -14,7 +14,7 @@ const KUBECONFIG = 'apiVersion: v1\nclusters:\n- cluster:\n    certificate-autho
 describe('--controllers selection (upstream IsControllerEnabled)', () => {
   const enabled = (...selection: string[]) => CONTROLLERS.filter((r) => isControllerEnabled(r, selection)).map((r) => r.name);
   it('turns on the defaults with * and leaves bootstrapsigner and tokencleaner off', () => {
-    expect(enabled('*')).toEqual(['csrapproving', 'csrsigning', 'nodelifecycle', 'serviceaccount', 'root-ca-cert-publisher', 'namespace', 'deployment', 'replicaset', 'garbagecollector']);
+    expect(enabled('*')).toEqual(['csrapproving', 'csrsigning', 'nodelifecycle', 'nodeipam', 'serviceaccount', 'root-ca-cert-publisher', 'namespace', 'deployment', 'replicaset', 'garbagecollector']);
   });
   it('adds bootstrapsigner and tokencleaner as kubeadm\'s manifest asks', () => {
     expect(enabled('*', 'bootstrapsigner', 'tokencleaner')).toEqual(CONTROLLERS.map((r) => r.name));
@@ -124,6 +124,14 @@ describe('runControllerManager (FakeApi as the API, real files, real HTTPS)', ()
     root = nodeRoot();
     await expect(runControllerManager(['--kubeconfig=/etc/kubernetes/controller-manager.conf', '--no-such-flag=1'], { files: createHost(root.root).files, client: () => new FakeApi() }))
       .rejects.toMatchObject({ code: 'KF_FLAG_UNKNOWN', message: 'kube-controller-manager: unknown flag: --no-such-flag' });
+  });
+
+  it('refuses --allocate-node-cidrs without a usable --cluster-cidr', async () => {
+    root = nodeRoot();
+    const base = ['--kubeconfig=/etc/kubernetes/controller-manager.conf', '--secure-port=0', '--allocate-node-cidrs=true'];
+    const deps = { files: createHost(root.root).files, client: () => new FakeApi() };
+    await expect(runControllerManager(base, deps)).rejects.toMatchObject({ code: 'KF_FLAG_INVALID', message: expect.stringContaining('--cluster-cidr') });
+    await expect(runControllerManager([...base, '--cluster-cidr=10.244.0.0/28'], deps)).rejects.toMatchObject({ code: 'KF_NODEIPAM_CIDR' });
   });
 
   it('says which kubeconfig is missing', async () => {

@@ -6,17 +6,18 @@
  * functions:
  * - bootstrapsigner.ts, tokencleaner.ts (bootstraptoken.ts: token Secrets, detached JWS)
  * - csrapproving.ts, csrsigning.ts (csr.ts: CSR objects and PKCS#10 parsing)
- * - nodelifecycle.ts, serviceaccount.ts (+ root-ca-cert-publisher), namespace.ts
+ * - nodelifecycle.ts, nodeipam.ts, serviceaccount.ts (+ root-ca-cert-publisher), namespace.ts
  * - deployment.ts, replicaset.ts, garbagecollector.ts (workloads.ts: shared shapes, template hash)
  * - manager.ts: the controller table and --controllers selection
  */
-import { KubeforgeError } from '../../errors.js';
+import { KubeforgeError, validationError } from '../../errors.js';
 import type { FileHost } from '../../host/index.js';
 import { untilAborted, type ControllerContext } from '../common/controller.js';
 import { COMMON_FLAGS, runComponent, type ComponentDeps, type Running } from '../common/component.js';
 import { acceptedFlag, flag, type FlagSpec, type ParsedFlags } from '../common/flags.js';
 import { loadCertificateAuthority, type CertificateAuthority } from '../common/x509.js';
 import { serviceAccountCredentials } from './credentials.js';
+import { nextPodCIDR, type NodeIpamOptions } from './nodeipam.js';
 import { CONTROLLERS, isControllerEnabled, unknownControllers, type ControllerRow, type ManagerOptions } from './manager.js';
 
 export type { Running } from '../common/component.js';
@@ -35,11 +36,11 @@ export const CONTROLLER_MANAGER_FLAGS: readonly FlagSpec[] = [
   flag('use-service-account-credentials', 'bool', 'false'),
   acceptedFlag('service-account-private-key-file'),
   acceptedFlag('cluster-name'),
-  acceptedFlag('cluster-cidr'),
-  acceptedFlag('allocate-node-cidrs', 'bool'),
-  acceptedFlag('service-cluster-ip-range'),
-  acceptedFlag('node-cidr-mask-size', 'int'),
-  acceptedFlag('node-cidr-mask-size-ipv4', 'int'),
+  flag('cluster-cidr'),
+  flag('allocate-node-cidrs', 'bool', 'false'),
+  flag('service-cluster-ip-range'),
+  flag('node-cidr-mask-size', 'int', '24'),
+  flag('node-cidr-mask-size-ipv4', 'int'),
   acceptedFlag('node-cidr-mask-size-ipv6', 'int'),
   acceptedFlag('cluster-signing-kubelet-client-cert-file'),
   acceptedFlag('cluster-signing-kubelet-client-key-file'),
@@ -81,6 +82,15 @@ async function signingCA(flags: ParsedFlags, files: FileHost): Promise<Certifica
   }
 }
 
+function nodeIpamOptions(flags: ParsedFlags): NodeIpamOptions | undefined {
+  if (!flags.bool('allocate-node-cidrs')) return undefined;
+  const clusterCIDR = flags.string('cluster-cidr');
+  if (!clusterCIDR) throw validationError('KF_FLAG_INVALID', 'kube-controller-manager: --allocate-node-cidrs=true needs --cluster-cidr', { hint: 'pass the pod subnet, e.g. --cluster-cidr=10.244.0.0/16' });
+  const options = { clusterCIDR, nodeMaskSize: flags.given.has('node-cidr-mask-size-ipv4') ? flags.int('node-cidr-mask-size-ipv4') : flags.int('node-cidr-mask-size'), serviceCIDR: flags.string('service-cluster-ip-range') };
+  nextPodCIDR(options, []); // throws KF_NODEIPAM_CIDR for a range it cannot carve
+  return options;
+}
+
 /** Starts the controller manager; resolves once it serves health (it leads in the background). */
 export function runControllerManager(argv: string[], deps: ComponentDeps = {}): Promise<Running> {
   return runComponent(
@@ -94,6 +104,7 @@ export function runControllerManager(argv: string[], deps: ComponentDeps = {}): 
           rootCA: await readFileFlag(flags, files, 'root-ca-file'),
           nodeMonitorGracePeriodMs: flags.duration('node-monitor-grace-period'),
           nodeMonitorPeriodMs: flags.duration('node-monitor-period'),
+          nodeIpam: nodeIpamOptions(flags),
         };
         const selection = flags.list('controllers');
         const unknown = unknownControllers(selection);

@@ -12,6 +12,7 @@ import { csrSigningController } from './csrsigning.js';
 import { deploymentController } from './deployment.js';
 import { garbageCollectorController } from './garbagecollector.js';
 import { namespaceController } from './namespace.js';
+import { nodeIpamController, type NodeIpamOptions } from './nodeipam.js';
 import { nodeLifecycleController } from './nodelifecycle.js';
 import { replicaSetController } from './replicaset.js';
 import { rootCACertPublisherController, serviceAccountController } from './serviceaccount.js';
@@ -23,6 +24,8 @@ export interface ManagerOptions {
   rootCA: string | undefined;
   nodeMonitorGracePeriodMs: number;
   nodeMonitorPeriodMs: number;
+  /** Set with --allocate-node-cidrs=true and --cluster-cidr. */
+  nodeIpam: NodeIpamOptions | undefined;
 }
 
 export interface ControllerRow {
@@ -40,6 +43,7 @@ export const CONTROLLERS: readonly ControllerRow[] = [
   { name: 'csrapproving', serviceAccount: 'certificate-controller', alias: 'certificatesigningrequest-approving-controller', enabledByDefault: true, make: () => csrApprovingController },
   { name: 'csrsigning', serviceAccount: 'certificate-controller', alias: 'certificatesigningrequest-signing-controller', enabledByDefault: true, make: (o) => csrSigningController({ ca: o.signingCA, durationMs: o.signingDurationMs }) },
   { name: 'nodelifecycle', serviceAccount: 'node-controller', alias: 'node-lifecycle-controller', enabledByDefault: true, make: (o) => nodeLifecycleController({ gracePeriodMs: o.nodeMonitorGracePeriodMs, monitorPeriodMs: o.nodeMonitorPeriodMs }) },
+  { name: 'nodeipam', serviceAccount: 'node-controller', alias: 'node-ipam-controller', enabledByDefault: true, make: (o) => nodeIpamController(o.nodeIpam) },
   { name: 'serviceaccount', serviceAccount: 'service-account-controller', alias: 'serviceaccount-controller', enabledByDefault: true, make: () => serviceAccountController },
   { name: 'root-ca-cert-publisher', serviceAccount: 'root-ca-cert-publisher', alias: 'root-ca-certificate-publisher-controller', enabledByDefault: true, make: (o) => rootCACertPublisherController(o.rootCA) },
   { name: 'namespace', serviceAccount: 'namespace-controller', alias: 'namespace-controller', enabledByDefault: true, make: () => namespaceController },
