@@ -122,12 +122,19 @@ interface NodeUsage extends PodRequest {
   nonZero: PodRequest;
 }
 
+// Bound pods are the informer's objects, unchanged until replaced: parse their requests once.
+const requestCache = new WeakMap<Pod, { r: PodRequest; nz: PodRequest }>();
+function cachedRequests(pod: Pod): { r: PodRequest; nz: PodRequest } {
+  let cached = requestCache.get(pod);
+  if (!cached) requestCache.set(pod, (cached = { r: podRequests(pod), nz: podRequests(pod, true) }));
+  return cached;
+}
+
 function usageOf(pods: Pod[]): NodeUsage {
   const usage: NodeUsage = { milliCPU: 0, memory: 0, pods: 0, nonZero: { milliCPU: 0, memory: 0 } };
   for (const p of pods) {
     if (p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') continue;
-    const r = podRequests(p);
-    const nz = podRequests(p, true);
+    const { r, nz } = cachedRequests(p);
     usage.milliCPU += r.milliCPU;
     usage.memory += r.memory;
     usage.nonZero.milliCPU += nz.milliCPU;
@@ -175,7 +182,12 @@ export function unschedulableMessage(total: number, reasons: Map<string, number>
 /** Picks the node for a pending pod, or says why none fits. */
 export function schedule(pod: Pod, nodes: SchedulerNode[], podsOnNodes: Pod[]): ScheduleResult {
   const byNode = new Map<string, Pod[]>();
-  for (const p of podsOnNodes) if (p.spec.nodeName) byNode.set(p.spec.nodeName, [...(byNode.get(p.spec.nodeName) ?? []), p]);
+  for (const p of podsOnNodes) {
+    if (!p.spec.nodeName) continue;
+    const list = byNode.get(p.spec.nodeName);
+    if (list) list.push(p);
+    else byNode.set(p.spec.nodeName, [p]);
+  }
   const reasons = new Map<string, number>();
   let best: { name: string; score: number } | undefined;
   for (const node of nodes) {
