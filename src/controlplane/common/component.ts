@@ -129,11 +129,18 @@ export async function runComponent(spec: ComponentSpec, argv: readonly string[],
   // Every controller, informer and queue listens for the stop.
   setMaxListeners(200, stopAll.signal);
 
+  // client-go's leader-election health check: a leader that has not renewed its Lease for
+  // the lease duration plus 20 s is unhealthy (the agent's liveness probe then restarts it).
+  const leaseDurationMs = flags.duration('leader-elect-lease-duration') || DEFAULT_LEADER_ELECTION.leaseDurationMs;
+  let lastRenew = 0;
+  const checks = {
+    leaderElection: () => (flags.bool('leader-elect') && leading && Date.now() - lastRenew > leaseDurationMs + 20_000 ? `failed election to renew leadership on lease ${spec.name}` : undefined),
+  };
   const host = flags.string('bind-address') ?? '0.0.0.0';
   const port = flags.int('secure-port');
   let server: HealthServer | undefined;
   if (port !== 0) {
-    server = await startHealthServer({ host, port, ...(await servingCertificate(flags, files, host)), checks: {}, metrics, leaderName: spec.name, isLeader: () => leading });
+    server = await startHealthServer({ host, port, ...(await servingCertificate(flags, files, host)), checks, metrics, leaderName: spec.name, isLeader: () => leading });
   }
 
   const lead = async (signal: AbortSignal) => {
@@ -153,9 +160,11 @@ export async function runComponent(spec: ComponentSpec, argv: readonly string[],
       return;
     }
     let lost = false;
+    // The store only calls get/create/update, which the ApiClient shape provides.
+    const store = apiLeaseStore(client as KubeClient);
+    const renewing = <T>(write: Promise<T>) => write.then((lease) => ((lastRenew = Date.now()), lease));
     await runLeaderElection(
-      // The store only calls get/create/update, which the ApiClient shape provides.
-      apiLeaseStore(client as KubeClient),
+      { get: store.get, create: (lease) => renewing(store.create(lease)), update: (lease) => renewing(store.update(lease)) },
       {
         namespace: flags.string('leader-elect-resource-namespace') ?? 'kube-system',
         name: spec.name,

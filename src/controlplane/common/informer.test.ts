@@ -127,6 +127,16 @@ describe('informer (against the in-memory FakeApi)', () => {
     expect(failures).toBe(-1);
   });
 
+  it('gives listed items the list\'s apiVersion and kind', async () => {
+    const api = new FakeApi();
+    api.put(ref('secrets'), { metadata: { name: 'bare', namespace: 'kube-system' } });
+    const realList = api.list.bind(api);
+    api.list = (async (r) => ({ ...(await realList(r)), apiVersion: 'v1', kind: 'SecretList' })) as FakeApi['list'];
+    const { informer } = start(api);
+    await informer.synced();
+    expect(informer.get('kube-system/bare')).toMatchObject({ apiVersion: 'v1', kind: 'Secret' });
+  });
+
   it('replays the cache as adds to handlers registered after the sync', async () => {
     const api = new FakeApi();
     api.put(ref('secrets'), secret('a'));

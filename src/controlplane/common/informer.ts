@@ -116,7 +116,10 @@ export class Informer<T extends KubeObject> {
   private async listAll(): Promise<void> {
     const list = await this.options.client.list<T>(this.options.ref);
     this.lists++;
-    this.replace(list.items ?? []);
+    // List items carry no apiVersion/kind; give them the list's, as watch events have them.
+    const kind = list.kind?.replace(/List$/, '');
+    const items = (list.items ?? []).map((item) => (item.kind || !kind ? item : { ...item, apiVersion: item.apiVersion ?? list.apiVersion, kind }));
+    this.replace(items);
     this.resourceVersion = list.metadata?.resourceVersion ?? '';
     if (!this.hasSynced) {
       this.hasSynced = true;

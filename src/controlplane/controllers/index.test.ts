@@ -82,6 +82,7 @@ describe('runControllerManager (FakeApi as the API, real files, real HTTPS)', ()
     expect(api.find<Lease>(ref('leases'), 'kube-system', 'kube-controller-manager')?.spec.holderIdentity).toBe('cp1');
     api.put(ref('secrets'), tokenSecret('abcdef.0123456789abcdef'));
     await eventually(() => api.find<ConfigMap>(ref('configmaps'), 'kube-public', 'cluster-info')?.data?.['jws-kubeconfig-abcdef'] === 'eyJhbGciOiJIUzI1NiIsImtpZCI6ImFiY2RlZiJ9..mG1tGx9diEJgwUcubkNZjlAJJ0PoGk6dbX2UJpTzeEo');
+    expect((await httpsGet('127.0.0.1', port, '/healthz?verbose')).body).toBe('[+]ping ok\n[+]leaderElection ok\nhealthz check passed\n');
     const metrics = (await httpsGet('127.0.0.1', port, '/metrics')).body;
     expect(metrics).toContain('workqueue_adds_total{name="bootstrap_signer_queue"}');
     expect(metrics).toContain('leader_election_master_status{name="kube-controller-manager"} 1');
