@@ -60,6 +60,11 @@ describe('tolerations', () => {
 });
 
 describe('schedule', () => {
+  it('names the unreachable taint for a node the lifecycle controller marked, as upstream does', () => {
+    const gone = node('w1', { ready: false, taints: [{ key: 'node.kubernetes.io/unreachable', effect: 'NoSchedule' }, { key: 'node.kubernetes.io/unreachable', effect: 'NoExecute' }] });
+    expect(schedule(pod('p'), [gone], [])).toEqual({ message: '0/1 nodes are available: 1 node(s) had untolerated taint {node.kubernetes.io/unreachable: }.' });
+  });
+
   it('picks the only Ready node', () => {
     expect(schedule(pod('p'), [node('a', { ready: false }), node('b')], [])).toEqual({ node: 'b' });
   });

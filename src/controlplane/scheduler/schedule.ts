@@ -1,7 +1,8 @@
 /**
- * The scheduling decision as a pure function, with the default scheduler's filters and
- * message: NodeUnschedulable, node readiness, NodeAffinity (nodeSelector and required node
- * affinity), TaintToleration (NoSchedule and NoExecute), NodeResourcesFit (cpu, memory, pod
+ * The scheduling decision as a pure function, with the default scheduler's filters (in its
+ * order, first failure per node) and message: NodeUnschedulable, TaintToleration (NoSchedule
+ * and NoExecute), NodeAffinity (nodeSelector and required node affinity), node readiness,
+ * NodeResourcesFit (cpu, memory, pod
  * count against allocatable minus the requests of pods already bound); then
  * NodeResourcesLeastAllocated scoring, ties broken by node name.
  */
@@ -148,10 +149,12 @@ function usageOf(pods: Pod[]): NodeUsage {
 export function filterNode(pod: Pod, node: SchedulerNode, usage: NodeUsage): string[] {
   const tolerations = pod.spec.tolerations ?? [];
   if (node.spec?.unschedulable && !tolerations.some((t) => tolerates(t, { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' }))) return ['node(s) were unschedulable'];
-  if (!isReady(node)) return ['node(s) were not ready'];
-  if (!matchesNodeAffinity(pod, node)) return ["node(s) didn't match Pod's node affinity/selector"];
   const untolerated = (node.spec?.taints ?? []).find((taint) => (taint.effect === 'NoSchedule' || taint.effect === 'NoExecute') && !tolerations.some((t) => tolerates(t, taint)));
   if (untolerated) return [`node(s) had untolerated taint {${untolerated.key}: ${untolerated.value ?? ''}}`];
+  if (!matchesNodeAffinity(pod, node)) return ["node(s) didn't match Pod's node affinity/selector"];
+  // Upstream relies on the not-ready/unreachable taints alone; a node not (yet) tainted but not
+  // Ready is refused here too.
+  if (!isReady(node)) return ['node(s) were not ready'];
   const request = podRequests(pod);
   const reasons: string[] = [];
   const maxPods = allocatable(node, 'pods');
