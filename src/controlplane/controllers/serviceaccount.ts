@@ -54,8 +54,9 @@ function perNamespaceController(name: string, resource: ResourceName, objectName
         try {
           await ensure(ctx, ns, objects.get(`${namespace}/${objectName}`));
         } catch (err) {
-          // The namespace went away or is being deleted meanwhile: nothing to do.
-          if (isNotFound(err) || isAlreadyExists(err) || (err as { status?: number }).status === 403) return;
+          // The namespace went away meanwhile, or the object appeared: nothing to do. Anything
+          // else (a 403 from RBAC included) is retried with back-off and logged.
+          if (isNotFound(err) || isAlreadyExists(err)) return;
           throw err;
         }
       };
