@@ -66,9 +66,17 @@ export function contextQueue(ctx: ControllerContext, name: string): WorkQueue {
   return queue;
 }
 
-/** Runs `workers` workers on the queue, logging each failure at -v=2 with the controller's name. */
+/**
+ * Runs `workers` workers on the queue. A failing key is logged as a warning on its 1st, 2nd,
+ * 4th, 8th... consecutive failure (so a lasting 403 shows without flooding), otherwise at -v=2.
+ */
 export function runQueue(ctx: ControllerContext, queue: WorkQueue, workers: number, handler: (key: string) => Promise<void>): Promise<void> {
-  return runWorkers(queue, workers, handler, (key, err) => ctx.log.debug(2, `[${queue.name}] syncing ${key} failed (retrying): ${err instanceof Error ? err.message : String(err)}`));
+  return runWorkers(queue, workers, handler, (key, err) => {
+    const failures = queue.failureCount(key) + 1;
+    const line = `[${queue.name}] syncing ${key} failed (attempt ${failures}, retrying with back-off): ${err instanceof Error ? err.message : String(err)}`;
+    if ((failures & (failures - 1)) === 0) ctx.log.warn(line);
+    else ctx.log.debug(2, line);
+  });
 }
 
 /** `namespace/name`, or `name` for cluster-scoped objects (client-go's MetaNamespaceKeyFunc). */
