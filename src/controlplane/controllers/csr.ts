@@ -11,6 +11,7 @@ import { children, contentOf, decodeOid, rawOf, readRoot, type Tlv } from '../co
 
 export const KUBELET_CLIENT_SIGNER = 'kubernetes.io/kube-apiserver-client-kubelet';
 export const APISERVER_CLIENT_SIGNER = 'kubernetes.io/kube-apiserver-client';
+export const KUBELET_SERVING_SIGNER = 'kubernetes.io/kubelet-serving';
 
 export interface CSRCondition {
   type: string;

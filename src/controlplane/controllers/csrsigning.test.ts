@@ -84,6 +84,23 @@ describe('csrsigning decisions', () => {
     expect(signingDecision(approved(csr))).toMatchObject({ action: 'fail', message: expect.stringContaining('missing required usage') });
   });
 
+  it('signs an approved kubelet-serving CSR with node addresses and server auth', () => {
+    const csr = csrObject(opensslCSR(keys.ec, KUBELET, 'DNS:w1,IP:127.0.0.3'), { signerName: 'kubernetes.io/kubelet-serving', usages: ['digital signature', 'server auth'] });
+    expect(signingDecision(approved(csr)).action).toBe('sign');
+  });
+
+  const badServing: Array<[string, () => CertificateSigningRequest]> = [
+    ['without any address', () => csrObject(opensslCSR(keys.ec, KUBELET), { signerName: 'kubernetes.io/kubelet-serving', usages: ['digital signature', 'server auth'] })],
+    ['with client auth', () => csrObject(opensslCSR(keys.ec, KUBELET, 'DNS:w1'), { signerName: 'kubernetes.io/kubelet-serving', usages: ['digital signature', 'server auth', 'client auth'] })],
+    ['with a URI SAN', () => csrObject(opensslCSR(keys.ec, KUBELET, 'DNS:w1,URI:https://x'), { signerName: 'kubernetes.io/kubelet-serving', usages: ['digital signature', 'server auth'] })],
+    ['for system:masters', () => csrObject(opensslCSR(keys.ec, '/O=system:masters/CN=system:node:w1', 'DNS:w1'), { signerName: 'kubernetes.io/kubelet-serving', usages: ['digital signature', 'server auth'] })],
+  ];
+  for (const [what, make] of badServing) {
+    it(`refuses a kubelet-serving CSR ${what}`, () => {
+      expect(signingDecision(approved(make())).action).toBe('fail');
+    });
+  }
+
   it('fails an approved CSR whose request is not a CSR', () => {
     const csr = csrObject('x', { request: Buffer.from('not pem').toString('base64') });
     expect(signingDecision(approved(csr)).action).toBe('fail');
@@ -112,6 +129,12 @@ describe('csrsigning certificates (checked with openssl)', () => {
     const cert = new X509Certificate(pem);
     expect(cert.subjectAltName).toBe('DNS:jane.example, IP Address:10.1.2.3');
     expect(opensslVerify(keys.dir, rsaCA.certFile, pem, 'sslserver')).not.toMatch(/: OK$/);
+  });
+
+  it('issues a kubelet serving cert that openssl verifies for server auth, with the node addresses', () => {
+    const pem = issueCertificate(parseCSR(opensslCSR(keys.ec, KUBELET, 'DNS:w1,IP:127.0.0.3')), ['digital signature', 'server auth'], ca, HOUR, new Date());
+    expect(opensslVerify(keys.dir, rsaCA.certFile, pem, 'sslserver')).toMatch(/: OK$/);
+    expect(new X509Certificate(pem).subjectAltName).toBe('DNS:w1, IP Address:127.0.0.3');
   });
 
   it('gives the certificate the requested lifetime', () => {

@@ -1,6 +1,6 @@
 /**
- * csrsigning: signs approved, not yet issued CSRs of kubernetes.io/kube-apiserver-client-kubelet
- * and kubernetes.io/kube-apiserver-client with the cluster CA (--cluster-signing-cert-file/
+ * csrsigning: signs approved, not yet issued CSRs of kubernetes.io/kube-apiserver-client-kubelet,
+ * kubernetes.io/kube-apiserver-client and kubernetes.io/kubelet-serving with the cluster CA (--cluster-signing-cert-file/
  * key-file), for --cluster-signing-duration or the CSR's shorter spec.expirationSeconds (at
  * least 10 minutes), as upstream's signer: NotBefore backdated 5 minutes, NotAfter backdated
  * too unless the lifetime is under 8 hours, capped at the CA's NotAfter; subject and SANs from
@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { runInformerLoop, type Controller, type ControllerContext } from '../common/controller.js';
 import { ref } from '../common/resources.js';
 import { signCertificate, toPem, type CertificateAuthority, type ExtKeyUsage, type KeyUsage } from '../common/x509.js';
-import { APISERVER_CLIENT_SIGNER, csrRequestPem, isApproved, isFailed, isIssued, KUBELET_CLIENT_SIGNER, parseCSR, type CertificateSigningRequest, type ParsedCSR } from './csr.js';
+import { APISERVER_CLIENT_SIGNER, csrRequestPem, isApproved, isFailed, isIssued, KUBELET_CLIENT_SIGNER, KUBELET_SERVING_SIGNER, OID_NAMES, parseCSR, type CertificateSigningRequest, type ParsedCSR } from './csr.js';
 import { kubeletClientShapeError } from './csrapproving.js';
 
 export const DEFAULT_CLUSTER_SIGNING_DURATION_MS = 8760 * 3600_000;
@@ -43,11 +43,24 @@ export function validityWindow(now: Date, durationMs: number, signerNotAfter: Da
   return { notBefore, notAfter };
 }
 
+/** upstream's ValidateKubeletServingCSR: a node's serving cert with DNS/IP names only. */
+export function kubeletServingShapeError(parsed: ParsedCSR, usages: string[]): string | undefined {
+  if (parsed.organizations.length !== 1 || parsed.organizations[0] !== 'system:nodes') return `organization must be exactly [system:nodes], got [${parsed.organizations.join(', ')}]`;
+  const cn = parsed.subject.find((a) => a.oid === OID_NAMES.commonName)?.value ?? '';
+  if (!cn.startsWith('system:node:') || cn.length === 'system:node:'.length) return `common name must be system:node:<name>, got "${cn}"`;
+  if (parsed.emailAddresses.length || parsed.uris.length) return 'email and URI subjectAltNames are not allowed';
+  if (!parsed.dnsNames.length && !parsed.ipAddresses.length) return 'at least one DNS or IP subjectAltName is required';
+  const sorted = [...new Set(usages)].sort().join(',');
+  if (sorted !== 'digital signature,server auth' && sorted !== 'digital signature,key encipherment,server auth') return `usages must be exactly {digital signature, server auth} or {digital signature, key encipherment, server auth}, got {${usages.join(', ')}}`;
+  return undefined;
+}
+
 /** Why the signer refuses the request, or undefined when it signs it. */
 export function signerValidationError(csr: CertificateSigningRequest, parsed: ParsedCSR): string | undefined {
   const usages = csr.spec.usages ?? [];
   if (!parsed.signatureValid) return 'the request signature does not verify';
   if (csr.spec.signerName === KUBELET_CLIENT_SIGNER) return kubeletClientShapeError(parsed, usages);
+  if (csr.spec.signerName === KUBELET_SERVING_SIGNER) return kubeletServingShapeError(parsed, usages);
   const invalid = usages.find((u) => u !== 'digital signature' && u !== 'key encipherment' && u !== 'client auth');
   if (invalid) return `invalid usage for client certificate: ${invalid}`;
   if (!usages.includes('client auth')) return 'missing required usage for client certificate: client auth';
@@ -56,7 +69,7 @@ export function signerValidationError(csr: CertificateSigningRequest, parsed: Pa
 
 export type SigningDecision = { action: 'skip' } | { action: 'fail'; message: string } | { action: 'sign'; parsed: ParsedCSR };
 
-export const SIGNERS = [KUBELET_CLIENT_SIGNER, APISERVER_CLIENT_SIGNER];
+export const SIGNERS = [KUBELET_CLIENT_SIGNER, APISERVER_CLIENT_SIGNER, KUBELET_SERVING_SIGNER];
 
 /** What the signer does with this CSR now. */
 export function signingDecision(csr: CertificateSigningRequest): SigningDecision {
