@@ -1,8 +1,8 @@
 /**
  * The scheduling loop: one worker (pods are placed one at a time, so each decision sees the
- * previous ones) over pending pods. A placed pod is bound through POST
- * pods/<name>/binding and remembered as "assumed" until the informer shows it bound, so its
- * requests count at once. A pod that fits nowhere gets PodScheduled=False/Unschedulable with
+ * previous ones) over pending pods. A placed pod is "assumed" on its node at once (its
+ * requests count for the next decision) and bound through POST pods/<name>/binding in the
+ * background, as upstream's binding cycle; a failed binding drops the assumption and retries. A pod that fits nowhere gets PodScheduled=False/Unschedulable with
  * upstream's message and is retried when nodes or pods change (or after a minute). Bound pods
  * stay Pending until a node agent runs them: the scheduler never touches their phase.
  */
@@ -54,6 +54,20 @@ export async function runSchedulingLoop(ctx: ControllerContext): Promise<void> {
   nodes.on({ add: retryUnschedulable, update: retryUnschedulable });
   await Promise.all([pods.synced(), nodes.synced()]);
 
+  const bind = async (pod: Pod, key: string, node: string) => {
+    const { namespace, name } = pod.metadata;
+    try {
+      await ctx.client.request('POST', resourcePath(ref('pods', namespace, name, 'binding')), { body: bindingFor(pod, node) });
+      ctx.log.debug(2, `[scheduler] bound ${key} to ${node}`);
+      void recordEvent(ctx, pod, 'Normal', 'Scheduled', `Successfully assigned ${key} to ${node}`, 'default-scheduler');
+    } catch (err) {
+      assumed.delete(key);
+      if (isNotFound(err) || isConflict(err)) return; // deleted, or bound by someone else meanwhile
+      ctx.log.warn(`[scheduler] binding ${key} to ${node} failed (retrying): ${err instanceof Error ? err.message : String(err)}`);
+      queue.addRateLimited(key);
+    }
+  };
+
   const sync = async (key: string) => {
     const pod = pods.get(key);
     if (!pod || !needsScheduling(pod) || assumed.has(key)) return;
@@ -61,16 +75,12 @@ export async function runSchedulingLoop(ctx: ControllerContext): Promise<void> {
     const result = schedule(pod, nodes.list(), bound);
     const { namespace, name } = pod.metadata;
     if (result.node !== undefined) {
-      try {
-        await ctx.client.request('POST', resourcePath(ref('pods', namespace, name, 'binding')), { body: bindingFor(pod, result.node) });
-      } catch (err) {
-        if (isNotFound(err) || isConflict(err)) return; // deleted, or bound by someone else meanwhile
-        throw err;
-      }
-      assumed.set(key, { ...pod, spec: { ...pod.spec, nodeName: result.node } });
+      // As upstream: the pod is assumed on its node at once, so the next decision counts it,
+      // and the binding runs in the background while the next pod is scheduled.
+      const node = result.node;
+      assumed.set(key, { ...pod, spec: { ...pod.spec, nodeName: node } });
       unschedulable.delete(key);
-      ctx.log.debug(2, `[scheduler] bound ${key} to ${result.node}`);
-      void recordEvent(ctx, pod, 'Normal', 'Scheduled', `Successfully assigned ${key} to ${result.node}`, 'default-scheduler');
+      void bind(pod, key, node);
       return;
     }
     unschedulable.add(key);
