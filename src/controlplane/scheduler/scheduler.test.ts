@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { KubeObject } from '../../kube/index.js';
+import { KubeApiError, type KubeObject } from '../../kube/index.js';
 import { ref } from '../common/resources.js';
 import { eventually, FakeApi, runAgainstFake, stopFakes } from '../common/testing.js';
 import { runSchedulingLoop, unschedulablePod } from './scheduler.js';
@@ -50,6 +50,21 @@ describe('scheduling loop (against the in-memory FakeApi)', () => {
     await eventually(() => api.all(ref('events'), 'default').length === 3);
     const events = api.all<KubeObject & { reason?: string; message?: string; type?: string }>(ref('events'), 'default').map((e) => `${e.type} ${e.reason}`).sort();
     expect(events).toEqual(['Normal Scheduled', 'Normal Scheduled', 'Warning FailedScheduling']);
+  });
+
+  it('retries a binding the API refused, with back-off, and binds it then', async () => {
+    const { api, get } = start();
+    let refusals = 2;
+    api.on('POST', /\/pods\/flaky\/binding$/, (body) => {
+      if (refusals-- > 0) throw new KubeApiError(500, 'InternalError', 'etcd timeout');
+      const b = body as { target: { name: string } };
+      api.put(ref('pods'), { ...get('flaky'), spec: { ...get('flaky').spec, nodeName: b.target.name } });
+      return {};
+    });
+    api.put(ref('nodes'), readyNode('a'));
+    api.put(ref('pods'), pendingPod('flaky'));
+    await eventually(() => get('flaky').spec.nodeName === 'a');
+    expect(api.calls.filter((c) => c.path.endsWith('flaky/binding'))).toHaveLength(3);
   });
 
   it('places an unschedulable pod once a node that fits joins', async () => {
