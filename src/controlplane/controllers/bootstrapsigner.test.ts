@@ -73,7 +73,7 @@ describe('bootstrapsigner loop (against the in-memory FakeApi)', () => {
   it('signs cluster-info for a new token, then drops the signature when the token expires', async () => {
     const api = new FakeApi();
     api.put(ref('configmaps'), clusterInfo());
-    const expires = new Date(Date.now() + 500).toISOString();
+    const expires = new Date(Date.now() + 1500).toISOString();
     runAgainstFake(api, bootstrapSignerController());
     api.put(ref('secrets'), tokenSecret('abcdef.0123456789abcdef', { expiration: expires }));
     const data = () => api.find<ConfigMap>(ref('configmaps'), 'kube-public', 'cluster-info')?.data ?? {};

@@ -93,14 +93,14 @@ describe('runControllerManager (FakeApi as the API, real files, real HTTPS)', ()
   it('lets a second candidate lead only after the first stops and its Lease expires', async () => {
     root = nodeRoot();
     const api = new FakeApi();
-    const fast = ['--leader-elect-lease-duration=1s', '--leader-elect-renew-deadline=500ms', '--leader-elect-retry-period=100ms', '--controllers=tokencleaner', '--secure-port=0', '--kubeconfig=/etc/kubernetes/controller-manager.conf'];
+    const fast = ['--leader-elect-lease-duration=2s', '--leader-elect-renew-deadline=1s', '--leader-elect-retry-period=100ms', '--controllers=tokencleaner', '--secure-port=0', '--kubeconfig=/etc/kubernetes/controller-manager.conf'];
     const a = (await start(api, fast, 'cp1')).r;
     await eventually(() => a.isLeader());
     const b = (await start(api, fast, 'cp2')).r;
     await new Promise((res) => setTimeout(res, 300));
     expect(b.isLeader()).toBe(false);
     await a.stop();
-    await eventually(() => b.isLeader(), 5000, 'the second candidate to lead');
+    await eventually(() => b.isLeader(), 8000, 'the second candidate to lead');
     expect(api.find<Lease>(ref('leases'), 'kube-system', 'kube-controller-manager')?.spec).toMatchObject({ holderIdentity: 'cp2', leaseTransitions: 1 });
   });
 

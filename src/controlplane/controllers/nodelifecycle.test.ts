@@ -93,11 +93,15 @@ describe('nodelifecycle loop (against the in-memory FakeApi, 300 ms grace)', () 
     const fresh = () => node('True', Date.now());
     put(fresh());
     api.put(ref('leases'), lease(Date.now()));
+    // When the controller writes the node's status tells whether it waited for the grace period.
+    const statusWrites: number[] = [];
+    const update = api.update.bind(api);
+    api.update = ((r, o) => (r.subresource === 'status' && statusWrites.push(Date.now()), update(r, o))) as FakeApi['update'];
+    const started = Date.now();
     runAgainstFake(api, nodeLifecycleController({ gracePeriodMs: 300, monitorPeriodMs: 20 }));
     const get = () => api.find<Node>(ref('nodes'), undefined, 'w1')!;
-    await new Promise((r) => setTimeout(r, 150));
-    expect(get().spec?.taints).toEqual([]);
     await eventually(() => (get().spec?.taints?.length ?? 0) === 2, 3000, 'the unreachable taints');
+    expect(statusWrites[0]! - started).toBeGreaterThanOrEqual(300);
     expect(get().status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('Unknown');
     // The agent comes back: renews its Lease and posts Ready.
     api.put(ref('leases'), lease(Date.now()));

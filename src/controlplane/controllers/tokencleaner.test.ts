@@ -38,7 +38,7 @@ describe('tokencleaner loop (against the in-memory FakeApi)', () => {
   it('deletes an already expired token at once and another one when it expires', async () => {
     const api = new FakeApi();
     api.put(ref('secrets'), tokenSecret('aaaaaa.0123456789abcdef', { expiration: '2020-01-01T00:00:00Z' }));
-    api.put(ref('secrets'), tokenSecret('bbbbbb.0123456789abcdef', { expiration: new Date(Date.now() + 300).toISOString() }));
+    api.put(ref('secrets'), tokenSecret('bbbbbb.0123456789abcdef', { expiration: new Date(Date.now() + 1500).toISOString() }));
     api.put(ref('secrets'), tokenSecret('cccccc.0123456789abcdef'));
     runAgainstFake(api, tokenCleanerController);
     const names = () => api.all(ref('secrets')).map((s) => s.metadata.name).sort();
