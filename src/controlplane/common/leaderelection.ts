@@ -92,10 +92,12 @@ export interface LeaderCallbacks {
  * and stops leading when renewals fail for longer than the renew deadline.
  */
 export async function runLeaderElection(store: LeaseStore, config: LeaderElectionConfig, callbacks: LeaderCallbacks, signal: AbortSignal): Promise<void> {
+  // Each sleep removes its abort listener, so a long campaign does not pile them up.
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+      const wake = () => (clearTimeout(timer), signal.removeEventListener('abort', wake), resolve());
+      const timer = setTimeout(wake, ms);
+      signal.addEventListener('abort', wake, { once: true });
     });
   const attempt = async () => {
     try {

@@ -1,0 +1,70 @@
+/**
+ * The controller table of the bundled kube-controller-manager: each row a controller with its
+ * upstream names (the short name kubeadm's --controllers uses and the newer
+ * `-controller` alias) and whether `*` turns it on (bootstrapsigner and tokencleaner are off by
+ * default upstream; kubeadm enables them explicitly).
+ */
+import type { Controller } from '../common/controller.js';
+import type { CertificateAuthority } from '../common/x509.js';
+import { bootstrapSignerController } from './bootstrapsigner.js';
+import { csrApprovingController } from './csrapproving.js';
+import { csrSigningController } from './csrsigning.js';
+import { deploymentController } from './deployment.js';
+import { garbageCollectorController } from './garbagecollector.js';
+import { namespaceController } from './namespace.js';
+import { nodeIpamController, type NodeIpamOptions } from './nodeipam.js';
+import { nodeLifecycleController } from './nodelifecycle.js';
+import { replicaSetController } from './replicaset.js';
+import { rootCACertPublisherController, serviceAccountController } from './serviceaccount.js';
+import { tokenCleanerController } from './tokencleaner.js';
+
+export interface ManagerOptions {
+  signingCA: CertificateAuthority | undefined;
+  signingDurationMs: number;
+  rootCA: string | undefined;
+  nodeMonitorGracePeriodMs: number;
+  nodeMonitorPeriodMs: number;
+  /** Set with --allocate-node-cidrs=true and --cluster-cidr. */
+  nodeIpam: NodeIpamOptions | undefined;
+}
+
+export interface ControllerRow {
+  name: string;
+  /** The kube-system ServiceAccount it acts as with --use-service-account-credentials. */
+  serviceAccount: string;
+  alias: string;
+  enabledByDefault: boolean;
+  make(options: ManagerOptions): Controller;
+}
+
+export const CONTROLLERS: readonly ControllerRow[] = [
+  { name: 'bootstrapsigner', serviceAccount: 'bootstrap-signer', alias: 'bootstrap-signer-controller', enabledByDefault: false, make: () => bootstrapSignerController() },
+  { name: 'tokencleaner', serviceAccount: 'token-cleaner', alias: 'token-cleaner-controller', enabledByDefault: false, make: () => tokenCleanerController },
+  { name: 'csrapproving', serviceAccount: 'certificate-controller', alias: 'certificatesigningrequest-approving-controller', enabledByDefault: true, make: () => csrApprovingController },
+  { name: 'csrsigning', serviceAccount: 'certificate-controller', alias: 'certificatesigningrequest-signing-controller', enabledByDefault: true, make: (o) => csrSigningController({ ca: o.signingCA, durationMs: o.signingDurationMs }) },
+  { name: 'nodelifecycle', serviceAccount: 'node-controller', alias: 'node-lifecycle-controller', enabledByDefault: true, make: (o) => nodeLifecycleController({ gracePeriodMs: o.nodeMonitorGracePeriodMs, monitorPeriodMs: o.nodeMonitorPeriodMs }) },
+  { name: 'nodeipam', serviceAccount: 'node-controller', alias: 'node-ipam-controller', enabledByDefault: true, make: (o) => nodeIpamController(o.nodeIpam) },
+  { name: 'serviceaccount', serviceAccount: 'service-account-controller', alias: 'serviceaccount-controller', enabledByDefault: true, make: () => serviceAccountController },
+  { name: 'root-ca-cert-publisher', serviceAccount: 'root-ca-cert-publisher', alias: 'root-ca-certificate-publisher-controller', enabledByDefault: true, make: (o) => rootCACertPublisherController(o.rootCA) },
+  { name: 'namespace', serviceAccount: 'namespace-controller', alias: 'namespace-controller', enabledByDefault: true, make: () => namespaceController },
+  { name: 'deployment', serviceAccount: 'deployment-controller', alias: 'deployment-controller', enabledByDefault: true, make: () => deploymentController },
+  { name: 'replicaset', serviceAccount: 'replicaset-controller', alias: 'replicaset-controller', enabledByDefault: true, make: () => replicaSetController },
+  { name: 'garbagecollector', serviceAccount: 'generic-garbage-collector', alias: 'garbage-collector-controller', enabledByDefault: true, make: () => garbageCollectorController },
+];
+
+/** upstream's IsControllerEnabled: an explicit name or -name wins, then `*` means the defaults. */
+export function isControllerEnabled(row: Pick<ControllerRow, 'name' | 'alias' | 'enabledByDefault'>, selection: readonly string[]): boolean {
+  let star = false;
+  for (const entry of selection) {
+    if (entry === row.name || entry === row.alias) return true;
+    if (entry === `-${row.name}` || entry === `-${row.alias}`) return false;
+    if (entry === '*') star = true;
+  }
+  return star && row.enabledByDefault;
+}
+
+/** Names in --controllers that this controller manager does not have (they are ignored). */
+export function unknownControllers(selection: readonly string[], rows: readonly ControllerRow[] = CONTROLLERS): string[] {
+  const known = new Set(rows.flatMap((r) => [r.name, r.alias]));
+  return selection.map((s) => s.replace(/^-/, '')).filter((s) => s !== '*' && !known.has(s));
+}
