@@ -1,12 +1,22 @@
 import type { Command } from 'commander';
 
+/** A running component: `stop` ends it; `done` settles when it ends by itself (rejects on failure). */
 interface RunningComponent {
-  close(): Promise<void>;
+  stop(): Promise<void>;
+  done: Promise<void>;
 }
 
 /** The bundled control-plane components, run from the static-pod manifests' command lines. */
-const COMPONENTS: Record<string, () => Promise<(argv: string[]) => Promise<RunningComponent>>> = {
-  'kube-apiserver': async () => (await import('../controlplane/apiserver/index.js')).runKubeApiserver,
+const COMPONENTS: Record<string, (argv: string[]) => Promise<RunningComponent>> = {
+  'kube-apiserver': async (argv) => {
+    const { runKubeApiserver } = await import('../controlplane/apiserver/index.js');
+    const server = await runKubeApiserver(argv);
+    let stopped!: () => void;
+    const done = new Promise<void>((resolve) => (stopped = resolve));
+    return { stop: () => server.close().then(stopped), done };
+  },
+  'kube-controller-manager': async (argv) => (await import('../controlplane/controllers/index.js')).runControllerManager(argv),
+  'kube-scheduler': async (argv) => (await import('../controlplane/scheduler/index.js')).runScheduler(argv),
 };
 
 export function registerComponent(program: Command): void {
@@ -18,17 +28,18 @@ export function registerComponent(program: Command): void {
     .allowUnknownOption()
     .helpOption(false)
     .action(async (name: string, flags: string[]) => {
-      const load = COMPONENTS[name];
-      if (!load) {
+      const run = COMPONENTS[name];
+      if (!run) {
         const { validationError } = await import('../errors.js');
         throw validationError('KF_UNKNOWN_COMPONENT', `unknown component "${name}"`, { hint: `use one of: ${Object.keys(COMPONENTS).join(', ')}` });
       }
-      const running = await (await load())(flags);
-      // Runs until SIGTERM/SIGINT, then closes listeners and clients so the process ends by itself.
-      await new Promise<void>((resolve) => {
-        const stop = () => void running.close().then(resolve);
-        process.once('SIGTERM', stop);
-        process.once('SIGINT', stop);
-      });
+      const running = await run(flags);
+      // Runs until SIGTERM/SIGINT (then closes listeners and clients so the process ends by
+      // itself) or until the component fails, e.g. it lost its leader election: exit 1, and
+      // the agent restarts it, as the kubelet would.
+      const stop = () => void running.stop();
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+      await running.done;
     });
 }

@@ -1,6 +1,6 @@
 /** An API client from a kubeconfig file: the identity and trust of its current context. */
 import { KubeforgeError } from '../errors.js';
-import type { Host } from '../host/index.js';
+import type { FileHost, Host } from '../host/index.js';
 import { KubeClient, type KubeClientConfig } from '../kube/index.js';
 import { currentClusterAndUser, parseKubeconfig } from './kubeconfig.js';
 
@@ -8,17 +8,17 @@ import { currentClusterAndUser, parseKubeconfig } from './kubeconfig.js';
  * Reads the kubeconfig at `path` (a logical path: under --root) and the files it points to
  * (also under --root), and returns what the API client needs.
  */
-export async function kubeClientConfig(host: Host, path: string): Promise<KubeClientConfig> {
-  const text = await host.files.tryReadFile(path);
+export async function kubeClientConfig(files: FileHost, path: string): Promise<KubeClientConfig> {
+  const text = await files.tryReadFile(path);
   if (!text) {
-    throw new KubeforgeError('KF_KUBECONFIG_MISSING', `${host.files.resolve(path)} does not exist`, {
+    throw new KubeforgeError('KF_KUBECONFIG_MISSING', `${files.resolve(path)} does not exist`, {
       hint: 'run `kubeforge init` (or `kubeforge join`) first, with the same --root',
     });
   }
   const { cluster, user } = currentClusterAndUser(parseKubeconfig(text.toString('utf8')));
-  const read = async (file: string | undefined) => (file ? (await host.files.readFile(file)).toString('utf8') : undefined);
+  const read = async (file: string | undefined) => (file ? (await files.readFile(file)).toString('utf8') : undefined);
   const ca = cluster.certificateAuthorityData ?? (await read(cluster.certificateAuthority));
-  if (!ca) throw new KubeforgeError('KF_KUBECONFIG_NO_CA', `${host.files.resolve(path)} has no certificate authority for cluster "${cluster.name}"`);
+  if (!ca) throw new KubeforgeError('KF_KUBECONFIG_NO_CA', `${files.resolve(path)} has no certificate authority for cluster "${cluster.name}"`);
   return {
     server: cluster.server,
     ca,
@@ -29,5 +29,5 @@ export async function kubeClientConfig(host: Host, path: string): Promise<KubeCl
 }
 
 export async function loadKubeClient(host: Host, path: string, options: Partial<KubeClientConfig> = {}): Promise<KubeClient> {
-  return new KubeClient({ ...(await kubeClientConfig(host, path)), ...options });
+  return new KubeClient({ ...(await kubeClientConfig(host.files, path)), ...options });
 }

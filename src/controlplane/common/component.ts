@@ -15,7 +15,7 @@ import { createLogger, type Logger } from '../../log.js';
 import { MetricsRegistry, SharedInformers, type ApiClient, type ControllerContext } from './controller.js';
 import { acceptedFlag, flag, parseFlags, type FlagSpec, type ParsedFlags } from './flags.js';
 import { startHealthServer, type HealthServer } from './health.js';
-import { kubeClientConfigFromKubeconfig } from './kubeconfig.js';
+import { kubeClientConfig } from '../../kubeconfig/index.js';
 import { apiLeaseStore, DEFAULT_LEADER_ELECTION, runLeaderElection } from './leaderelection.js';
 import { selfSignedServingCertificate } from './x509.js';
 
@@ -101,9 +101,7 @@ async function readClientConfig(flags: ParsedFlags, files: FileHost, component: 
   if (!file) {
     throw new KubeforgeError('KF_COMPONENT_NO_KUBECONFIG', `${component}: --kubeconfig is required (in-cluster configuration is not supported)`, { hint: `pass --kubeconfig=/etc/kubernetes/${component === 'kube-scheduler' ? 'scheduler' : 'controller-manager'}.conf` });
   }
-  const text = await files.tryReadFile(file);
-  if (!text) throw new KubeforgeError('KF_COMPONENT_NO_KUBECONFIG', `${component}: ${files.resolve(file)} does not exist`, { hint: 'run `kubeforge init phase kubeconfig all` first' });
-  return { ...(await kubeClientConfigFromKubeconfig(text.toString('utf8'), file, (p) => files.readFile(p))), userAgent: component };
+  return { ...(await kubeClientConfig(files, file)), userAgent: component };
 }
 
 async function servingCertificate(flags: ParsedFlags, files: FileHost, host: string): Promise<{ cert: string | Buffer; key: string | Buffer }> {

@@ -4,7 +4,6 @@
  * `token-id`, `token-secret`, `expiration` (RFC 3339), `usage-bootstrap-signing`. An expiration
  * that does not parse counts as expired, so such a token is neither trusted nor kept.
  */
-import { createHmac } from 'node:crypto';
 import type { KubeObject } from '../../kube/index.js';
 
 export const BOOTSTRAP_TOKEN_SECRET_TYPE = 'bootstrap.kubernetes.io/token';
@@ -61,14 +60,5 @@ export function signingToken(secret: Secret, now: Date): SigningToken | undefine
 /** Signs `content` for a token: `base64url(header)..base64url(signature)` (detached JWS). */
 export type DetachedSigner = (content: string, tokenId: string, tokenSecret: string) => string;
 
-const base64url = (data: string | Buffer) => Buffer.from(data).toString('base64url');
 
-/**
- * The detached HS256 JWS kubeadm's discovery checks (go-jose compact serialization with the
- * payload left out). The lead points this at src/token's detachedJWS at merge.
- */
-export const detachedJWS: DetachedSigner = (content, tokenId, tokenSecret) => {
-  const header = base64url(JSON.stringify({ alg: 'HS256', kid: tokenId }));
-  const signature = createHmac('sha256', tokenSecret).update(`${header}.${base64url(content)}`).digest();
-  return `${header}..${base64url(signature)}`;
-};
+export { detachedJWS } from '../../token/index.js';

@@ -138,7 +138,7 @@ describe('runControllerManager (FakeApi as the API, real files, real HTTPS)', ()
   it('says which kubeconfig is missing', async () => {
     root = nodeRoot();
     await expect(runControllerManager(['--kubeconfig=/etc/kubernetes/nope.conf', '--secure-port=0'], { files: createHost(root.root).files, client: () => new FakeApi() }))
-      .rejects.toMatchObject({ code: 'KF_COMPONENT_NO_KUBECONFIG', message: expect.stringContaining('nope.conf does not exist') });
+      .rejects.toMatchObject({ code: 'KF_KUBECONFIG_MISSING', message: expect.stringContaining('nope.conf does not exist') });
   });
 
   it('refuses a signing key file that does not exist', async () => {
