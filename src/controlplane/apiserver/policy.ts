@@ -2,6 +2,7 @@
  * The default ("bootstrap") RBAC policy the real API server reconciles at start: cluster
  * roles and their bindings, labelled kubernetes.io/bootstrapping=rbac-defaults. Data only.
  */
+import { CONTROLLER_ROLES } from './controller-policy.js';
 import type { PolicyRule } from './rbac.js';
 
 const READ = ['get', 'list', 'watch'];
@@ -103,8 +104,11 @@ export const BOOTSTRAP_CLUSTER_ROLE_BINDINGS: Record<string, { role: string; gro
 const LABELS = { 'kubernetes.io/bootstrapping': 'rbac-defaults' };
 const ANNOTATIONS = { 'rbac.authorization.kubernetes.io/autoupdate': 'true' };
 
+const controllerRoleName = (serviceAccount: string) => `system:controller:${serviceAccount}`;
+
 export function bootstrapClusterRoles(): Array<Record<string, unknown>> {
-  return Object.entries(BOOTSTRAP_CLUSTER_ROLES).map(([name, rules]) => ({
+  const controllerRoles = Object.entries(CONTROLLER_ROLES).map(([sa, rules]) => [controllerRoleName(sa), rules] as const);
+  return [...Object.entries(BOOTSTRAP_CLUSTER_ROLES), ...controllerRoles].map(([name, rules]) => ({
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'ClusterRole',
     metadata: { name, labels: LABELS, annotations: ANNOTATIONS },
@@ -113,7 +117,10 @@ export function bootstrapClusterRoles(): Array<Record<string, unknown>> {
 }
 
 export function bootstrapClusterRoleBindings(): Array<Record<string, unknown>> {
-  return Object.entries(BOOTSTRAP_CLUSTER_ROLE_BINDINGS).map(([name, b]) => ({
+  type Binding = { role: string; groups?: string[]; users?: string[]; serviceAccounts?: string[] };
+  const controllerBindings = Object.keys(CONTROLLER_ROLES).map((sa): [string, Binding] => [controllerRoleName(sa), { role: controllerRoleName(sa), serviceAccounts: [sa] }]);
+  const bindings: Array<[string, Binding]> = [...Object.entries(BOOTSTRAP_CLUSTER_ROLE_BINDINGS), ...controllerBindings];
+  return bindings.map(([name, b]) => ({
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'ClusterRoleBinding',
     metadata: { name, labels: LABELS, annotations: ANNOTATIONS },
@@ -121,6 +128,7 @@ export function bootstrapClusterRoleBindings(): Array<Record<string, unknown>> {
     subjects: [
       ...(b.groups ?? []).map((g) => ({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: g })),
       ...(b.users ?? []).map((u) => ({ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: u })),
+      ...(b.serviceAccounts ?? []).map((sa) => ({ kind: 'ServiceAccount', name: sa, namespace: 'kube-system' })),
     ],
   }));
 }

@@ -1,0 +1,58 @@
+/**
+ * Upstream's controller roles (bootstrappolicy/controller_policy.go): one ClusterRole
+ * `system:controller:<name>` per controller ServiceAccount in kube-system, bound to it. The
+ * controller manager runs with --use-service-account-credentials, so each controller acts with
+ * exactly these rights. Data only; policy.ts adds it to the bootstrap policy.
+ */
+import type { PolicyRule } from './rbac.js';
+
+const rule = (verbs: string[], apiGroups: string[], resources: string[], resourceNames?: string[]): PolicyRule => ({
+  verbs,
+  apiGroups,
+  resources,
+  ...(resourceNames ? { resourceNames } : {}),
+});
+const READ = ['get', 'list', 'watch'];
+const EVENTS = rule(['create', 'patch', 'update'], ['', 'events.k8s.io'], ['events']);
+const KUBELET_SIGNERS = ['kubernetes.io/kube-apiserver-client-kubelet', 'kubernetes.io/kube-apiserver-client', 'kubernetes.io/kubelet-serving'];
+
+/** ServiceAccount name in kube-system → the rules of its `system:controller:<name>` ClusterRole. */
+export const CONTROLLER_ROLES: Record<string, PolicyRule[]> = {
+  'bootstrap-signer': [rule([...READ, 'update'], [''], ['configmaps']), rule(READ, [''], ['secrets']), EVENTS],
+  'token-cleaner': [rule([...READ, 'delete'], [''], ['secrets']), EVENTS],
+  'certificate-controller': [
+    rule([...READ, 'delete'], ['certificates.k8s.io'], ['certificatesigningrequests']),
+    rule(['update'], ['certificates.k8s.io'], ['certificatesigningrequests/approval', 'certificatesigningrequests/status']),
+    rule(['approve', 'sign'], ['certificates.k8s.io'], ['signers'], KUBELET_SIGNERS),
+    rule(['create'], ['authorization.k8s.io'], ['subjectaccessreviews']),
+    EVENTS,
+  ],
+  'node-controller': [
+    rule([...READ, 'delete', 'patch', 'update'], [''], ['nodes']),
+    rule(['patch', 'update'], [''], ['nodes/status', 'pods/status']),
+    rule(['delete', 'list', 'watch'], [''], ['pods']),
+    rule(READ, ['coordination.k8s.io'], ['leases']),
+    EVENTS,
+  ],
+  'service-account-controller': [rule(['create'], [''], ['serviceaccounts']), EVENTS],
+  'root-ca-cert-publisher': [rule(['create', 'update'], [''], ['configmaps']), EVENTS],
+  'namespace-controller': [
+    rule([...READ, 'delete'], [''], ['namespaces']),
+    rule(['update'], [''], ['namespaces/finalize', 'namespaces/status']),
+    rule([...READ, 'delete', 'deletecollection'], ['*'], ['*']),
+  ],
+  'deployment-controller': [
+    rule([...READ, 'update'], ['apps'], ['deployments']),
+    rule(['update'], ['apps'], ['deployments/status', 'deployments/finalizers']),
+    rule([...READ, 'create', 'delete', 'patch', 'update'], ['apps'], ['replicasets']),
+    rule([...READ, 'update'], [''], ['pods']),
+    EVENTS,
+  ],
+  'replicaset-controller': [
+    rule([...READ, 'update'], ['apps'], ['replicasets']),
+    rule(['update'], ['apps'], ['replicasets/status', 'replicasets/finalizers']),
+    rule(['create', 'delete', 'list', 'patch', 'watch'], [''], ['pods']),
+    EVENTS,
+  ],
+  'generic-garbage-collector': [rule([...READ, 'patch', 'update', 'delete'], ['*'], ['*'])],
+};
