@@ -100,11 +100,16 @@ export function kubeconfigYaml(server: string, caFile: string, user: KeyPair, na
   ].join('\n');
 }
 
+/** kubeadm's default --service-account-issuer. */
+export const SERVICE_ACCOUNT_ISSUER = 'https://kubernetes.default.svc.cluster.local';
+
 export function apiServerArgs(pki: TestPki, etcdEndpoints: string[], port: number, extra: string[] = []): string[] {
   return [
     '--advertise-address=127.0.0.1', '--bind-address=127.0.0.1', `--secure-port=${port}`,
     `--tls-cert-file=${pki.apiserver.cert}`, `--tls-private-key-file=${pki.apiserver.key}`, `--client-ca-file=${pki.ca.cert}`,
     `--etcd-servers=${etcdEndpoints.join(',')}`, `--etcd-cafile=${pki.etcdCa.cert}`, `--etcd-certfile=${pki.etcdClient.cert}`, `--etcd-keyfile=${pki.etcdClient.key}`,
+    `--service-account-key-file=${pki.serviceAccount.pub}`, `--service-account-signing-key-file=${pki.serviceAccount.key}`,
+    `--service-account-issuer=${SERVICE_ACCOUNT_ISSUER}`,
     '--authorization-mode=Node,RBAC', '--enable-admission-plugins=NodeRestriction', '--enable-bootstrap-token-auth=true',
     '--allow-privileged=true', '--service-cluster-ip-range=10.96.0.0/12',
     ...extra,

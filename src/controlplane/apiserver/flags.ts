@@ -31,10 +31,12 @@ export const FLAG_TABLE: readonly FlagSpec[] = [
   used('etcd-certfile'),
   used('etcd-keyfile'),
   used('etcd-prefix', 'string', '/registry'),
-  unused('service-account-key-file', 'list'),
-  unused('service-account-signing-key-file'),
-  unused('service-account-issuer', 'list'),
-  unused('api-audiences', 'list'),
+  used('service-account-key-file', 'list'),
+  used('service-account-signing-key-file'),
+  used('service-account-issuer', 'list'),
+  used('api-audiences', 'list'),
+  used('service-account-max-token-expiration', 'string', '0s'),
+  unused('service-account-extend-token-expiration', 'bool'),
   unused('service-cluster-ip-range', 'string', '10.0.0.0/24'),
   used('authorization-mode', 'list', 'AlwaysAllow'),
   used('authorization-always-allow-paths', 'list', '/healthz,/readyz,/livez'),
@@ -105,6 +107,8 @@ export interface ApiServerFlags {
   serviceAccountSigningKeyFile: string | undefined;
   serviceAccountIssuers: string[];
   apiAudiences: string[];
+  /** --service-account-max-token-expiration in seconds; 0 for no limit. */
+  serviceAccountMaxTokenSeconds: number;
   serviceClusterIpRange: string;
   authorizationModes: string[];
   /** Non-resource paths no authorizer is asked about (upstream: the health endpoints). */
@@ -132,6 +136,18 @@ function checkValue(spec: FlagSpec, value: string): string {
     throw validationError('KF_APISERVER_FLAG_VALUE', `invalid value "${value}" for flag --${spec.name}: expected an integer`);
   }
   return value;
+}
+
+const DURATION_UNITS: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001 };
+
+/** A Go duration (`1h30m`, `3600s`, `0`) in whole seconds. */
+export function goDurationSeconds(flag: string, value: string): number {
+  if (value === '0') return 0;
+  const parts = [...value.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== value) {
+    throw validationError('KF_APISERVER_FLAG_VALUE', `invalid value "${value}" for flag --${flag}: expected a duration such as 24h or 3600s`);
+  }
+  return Math.floor(parts.reduce((sum, p) => sum + Number(p[1]) * (DURATION_UNITS[p[2] as string] as number), 0));
 }
 
 /** Parses argv (without the program name) into raw values keyed by flag name; lists accumulate. */
@@ -192,6 +208,7 @@ export function parseApiServerFlags(argv: readonly string[]): ApiServerFlags {
     serviceAccountSigningKeyFile: last('service-account-signing-key-file'),
     serviceAccountIssuers: list('service-account-issuer'),
     apiAudiences: list('api-audiences'),
+    serviceAccountMaxTokenSeconds: goDurationSeconds('service-account-max-token-expiration', last('service-account-max-token-expiration') as string),
     serviceClusterIpRange: last('service-cluster-ip-range') as string,
     authorizationModes: list('authorization-mode'),
     alwaysAllowPaths: list('authorization-always-allow-paths'),

@@ -4,11 +4,13 @@
  * HTTPS. Modules: flags, server (pipeline), authn, authz/rbac/policy, objects/storage/cache
  * (etcd), watch, discovery/routes, patch, selectors, validation, defaults, reviews, status.
  */
+import { createPrivateKey } from 'node:crypto';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createHost, resolveRoot, type FileHost } from '../../host/index.js';
 import { KubeforgeError } from '../../errors.js';
 import { createLogger, type Logger } from '../../log.js';
+import type { UserInfo } from './authn.js';
 import { Authorizer } from './authz.js';
 import { bootstrapCluster } from './bootstrap.js';
 import { PrefixCache } from './cache.js';
@@ -18,7 +20,11 @@ import { ApiServerMetrics } from './metrics.js';
 import { openApiRoute } from './openapi.js';
 import { nonResourceRoutes } from './routes.js';
 import { createRequestHandler } from './server.js';
+import { findResource, type ResourceType } from './resources.js';
+import { publicKeysFromPem, serviceAccountUser, type ServiceAccountAuthOptions } from './satoken.js';
+import { ApiError } from './status.js';
 import { connectEtcd, Storage } from './storage.js';
+import type { TokenIssuer } from './subresources.js';
 
 export { parseApiServerFlags, FLAG_TABLE, type ApiServerFlags } from './flags.js';
 
@@ -51,6 +57,55 @@ async function readFlagFile(files: FileHost, flag: string, path: string | undefi
   }
 }
 
+const BOUND_KINDS: Record<string, string> = { ServiceAccount: 'serviceaccounts', Pod: 'pods', Secret: 'secrets', Node: 'nodes' };
+
+/**
+ * Service-account token verification and signing from the --service-account-* flags.
+ * Verification keys default to --tls-private-key-file as upstream; audiences to the issuers.
+ */
+interface ServiceAccountSetup {
+  verify?: (token: string) => Promise<UserInfo | undefined>;
+  tokens?: TokenIssuer;
+}
+
+async function serviceAccounts(flags: ApiServerFlags, files: FileHost, objects: ObjectStore): Promise<ServiceAccountSetup> {
+  const signingPem = await readFlagFile(files, 'service-account-signing-key-file', flags.serviceAccountSigningKeyFile, false);
+  if (signingPem && flags.serviceAccountIssuers.length === 0) {
+    throw new KubeforgeError('KF_APISERVER_FLAG_MISSING', '--service-account-issuer is required with --service-account-signing-key-file', { hint: 'Pass --service-account-issuer=https://kubernetes.default.svc.cluster.local' });
+  }
+  const keyFiles = flags.serviceAccountKeyFiles.length > 0 ? flags.serviceAccountKeyFiles : flags.tlsPrivateKeyFile ? [flags.tlsPrivateKeyFile] : [];
+  const keys = (await Promise.all(keyFiles.map((file) => readFlagFile(files, 'service-account-key-file', file, true)))).flatMap((pem) => {
+    try {
+      return publicKeysFromPem(String(pem));
+    } catch (err) {
+      throw new KubeforgeError('KF_APISERVER_SA_KEY', 'cannot parse a --service-account-key-file', { cause: err, hint: 'Pass the PEM public key kubeadm writes as sa.pub' });
+    }
+  });
+  const issuers = flags.serviceAccountIssuers;
+  const audiences = flags.apiAudiences.length > 0 ? flags.apiAudiences : issuers;
+  const lookup: ServiceAccountAuthOptions['lookup'] = async (kind, namespace, name) => {
+    try {
+      const object = await objects.get(findResource('', 'v1', BOUND_KINDS[kind] as string) as ResourceType, namespace, name);
+      return { uid: String(object.metadata?.uid ?? ''), deletionTimestamp: object.metadata?.deletionTimestamp };
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 404) return undefined;
+      throw err;
+    }
+  };
+  const result: ServiceAccountSetup = {};
+  if (keys.length > 0 && issuers.length > 0) result.verify = (token) => serviceAccountUser(token, { keys, issuers, audiences, lookup });
+  if (signingPem) {
+    let signingKey;
+    try {
+      signingKey = createPrivateKey(signingPem);
+    } catch (err) {
+      throw new KubeforgeError('KF_APISERVER_SA_KEY', 'cannot parse --service-account-signing-key-file', { cause: err, hint: 'Pass the PEM private key kubeadm writes as sa.key' });
+    }
+    result.tokens = { signingKey, issuer: issuers[0] as string, audiences, maxExpirationSeconds: flags.serviceAccountMaxTokenSeconds };
+  }
+  return result;
+}
+
 export async function runKubeApiserver(argv: string[], options: ApiServerOptions = {}): Promise<RunningApiServer> {
   const flags = parseApiServerFlags(argv);
   const logger = options.logger ?? createLogger({ verbosity: flags.verbosity });
@@ -75,6 +130,7 @@ export async function runKubeApiserver(argv: string[], options: ApiServerOptions
     clusterRoleBindings: new PrefixCache(storage, rbacPrefix('clusterrolebindings')),
     roleBindings: new PrefixCache(storage, rbacPrefix('rolebindings')),
   };
+  const sa = await serviceAccounts(flags, files, objects);
   let bootstrapped = false;
   let stopping = false;
   const ready = (async () => {
@@ -99,7 +155,9 @@ export async function runKubeApiserver(argv: string[], options: ApiServerOptions
       anonymousAuth: flags.anonymousAuth,
       enableBootstrapTokenAuth: flags.enableBootstrapTokenAuth,
       getSecret: async (ns, name) => (await storage.get(`${flags.etcdPrefix}/secrets/${ns}/${name}`))?.object,
+      ...(sa.verify ? { verifyServiceAccountToken: sa.verify } : {}),
     },
+    ...(sa.tokens ? { tokens: sa.tokens } : {}),
     authorizer: new Authorizer(flags.authorizationModes, caches),
     objects,
     maxRequestBytes: flags.maxRequestBytes,
