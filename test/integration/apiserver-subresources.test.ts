@@ -90,3 +90,83 @@ describe('service-account tokens (serviceaccounts/token)', () => {
     }
   });
 });
+
+describe('CertificateSigningRequest approval and status', () => {
+  async function applyCsr(name: string): Promise<void> {
+    const { runCommand } = await import('../helpers/apiserver-harness.js');
+    const key = `${cluster.dir}/${name}.key`;
+    const csrFile = `${cluster.dir}/${name}.csr`;
+    const made = await runCommand('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', csrFile, '-subj', '/O=system:nodes/CN=system:node:n1']);
+    expect(made.code).toBe(0);
+    const request = Buffer.from(await (await import('node:fs/promises')).readFile(csrFile)).toString('base64');
+    const manifest = JSON.stringify({ apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest', metadata: { name }, spec: { request, signerName: 'kubernetes.io/kube-apiserver-client', usages: ['client auth'] } });
+    const applied = await cluster.kubectl(['apply', '-f', '-'], { input: manifest });
+    expect(applied.stdout).toBe(`certificatesigningrequest.certificates.k8s.io/${name} created\n`);
+  }
+  const conditions = async (name: string) => (await admin(`/apis/certificates.k8s.io/v1/certificatesigningrequests/${name}`)).json.status.conditions;
+
+  it('kubectl certificate approve adds an Approved condition; deny afterwards is refused (422)', async () => {
+    await applyCsr('node-n1');
+    const approved = await cluster.kubectl(['certificate', 'approve', 'node-n1']);
+    expect(approved.stdout).toBe('certificatesigningrequest.certificates.k8s.io/node-n1 approved\n');
+    const [condition] = await conditions('node-n1');
+    expect(condition).toMatchObject({ type: 'Approved', status: 'True', reason: 'KubectlApprove', message: 'This CSR was approved by kubectl certificate approve.' });
+    expect(condition.lastUpdateTime).toMatch(/Z$/);
+    const denied = await cluster.kubectl(['certificate', 'deny', 'node-n1', '--force']);
+    expect(denied.stderr).toContain('certificate signing request "node-n1" is already Approved');
+    // The server enforces the same rule for any client.
+    const csr = (await admin('/apis/certificates.k8s.io/v1/certificatesigningrequests/node-n1')).json;
+    csr.status.conditions.push({ type: 'Denied', status: 'True', reason: 'Nope' });
+    const both = await admin('/apis/certificates.k8s.io/v1/certificatesigningrequests/node-n1/approval', { method: 'PUT', body: csr });
+    expect(both.status).toBe(422);
+    expect(both.json.message).toContain('Approved and Denied conditions are mutually exclusive');
+    csr.status.conditions = [];
+    expect((await admin('/apis/certificates.k8s.io/v1/certificatesigningrequests/node-n1/approval', { method: 'PUT', body: csr })).json.message).toContain('updates may not remove a condition of type "Approved"');
+    expect(await conditions('node-n1')).toHaveLength(1);
+  });
+
+  it('the status subresource sets the certificate and keeps the approval', async () => {
+    await applyCsr('node-n1-signed');
+    await cluster.kubectl(['certificate', 'approve', 'node-n1-signed']);
+    const path = '/apis/certificates.k8s.io/v1/certificatesigningrequests/node-n1-signed/status';
+    const certificate = Buffer.from('-----BEGIN CERTIFICATE-----\n...\n').toString('base64');
+    const signed = await admin(path, { method: 'PATCH', contentType: 'application/merge-patch+json', body: { status: { certificate, conditions: [] } } });
+    expect(signed.status).toBe(200);
+    expect(signed.json.status.certificate).toBe(certificate);
+    expect(signed.json.status.conditions.map((c: { type: string }) => c.type)).toEqual(['Approved']);
+    const changed = await admin(path, { method: 'PATCH', contentType: 'application/merge-patch+json', body: { status: { certificate: Buffer.from('other').toString('base64') } } });
+    expect(changed.status).toBe(422);
+  });
+});
+
+describe('pods/binding and the scale subresource', () => {
+  const PODS = '/api/v1/namespaces/default/pods';
+
+  it('binds a pending pod to a node once (409 when already bound)', async () => {
+    await admin(PODS, { method: 'POST', body: { metadata: { name: 'pending' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } });
+    const binding = { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'pending' }, target: { apiVersion: 'v1', kind: 'Node', name: 'n1' } };
+    const bound = await admin(`${PODS}/pending/binding`, { method: 'POST', body: binding });
+    expect(bound.status).toBe(201);
+    expect(bound.json).toMatchObject({ kind: 'Status', status: 'Success' });
+    const pod = (await admin(`${PODS}/pending`)).json;
+    expect(pod.spec.nodeName).toBe('n1');
+    expect(pod.status.conditions).toEqual([expect.objectContaining({ type: 'PodScheduled', status: 'True' })]);
+    const again = await admin(`${PODS}/pending/binding`, { method: 'POST', body: { ...binding, target: { kind: 'Node', name: 'n2' } } });
+    expect(again.status).toBe(409);
+    expect(again.json.message).toBe('pod pending is already assigned to node "n1"');
+  });
+
+  it('reads and writes replicas through autoscaling/v1 Scale, rejecting negative counts (422)', async () => {
+    const DEPLOY = '/apis/apps/v1/namespaces/default/deployments';
+    const template = { metadata: { labels: { app: 's' } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } };
+    await admin(DEPLOY, { method: 'POST', body: { metadata: { name: 's' }, spec: { replicas: 2, selector: { matchLabels: { app: 's' } }, template } } });
+    const scale = await admin(`${DEPLOY}/s/scale`);
+    expect(scale.json).toMatchObject({ kind: 'Scale', apiVersion: 'autoscaling/v1', spec: { replicas: 2 }, status: { replicas: 0, selector: 'app=s' } });
+    const put = await admin(`${DEPLOY}/s/scale`, { method: 'PUT', body: { ...scale.json, spec: { replicas: 5 } } });
+    expect(put.json.spec.replicas).toBe(5);
+    const stale = await admin(`${DEPLOY}/s/scale`, { method: 'PUT', body: { ...scale.json, spec: { replicas: 6 } } });
+    expect(stale.status).toBe(409);
+    expect((await admin(`${DEPLOY}/s/scale`, { method: 'PATCH', contentType: 'application/merge-patch+json', body: { spec: { replicas: -1 } } })).status).toBe(422);
+    expect((await admin(`${DEPLOY}/s`)).json.metadata.generation).toBe(2);
+  });
+});

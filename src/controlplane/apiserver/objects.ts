@@ -6,6 +6,7 @@
  */
 import { randomUUID, randomInt } from 'node:crypto';
 import type { UserInfo } from './authn.js';
+import { mergeCsrSubresource } from './csr.js';
 import { applyCreateDefaults, applyUpdateDefaults } from './defaults.js';
 import { applyPatch } from './patch.js';
 import { groupVersion, storageKey, findResource, type ResourceType } from './resources.js';
@@ -147,11 +148,8 @@ export class ObjectStore {
   /** Builds the object an update stores, from what is stored and what was sent. */
   private merged(type: ResourceType, subresource: string, current: KubeObject, sent: KubeObject): KubeObject {
     const meta = current.metadata ?? {};
+    if (type.kind === 'CertificateSigningRequest' && (subresource === 'status' || subresource === 'approval')) return mergeCsrSubresource(subresource, current, sent);
     if (subresource === 'status') return { ...current, status: sent.status, metadata: meta };
-    if (subresource === 'approval') {
-      const status = { ...((current.status ?? {}) as Record<string, unknown>), conditions: (sent.status as Record<string, unknown> | undefined)?.conditions };
-      return { ...current, status, metadata: meta };
-    }
     if (subresource === 'finalize') return { ...current, spec: { ...((current.spec ?? {}) as object), finalizers: (sent.spec as Record<string, unknown> | undefined)?.finalizers ?? [] } };
     const next: KubeObject = {
       ...sent,
