@@ -25,6 +25,7 @@ import { publicKeysFromPem, serviceAccountUser, type ServiceAccountAuthOptions }
 import { ApiError } from './status.js';
 import { connectEtcd, Storage } from './storage.js';
 import type { TokenIssuer } from './subresources.js';
+import { toTable, wantsTable, type IncludeObject } from './tables.js';
 
 export { parseApiServerFlags, FLAG_TABLE, type ApiServerFlags } from './flags.js';
 
@@ -158,6 +159,11 @@ export async function runKubeApiserver(argv: string[], options: ApiServerOptions
       ...(sa.verify ? { verifyServiceAccountToken: sa.verify } : {}),
     },
     ...(sa.tokens ? { tokens: sa.tokens } : {}),
+    represent: (req, type, body) => {
+      if (!wantsTable(req.headers.accept) || body.kind === 'Status') return body;
+      const include = new URLSearchParams((req.url ?? '').split('?')[1] ?? '').get('includeObject');
+      return toTable(type, body, include === 'None' || include === 'Object' ? include : ('Metadata' satisfies IncludeObject), Date.now());
+    },
     authorizer: new Authorizer(flags.authorizationModes, caches),
     objects,
     maxRequestBytes: flags.maxRequestBytes,
