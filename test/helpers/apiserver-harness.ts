@@ -179,6 +179,7 @@ export interface ApiRequest {
   /** A client certificate; defaults to none (anonymous or token). */
   client?: KeyPair;
   token?: string;
+  accept?: string;
 }
 
 /** One HTTPS request to the API server, trusting the test CA. */
@@ -200,6 +201,7 @@ export async function apiRequest(baseUrl: string, pki: TestPki, path: string, re
       headers: {
         ...(payload !== undefined ? { 'Content-Type': request.contentType ?? 'application/json' } : {}),
         ...(request.token ? { Authorization: `Bearer ${request.token}` } : {}),
+        ...(request.accept ? { Accept: request.accept } : {}),
       },
     }, (res) => {
       const chunks: Buffer[] = [];

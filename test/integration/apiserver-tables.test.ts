@@ -102,4 +102,17 @@ describe('server-side Table output for kubectl get', () => {
     expect(output).toMatch(/^late\s+1\s+\d+s$/m);
     expect(output.match(/^NAME/gm)).toHaveLength(1);
   });
+
+  it('serves aggregated discovery (apidiscovery.k8s.io/v2) when asked, legacy discovery otherwise', async () => {
+    const accept = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json';
+    const apis = await admin('/apis', { accept });
+    expect(apis.headers['content-type']).toBe('application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList');
+    const apps = apis.json.items.find((g: { metadata: { name?: string } }) => g.metadata.name === 'apps');
+    const deployments = apps.versions[0].resources.find((r: { resource: string }) => r.resource === 'deployments');
+    expect(deployments).toMatchObject({ responseKind: { group: 'apps', version: 'v1', kind: 'Deployment' }, scope: 'Namespaced', shortNames: ['deploy'] });
+    expect(deployments.subresources).toContainEqual({ subresource: 'scale', responseKind: { group: 'autoscaling', version: 'v1', kind: 'Scale' }, verbs: ['get', 'patch', 'update'] });
+    const core = await admin('/api', { accept });
+    expect(core.json.items[0].versions[0].resources.map((r: { resource: string }) => r.resource)).toContain('namespaces');
+    expect((await admin('/api')).json.kind).toBe('APIVersions');
+  });
 });
