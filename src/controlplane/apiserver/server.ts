@@ -10,7 +10,7 @@ import { decodeBody, mediaType, readBody, sendError, sendJson } from './http.js'
 import type { ObjectStore } from './objects.js';
 import { parseResourceVersion } from './objects.js';
 import type { Attributes } from './rbac.js';
-import { parseRequestInfo, type RequestInfo } from './requestinfo.js';
+import { parseRequestInfo, queryBool, type RequestInfo } from './requestinfo.js';
 import { findResource, type ResourceType } from './resources.js';
 import { checkFieldValidation } from './openapi.js';
 import { evaluateReview } from './reviews.js';
@@ -149,7 +149,7 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, query: U
           prefix: objects.key(type, namespace),
           fromRevision: parseResourceVersion(query.get('resourceVersion')),
           keep: (o) => labels(o) && fields(o),
-          bookmarks: query.get('allowWatchBookmarks') === 'true',
+          bookmarks: queryBool(query.get('allowWatchBookmarks')),
           bookmarkIntervalMs: options.bookmarkIntervalMs ?? 15_000,
           timeoutMs: (Number.isFinite(timeout) && timeout > 0 ? timeout : 1800) * 1000,
           transform: represent,
