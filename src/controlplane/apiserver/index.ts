@@ -7,7 +7,9 @@
 import { createPrivateKey } from 'node:crypto';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { createHost, resolveRoot, type FileHost } from '../../host/index.js';
+// The file host alone: host/index.js also loads execa and systeminformation (~17 MB resident).
+import { RealFiles, type FileHost } from '../../host/files.js';
+import { resolveRoot } from '../../host/paths.js';
 import { KubeforgeError } from '../../errors.js';
 import { createLogger, type Logger } from '../../log.js';
 import type { UserInfo } from './authn.js';
@@ -110,7 +112,7 @@ async function serviceAccounts(flags: ApiServerFlags, files: FileHost, objects: 
 export async function runKubeApiserver(argv: string[], options: ApiServerOptions = {}): Promise<RunningApiServer> {
   const flags = parseApiServerFlags(argv);
   const logger = options.logger ?? createLogger({ verbosity: flags.verbosity });
-  const files = options.files ?? createHost(resolveRoot(undefined)).files;
+  const files = options.files ?? new RealFiles(resolveRoot(undefined));
   if (flags.ignored.length > 0) logger.debug(2, `kube-apiserver: accepted but not used: ${flags.ignored.map((f) => `--${f}`).join(' ')}`);
   if (flags.etcdServers.length === 0) throw new KubeforgeError('KF_APISERVER_FLAG_MISSING', '--etcd-servers must be specified', { hint: 'Pass --etcd-servers=https://127.0.0.1:2379' });
   const [cert, key, clientCa, etcdCa, etcdCert, etcdKey] = await Promise.all([
@@ -159,10 +161,11 @@ export async function runKubeApiserver(argv: string[], options: ApiServerOptions
       ...(sa.verify ? { verifyServiceAccountToken: sa.verify } : {}),
     },
     ...(sa.tokens ? { tokens: sa.tokens } : {}),
-    represent: (req, type, body) => {
-      if (!wantsTable(req.headers.accept) || body.kind === 'Status') return body;
+    representation: (req) => {
+      if (!wantsTable(req.headers.accept)) return undefined;
       const include = new URLSearchParams((req.url ?? '').split('?')[1] ?? '').get('includeObject');
-      return toTable(type, body, include === 'None' || include === 'Object' ? include : ('Metadata' satisfies IncludeObject), Date.now());
+      const mode: IncludeObject = include === 'None' || include === 'Object' ? include : 'Metadata';
+      return (type, body) => (body.kind === 'Status' ? body : toTable(type, body, mode, Date.now()));
     },
     authorizer: new Authorizer(flags.authorizationModes, caches),
     objects,
@@ -191,6 +194,8 @@ export async function runKubeApiserver(argv: string[], options: ApiServerOptions
     { cert, key, ...(clientCa ? { ca: clientCa } : {}), requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' },
     handler,
   );
+  // As upstream (Go's TLS server), no renegotiation: a connection keeps the identity it started with.
+  server.on('secureConnection', (socket) => socket.disableRenegotiation());
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) => reject(new KubeforgeError('KF_APISERVER_LISTEN', `cannot listen on ${flags.bindAddress}:${flags.securePort}: ${err.message}`, { cause: err, hint: 'Is another API server using the port?' })));
     server.listen(flags.securePort, flags.bindAddress, () => resolve());

@@ -71,6 +71,13 @@ export class ObjectStore {
     return stored.object;
   }
 
+  /** The stored object's JSON, for GETs that want it as stored. */
+  async getEncoded(type: ResourceType, namespace: string | undefined, name: string): Promise<Buffer> {
+    const encoded = await this.storage.getEncoded(this.key(type, namespace, name));
+    if (!encoded) throw apiErrors.notFound(type.plural, type.group, name);
+    return encoded;
+  }
+
   async list(type: ResourceType, namespace: string | undefined, query: URLSearchParams): Promise<KubeObject> {
     const labels = parseLabelSelector(query.get('labelSelector'));
     const fields = parseFieldSelector(query.get('fieldSelector'));

@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { authenticate, type AuthnOptions, type UserInfo } from './authn.js';
 import { nodeRestriction, type Authorizer } from './authz.js';
-import { decodeBody, mediaType, readBody, sendError, sendJson } from './http.js';
+import { decodeBody, mediaType, readBody, sendError, sendJson, sendRawJson } from './http.js';
 import type { ObjectStore } from './objects.js';
 import { parseResourceVersion } from './objects.js';
 import type { Attributes } from './rbac.js';
@@ -42,8 +42,11 @@ export interface PipelineOptions {
   metrics?: Metrics;
   /** Signs TokenRequests (serviceaccounts/token); absent without --service-account-signing-key-file. */
   tokens?: TokenIssuer;
-  /** Turns an object or list into the representation the Accept header asks for (Table). */
-  represent?: (req: IncomingMessage, type: ResourceType, body: KubeObject) => KubeObject;
+  /**
+   * The transform to the representation the request asks for (a Table), or undefined when it
+   * wants the objects as stored (then GETs are served from etcd's bytes without re-encoding).
+   */
+  representation?: (req: IncomingMessage) => ((type: ResourceType, body: KubeObject) => KubeObject) | undefined;
 }
 
 /** Splits path and query without resolving dot segments: `/x/%2E%2E` must reach routing as a name, not as `..`. */
@@ -118,7 +121,8 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, query: U
     nodeRestriction({ ...attrs, name: info.name ?? bodyName });
   }
   const dryRun = query.getAll('dryRun').includes('All');
-  const represent = (object: KubeObject) => (options.represent ? options.represent(req, type, object) : object);
+  const transform = options.representation?.(req);
+  const represent = (object: KubeObject) => (transform ? transform(type, object) : object);
   const { objects } = options;
   if (handler) {
     const result = await handler({ objects, type, namespace, name: info.name as string, verb: info.verb, body, patchType: mediaType(req), user, dryRun, tokens: options.tokens });
@@ -133,7 +137,8 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, query: U
   switch (info.verb) {
     case 'get':
       parseResourceVersion(query.get('resourceVersion'));
-      sendJson(res, 200, represent(await objects.get(type, namespace, info.name as string)));
+      if (transform || info.subresource) sendJson(res, 200, represent(await objects.get(type, namespace, info.name as string)));
+      else sendRawJson(res, 200, await objects.getEncoded(type, namespace, info.name as string));
       return;
     case 'list':
       sendJson(res, 200, represent(await objects.list(type, namespace, query)));
