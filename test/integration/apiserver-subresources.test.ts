@@ -170,3 +170,49 @@ describe('pods/binding and the scale subresource', () => {
     expect((await admin(`${DEPLOY}/s`)).json.metadata.generation).toBe(2);
   });
 });
+
+describe('Service ClusterIPs and node ports', () => {
+  const SVC = '/api/v1/namespaces/default/services';
+  const service = (name: string, spec: Record<string, unknown> = {}) => ({ metadata: { name }, spec: { ports: [{ port: 80 }], ...spec } });
+
+  it('creates default/kubernetes on the first service IP with Endpoints at the advertise address', async () => {
+    const svc = (await admin(`${SVC}/kubernetes`)).json;
+    expect(svc.spec).toMatchObject({ clusterIP: '10.96.0.1', ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: Number(new URL(cluster.url).port) }] });
+    const endpoints = (await admin('/api/v1/namespaces/default/endpoints/kubernetes')).json;
+    expect(endpoints.subsets).toEqual([{ addresses: [{ ip: '127.0.0.1' }], ports: [{ name: 'https', port: Number(new URL(cluster.url).port), protocol: 'TCP' }] }]);
+  });
+
+  it('allocates distinct ClusterIPs in the range, keeps them across updates and frees them on delete', async () => {
+    const a = (await admin(SVC, { method: 'POST', body: service('ip-a') })).json;
+    const b = (await admin(SVC, { method: 'POST', body: service('ip-b') })).json;
+    expect(a.spec.clusterIP).toMatch(/^10\.(9[6-9]|10[0-9]|11[01])\.\d+\.\d+$/);
+    expect(a.spec.clusterIPs).toEqual([a.spec.clusterIP]);
+    expect(b.spec.clusterIP).not.toBe(a.spec.clusterIP);
+    expect(a.spec.ports).toEqual([{ port: 80, protocol: 'TCP', targetPort: 80 }]);
+    // A PUT without the ClusterIP keeps it; changing it is refused.
+    const { clusterIP: _ip, clusterIPs: _ips, ...specWithoutIp } = a.spec;
+    const put = await admin(`${SVC}/ip-a`, { method: 'PUT', body: { ...a, spec: specWithoutIp } });
+    expect(put.json.spec.clusterIP).toBe(a.spec.clusterIP);
+    expect((await admin(`${SVC}/ip-a`, { method: 'PUT', body: { ...put.json, spec: { ...put.json.spec, clusterIP: b.spec.clusterIP } } })).status).toBe(422);
+    // Asking for a taken address is a 422; once its Service is gone the address is free again.
+    const taken = await admin(SVC, { method: 'POST', body: service('ip-c', { clusterIP: a.spec.clusterIP }) });
+    expect(taken.status).toBe(422);
+    expect(taken.json.message).toContain('provided IP is already allocated');
+    await admin(`${SVC}/ip-a`, { method: 'DELETE' });
+    expect((await admin(SVC, { method: 'POST', body: service('ip-c', { clusterIP: a.spec.clusterIP }) })).json.spec.clusterIP).toBe(a.spec.clusterIP);
+    expect((await admin(SVC, { method: 'POST', body: service('outside', { clusterIP: '192.168.0.1' }) })).json.message).toContain('is not in the valid range. The range of valid IPs is 10.96.0.0/12');
+  });
+
+  it('gives headless and ExternalName services no ClusterIP and NodePort services a node port', async () => {
+    expect((await admin(SVC, { method: 'POST', body: service('headless', { clusterIP: 'None' }) })).json.spec.clusterIPs).toEqual(['None']);
+    expect((await admin(SVC, { method: 'POST', body: service('external', { type: 'ExternalName', externalName: 'example.com' }) })).json.spec.clusterIP).toBeUndefined();
+    const np = (await admin(SVC, { method: 'POST', body: service('np', { type: 'NodePort' }) })).json;
+    expect(np.spec.ports[0].nodePort).toBeGreaterThanOrEqual(30000);
+    expect(np.spec.ports[0].nodePort).toBeLessThanOrEqual(32767);
+    const clash = await admin(SVC, { method: 'POST', body: service('np2', { type: 'NodePort', ports: [{ port: 81, nodePort: np.spec.ports[0].nodePort }] }) });
+    expect(clash.status).toBe(422);
+    // The failed create gave back the ClusterIP it had taken: kubernetes, ip-b, ip-c and np hold one each.
+    const held = (await cluster.etcdctl(['get', '/registry/kubeforge/serviceips/', '--prefix', '--keys-only'])).stdout.split('\n').filter(Boolean);
+    expect(held).toHaveLength(4);
+  });
+});

@@ -60,7 +60,8 @@ describe('server-side Table output for kubectl get', () => {
     expect(lines(await ok('get', 'deploy', '-o', 'wide'))[1]).toEqual(['api', '0/2', '0', '0', expect.any(String), 'nginx', 'nginx', 'app=api']);
     await ok('create', 'service', 'nodeport', 'api', '--tcp=80:8080');
     expect(lines(await ok('get', 'svc', 'api'))[0]).toEqual(['NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'AGE']);
-    expect(lines(await ok('get', 'svc', 'api'))[1]?.slice(0, 2)).toEqual(['api', 'NodePort']);
+    expect(lines(await ok('get', 'svc', 'api'))[1]).toEqual(['api', 'NodePort', expect.stringMatching(/^10\.\d+\.\d+\.\d+$/), '<none>', expect.stringMatching(/^80:3\d{4}\/TCP$/), expect.any(String)]);
+    expect(lines(await ok('get', 'svc', 'kubernetes'))[1]).toEqual(['kubernetes', 'ClusterIP', '10.96.0.1', '<none>', '443/TCP', expect.any(String)]);
     await ok('create', 'sa', 'bot');
     expect(lines(await ok('get', 'sa', 'bot'))).toEqual([['NAME', 'SECRETS', 'AGE'], ['bot', '0', expect.any(String)]]);
     await admin('/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases', { method: 'POST', body: { metadata: { name: 'cp-1' }, spec: { holderIdentity: 'cp-1', leaseDurationSeconds: 40 } } });

@@ -37,7 +37,8 @@ export const FLAG_TABLE: readonly FlagSpec[] = [
   used('api-audiences', 'list'),
   used('service-account-max-token-expiration', 'string', '0s'),
   unused('service-account-extend-token-expiration', 'bool'),
-  unused('service-cluster-ip-range', 'string', '10.0.0.0/24'),
+  used('service-cluster-ip-range', 'string', '10.0.0.0/24'),
+  used('service-node-port-range', 'string', '30000-32767'),
   used('authorization-mode', 'list', 'AlwaysAllow'),
   used('authorization-always-allow-paths', 'list', '/healthz,/readyz,/livez'),
   used('enable-admission-plugins', 'list'),
@@ -59,7 +60,6 @@ export const FLAG_TABLE: readonly FlagSpec[] = [
   unused('proxy-client-cert-file'),
   unused('proxy-client-key-file'),
   unused('enable-aggregator-routing', 'bool'),
-  unused('service-node-port-range'),
   unused('service-account-lookup', 'bool'),
   unused('feature-gates', 'list'),
   unused('runtime-config', 'list'),
@@ -110,6 +110,7 @@ export interface ApiServerFlags {
   /** --service-account-max-token-expiration in seconds; 0 for no limit. */
   serviceAccountMaxTokenSeconds: number;
   serviceClusterIpRange: string;
+  serviceNodePortRange: string;
   authorizationModes: string[];
   /** Non-resource paths no authorizer is asked about (upstream: the health endpoints). */
   alwaysAllowPaths: string[];
@@ -210,6 +211,7 @@ export function parseApiServerFlags(argv: readonly string[]): ApiServerFlags {
     apiAudiences: list('api-audiences'),
     serviceAccountMaxTokenSeconds: goDurationSeconds('service-account-max-token-expiration', last('service-account-max-token-expiration') as string),
     serviceClusterIpRange: last('service-cluster-ip-range') as string,
+    serviceNodePortRange: last('service-node-port-range') as string,
     authorizationModes: list('authorization-mode'),
     alwaysAllowPaths: list('authorization-always-allow-paths'),
     admissionPlugins: list('enable-admission-plugins').filter((p) => !list('disable-admission-plugins').includes(p)),

@@ -14,7 +14,7 @@ import { KubeforgeError } from '../../errors.js';
 import { createLogger, type Logger } from '../../log.js';
 import type { UserInfo } from './authn.js';
 import { Authorizer } from './authz.js';
-import { bootstrapCluster } from './bootstrap.js';
+import { bootstrapCluster, ensureKubernetesService } from './bootstrap.js';
 import { PrefixCache } from './cache.js';
 import { parseApiServerFlags, type ApiServerFlags } from './flags.js';
 import { ObjectStore } from './objects.js';
@@ -24,6 +24,7 @@ import { nonResourceRoutes } from './routes.js';
 import { createRequestHandler } from './server.js';
 import { findResource, type ResourceType } from './resources.js';
 import { publicKeysFromPem, serviceAccountUser, type ServiceAccountAuthOptions } from './satoken.js';
+import { firstServiceIp, parsePortRange, parseServiceCidr, ServiceAllocator } from './serviceips.js';
 import { ApiError } from './status.js';
 import { connectEtcd, Storage } from './storage.js';
 import type { TokenIssuer } from './subresources.js';
@@ -114,6 +115,8 @@ export async function runKubeApiserver(argv: string[], options: ApiServerOptions
   const logger = options.logger ?? createLogger({ verbosity: flags.verbosity });
   const files = options.files ?? new RealFiles(resolveRoot(undefined));
   if (flags.ignored.length > 0) logger.debug(2, `kube-apiserver: accepted but not used: ${flags.ignored.map((f) => `--${f}`).join(' ')}`);
+  const serviceIps = parseServiceCidr(flags.serviceClusterIpRange);
+  const nodePorts = parsePortRange(flags.serviceNodePortRange);
   if (flags.etcdServers.length === 0) throw new KubeforgeError('KF_APISERVER_FLAG_MISSING', '--etcd-servers must be specified', { hint: 'Pass --etcd-servers=https://127.0.0.1:2379' });
   const [cert, key, clientCa, etcdCa, etcdCert, etcdKey] = await Promise.all([
     readFlagFile(files, 'tls-cert-file', flags.tlsCertFile, true),
@@ -125,7 +128,12 @@ export async function runKubeApiserver(argv: string[], options: ApiServerOptions
   ]);
   const metrics = new ApiServerMetrics();
   const storage = new Storage(connectEtcd({ servers: flags.etcdServers, ca: etcdCa, cert: etcdCert, key: etcdKey }), (op, s) => metrics.observeEtcd(op, s));
-  const objects = new ObjectStore(storage, flags.etcdPrefix);
+  const allocator = new ServiceAllocator(storage, flags.etcdPrefix, serviceIps, nodePorts);
+  const objects = new ObjectStore(storage, flags.etcdPrefix, {
+    reserve: async (type, object) => (type.kind === 'Service' ? allocator.allocate(object) : undefined),
+    release: async (type, object) => (type.kind === 'Service' ? allocator.release(object) : undefined),
+  });
+  const advertise = flags.advertiseAddress ?? (flags.bindAddress === '0.0.0.0' ? '127.0.0.1' : flags.bindAddress);
   const rbacPrefix = (plural: string) => `${flags.etcdPrefix}/${plural}/`;
   const caches = {
     clusterRoles: new PrefixCache(storage, rbacPrefix('clusterroles')),
@@ -140,6 +148,7 @@ export async function runKubeApiserver(argv: string[], options: ApiServerOptions
     for (;;) {
       try {
         await bootstrapCluster(objects);
+        await ensureKubernetesService(objects, { address: advertise, port: flags.securePort, clusterIp: firstServiceIp(serviceIps) });
         await Promise.all(Object.values(caches).map((c) => c.start()));
         bootstrapped = true;
         logger.debug(1, 'kube-apiserver: bootstrap namespaces and RBAC in place');
@@ -151,7 +160,6 @@ export async function runKubeApiserver(argv: string[], options: ApiServerOptions
       }
     }
   })();
-  const advertise = flags.advertiseAddress ?? (flags.bindAddress === '0.0.0.0' ? '127.0.0.1' : flags.bindAddress);
   const etcdCheck = { name: 'etcd', check: async () => void (await storage.currentRevision()) };
   const handler = createRequestHandler({
     authn: {

@@ -52,11 +52,24 @@ export interface WriteOptions {
   dryRun?: boolean;
 }
 
+/** What some kinds hold outside their own key (a Service's ClusterIP and node ports). */
+export interface StoreHooks {
+  /** Takes it for a new object (filling the object); undone by release. */
+  reserve?(type: ResourceType, object: KubeObject): Promise<void>;
+  /** Gives it back once the object is gone (or was never stored). */
+  release?(type: ResourceType, object: KubeObject): Promise<void>;
+}
+
 export class ObjectStore {
   constructor(
     readonly storage: Storage,
     readonly etcdRoot: string,
+    private readonly hooks: StoreHooks = {},
   ) {}
+
+  private async released(type: ResourceType, object: KubeObject): Promise<void> {
+    await this.hooks.release?.(type, object).catch(() => undefined);
+  }
 
   key(type: ResourceType, namespace: string | undefined, name?: string): string {
     if (name !== undefined && (name === '' || name === '.' || name === '..' || name.includes('/'))) {
@@ -146,8 +159,15 @@ export class ObjectStore {
     this.validate(type, object);
     if (type.namespaced) await this.namespaceUsable(namespace ?? '', true);
     const name = meta.name as string;
+    const key = this.key(type, namespace, name);
     if (options.dryRun) return object;
-    const created = await this.storage.create(this.key(type, namespace, name), object);
+    await this.hooks.reserve?.(type, object);
+    let created: KubeObject | undefined;
+    try {
+      created = await this.storage.create(key, object);
+    } finally {
+      if (!created) await this.released(type, object);
+    }
     if (!created) throw apiErrors.alreadyExists(type.plural, type.group, name);
     return created;
   }
@@ -197,7 +217,10 @@ export class ObjectStore {
       if (unchanged || options.dryRun) return unchanged ? stored.object : next;
       if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0 && !pendingNamespaceFinalizers(next)) {
         const deleted = await this.storage.delete(key, stored.revision);
-        if (deleted !== undefined) return next;
+        if (deleted !== undefined) {
+          await this.released(type, stored.object);
+          return next;
+        }
         continue;
       }
       const updated = await this.storage.update(key, next, stored.revision);
@@ -246,7 +269,10 @@ export class ObjectStore {
         if (updated) return updated;
         continue;
       }
-      if ((await this.storage.delete(key, stored.revision)) !== undefined) return stored.object;
+      if ((await this.storage.delete(key, stored.revision)) !== undefined) {
+        await this.released(type, stored.object);
+        return stored.object;
+      }
     }
     throw apiErrors.conflict(type.plural, type.group, name);
   }

@@ -182,6 +182,11 @@ export class Storage {
     return res.succeeded ? Number(res.header.revision) : undefined;
   }
 
+  /** Deletes `key` whatever its revision (allocation records, not API objects). */
+  async remove(key: string): Promise<void> {
+    await this.guarded('delete', () => this.client.kv.deleteRange({ key: Buffer.from(key) }));
+  }
+
   /**
    * Reads up to `limit` objects under `prefix` that pass `keep`, starting at `startKey`,
    * all at one revision (the current one, or `revision` when continuing a list).
