@@ -17,6 +17,7 @@ import { Authorizer } from './authz.js';
 import { bootstrapCluster, ensureKubernetesService } from './bootstrap.js';
 import { PrefixCache } from './cache.js';
 import { parseApiServerFlags, type ApiServerFlags } from './flags.js';
+import { NodeGraph } from './nodegraph.js';
 import { ObjectStore } from './objects.js';
 import { ApiServerMetrics } from './metrics.js';
 import { openApiRoute } from './openapi.js';
@@ -134,12 +135,13 @@ export async function runKubeApiserver(argv: string[], options: ApiServerOptions
     release: async (type, object) => (type.kind === 'Service' ? allocator.release(object) : undefined),
   });
   const advertise = flags.advertiseAddress ?? (flags.bindAddress === '0.0.0.0' ? '127.0.0.1' : flags.bindAddress);
-  const rbacPrefix = (plural: string) => `${flags.etcdPrefix}/${plural}/`;
+  const cachePrefix = (plural: string) => `${flags.etcdPrefix}/${plural}/`;
   const caches = {
-    clusterRoles: new PrefixCache(storage, rbacPrefix('clusterroles')),
-    roles: new PrefixCache(storage, rbacPrefix('roles')),
-    clusterRoleBindings: new PrefixCache(storage, rbacPrefix('clusterrolebindings')),
-    roleBindings: new PrefixCache(storage, rbacPrefix('rolebindings')),
+    clusterRoles: new PrefixCache(storage, cachePrefix('clusterroles')),
+    roles: new PrefixCache(storage, cachePrefix('roles')),
+    clusterRoleBindings: new PrefixCache(storage, cachePrefix('clusterrolebindings')),
+    roleBindings: new PrefixCache(storage, cachePrefix('rolebindings')),
+    pods: new PrefixCache(storage, cachePrefix('pods')),
   };
   const sa = await serviceAccounts(flags, files, objects);
   let bootstrapped = false;
@@ -175,7 +177,7 @@ export async function runKubeApiserver(argv: string[], options: ApiServerOptions
       const mode: IncludeObject = include === 'None' || include === 'Object' ? include : 'Metadata';
       return (type, body) => (body.kind === 'Status' ? body : toTable(type, body, mode, Date.now()));
     },
-    authorizer: new Authorizer(flags.authorizationModes, caches),
+    authorizer: new Authorizer(flags.authorizationModes, caches, new NodeGraph(caches.pods)),
     objects,
     maxRequestBytes: flags.maxRequestBytes,
     admissionPlugins: flags.admissionPlugins,
