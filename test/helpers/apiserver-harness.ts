@@ -43,6 +43,8 @@ export interface RunningEtcd {
   endpoint: string;
   pid: number;
   stop(): Promise<void>;
+  /** SIGKILL, as a crash. */
+  kill(): Promise<void>;
 }
 
 async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
@@ -54,36 +56,58 @@ async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 
   throw new Error(`timed out waiting for ${what}`);
 }
 
-function stopChild(child: ChildProcess): Promise<void> {
+export function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   return new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve();
     child.once('exit', () => resolve());
-    child.kill('SIGTERM');
+    child.kill(signal);
     setTimeout(() => child.kill('SIGKILL'), 5000).unref();
   });
 }
 
-export async function startEtcd(dir: string, pki: TestPki, name = 'etcd'): Promise<RunningEtcd> {
-  const [clientPort, peerPort] = [await freePort(), await freePort()];
-  const endpoint = `https://127.0.0.1:${clientPort}`;
-  const peer = `http://127.0.0.1:${peerPort}`;
+interface EtcdMember {
+  name: string;
+  clientPort: number;
+  peerPort: number;
+}
+
+function spawnEtcd(dir: string, pki: TestPki, member: EtcdMember, initialCluster: EtcdMember[]): { running: RunningEtcd; stderr: () => string } {
+  const endpoint = `https://127.0.0.1:${member.clientPort}`;
+  const peer = (m: EtcdMember) => `http://127.0.0.1:${m.peerPort}`;
   const child = spawn('/usr/bin/etcd', [
-    `--name=${name}`, `--data-dir=${path.join(dir, `${name}-data`)}`,
+    `--name=${member.name}`, `--data-dir=${path.join(dir, `${member.name}-data`)}`,
     `--listen-client-urls=${endpoint}`, `--advertise-client-urls=${endpoint}`,
-    `--listen-peer-urls=${peer}`, `--initial-advertise-peer-urls=${peer}`, `--initial-cluster=${name}=${peer}`,
+    `--listen-peer-urls=${peer(member)}`, `--initial-advertise-peer-urls=${peer(member)}`,
+    `--initial-cluster=${initialCluster.map((m) => `${m.name}=${peer(m)}`).join(',')}`, '--initial-cluster-state=new',
     `--cert-file=${pki.etcdServer.cert}`, `--key-file=${pki.etcdServer.key}`, `--trusted-ca-file=${pki.etcdCa.cert}`, '--client-cert-auth=true',
     '--log-level=error', '--logger=zap',
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const running: RunningEtcd = { endpoint, pid: child.pid as number, stop: () => stopChild(child) };
+  return { running: { endpoint, pid: child.pid as number, stop: () => stopChild(child), kill: () => stopChild(child, 'SIGKILL') }, stderr: () => stderr };
+}
+
+async function waitHealthy(pki: TestPki, started: Array<{ running: RunningEtcd; stderr: () => string }>): Promise<RunningEtcd[]> {
   try {
-    await waitFor(async () => (await etcdctl(pki, endpoint, ['endpoint', 'health'])).code === 0, `etcd on ${endpoint}`);
+    await Promise.all(started.map(({ running }) => waitFor(async () => (await etcdctl(pki, running.endpoint, ['endpoint', 'health'])).code === 0, `etcd on ${running.endpoint}`)));
   } catch (err) {
-    await running.stop();
-    throw new Error(`${(err as Error).message}\n${stderr}`);
+    await Promise.all(started.map(({ running }) => running.stop()));
+    throw new Error(`${(err as Error).message}\n${started.map((s) => s.stderr()).join('\n')}`);
   }
-  return running;
+  return started.map((s) => s.running);
+}
+
+export async function startEtcd(dir: string, pki: TestPki, name = 'etcd'): Promise<RunningEtcd> {
+  const member = { name, clientPort: await freePort(), peerPort: await freePort() };
+  const [running] = await waitHealthy(pki, [spawnEtcd(dir, pki, member, [member])]);
+  return running as RunningEtcd;
+}
+
+/** A real etcd cluster of `size` members on 127.0.0.1 (TLS for clients, plain HTTP between peers). */
+export async function startEtcdCluster(dir: string, pki: TestPki, size: number): Promise<RunningEtcd[]> {
+  const members: EtcdMember[] = [];
+  for (let i = 0; i < size; i++) members.push({ name: `member-${i}`, clientPort: await freePort(), peerPort: await freePort() });
+  return waitHealthy(pki, members.map((m) => spawnEtcd(dir, pki, m, members)));
 }
 
 export function etcdctl(pki: TestPki, endpoint: string, args: string[]): Promise<RunResult> {
@@ -100,11 +124,16 @@ export function kubeconfigYaml(server: string, caFile: string, user: KeyPair, na
   ].join('\n');
 }
 
+/** kubeadm's default --service-account-issuer. */
+export const SERVICE_ACCOUNT_ISSUER = 'https://kubernetes.default.svc.cluster.local';
+
 export function apiServerArgs(pki: TestPki, etcdEndpoints: string[], port: number, extra: string[] = []): string[] {
   return [
     '--advertise-address=127.0.0.1', '--bind-address=127.0.0.1', `--secure-port=${port}`,
     `--tls-cert-file=${pki.apiserver.cert}`, `--tls-private-key-file=${pki.apiserver.key}`, `--client-ca-file=${pki.ca.cert}`,
     `--etcd-servers=${etcdEndpoints.join(',')}`, `--etcd-cafile=${pki.etcdCa.cert}`, `--etcd-certfile=${pki.etcdClient.cert}`, `--etcd-keyfile=${pki.etcdClient.key}`,
+    `--service-account-key-file=${pki.serviceAccount.pub}`, `--service-account-signing-key-file=${pki.serviceAccount.key}`,
+    `--service-account-issuer=${SERVICE_ACCOUNT_ISSUER}`,
     '--authorization-mode=Node,RBAC', '--enable-admission-plugins=NodeRestriction', '--enable-bootstrap-token-auth=true',
     '--allow-privileged=true', '--service-cluster-ip-range=10.96.0.0/12',
     ...extra,
@@ -174,6 +203,7 @@ export interface ApiRequest {
   /** A client certificate; defaults to none (anonymous or token). */
   client?: KeyPair;
   token?: string;
+  accept?: string;
 }
 
 /** One HTTPS request to the API server, trusting the test CA. */
@@ -195,6 +225,7 @@ export async function apiRequest(baseUrl: string, pki: TestPki, path: string, re
       headers: {
         ...(payload !== undefined ? { 'Content-Type': request.contentType ?? 'application/json' } : {}),
         ...(request.token ? { Authorization: `Bearer ${request.token}` } : {}),
+        ...(request.accept ? { Accept: request.accept } : {}),
       },
     }, (res) => {
       const chunks: Buffer[] = [];

@@ -25,6 +25,8 @@ export interface TestPki {
   etcdClient: KeyPair;
   /** A CA the API server does not trust, for rejection tests. */
   otherCa: KeyPair;
+  /** kubeadm's service-account key pair: sa.key (RSA private) and sa.pub. */
+  serviceAccount: { key: string; pub: string };
 }
 
 const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
@@ -60,14 +62,22 @@ export async function issueCert(dir: string, ca: KeyPair, name: string, options:
   return pair;
 }
 
+async function makeServiceAccountKeys(dir: string): Promise<{ key: string; pub: string }> {
+  const pair = { key: path.join(dir, 'sa.key'), pub: path.join(dir, 'sa.pub') };
+  await run('openssl', ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', pair.key]);
+  await run('openssl', ['pkey', '-in', pair.key, '-pubout', '-out', pair.pub]);
+  return pair;
+}
+
 export async function makeTestPki(dir: string): Promise<TestPki> {
   const [ca, etcdCa, otherCa] = await Promise.all([makeCa(dir, 'ca', 'kubernetes'), makeCa(dir, 'etcd-ca', 'etcd-ca'), makeCa(dir, 'other-ca', 'other-ca')]);
   const local = ['IP:127.0.0.1', 'DNS:localhost'];
-  const [apiserver, admin, etcdServer, etcdClient] = await Promise.all([
+  const [apiserver, admin, etcdServer, etcdClient, serviceAccount] = await Promise.all([
     issueCert(dir, ca, 'apiserver', { cn: 'kube-apiserver', sans: [...local, 'DNS:kubernetes', 'DNS:kubernetes.default'], usage: 'serverAuth' }),
     issueCert(dir, ca, 'admin', { cn: 'kubernetes-admin', orgs: ['system:masters'], usage: 'clientAuth' }),
     issueCert(dir, etcdCa, 'etcd-server', { cn: 'etcd', sans: local, usage: 'serverAuth,clientAuth' }),
     issueCert(dir, etcdCa, 'apiserver-etcd-client', { cn: 'kube-apiserver-etcd-client', usage: 'clientAuth' }),
+    makeServiceAccountKeys(dir),
   ]);
-  return { dir, ca, apiserver, admin, etcdCa, etcdServer, etcdClient, otherCa };
+  return { dir, ca, apiserver, admin, etcdCa, etcdServer, etcdClient, otherCa, serviceAccount };
 }

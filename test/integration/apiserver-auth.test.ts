@@ -83,6 +83,34 @@ describe('x509 client certificates', () => {
   });
 });
 
+describe('the Node authorizer graph', () => {
+  it("lets a node read only the Secrets and ConfigMaps of its own pods, and mint tokens only for their ServiceAccount", async () => {
+    const [node1, node2] = await Promise.all(['a', 'b'].map((n) => issueCert(cluster.dir, cluster.pki.ca, `graph-${n}`, { cn: `system:node:graph-${n}`, orgs: ['system:nodes'], usage: 'clientAuth' })));
+    const ns = '/api/v1/namespaces/default';
+    for (const name of ['s-used', 's-other']) await admin(`${ns}/secrets`, { method: 'POST', body: { metadata: { name }, stringData: { k: 'v' } } });
+    await admin(`${ns}/configmaps`, { method: 'POST', body: { metadata: { name: 'cm-used' }, data: { k: 'v' } } });
+    await admin(`${ns}/serviceaccounts`, { method: 'POST', body: { metadata: { name: 'runner' } } });
+    await admin(`${ns}/serviceaccounts`, { method: 'POST', body: { metadata: { name: 'default' } } });
+    const container = { name: 'c', image: 'busybox', env: [{ name: 'K', valueFrom: { configMapKeyRef: { name: 'cm-used', key: 'k' } } }] };
+    const pod = (await admin(`${ns}/pods`, { method: 'POST', body: { metadata: { name: 'graph-pod' }, spec: { nodeName: 'graph-a', serviceAccountName: 'runner', containers: [container], volumes: [{ name: 'v', secret: { secretName: 's-used' } }] } } })).json;
+    await new Promise((r) => setTimeout(r, 300)); // the pod mirror follows etcd watch
+    const as = (client: typeof node1, path: string, request: ApiRequest = {}) => apiRequest(cluster.url, cluster.pki, path, { client, ...request });
+    expect((await as(node1, `${ns}/secrets/s-used`)).status).toBe(200);
+    expect((await as(node1, `${ns}/configmaps/cm-used`)).status).toBe(200);
+    expect((await as(node1, `${ns}/secrets/s-other`)).status).toBe(403);
+    expect((await as(node1, `${ns}/secrets`)).status).toBe(403);
+    expect((await as(node2, `${ns}/secrets/s-used`)).status).toBe(403);
+    const tokenRequest = (bound?: object) => ({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: bound ? { boundObjectRef: bound } : {} });
+    const podRef = { kind: 'Pod', apiVersion: 'v1', name: 'graph-pod', uid: pod.metadata.uid };
+    expect((await as(node1, `${ns}/serviceaccounts/runner/token`, { method: 'POST', body: tokenRequest(podRef) })).status).toBe(201);
+    const unbound = await as(node1, `${ns}/serviceaccounts/runner/token`, { method: 'POST', body: tokenRequest() });
+    expect(unbound.status).toBe(403);
+    expect(unbound.json.message).toContain('node requested token not bound to a pod');
+    expect((await as(node1, `${ns}/serviceaccounts/default/token`, { method: 'POST', body: tokenRequest(podRef) })).status).toBe(403);
+    expect((await as(node2, `${ns}/serviceaccounts/runner/token`, { method: 'POST', body: tokenRequest(podRef) })).status).toBe(403);
+  });
+});
+
 describe('bootstrap tokens', () => {
   it('authenticates a valid token, which may create a CSR and nothing else', async () => {
     const token = 'abcdef.0123456789abcdef';

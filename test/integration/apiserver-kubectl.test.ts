@@ -55,6 +55,55 @@ describe('the real kubectl 1.32 with an admin kubeconfig', () => {
     expect(await ok('get', 'cm', '-l', 'tier=web', '-o', 'name')).toBe('configmap/patchme\n');
   });
 
+  it('creates a deployment, a service account, a pod, a service and a priority class (protobuf bodies)', async () => {
+    expect(await ok('create', 'deployment', 'web', '--image=nginx:1.27', '--replicas=0', '--port=80')).toBe('deployment.apps/web created\n');
+    const deploy = JSON.parse(await ok('get', 'deployment', 'web', '-o', 'json'));
+    expect(deploy.spec.replicas).toBe(0);
+    expect(deploy.spec.selector).toEqual({ matchLabels: { app: 'web' } });
+    expect(deploy.spec.template.spec.containers).toEqual([{ name: 'nginx', image: 'nginx:1.27', ports: [{ containerPort: 80 }], resources: {} }]);
+    expect(deploy.metadata.generation).toBe(1);
+    expect(await ok('create', 'serviceaccount', 'robot')).toBe('serviceaccount/robot created\n');
+    expect(await ok('run', 'shell', '--image=busybox', '--env=A=1', '--labels=x=y', '--', 'sleep', '3600')).toBe('pod/shell created\n');
+    const pod = JSON.parse(await ok('get', 'pod', 'shell', '-o', 'json'));
+    expect(pod.metadata.labels).toEqual({ x: 'y' });
+    expect(pod.spec.containers[0]).toMatchObject({ name: 'shell', image: 'busybox', args: ['sleep', '3600'], env: [{ name: 'A', value: '1' }] });
+    expect(pod.spec).toMatchObject({ restartPolicy: 'Always', dnsPolicy: 'ClusterFirst' });
+    expect(pod.spec.containers[0].stdin).toBeUndefined();
+    expect(await ok('create', 'service', 'clusterip', 'web', '--tcp=80:8080')).toBe('service/web created\n');
+    expect(JSON.parse(await ok('get', 'svc', 'web', '-o', 'json')).spec.ports).toEqual([{ name: '80-8080', protocol: 'TCP', port: 80, targetPort: 8080 }]);
+    expect(await ok('create', 'priorityclass', 'low', '--value=0', '--description=cheap')).toBe('priorityclass.scheduling.k8s.io/low created\n');
+    expect(JSON.parse(await ok('get', 'pc', 'low', '-o', 'json'))).toMatchObject({ value: 0, description: 'cheap' });
+  });
+
+  it('creates roles and bindings that RBAC then enforces', async () => {
+    expect(await ok('create', 'role', 'cm-reader', '--verb=get,list', '--resource=configmaps')).toBe('role.rbac.authorization.k8s.io/cm-reader created\n');
+    expect(JSON.parse(await ok('get', 'role', 'cm-reader', '-o', 'json')).rules).toEqual([{ verbs: ['get', 'list'], apiGroups: [''], resources: ['configmaps'] }]);
+    expect(await ok('create', 'rolebinding', 'robot-reads', '--role=cm-reader', '--serviceaccount=default:robot', '--user=carol')).toBe('rolebinding.rbac.authorization.k8s.io/robot-reads created\n');
+    expect(JSON.parse(await ok('get', 'rolebinding', 'robot-reads', '-o', 'json'))).toMatchObject({
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'cm-reader' },
+      subjects: [{ kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: 'carol' }, { kind: 'ServiceAccount', name: 'robot', namespace: 'default' }],
+    });
+    expect(await ok('create', 'clusterrole', 'node-viewer', '--verb=get,list', '--resource=nodes')).toBe('clusterrole.rbac.authorization.k8s.io/node-viewer created\n');
+    expect(await ok('create', 'clusterrolebinding', 'carol-nodes', '--clusterrole=node-viewer', '--user=carol')).toBe('clusterrolebinding.rbac.authorization.k8s.io/carol-nodes created\n');
+    await new Promise((r) => setTimeout(r, 200)); // the RBAC caches follow etcd watch
+    const token = (await ok('create', 'token', 'robot')).trim();
+    const asRobot = (...args: string[]) => cluster.kubectl([`--token=${token}`, '--server', cluster.url, '--certificate-authority', cluster.pki.ca.cert, ...args], { kubeconfig: '/dev/null' });
+    expect((await asRobot('auth', 'can-i', 'list', 'configmaps')).stdout).toBe('yes\n');
+    expect((await asRobot('auth', 'can-i', 'delete', 'configmaps')).stdout).toBe('no\n');
+    expect((await asRobot('get', 'cm', 'settings', '-o', 'name')).stdout).toBe('configmap/settings\n');
+    expect((await asRobot('get', 'secrets')).stderr).toContain('User "system:serviceaccount:default:robot" cannot list resource "secrets"');
+    const carol = await cluster.userKubeconfig('carol', { cn: 'carol' });
+    expect((await cluster.kubectl(['get', 'nodes'], { kubeconfig: carol })).stderr).toMatch(/^No resources found/);
+    expect((await cluster.kubectl(['get', 'namespaces'], { kubeconfig: carol })).stderr).toContain('User "carol" cannot list resource "namespaces"');
+  });
+
+  it('scales a deployment through the scale subresource', async () => {
+    await ok('create', 'deployment', 'scaled', '--image=nginx');
+    expect(await ok('scale', 'deployment', 'scaled', '--replicas=3')).toBe('deployment.apps/scaled scaled\n');
+    expect(JSON.parse(await ok('get', 'deploy', 'scaled', '-o', 'json')).spec.replicas).toBe(3);
+    expect(JSON.parse(await ok('get', '--raw', '/apis/apps/v1/namespaces/default/deployments/scaled/scale'))).toMatchObject({ kind: 'Scale', spec: { replicas: 3 }, status: { selector: 'app=scaled' } });
+  });
+
   it('answers auth can-i and auth whoami', async () => {
     expect(await ok('auth', 'can-i', 'create', 'pods')).toBe('yes\n');
     expect(await ok('auth', 'whoami', '-o', 'json')).toContain('"username": "kubernetes-admin"');

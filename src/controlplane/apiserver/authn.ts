@@ -54,8 +54,23 @@ function asList(value: string | string[] | undefined): string[] {
   return Array.isArray(value) ? value : [value];
 }
 
-/** The user of a verified client certificate, or null when none was sent, or 'invalid'. */
+const certificateUsers = new WeakMap<TLSSocket, UserInfo | null | 'invalid'>();
+
+/**
+ * The user of a verified client certificate, or null when none was sent, or 'invalid'.
+ * Computed once per TLS connection: the peer certificate cannot change on a connection
+ * (renegotiation is refused), and reading it is a measurable share of a keep-alive GET.
+ */
 export function certificateUser(socket: TLSSocket): UserInfo | null | 'invalid' {
+  let user = certificateUsers.get(socket);
+  if (user === undefined) {
+    user = readCertificateUser(socket);
+    certificateUsers.set(socket, user);
+  }
+  return user;
+}
+
+function readCertificateUser(socket: TLSSocket): UserInfo | null | 'invalid' {
   const cert = socket.getPeerCertificate();
   if (!cert || Object.keys(cert).length === 0) return null;
   if (!socket.authorized) return 'invalid';

@@ -1,9 +1,11 @@
 /**
  * Authorization chain from --authorization-mode (Node, RBAC, AlwaysAllow, AlwaysDeny) over
  * RBAC objects mirrored from etcd, and NodeRestriction admission (a node may only change
- * its own Node and its own Lease).
+ * its own Node and its own Lease). The Node mode is the `system:node` rules plus the graph
+ * (nodegraph.ts): Secrets, ConfigMaps, PVCs and ServiceAccount tokens only for its pods.
  */
 import type { PrefixCache } from './cache.js';
+import type { NodeGraph } from './nodegraph.js';
 import { BOOTSTRAP_CLUSTER_ROLES } from './policy.js';
 import { authorizeRbac, ruleAllows, type Attributes, type BindingLike, type Decision, type RbacState, type RoleLike } from './rbac.js';
 import { ApiError } from './status.js';
@@ -23,9 +25,17 @@ export function nodeNameOf(user: UserInfo): string | undefined {
   return user.groups.includes('system:nodes') && user.name.startsWith(NODE_PREFIX) ? user.name.slice(NODE_PREFIX.length) : undefined;
 }
 
-function nodeAuthorize(attrs: Attributes): Decision {
-  if (nodeNameOf(attrs.user) === undefined) return { allowed: false, reason: '' };
-  const allowed = (BOOTSTRAP_CLUSTER_ROLES['system:node'] ?? []).some((rule) => ruleAllows(rule, attrs));
+const GRAPH_GETS = new Set(['secrets', 'configmaps', 'persistentvolumeclaims', 'serviceaccounts']);
+
+function nodeAuthorize(attrs: Attributes, graph: NodeGraph | undefined): Decision {
+  const node = nodeNameOf(attrs.user);
+  if (node === undefined) return { allowed: false, reason: '' };
+  let allowed = (BOOTSTRAP_CLUSTER_ROLES['system:node'] ?? []).some((rule) => ruleAllows(rule, attrs));
+  if (!allowed && graph && attrs.isResourceRequest && attrs.apiGroup === '') {
+    const get = attrs.verb === 'get' && !attrs.subresource && GRAPH_GETS.has(attrs.resource);
+    const token = attrs.verb === 'create' && attrs.resource === 'serviceaccounts' && attrs.subresource === 'token';
+    allowed = (get || token) && graph.related(node, attrs.resource, attrs.namespace, attrs.name);
+  }
   return { allowed, reason: allowed ? 'Node: allowed' : '' };
 }
 
@@ -36,6 +46,7 @@ export class Authorizer {
   constructor(
     private readonly modes: readonly string[],
     private readonly caches: RbacCaches,
+    private readonly graph?: NodeGraph,
   ) {}
 
   private rbacState(): RbacState {
@@ -58,7 +69,7 @@ export class Authorizer {
     for (const mode of this.modes) {
       if (mode === 'AlwaysAllow') return { allowed: true, reason: 'AlwaysAllow' };
       if (mode === 'AlwaysDeny') return { allowed: false, reason: 'AlwaysDeny' };
-      const decision = mode === 'RBAC' ? authorizeRbac(this.rbacState(), attrs) : mode === 'Node' ? nodeAuthorize(attrs) : { allowed: false, reason: '' };
+      const decision = mode === 'RBAC' ? authorizeRbac(this.rbacState(), attrs) : mode === 'Node' ? nodeAuthorize(attrs, this.graph) : { allowed: false, reason: '' };
       if (decision.allowed) return decision;
     }
     return { allowed: false, reason: '' };

@@ -1,6 +1,7 @@
 /**
  * What the API server creates at start, like upstream's post-start hooks: the system
- * namespaces and the default RBAC roles and bindings (created when missing, kept otherwise).
+ * namespaces, the default RBAC roles and bindings (created when missing, kept otherwise),
+ * and the `default/kubernetes` Service with Endpoints listing every API server's address.
  */
 import type { UserInfo } from './authn.js';
 import type { ObjectStore } from './objects.js';
@@ -25,4 +26,40 @@ export async function bootstrapCluster(objects: ObjectStore): Promise<void> {
       }
     }
   }
+}
+
+export interface KubernetesServiceOptions {
+  /** This API server's advertise address and secure port. */
+  address: string;
+  port: number;
+  /** The first address of --service-cluster-ip-range. */
+  clusterIp: string;
+}
+
+const SERVICE_LABELS = { component: 'apiserver', provider: 'kubernetes' };
+
+/** Creates `default/kubernetes` (Service and Endpoints) and adds this server's address to the Endpoints. */
+export async function ensureKubernetesService(objects: ObjectStore, options: KubernetesServiceOptions): Promise<void> {
+  const services = findResource('', 'v1', 'services') as ResourceType;
+  const endpoints = findResource('', 'v1', 'endpoints') as ResourceType;
+  const exists = async (type: ResourceType) => objects.get(type, 'default', 'kubernetes').then(() => true, (err: unknown) => (err instanceof ApiError && err.code === 404 ? false : Promise.reject(err)));
+  const createIfMissing = async (type: ResourceType, body: Record<string, unknown>) => {
+    if (await exists(type)) return;
+    await objects.create(type, 'default', body, SYSTEM_USER).catch((err: unknown) => {
+      if (!(err instanceof ApiError && err.code === 409)) throw err;
+    });
+  };
+  const port = { name: 'https', port: options.port, protocol: 'TCP' };
+  await createIfMissing(services, {
+    metadata: { name: 'kubernetes', labels: SERVICE_LABELS },
+    spec: { type: 'ClusterIP', clusterIP: options.clusterIp, ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: options.port }], sessionAffinity: 'None' },
+  });
+  await createIfMissing(endpoints, { metadata: { name: 'kubernetes', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } }, subsets: [{ addresses: [{ ip: options.address }], ports: [port] }] });
+  await objects.guaranteedUpdate(endpoints, 'default', 'kubernetes', (current) => {
+    const subsets = (Array.isArray(current.subsets) ? current.subsets : []) as Array<{ addresses?: Array<{ ip: string }> }>;
+    const addresses = subsets[0]?.addresses ?? [];
+    if (addresses.some((a) => a.ip === options.address)) return { ...current, metadata: { ...current.metadata, resourceVersion: undefined } };
+    const ips = [...addresses.map((a) => a.ip), options.address].sort();
+    return { ...current, subsets: [{ addresses: ips.map((ip) => ({ ip })), ports: [port] }], metadata: { ...current.metadata, resourceVersion: undefined } };
+  });
 }

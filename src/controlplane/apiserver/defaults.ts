@@ -3,6 +3,7 @@
  * phase and finalizer), stringData folding, CSR requester identity, generation bumps.
  */
 import type { UserInfo } from './authn.js';
+import { apiErrors } from './status.js';
 import type { KubeObject } from './storage.js';
 
 interface KindHooks {
@@ -10,6 +11,8 @@ interface KindHooks {
   create?: (object: KubeObject, user: UserInfo) => void;
   /** Fills defaults on every write (create and update). */
   write?: (object: KubeObject) => void;
+  /** Carries over what the server assigned and the client did not send (update only). */
+  update?: (object: KubeObject, previous: KubeObject) => void;
   /** Kinds whose metadata.generation tracks spec changes. */
   generation?: boolean;
 }
@@ -50,6 +53,26 @@ const HOOKS: Record<string, KindHooks> = {
       const spec = sub(svc, 'spec');
       spec.type ??= 'ClusterIP';
       spec.sessionAffinity ??= 'None';
+      if (spec.type !== 'ExternalName') spec.internalTrafficPolicy ??= 'Cluster';
+      for (const port of (Array.isArray(spec.ports) ? spec.ports : []) as Obj[]) {
+        port.protocol ??= 'TCP';
+        port.targetPort ??= port.port;
+      }
+    },
+    update: (svc, previous) => {
+      const spec = sub(svc, 'spec');
+      const before = (previous.spec ?? {}) as Obj;
+      if (before.clusterIP === undefined) return;
+      if (spec.clusterIP === undefined || spec.clusterIP === '') {
+        for (const field of ['clusterIP', 'clusterIPs', 'ipFamilies', 'ipFamilyPolicy']) if (before[field] !== undefined) spec[field] ??= before[field];
+      } else if (spec.clusterIP !== before.clusterIP) {
+        throw apiErrors.invalid('Service', '', svc.metadata?.name ?? '', [{ reason: 'FieldValueInvalid', field: 'spec.clusterIPs[0]', message: `Invalid value: []string{"${String(spec.clusterIP)}"}: may not change once set` }]);
+      }
+      const previousPorts = (Array.isArray(before.ports) ? before.ports : []) as Obj[];
+      for (const port of (Array.isArray(spec.ports) ? spec.ports : []) as Obj[]) {
+        const match = previousPorts.find((p) => p.port === port.port && (p.protocol ?? 'TCP') === (port.protocol ?? 'TCP'));
+        if (port.nodePort === undefined && match?.nodePort !== undefined) port.nodePort = match.nodePort;
+      }
     },
   },
   Pod: {
@@ -84,6 +107,7 @@ export function applyCreateDefaults(object: KubeObject, user: UserInfo): void {
 
 export function applyUpdateDefaults(object: KubeObject, previous: KubeObject): void {
   const hooks = HOOKS[String(object.kind)];
+  hooks?.update?.(object, previous);
   hooks?.write?.(object);
   if (hooks?.generation) {
     const before = Number(previous.metadata?.generation ?? 1);

@@ -1,6 +1,7 @@
 /**
- * Legacy discovery documents (/api, /apis, /apis/<g>, /api/v1, /apis/<g>/<v>) built from
- * the kinds table. kubectl asks for aggregated discovery first and falls back to these.
+ * Discovery documents built from the kinds table: aggregated discovery (apidiscovery.k8s.io/v2
+ * on /api and /apis, what kubectl asks for first: two requests instead of one per group
+ * version) and the legacy documents (/api, /apis, /apis/<g>, /api/v1, /apis/<g>/<v>).
  */
 import { RESOURCES, servedGroupVersions, type ResourceType } from './resources.js';
 
@@ -71,5 +72,53 @@ export function apiResourceList(group: string, version: string): Record<string, 
     apiVersion: 'v1',
     groupVersion: group ? `${group}/${version}` : version,
     resources: types.flatMap(resourceEntries),
+  };
+}
+
+/** The media type of aggregated discovery, when an Accept header asks for it. */
+export const AGGREGATED_DISCOVERY = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
+
+export function wantsAggregatedDiscovery(accept: string | undefined): boolean {
+  return (accept ?? '').split(',').some((range) => {
+    const params = range.split(';').map((p) => p.trim());
+    return params.includes('g=apidiscovery.k8s.io') && params.includes('v=v2') && params.includes('as=APIGroupDiscoveryList');
+  });
+}
+
+function discoveredResource(type: ResourceType): Record<string, unknown> {
+  return {
+    resource: type.plural,
+    responseKind: { group: type.group, version: type.version, kind: type.kind },
+    scope: type.namespaced ? 'Namespaced' : 'Cluster',
+    singularResource: type.singular,
+    verbs: type.verbs,
+    ...(type.shortNames.length ? { shortNames: type.shortNames } : {}),
+    ...(type.categories.length ? { categories: type.categories } : {}),
+    ...(type.subresources.length
+      ? {
+          subresources: type.subresources.map((sub) => {
+            const shape = SUBRESOURCES[sub] ?? { kind: '', verbs: ['get'] };
+            return { subresource: sub, responseKind: { group: shape.group ?? type.group, version: shape.version ?? type.version, kind: shape.kind || type.kind }, verbs: shape.verbs };
+          }),
+        }
+      : {}),
+  };
+}
+
+/** APIGroupDiscoveryList for /api (legacy: true) or /apis. */
+export function aggregatedDiscovery(legacy: boolean): Record<string, unknown> {
+  const groups = servedGroupVersions().filter((g) => (g.group === '') === legacy);
+  return {
+    kind: 'APIGroupDiscoveryList',
+    apiVersion: 'apidiscovery.k8s.io/v2',
+    metadata: {},
+    items: groups.map(({ group, versions }) => ({
+      metadata: group ? { name: group } : {},
+      versions: versions.map((version) => ({
+        version,
+        resources: RESOURCES.filter((r) => r.group === group && r.version === version).map(discoveredResource),
+        freshness: 'Current',
+      })),
+    })),
   };
 }

@@ -37,4 +37,10 @@ describe('kube-apiserver flags', () => {
     expect(flags.admissionPlugins).toEqual(['NodeRestriction']);
     expect(flags.etcdPrefix).toBe('/registry');
   });
+
+  it('reads --service-account-max-token-expiration as a Go duration and rejects garbage', () => {
+    expect(parseApiServerFlags([]).serviceAccountMaxTokenSeconds).toBe(0);
+    expect(parseApiServerFlags(['--service-account-max-token-expiration=1h30m']).serviceAccountMaxTokenSeconds).toBe(5400);
+    expect(() => parseApiServerFlags(['--service-account-max-token-expiration=soon'])).toThrow(/expected a duration/);
+  });
 });

@@ -31,11 +31,14 @@ export const FLAG_TABLE: readonly FlagSpec[] = [
   used('etcd-certfile'),
   used('etcd-keyfile'),
   used('etcd-prefix', 'string', '/registry'),
-  unused('service-account-key-file', 'list'),
-  unused('service-account-signing-key-file'),
-  unused('service-account-issuer', 'list'),
-  unused('api-audiences', 'list'),
-  unused('service-cluster-ip-range', 'string', '10.0.0.0/24'),
+  used('service-account-key-file', 'list'),
+  used('service-account-signing-key-file'),
+  used('service-account-issuer', 'list'),
+  used('api-audiences', 'list'),
+  used('service-account-max-token-expiration', 'string', '0s'),
+  unused('service-account-extend-token-expiration', 'bool'),
+  used('service-cluster-ip-range', 'string', '10.0.0.0/24'),
+  used('service-node-port-range', 'string', '30000-32767'),
   used('authorization-mode', 'list', 'AlwaysAllow'),
   used('authorization-always-allow-paths', 'list', '/healthz,/readyz,/livez'),
   used('enable-admission-plugins', 'list'),
@@ -57,7 +60,6 @@ export const FLAG_TABLE: readonly FlagSpec[] = [
   unused('proxy-client-cert-file'),
   unused('proxy-client-key-file'),
   unused('enable-aggregator-routing', 'bool'),
-  unused('service-node-port-range'),
   unused('service-account-lookup', 'bool'),
   unused('feature-gates', 'list'),
   unused('runtime-config', 'list'),
@@ -105,7 +107,10 @@ export interface ApiServerFlags {
   serviceAccountSigningKeyFile: string | undefined;
   serviceAccountIssuers: string[];
   apiAudiences: string[];
+  /** --service-account-max-token-expiration in seconds; 0 for no limit. */
+  serviceAccountMaxTokenSeconds: number;
   serviceClusterIpRange: string;
+  serviceNodePortRange: string;
   authorizationModes: string[];
   /** Non-resource paths no authorizer is asked about (upstream: the health endpoints). */
   alwaysAllowPaths: string[];
@@ -132,6 +137,18 @@ function checkValue(spec: FlagSpec, value: string): string {
     throw validationError('KF_APISERVER_FLAG_VALUE', `invalid value "${value}" for flag --${spec.name}: expected an integer`);
   }
   return value;
+}
+
+const DURATION_UNITS: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001 };
+
+/** A Go duration (`1h30m`, `3600s`, `0`) in whole seconds. */
+export function goDurationSeconds(flag: string, value: string): number {
+  if (value === '0') return 0;
+  const parts = [...value.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== value) {
+    throw validationError('KF_APISERVER_FLAG_VALUE', `invalid value "${value}" for flag --${flag}: expected a duration such as 24h or 3600s`);
+  }
+  return Math.floor(parts.reduce((sum, p) => sum + Number(p[1]) * (DURATION_UNITS[p[2] as string] as number), 0));
 }
 
 /** Parses argv (without the program name) into raw values keyed by flag name; lists accumulate. */
@@ -192,7 +209,9 @@ export function parseApiServerFlags(argv: readonly string[]): ApiServerFlags {
     serviceAccountSigningKeyFile: last('service-account-signing-key-file'),
     serviceAccountIssuers: list('service-account-issuer'),
     apiAudiences: list('api-audiences'),
+    serviceAccountMaxTokenSeconds: goDurationSeconds('service-account-max-token-expiration', last('service-account-max-token-expiration') as string),
     serviceClusterIpRange: last('service-cluster-ip-range') as string,
+    serviceNodePortRange: last('service-node-port-range') as string,
     authorizationModes: list('authorization-mode'),
     alwaysAllowPaths: list('authorization-always-allow-paths'),
     admissionPlugins: list('enable-admission-plugins').filter((p) => !list('disable-admission-plugins').includes(p)),

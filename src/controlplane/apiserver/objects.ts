@@ -6,6 +6,7 @@
  */
 import { randomUUID, randomInt } from 'node:crypto';
 import type { UserInfo } from './authn.js';
+import { mergeCsrSubresource } from './csr.js';
 import { applyCreateDefaults, applyUpdateDefaults } from './defaults.js';
 import { applyPatch } from './patch.js';
 import { groupVersion, storageKey, findResource, type ResourceType } from './resources.js';
@@ -51,11 +52,24 @@ export interface WriteOptions {
   dryRun?: boolean;
 }
 
+/** What some kinds hold outside their own key (a Service's ClusterIP and node ports). */
+export interface StoreHooks {
+  /** Takes it for a new object (filling the object); undone by release. */
+  reserve?(type: ResourceType, object: KubeObject): Promise<void>;
+  /** Gives it back once the object is gone (or was never stored). */
+  release?(type: ResourceType, object: KubeObject): Promise<void>;
+}
+
 export class ObjectStore {
   constructor(
     readonly storage: Storage,
     readonly etcdRoot: string,
+    private readonly hooks: StoreHooks = {},
   ) {}
+
+  private async released(type: ResourceType, object: KubeObject): Promise<void> {
+    await this.hooks.release?.(type, object).catch(() => undefined);
+  }
 
   key(type: ResourceType, namespace: string | undefined, name?: string): string {
     if (name !== undefined && (name === '' || name === '.' || name === '..' || name.includes('/'))) {
@@ -68,6 +82,13 @@ export class ObjectStore {
     const stored = await this.storage.get(this.key(type, namespace, name));
     if (!stored) throw apiErrors.notFound(type.plural, type.group, name);
     return stored.object;
+  }
+
+  /** The stored object's JSON, for GETs that want it as stored. */
+  async getEncoded(type: ResourceType, namespace: string | undefined, name: string): Promise<Buffer> {
+    const encoded = await this.storage.getEncoded(this.key(type, namespace, name));
+    if (!encoded) throw apiErrors.notFound(type.plural, type.group, name);
+    return encoded;
   }
 
   async list(type: ResourceType, namespace: string | undefined, query: URLSearchParams): Promise<KubeObject> {
@@ -138,8 +159,15 @@ export class ObjectStore {
     this.validate(type, object);
     if (type.namespaced) await this.namespaceUsable(namespace ?? '', true);
     const name = meta.name as string;
+    const key = this.key(type, namespace, name);
     if (options.dryRun) return object;
-    const created = await this.storage.create(this.key(type, namespace, name), object);
+    await this.hooks.reserve?.(type, object);
+    let created: KubeObject | undefined;
+    try {
+      created = await this.storage.create(key, object);
+    } finally {
+      if (!created) await this.released(type, object);
+    }
     if (!created) throw apiErrors.alreadyExists(type.plural, type.group, name);
     return created;
   }
@@ -147,11 +175,8 @@ export class ObjectStore {
   /** Builds the object an update stores, from what is stored and what was sent. */
   private merged(type: ResourceType, subresource: string, current: KubeObject, sent: KubeObject): KubeObject {
     const meta = current.metadata ?? {};
+    if (type.kind === 'CertificateSigningRequest' && (subresource === 'status' || subresource === 'approval')) return mergeCsrSubresource(subresource, current, sent);
     if (subresource === 'status') return { ...current, status: sent.status, metadata: meta };
-    if (subresource === 'approval') {
-      const status = { ...((current.status ?? {}) as Record<string, unknown>), conditions: (sent.status as Record<string, unknown> | undefined)?.conditions };
-      return { ...current, status, metadata: meta };
-    }
     if (subresource === 'finalize') return { ...current, spec: { ...((current.spec ?? {}) as object), finalizers: (sent.spec as Record<string, unknown> | undefined)?.finalizers ?? [] } };
     const next: KubeObject = {
       ...sent,
@@ -192,7 +217,10 @@ export class ObjectStore {
       if (unchanged || options.dryRun) return unchanged ? stored.object : next;
       if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0 && !pendingNamespaceFinalizers(next)) {
         const deleted = await this.storage.delete(key, stored.revision);
-        if (deleted !== undefined) return next;
+        if (deleted !== undefined) {
+          await this.released(type, stored.object);
+          return next;
+        }
         continue;
       }
       const updated = await this.storage.update(key, next, stored.revision);
@@ -241,7 +269,10 @@ export class ObjectStore {
         if (updated) return updated;
         continue;
       }
-      if ((await this.storage.delete(key, stored.revision)) !== undefined) return stored.object;
+      if ((await this.storage.delete(key, stored.revision)) !== undefined) {
+        await this.released(type, stored.object);
+        return stored.object;
+      }
     }
     throw apiErrors.conflict(type.plural, type.group, name);
   }

@@ -100,19 +100,25 @@ function docPath(group: string, version: string): string {
   return group ? `apis/${group}/${version}` : `api/${version}`;
 }
 
+/** The documents are built on request and never kept: only their hashes stay, once asked for. */
 export function openApiRoute() {
-  const hashes = new Map<string, string>();
-  for (const { group, versions } of servedGroupVersions()) {
-    for (const version of versions) {
-      const doc = JSON.stringify(groupVersionDocument(group, version));
-      hashes.set(docPath(group, version), createHash('sha512').update(doc).digest('hex').slice(0, 64).toUpperCase());
+  let hashes: Map<string, string> | undefined;
+  const documentHashes = () => {
+    if (hashes) return hashes;
+    hashes = new Map();
+    for (const { group, versions } of servedGroupVersions()) {
+      for (const version of versions) {
+        const doc = JSON.stringify(groupVersionDocument(group, version));
+        hashes.set(docPath(group, version), createHash('sha512').update(doc).digest('hex').slice(0, 64).toUpperCase());
+      }
     }
-  }
+    return hashes;
+  };
   return (_req: IncomingMessage, res: ServerResponse, info: RequestInfo): boolean => {
     const [first, second, ...rest] = info.parts;
     if (first !== 'openapi' || second !== 'v3') return false;
     if (rest.length === 0) {
-      const paths = Object.fromEntries([...hashes].map(([p, hash]) => [p, { serverRelativeURL: `/openapi/v3/${p}?hash=${hash}` }]));
+      const paths = Object.fromEntries([...documentHashes()].map(([p, hash]) => [p, { serverRelativeURL: `/openapi/v3/${p}?hash=${hash}` }]));
       sendJson(res, 200, { paths });
       return true;
     }

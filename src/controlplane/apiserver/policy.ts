@@ -53,14 +53,14 @@ export const BOOTSTRAP_CLUSTER_ROLES: Record<string, PolicyRule[]> = {
   'system:certificates.k8s.io:kube-apiserver-client-kubelet-approver': [
     rule(['approve'], ['certificates.k8s.io'], ['signers'], ['kubernetes.io/kube-apiserver-client-kubelet']),
   ],
+  // Secrets, ConfigMaps, PVCs and ServiceAccount tokens come from the Node authorizer's graph only.
   'system:node': [
     rule(['create', 'get', 'list', 'watch', 'update', 'patch', 'delete'], [''], ['nodes', 'nodes/status']),
-    rule(READ, [''], ['pods', 'services', 'endpoints', 'configmaps', 'secrets']),
+    rule(READ, [''], ['pods', 'services', 'endpoints']),
     rule(['create', 'delete', 'update', 'patch'], [''], ['pods', 'pods/status']),
     rule(['create', 'update', 'patch'], ['', 'events.k8s.io'], ['events']),
     rule(['create', 'get', 'list', 'watch', 'update', 'patch', 'delete'], ['coordination.k8s.io'], ['leases']),
     rule(['create', 'get', 'list', 'watch'], ['certificates.k8s.io'], ['certificatesigningrequests']),
-    rule(['create'], [''], ['serviceaccounts/token']),
   ],
   'system:node-proxier': [rule(READ, [''], ['services', 'endpoints', 'nodes']), rule(['create', 'patch', 'update'], ['', 'events.k8s.io'], ['events'])],
   'system:kube-scheduler': [

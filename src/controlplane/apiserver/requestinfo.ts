@@ -30,6 +30,11 @@ function decodeSegment(segment: string): string {
   }
 }
 
+/** A boolean query parameter as Go's strconv.ParseBool reads it (python clients send `True`). */
+export function queryBool(value: string | null): boolean {
+  return value !== null && ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value);
+}
+
 export function parseRequestInfo(method: string, path: string, query: URLSearchParams): RequestInfo {
   const segments = path.split('/').filter((s) => s !== '').map(decodeSegment);
   const nonResource = (): RequestInfo => ({
@@ -66,7 +71,7 @@ export function parseRequestInfo(method: string, path: string, query: URLSearchP
   const [resource = '', name, subresource = ''] = rest;
   let verb = METHOD_VERBS[method] ?? method.toLowerCase();
   if (name === undefined) {
-    if (verb === 'get') verb = query.get('watch') === 'true' || query.get('watch') === '1' ? 'watch' : 'list';
+    if (verb === 'get') verb = queryBool(query.get('watch')) ? 'watch' : 'list';
     else if (verb === 'delete') verb = 'deletecollection';
   }
   return {

@@ -3,7 +3,7 @@
  * /version, and the discovery documents.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { apiGroupDocument, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
+import { AGGREGATED_DISCOVERY, aggregatedDiscovery, apiGroupDocument, apiGroupList, apiResourceList, apiVersions, wantsAggregatedDiscovery } from './discovery.js';
 import { sendJson, sendText } from './http.js';
 import type { RequestInfo } from './requestinfo.js';
 import type { NonResourceRoute } from './server.js';
@@ -71,6 +71,10 @@ export function nonResourceRoutes(options: RouteOptions): NonResourceRoute {
     if ((first === 'readyz' || first === 'healthz') && rest.length === 0 && third === undefined) return serveHealth(res, first, options.readyz, second, verbose);
     if (first === 'version' && second === undefined) {
       sendJson(res, 200, versionInfo());
+      return true;
+    }
+    if ((first === 'api' || first === 'apis') && second === undefined && wantsAggregatedDiscovery(req.headers.accept)) {
+      sendJson(res, 200, aggregatedDiscovery(first === 'api'), { 'Content-Type': AGGREGATED_DISCOVERY, Vary: 'Accept' });
       return true;
     }
     if (first === 'api' && second === undefined) {

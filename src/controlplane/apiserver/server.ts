@@ -6,17 +6,18 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { authenticate, type AuthnOptions, type UserInfo } from './authn.js';
 import { nodeRestriction, type Authorizer } from './authz.js';
-import { decodeBody, mediaType, readBody, sendError, sendJson } from './http.js';
+import { decodeBody, mediaType, readBody, sendError, sendJson, sendRawJson } from './http.js';
 import type { ObjectStore } from './objects.js';
 import { parseResourceVersion } from './objects.js';
 import type { Attributes } from './rbac.js';
-import { parseRequestInfo, type RequestInfo } from './requestinfo.js';
+import { parseRequestInfo, queryBool, type RequestInfo } from './requestinfo.js';
 import { findResource, type ResourceType } from './resources.js';
 import { checkFieldValidation } from './openapi.js';
 import { evaluateReview } from './reviews.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { apiErrors } from './status.js';
 import type { KubeObject } from './storage.js';
+import { subresourceHandler, type TokenIssuer } from './subresources.js';
 import { serveWatch } from './watch.js';
 
 export interface NonResourceRoute {
@@ -39,8 +40,13 @@ export interface PipelineOptions {
   alwaysAllowPaths?: readonly string[];
   bookmarkIntervalMs?: number;
   metrics?: Metrics;
-  /** Turns an object or list into the representation the Accept header asks for (Table). */
-  represent?: (req: IncomingMessage, type: ResourceType, body: KubeObject) => KubeObject;
+  /** Signs TokenRequests (serviceaccounts/token); absent without --service-account-signing-key-file. */
+  tokens?: TokenIssuer;
+  /**
+   * The transform to the representation the request asks for (a Table), or undefined when it
+   * wants the objects as stored (then GETs are served from etcd's bytes without re-encoding).
+   */
+  representation?: (req: IncomingMessage) => ((type: ResourceType, body: KubeObject) => KubeObject) | undefined;
 }
 
 /** Splits path and query without resolving dot segments: `/x/%2E%2E` must reach routing as a name, not as `..`. */
@@ -49,7 +55,8 @@ export function splitUrl(raw: string): { pathname: string; searchParams: URLSear
   return at < 0 ? { pathname: raw, searchParams: new URLSearchParams() } : { pathname: raw.slice(0, at), searchParams: new URLSearchParams(raw.slice(at + 1)) };
 }
 
-const IMPLEMENTED_SUBRESOURCES = new Set(['status', 'approval', 'finalize']);
+/** Subresources served by ObjectStore on the main object; the others have handlers in subresources.ts. */
+const GENERIC_SUBRESOURCES = new Set(['status', 'approval', 'finalize']);
 
 function attributes(user: UserInfo, info: RequestInfo): Attributes {
   return {
@@ -99,8 +106,8 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, query: U
     throw apiErrors.notFoundPath(`the server could not find the requested resource (${info.apiGroup ? `${info.apiGroup}/` : ''}${info.apiVersion} ${info.resource})`);
   }
   if (info.subresource && !type.subresources.includes(info.subresource)) throw apiErrors.notFoundPath();
-  // Served generically: status, approval, finalize. scale, token and binding are listed in discovery but not yet served.
-  if (info.subresource && !IMPLEMENTED_SUBRESOURCES.has(info.subresource)) throw apiErrors.methodNotAllowed(`${req.method ?? ''} ${info.subresource}`);
+  const handler = info.subresource ? subresourceHandler(type.plural, info.subresource) : undefined;
+  if (info.subresource && !handler && !GENERIC_SUBRESOURCES.has(info.subresource)) throw apiErrors.methodNotAllowed(`${req.method ?? ''} ${info.subresource}`);
   const attrs = attributes(user, info);
   const decision = options.authorizer.authorize(attrs);
   if (!decision.allowed) throw apiErrors.forbidden(user.name, info.verb, info.resource + (info.subresource ? `/${info.subresource}` : ''), info.apiGroup, info.name, type.namespaced ? info.namespace : undefined);
@@ -108,14 +115,20 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, query: U
   if (type.namespaced && !namespace && !['list', 'watch'].includes(info.verb)) throw apiErrors.notFoundPath();
   const isWrite = ['create', 'update', 'patch'].includes(info.verb);
   const body = isWrite ? decodeBody(await readBody(req, options.maxRequestBytes), mediaType(req), info.verb === 'patch') : undefined;
-  if (info.verb === 'create' || info.verb === 'update') checkFieldValidation(type, body, query.get('fieldValidation'), res);
+  if (!handler && (info.verb === 'create' || info.verb === 'update')) checkFieldValidation(type, body, query.get('fieldValidation'), res);
   if (options.admissionPlugins.includes('NodeRestriction')) {
     const bodyName = info.verb === 'create' ? (body as KubeObject | undefined)?.metadata?.name : undefined;
     nodeRestriction({ ...attrs, name: info.name ?? bodyName });
   }
   const dryRun = query.getAll('dryRun').includes('All');
-  const represent = (object: KubeObject) => (options.represent ? options.represent(req, type, object) : object);
+  const transform = options.representation?.(req);
+  const represent = (object: KubeObject) => (transform ? transform(type, object) : object);
   const { objects } = options;
+  if (handler) {
+    const result = await handler({ objects, type, namespace, name: info.name as string, verb: info.verb, body, patchType: mediaType(req), user, dryRun, tokens: options.tokens });
+    sendJson(res, result.code, result.body);
+    return;
+  }
   if (type.virtual) {
     if (info.verb !== 'create') throw apiErrors.methodNotAllowed(req.method ?? '');
     sendJson(res, 201, evaluateReview(type.kind, (body ?? {}) as KubeObject, user, (a) => options.authorizer.authorize(a)));
@@ -124,7 +137,8 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, query: U
   switch (info.verb) {
     case 'get':
       parseResourceVersion(query.get('resourceVersion'));
-      sendJson(res, 200, represent(await objects.get(type, namespace, info.name as string)));
+      if (transform || info.subresource) sendJson(res, 200, represent(await objects.get(type, namespace, info.name as string)));
+      else sendRawJson(res, 200, await objects.getEncoded(type, namespace, info.name as string));
       return;
     case 'list':
       sendJson(res, 200, represent(await objects.list(type, namespace, query)));
@@ -140,7 +154,7 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, query: U
           prefix: objects.key(type, namespace),
           fromRevision: parseResourceVersion(query.get('resourceVersion')),
           keep: (o) => labels(o) && fields(o),
-          bookmarks: query.get('allowWatchBookmarks') === 'true',
+          bookmarks: queryBool(query.get('allowWatchBookmarks')),
           bookmarkIntervalMs: options.bookmarkIntervalMs ?? 15_000,
           timeoutMs: (Number.isFinite(timeout) && timeout > 0 ? timeout : 1800) * 1000,
           transform: represent,

@@ -54,10 +54,26 @@ export function decodeObject(kv: IKeyValue): KubeObject {
   return object;
 }
 
-function encodeObject(object: KubeObject): Buffer {
+/** Stored layout: kind, apiVersion, metadata (without resourceVersion) first, as upstream's JSON. */
+export function encodeObject(object: KubeObject): Buffer {
   const meta = { ...(object.metadata ?? {}) };
   delete meta.resourceVersion;
-  return Buffer.from(JSON.stringify({ ...object, metadata: meta }));
+  const { kind, apiVersion, metadata: _metadata, ...rest } = object;
+  return Buffer.from(JSON.stringify({ kind, apiVersion, metadata: meta, ...rest }));
+}
+
+const STORED_PREFIX = /^\{"kind":"(?:[^"\\]|\\.)*","apiVersion":"(?:[^"\\]|\\.)*","metadata":\{/;
+
+/**
+ * The stored JSON with metadata.resourceVersion spliced in, without decoding it: the hot path
+ * of GET. Undefined when the value does not have the layout encodeObject writes.
+ */
+export function withResourceVersion(value: Buffer, revision: string): Buffer | undefined {
+  const match = STORED_PREFIX.exec(value.subarray(0, 512).toString('latin1'));
+  if (!match) return undefined;
+  const at = match[0].length;
+  const field = `"resourceVersion":"${revision}"${value[at] === 0x7d ? '' : ','}`;
+  return Buffer.concat([value.subarray(0, at), Buffer.from(field), value.subarray(at)]);
 }
 
 export function isCompactedError(err: unknown): boolean {
@@ -117,6 +133,14 @@ export class Storage {
     return kv ? { object: decodeObject(kv), revision: Number(kv.mod_revision) } : undefined;
   }
 
+  /** The object's JSON as served (with its resourceVersion), or undefined when absent. */
+  async getEncoded(key: string): Promise<Buffer | undefined> {
+    const res = await this.guarded('get', () => this.client.kv.range({ key: Buffer.from(key) }));
+    const kv = res.kvs[0];
+    if (!kv) return undefined;
+    return withResourceVersion(kv.value, kv.mod_revision) ?? Buffer.from(JSON.stringify(decodeObject(kv)));
+  }
+
   /** Creates `key` only if it does not exist; returns the stored object with its resourceVersion. */
   async create(key: string, object: KubeObject): Promise<KubeObject | undefined> {
     const k = Buffer.from(key);
@@ -156,6 +180,11 @@ export class Storage {
       }),
     );
     return res.succeeded ? Number(res.header.revision) : undefined;
+  }
+
+  /** Deletes `key` whatever its revision (allocation records, not API objects). */
+  async remove(key: string): Promise<void> {
+    await this.guarded('delete', () => this.client.kv.deleteRange({ key: Buffer.from(key) }));
   }
 
   /**
