@@ -16,14 +16,25 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   fi
 fi
 
-if ! command -v etcd >/dev/null 2>&1 || ! command -v etcdctl >/dev/null 2>&1; then
+# etcd is required; Debian's Python client is one of the outside clients the API server is
+# tested with (its test is skipped without it).
+need_etcd=""
+command -v etcd >/dev/null 2>&1 && command -v etcdctl >/dev/null 2>&1 || need_etcd="etcd-server etcd-client"
+need_python=""
+/usr/bin/python3 -c 'import kubernetes' >/dev/null 2>&1 || need_python="python3-kubernetes"
+packages="$need_etcd $need_python"
+
+if [ -n "${packages// /}" ]; then
   if [ "$(id -u)" -eq 0 ]; then
-    echo "[deps] installing etcd-server etcd-client (apt-get)" >&2
+    echo "[deps] installing $packages (apt-get)" >&2
     apt-get update -qq >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server etcd-client >&2
-  else
+    # shellcheck disable=SC2086
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $packages >&2
+  elif [ -n "$need_etcd" ]; then
     echo "kubeforge needs etcd. Install it with:" >&2
-    echo "  sudo apt-get update && sudo apt-get install -y etcd-server etcd-client" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y $packages" >&2
     exit 1
+  else
+    echo "[deps] python3-kubernetes is missing: its client test will be skipped (sudo apt-get install -y python3-kubernetes)" >&2
   fi
 fi
