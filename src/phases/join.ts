@@ -149,7 +149,6 @@ export function joinPhases(): Phase<JoinContext>[] {
       short: 'Run join pre-flight checks',
       run: async (ctx) => {
         const { join } = ctx.cfg;
-        ctx.log.info('[preflight] Running pre-flight checks');
         const checks = joinChecks(
           {
             nodeName: join.nodeRegistration.name,
