@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { TokenCreateOptions } from '../commands/token.js';
 import { resolveRoot } from '../host/index.js';
 import { globals } from './globals.js';
 import { formatTable, parseOutputFormat } from './output.js';
@@ -15,14 +16,8 @@ function common(self: Command, opts: TokenCliOptions) {
   return { root: resolveRoot(g.root), verbosity: g.v, ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}) };
 }
 
-interface CreateCliOptions extends TokenCliOptions {
-  ttl: string;
-  usages: string[];
-  groups: string[];
-  description?: string;
-  printJoinCommand: boolean;
-  certificateKey?: string;
-}
+type CreateCliOptions = TokenCliOptions &
+  Pick<TokenCreateOptions, 'ttl' | 'description' | 'printJoinCommand' | 'certificateKey'> & { usages?: string[]; groups?: string[] };
 
 export function registerToken(program: Command): void {
   const token = program.command('token').description('Manage bootstrap tokens');

@@ -8,12 +8,12 @@ import { loadJoinConfig, parseGoDuration, validateJoinConfig, type JoinFlags } f
 import type { JoinConfig } from '../config/types.js';
 import { validateTokenDiscovery } from '../discovery/index.js';
 import { validationError } from '../errors.js';
-import { createDryRunHost, createHost, redactSecrets, type Host, type RecordedWrite } from '../host/index.js';
+import { createDryRunHost, createHost, type Host } from '../host/index.js';
 import { createLogger, type Logger } from '../log.js';
 import { joinPhases, type JoinContext } from '../phases/join.js';
 import { findPhase, parseSkipPhases, runPhases } from '../phases/runner.js';
 import { parseIgnorePreflightErrors } from '../preflight/index.js';
-import { MAX_CONFIG_BYTES } from './init.js';
+import { MAX_CONFIG_BYTES, reportDryRunWrite } from './init.js';
 
 export interface JoinOptions {
   root: string;
@@ -37,13 +37,6 @@ export interface JoinResult {
   /** The API server the node talks to (from cluster-info). */
   server?: string;
   dryRun: boolean;
-}
-
-function reportDryRunWrite(log: Logger): (write: RecordedWrite) => void {
-  return (write) => {
-    log.info(`[dryrun] Would write file "${write.path}" with mode ${write.mode.toString(8).padStart(4, '0')}`);
-    if (/\.(ya?ml|conf)$/.test(write.path) && log.verbosity >= 1) log.info(redactSecrets(write.content.toString('utf8')).replace(/^/gm, '\t'));
-  };
 }
 
 async function loadConfig(host: Host, options: JoinOptions): Promise<JoinConfig> {
