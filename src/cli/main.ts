@@ -14,6 +14,7 @@ interface CommandEntry {
 
 const commands: CommandEntry[] = [
   { name: 'init', summary: 'Run this command in order to set up the Kubernetes control plane', register: async () => (await import('./init.js')).registerInit },
+  { name: 'join', summary: 'Run this on any machine you wish to join an existing cluster', register: async () => (await import('./join.js')).registerJoin },
   { name: 'reset', summary: 'Performs a best effort revert of changes made to this host by "kubeforge init" or "kubeforge join"', register: async () => (await import('./reset.js')).registerReset },
   { name: 'config', summary: 'Manage configuration for a kubeforge cluster', register: async () => (await import('./config.js')).registerConfig },
   { name: 'token', summary: 'Manage bootstrap tokens', register: async () => (await import('./token.js')).registerToken },

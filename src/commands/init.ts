@@ -42,7 +42,8 @@ export interface InitResult {
   joinCommands?: JoinCommands;
 }
 
-function reportDryRunWrite(log: Logger): (write: RecordedWrite) => void {
+/** Prints each write the dry-run host records (contents, secrets redacted, at -v1). */
+export function reportDryRunWrite(log: Logger): (write: RecordedWrite) => void {
   return (write) => {
     log.info(`[dryrun] Would write file "${write.path}" with mode ${write.mode.toString(8).padStart(4, '0')}`);
     const isText = /\.(ya?ml|conf)$/.test(write.path);

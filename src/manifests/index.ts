@@ -54,6 +54,7 @@ export {
   KUBELET_CONFIG_PATH,
   SYSTEMD_RESOLVED_RESOLV_CONF,
   kubeletConfiguration,
+  nodeKubeletConfiguration,
   renderAgentUnit,
   renderKubeletConfig,
   type AgentUnitValues,

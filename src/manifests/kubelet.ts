@@ -27,11 +27,19 @@ type Doc = Record<string, unknown>;
  * (templates/kubelet-config.yaml), then the loopback rule.
  */
 export function kubeletConfiguration(cfg: InitConfig, options: KubeletConfigOptions = {}): Doc {
-  const merged = mergeDefaults(templateObject<Doc>('kubelet-config.yaml'), cfg.kubelet);
+  return nodeKubeletConfiguration(cfg.kubelet, cfg.init.localAPIEndpoint.advertiseAddress, options);
+}
+
+/**
+ * A node's KubeletConfiguration from a cluster-wide document (init's `cfg.kubelet`, or the
+ * kube-system/kubelet-config ConfigMap a joining node downloads) and the node's own address.
+ */
+export function nodeKubeletConfiguration(kubelet: Doc, nodeAddress: string, options: KubeletConfigOptions = {}): Doc {
+  const merged = mergeDefaults(templateObject<Doc>('kubelet-config.yaml'), kubelet);
   if (options.systemdResolved && merged.resolvConf === undefined) merged.resolvConf = SYSTEMD_RESOLVED_RESOLV_CONF;
   // The loopback rule (addresses.ts): healthz on the node's own loopback address, and the kubelet
   // API (kubeadm: all interfaces) on the advertise address only.
-  const { bindAddress } = nodeAddresses(cfg.init.localAPIEndpoint.advertiseAddress);
+  const { bindAddress } = nodeAddresses(nodeAddress);
   if (bindAddress !== undefined) {
     if (merged.healthzBindAddress === KUBEADM_HEALTHZ_BIND_ADDRESS) merged.healthzBindAddress = bindAddress;
     if (merged.address === undefined) merged.address = bindAddress;

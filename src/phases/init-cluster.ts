@@ -12,6 +12,7 @@ import type { Taint } from '../config/types.js';
 import { KubeforgeError } from '../errors.js';
 import { applyObjects, createIfMissing, isNotFound, type KubeClient, type KubeObject } from '../kube/index.js';
 import { clusterInfoKubeconfig, controlPlaneEndpointURL, loadKubeClient } from '../kubeconfig/index.js';
+import { renderKubeletConfig } from '../manifests/index.js';
 import { caPublicKeyPin } from '../pki/index.js';
 import { bootstrapTokenSecret, generateBootstrapToken } from '../token/index.js';
 import { startAgent } from './agent-start.js';
@@ -90,7 +91,12 @@ export function clusterPhases(): Phase<InitContext>[] {
     {
       name: 'kubelet-start',
       short: 'Write kubelet settings and (re)start the kubelet',
-      run: async (ctx) => startAgent(ctx),
+      run: async (ctx) =>
+        startAgent(ctx.host, ctx.log, {
+          nodeName: ctx.cfg.init.nodeRegistration.name,
+          nodeIP: ctx.cfg.init.localAPIEndpoint.advertiseAddress,
+          kubeletConfig: renderKubeletConfig(ctx.cfg),
+        }),
     },
     {
       name: 'wait-control-plane',
