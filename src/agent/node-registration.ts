@@ -16,7 +16,7 @@ import { Periodic } from './periodic.js';
 
 export interface NodeRegistrationOptions {
   connection: ApiConnection;
-  /** Machine facts, gathered once when the component initialises. */
+  /** Machine facts, gathered once before the first registration (the kubelet port is known by then). */
   facts: () => Promise<NodeFacts>;
   clock: Clock;
   log: Logger;
@@ -28,7 +28,7 @@ export interface NodeRegistrationOptions {
 
 export class NodeRegistration implements Component {
   readonly name = 'node-registration';
-  private facts!: NodeFacts;
+  private facts: NodeFacts | undefined;
   private uid: string | undefined;
   private conditions: NodeCondition[] = [];
   private posted: { fingerprint: string; at: number } | undefined;
@@ -39,9 +39,7 @@ export class NodeRegistration implements Component {
     this.loop = new Periodic({ name: 'node status', intervalMs: options.statusUpdateMs ?? 10_000, log: options.log }, () => this.sync());
   }
 
-  async init(): Promise<void> {
-    this.facts = await this.options.facts();
-  }
+  async init(): Promise<void> {}
 
   async start(): Promise<void> {
     this.options.connection.onConnected(() => this.loop.trigger());
@@ -65,47 +63,48 @@ export class NodeRegistration implements Component {
     if (this.uid) listener(this.uid);
   }
 
-  private ref(subresource?: string): ResourceRef {
-    return { version: 'v1', resource: 'nodes', name: this.facts.nodeName, ...(subresource ? { subresource } : {}) };
+  private ref(facts: NodeFacts, subresource?: string): ResourceRef {
+    return { version: 'v1', resource: 'nodes', name: facts.nodeName, ...(subresource ? { subresource } : {}) };
   }
 
   private async sync(): Promise<void> {
     const client = this.options.connection.client();
     if (!client) return;
-    if (!this.uid) await this.register(client);
-    else await this.updateStatus(client);
+    this.facts ??= await this.options.facts();
+    if (!this.uid) await this.register(client, this.facts);
+    else await this.updateStatus(client, this.facts);
   }
 
-  private async register(client: KubeClient): Promise<void> {
+  private async register(client: KubeClient, facts: NodeFacts): Promise<void> {
     const { log, clock, readiness } = this.options;
     const now = clock.now();
     let node: NodeObject;
     try {
-      node = await client.create<NodeObject>(this.ref(), nodeObject(this.facts, now.toISOString(), readiness()));
-      log.info(`agent: registered node ${this.facts.nodeName}`);
+      node = await client.create<NodeObject>(this.ref(facts), nodeObject(facts, now.toISOString(), readiness()));
+      log.info(`agent: registered node ${facts.nodeName}`);
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
-      node = await client.patch<NodeObject>(this.ref(), { metadata: { labels: nodeLabels(this.facts) } }, 'merge');
-      log.info(`agent: node ${this.facts.nodeName} was already registered; taking it over`);
+      node = await client.patch<NodeObject>(this.ref(facts), { metadata: { labels: nodeLabels(facts) } }, 'merge');
+      log.info(`agent: node ${facts.nodeName} was already registered; taking it over`);
     }
     this.conditions = node.status?.conditions ?? [];
     this.posted = undefined;
-    await this.updateStatus(client);
+    await this.updateStatus(client, facts);
     this.uid = node.metadata.uid!;
     for (const l of this.listeners) l(this.uid);
   }
 
-  private async updateStatus(client: KubeClient): Promise<void> {
+  private async updateStatus(client: KubeClient, facts: NodeFacts): Promise<void> {
     const now = this.options.clock.now();
-    const status = nodeStatus(this.facts, now.toISOString(), this.options.readiness(), this.conditions);
+    const status = nodeStatus(facts, now.toISOString(), this.options.readiness(), this.conditions);
     const fingerprint = statusFingerprint(status);
     const reportMs = this.options.statusReportMs ?? 300_000;
     if (this.posted && this.posted.fingerprint === fingerprint && now.getTime() - this.posted.at < reportMs) return;
     try {
-      await client.patch(this.ref('status'), { status }, 'merge');
+      await client.patch(this.ref(facts, 'status'), { status }, 'merge');
     } catch (err) {
       if (isNotFound(err)) {
-        this.options.log.warn(`agent: node ${this.facts.nodeName} is gone from the API; registering it again`);
+        this.options.log.warn(`agent: node ${facts.nodeName} is gone from the API; registering it again`);
         this.uid = undefined;
         this.loop.trigger();
         return;
