@@ -133,7 +133,7 @@ export class KubeletServer implements Component {
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'Method Not Allowed');
     if (first === 'healthz' && parts.length === 1) return send(res, 200, 'ok');
     if (first === 'pods' && parts.length === 1) return send(res, 200, this.podList());
-    if (first === 'containerLogs' && parts.length === 4) return this.containerLogs(res, parts[1]!, parts[2]!, parts[3]!, url.searchParams, req);
+    if (first === 'containerLogs' && parts.length === 4) return this.containerLogs(res, parts[1]!, parts[2]!, parts[3]!, url.searchParams);
     return send(res, 404, '404 page not found');
   }
 
@@ -143,12 +143,12 @@ export class KubeletServer implements Component {
     return { kind: 'PodList', apiVersion: 'v1', metadata: {}, items };
   }
 
-  private async containerLogs(res: ServerResponse, namespace: string, podName: string, container: string, query: URLSearchParams, req: IncomingMessage): Promise<void> {
+  private async containerLogs(res: ServerResponse, namespace: string, podName: string, container: string, query: URLSearchParams): Promise<void> {
     const view = this.options.pods().find((v) => v.pod.pod.metadata.namespace === namespace && v.pod.pod.metadata.name === podName);
     if (!view) return send(res, 404, `pod "${podName}" in namespace "${namespace}" not found on node "${this.options.nodeName}"`);
     if (!view.pod.pod.spec.containers.some((c) => c.name === container)) return send(res, 404, `container "${container}" not found in pod "${podName}"`);
     const abort = new AbortController();
-    req.on('close', () => abort.abort());
+    res.on('close', () => abort.abort());
     res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
     try {
       await streamContainerLog(this.options.logPath(view.pod, container), res, {

@@ -10,6 +10,7 @@ import { createMemoryLogger } from '../../src/log.js';
 import { clusterClientCert, kubeletGet, prepareAgentRoot, startNodeAgent, type AgentRoot } from '../helpers/agent-cluster.js';
 import { cleanupRoot, fixturePod, freePort, sleep, waitFor, writeManifest } from '../helpers/agent-harness.js';
 import { apiServerArgs, startTestCluster, type TestCluster } from '../helpers/apiserver-harness.js';
+import { issueCert } from '../helpers/pki.js';
 
 let cluster: TestCluster;
 const agents: RunningAgent[] = [];
@@ -198,6 +199,40 @@ describe('kubelet API', () => {
     });
     expect(got.text).toBe('appended-after-follow\n');
   }, 40_000);
+});
+
+describe('kubectl logs', () => {
+  it('reads a static pod container log through the API server and the kubelet API', async () => {
+    const kubeletClient = await issueCert(cluster.dir, cluster.pki.ca, 'apiserver-kubelet-client', {
+      cn: 'kube-apiserver-kubelet-client', orgs: ['kubeadm:cluster-admins'], usage: 'clientAuth',
+    });
+    const port = await freePort();
+    const apiserver = await runKubeApiserver(apiServerArgs(cluster.pki, [cluster.etcd.endpoint], port, [
+      `--kubelet-client-certificate=${kubeletClient.cert}`, `--kubelet-client-key=${kubeletClient.key}`,
+      '--kubelet-preferred-address-types=InternalIP,ExternalIP,Hostname',
+    ]), { logger: createMemoryLogger() });
+    try {
+      await apiserver.ready;
+      const r = await node('n-logs');
+      await webPod(r);
+      await start(r);
+      await waitFor('mirror pod web-n-logs', () => kubectlJson(['get', 'pod', '-n', 'kube-system', 'web-n-logs']), 20_000);
+      const logs = await waitFor('kubectl logs output', async () => {
+        const got = await cluster.kubectl(['--server', `https://127.0.0.1:${port}`, 'logs', '-n', 'kube-system', 'web-n-logs']);
+        return got.code === 0 && got.stdout.includes('listening on') && got;
+      }, 10_000);
+      expect(logs.stdout).toMatch(/^started pid=\d+ message=\nlistening on \d+\n$/);
+      const tail = await cluster.kubectl(['--server', `https://127.0.0.1:${port}`, 'logs', '-n', 'kube-system', 'web-n-logs', '--tail=1']);
+      expect(tail.stdout).toMatch(/^listening on \d+\n$/);
+      const wrong = await cluster.kubectl(['--server', `https://127.0.0.1:${port}`, 'logs', '-n', 'kube-system', 'web-n-logs', '-c', 'nope']);
+      expect(wrong.stderr).toContain('container nope is not valid for pod web-n-logs');
+      // The test cluster's own API server has no kubelet client certificate: the kubelet refuses it.
+      const anonymous = await cluster.kubectl(['logs', '-n', 'kube-system', 'web-n-logs']);
+      expect(anonymous.code).not.toBe(0);
+    } finally {
+      await apiserver.close();
+    }
+  }, 60_000);
 });
 
 describe('API server restarts', () => {

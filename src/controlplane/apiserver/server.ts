@@ -10,6 +10,7 @@ import { decodeBody, mediaType, readBody, sendError, sendJson } from './http.js'
 import type { ObjectStore } from './objects.js';
 import { parseResourceVersion } from './objects.js';
 import type { Attributes } from './rbac.js';
+import type { PodLogHandler } from './podlogs.js';
 import { parseRequestInfo, type RequestInfo } from './requestinfo.js';
 import { findResource, type ResourceType } from './resources.js';
 import { checkFieldValidation } from './openapi.js';
@@ -41,6 +42,8 @@ export interface PipelineOptions {
   metrics?: Metrics;
   /** Turns an object or list into the representation the Accept header asks for (Table). */
   represent?: (req: IncomingMessage, type: ResourceType, body: KubeObject) => KubeObject;
+  /** pods/log: proxies to the node's kubelet (podlogs.ts). */
+  podLogs?: PodLogHandler;
 }
 
 /** Splits path and query without resolving dot segments: `/x/%2E%2E` must reach routing as a name, not as `..`. */
@@ -49,7 +52,7 @@ export function splitUrl(raw: string): { pathname: string; searchParams: URLSear
   return at < 0 ? { pathname: raw, searchParams: new URLSearchParams() } : { pathname: raw.slice(0, at), searchParams: new URLSearchParams(raw.slice(at + 1)) };
 }
 
-const IMPLEMENTED_SUBRESOURCES = new Set(['status', 'approval', 'finalize']);
+const IMPLEMENTED_SUBRESOURCES = new Set(['status', 'approval', 'finalize', 'log']);
 
 function attributes(user: UserInfo, info: RequestInfo): Attributes {
   return {
@@ -106,6 +109,10 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, query: U
   if (!decision.allowed) throw apiErrors.forbidden(user.name, info.verb, info.resource + (info.subresource ? `/${info.subresource}` : ''), info.apiGroup, info.name, type.namespaced ? info.namespace : undefined);
   const namespace = type.namespaced ? info.namespace : undefined;
   if (type.namespaced && !namespace && !['list', 'watch'].includes(info.verb)) throw apiErrors.notFoundPath();
+  if (info.subresource === 'log') {
+    if (info.verb !== 'get' || !options.podLogs) throw apiErrors.methodNotAllowed(req.method ?? '');
+    return options.podLogs(res, namespace as string, info.name as string, query);
+  }
   const isWrite = ['create', 'update', 'patch'].includes(info.verb);
   const body = isWrite ? decodeBody(await readBody(req, options.maxRequestBytes), mediaType(req), info.verb === 'patch') : undefined;
   if (info.verb === 'create' || info.verb === 'update') checkFieldValidation(type, body, query.get('fieldValidation'), res);
