@@ -139,6 +139,11 @@ export function statusFingerprint(status: NodeStatus): string {
   return JSON.stringify({ ...status, conditions: status.conditions.map(({ lastHeartbeatTime: _h, ...rest }) => rest) });
 }
 
+/** metav1.Time: RFC 3339 in whole seconds, as the API serializes condition times. */
+export function metaTime(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
 /** metav1.MicroTime: RFC 3339 with microseconds. */
 export function microTime(date: Date): string {
   return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');

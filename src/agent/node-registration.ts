@@ -11,7 +11,7 @@ import { isAlreadyExists, isNotFound, type KubeClient, type ResourceRef } from '
 import type { Logger } from '../log.js';
 import type { ApiConnection } from './api-connection.js';
 import type { Component } from './component.js';
-import { nodeLabels, nodeObject, nodeStatus, statusFingerprint, type NodeCondition, type NodeFacts, type NodeObject } from './node-object.js';
+import { metaTime, nodeLabels, nodeObject, nodeStatus, statusFingerprint, type NodeCondition, type NodeFacts, type NodeObject } from './node-object.js';
 import { Periodic } from './periodic.js';
 
 export interface NodeRegistrationOptions {
@@ -80,7 +80,7 @@ export class NodeRegistration implements Component {
     const now = clock.now();
     let node: NodeObject;
     try {
-      node = await client.create<NodeObject>(this.ref(facts), nodeObject(facts, now.toISOString(), readiness()));
+      node = await client.create<NodeObject>(this.ref(facts), nodeObject(facts, metaTime(now), readiness()));
       log.info(`agent: registered node ${facts.nodeName}`);
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
@@ -96,7 +96,7 @@ export class NodeRegistration implements Component {
 
   private async updateStatus(client: KubeClient, facts: NodeFacts): Promise<void> {
     const now = this.options.clock.now();
-    const status = nodeStatus(facts, now.toISOString(), this.options.readiness(), this.conditions);
+    const status = nodeStatus(facts, metaTime(now), this.options.readiness(), this.conditions);
     const fingerprint = statusFingerprint(status);
     const reportMs = this.options.statusReportMs ?? 300_000;
     if (this.posted && this.posted.fingerprint === fingerprint && now.getTime() - this.posted.at < reportMs) return;
