@@ -12,6 +12,7 @@ import { KUBELET_BACKOFF } from './backoff.js';
 import { ComponentManager, type Component, type StopMode } from './component.js';
 import { defaultKubeforgeCommand } from './images.js';
 import { ApiConnection } from './api-connection.js';
+import { ClientCertificates } from './client-cert.js';
 import { KUBELET_PORT, KubeletServer } from './kubelet-server.js';
 import { ManifestSource } from './manifest-source.js';
 import { MirrorPods } from './mirror-pods.js';
@@ -72,6 +73,12 @@ export interface AgentApiOptions {
   mirrorResyncMs?: number;
   /** API connection back-off cap (2 s). */
   connectRetryMaxMs?: number;
+  /** Logical path of bootstrap-kubelet.conf (TLS bootstrap when kubelet.conf is missing). */
+  bootstrapKubeconfigPath?: string;
+  /** How often the client certificate is checked and a pending CSR polled (1 s). */
+  certificateCheckMs?: number;
+  /** Rotation point as a fraction of the certificate's lifetime (random in [0.7, 0.9) by default). */
+  rotationFraction?: () => number;
 }
 
 export interface RunningAgent {
@@ -203,5 +210,12 @@ function apiComponents(host: Host, options: AgentOptions, api: AgentApiOptions, 
     onChange: (listener) => staticPods.onChange(listener),
     resyncMs: api.mirrorResyncMs,
   });
-  return { server, connection, rest: [connection, registration, lease, mirrors] as Component[] };
+  const certificates = new ClientCertificates({
+    host, nodeName, connection, log,
+    kubeconfigPath: api.kubeconfigPath,
+    bootstrapKubeconfigPath: api.bootstrapKubeconfigPath,
+    checkMs: api.certificateCheckMs,
+    rotationFraction: api.rotationFraction,
+  });
+  return { server, connection, rest: [certificates, connection, registration, lease, mirrors] as Component[] };
 }

@@ -14,6 +14,7 @@ export interface AgentCommandOptions {
   nodeIP: string;
   configPath: string;
   kubeconfigPath: string;
+  bootstrapKubeconfigPath?: string;
 }
 
 interface KubeletConfigFields {
@@ -52,6 +53,7 @@ export async function runAgentCommand(options: AgentCommandOptions): Promise<voi
     handleSignals: true,
     api: {
       kubeconfigPath: options.kubeconfigPath,
+      bootstrapKubeconfigPath: options.bootstrapKubeconfigPath,
       clientCAFile: config.authentication?.x509?.clientCAFile ?? '/etc/kubernetes/pki/ca.crt',
       kubeletPort: config.port,
       containerRuntimeVersion: `kubeforge://${versionInfo().gitVersion.replace(/^v/, '')}`,
