@@ -148,7 +148,7 @@ export class ClientCertificates implements Component {
       const key = await generatePrivateKey('ECDSA-P256');
       const subject = { commonName: `system:node:${nodeName}`, organizations: ['system:nodes'] };
       const request = createCertificateSigningRequest(key, subject);
-      const digest = createHash('sha512').update(createPublicKey(key).export({ type: 'spki', format: 'der' })).update(subject.commonName).digest('base64url').slice(0, 43);
+      const digest = createHash('sha512').update(createPublicKey(key).export({ type: 'spki', format: 'der' })).update(subject.commonName).digest('hex').slice(0, 43);
       const csr: CertificateSigningRequest = {
         apiVersion: 'certificates.k8s.io/v1',
         kind: 'CertificateSigningRequest',

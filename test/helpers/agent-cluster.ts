@@ -57,12 +57,17 @@ export async function writeKubeletConf(cluster: TestCluster, host: Host, nodeNam
   await host.files.writeFile(KUBELET_CONF, text, { mode: 0o600 });
 }
 
+/** The agent's log lines, by root (shown when a test fails). */
+export const agentLogs = new Map<string, string[]>();
+
 export function startNodeAgent(agentRoot: AgentRoot, api: Partial<AgentApiOptions> = {}): Promise<RunningAgent> {
+  const log = createMemoryLogger();
+  agentLogs.set(agentRoot.root, log.lines);
   return runAgent({
     root: agentRoot.root,
     nodeName: agentRoot.nodeName,
     nodeAddress: '127.0.0.1',
-    log: createMemoryLogger(),
+    log,
     backoffBaseMs: 400,
     rescanMs: 300,
     syncIntervalMs: 200,
@@ -108,4 +113,70 @@ export function kubeletGet(port: number, path: string, client?: IssuedCertificat
     req.on('error', reject);
     req.end();
   });
+}
+
+/**
+ * Plays the controller manager's csrapproving + csrsigning for kubelet client CSRs, which the
+ * bundled controller manager will do: approves every pending CSR of the kubelet client signer
+ * and signs it with the cluster CA for `validityMs`. Returns a stop function.
+ */
+export async function signKubeletCsrs(cluster: TestCluster, validityMs: number): Promise<() => Promise<void>> {
+  const { KubeClient } = await import('../../src/kube/index.js');
+  const { parseCertificateSigningRequest, createCertificateFromCSR } = await import('../../src/pki/index.js');
+  const ca = await clusterCa(cluster);
+  const admin = new KubeClient({
+    server: cluster.url,
+    ca: ca.certPem,
+    cert: await readFile(cluster.pki.admin.cert, 'utf8'),
+    key: await readFile(cluster.pki.admin.key, 'utf8'),
+  });
+  const ref = { group: 'certificates.k8s.io', version: 'v1', resource: 'certificatesigningrequests' };
+  type Csr = { metadata: { name: string }; spec: { request: string; signerName: string }; status?: { certificate?: string; conditions?: unknown[] } };
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      const list = await admin.list(ref).catch(() => ({ items: [] }));
+      for (const item of list.items as unknown as Csr[]) {
+        if (item.spec.signerName !== 'kubernetes.io/kube-apiserver-client-kubelet' || item.status?.certificate) continue;
+        const now = new Date().toISOString();
+        const approved = { ...item, status: { conditions: [{ type: 'Approved', status: 'True', reason: 'AutoApproved', message: 'test signer', lastUpdateTime: now, lastTransitionTime: now }] } };
+        const withApproval = await admin.update({ ...ref, name: item.metadata.name, subresource: 'approval' }, approved as never);
+        const request = parseCertificateSigningRequest(Buffer.from(item.spec.request, 'base64'));
+        const certPem = createCertificateFromCSR(request, ca, { usages: ['clientAuth'], validityMs, now: new Date() });
+        const status = { ...(withApproval as unknown as Csr).status, certificate: Buffer.from(certPem).toString('base64') };
+        await admin.update({ ...ref, name: item.metadata.name, subresource: 'status' }, { ...(withApproval as object), status } as never);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  })();
+  return async () => {
+    stopped = true;
+    await loop;
+    admin.close();
+  };
+}
+
+/** A bootstrap token Secret and kubeadm's bootstrap RBAC, as `init` creates them. */
+export function bootstrapTokenObjects(id: string, secret: string): string {
+  const group = 'system:bootstrappers:kubeadm:default-node-token';
+  const binding = (name: string, role: string, subject: string) =>
+    ({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: subject }] });
+  const items = [
+    {
+      apiVersion: 'v1', kind: 'Secret', type: 'bootstrap.kubernetes.io/token',
+      metadata: { name: `bootstrap-token-${id}`, namespace: 'kube-system' },
+      stringData: { 'token-id': id, 'token-secret': secret, 'usage-bootstrap-authentication': 'true', 'usage-bootstrap-signing': 'true', 'auth-extra-groups': group, expiration: new Date(Date.now() + 3600_000).toISOString().replace(/\.\d{3}Z$/, 'Z') },
+    },
+    binding('kubeadm:kubelet-bootstrap', 'system:node-bootstrapper', group),
+    binding('kubeadm:node-autoapprove-bootstrap', 'system:certificates.k8s.io:certificatesigningrequests:nodeclient', group),
+    binding('kubeadm:node-autoapprove-certificate-rotation', 'system:certificates.k8s.io:certificatesigningrequests:selfnodeclient', 'system:nodes'),
+  ];
+  return JSON.stringify({ apiVersion: 'v1', kind: 'List', items });
+}
+
+/** A bootstrap-kubelet.conf (token user) in the root. */
+export async function writeBootstrapConf(cluster: TestCluster, host: Host, token: string): Promise<void> {
+  const ca = await clusterCa(cluster);
+  const text = buildKubeconfig({ clusterName: 'kubernetes', userName: 'tls-bootstrap-token-user', server: cluster.url, caPem: ca.certPem, token });
+  await host.files.writeFile('/etc/kubernetes/bootstrap-kubelet.conf', text, { mode: 0o600 });
 }
