@@ -11,7 +11,7 @@ import type { KubeClient } from '../kube/index.js';
 import { loadKubeClient } from '../kubeconfig/index.js';
 import type { Logger } from '../log.js';
 import type { Component } from './component.js';
-import { Periodic } from './periodic.js';
+import { PeriodicComponent } from './periodic.js';
 
 export interface ApiConnectionOptions {
   host: Host;
@@ -24,30 +24,17 @@ export interface ApiConnectionOptions {
   requestTimeoutMs?: number;
 }
 
-export class ApiConnection implements Component {
+export class ApiConnection extends PeriodicComponent implements Component {
   readonly name = 'api-connection';
   private current: KubeClient | undefined;
   private readonly listeners: ((client: KubeClient) => void)[] = [];
-  private readonly loop: Periodic;
 
   constructor(private readonly options: ApiConnectionOptions) {
-    this.loop = new Periodic(
-      { name: 'connecting to the API server', intervalMs: 2 ** 31 - 1, retryBaseMs: options.retryBaseMs ?? 200, retryMaxMs: options.retryMaxMs ?? 2000, log: options.log },
-      () => this.connect(),
-    );
+    super({ name: 'connecting to the API server', intervalMs: 2 ** 31 - 1, retryBaseMs: options.retryBaseMs ?? 200, retryMaxMs: options.retryMaxMs ?? 2000, log: options.log });
   }
 
-  async init(): Promise<void> {}
-
-  async start(): Promise<void> {
-    this.loop.start();
-  }
-
-  /** Ready at once: the API may be one of the pods this agent has yet to start. */
-  async ready(): Promise<void> {}
-
-  async stop(): Promise<void> {
-    await this.loop.stop();
+  override async stop(): Promise<void> {
+    await super.stop();
     this.current?.close();
     this.current = undefined;
   }
@@ -70,7 +57,7 @@ export class ApiConnection implements Component {
     this.loop.trigger();
   }
 
-  private async connect(): Promise<void> {
+  protected async sync(): Promise<void> {
     if (this.current) return;
     const { host, kubeconfigPath, log } = this.options;
     const client = await loadKubeClient(host, kubeconfigPath, { timeoutMs: this.options.requestTimeoutMs ?? 10_000, userAgent: 'kubeforge-agent' });

@@ -19,7 +19,7 @@ import type { Logger } from '../log.js';
 import { createCertificateSigningRequest, encodePrivateKeyPem, generatePrivateKey, loadCertificate } from '../pki/index.js';
 import type { ApiConnection } from './api-connection.js';
 import type { Component } from './component.js';
-import { Periodic } from './periodic.js';
+import { PeriodicComponent } from './periodic.js';
 import { KUBELET_PKI_DIR } from './serving-cert.js';
 
 export const BOOTSTRAP_KUBECONFIG = '/etc/kubernetes/bootstrap-kubelet.conf';
@@ -88,34 +88,21 @@ export function kubeletKubeconfig(server: string, caPem: string, certFile: strin
   ].join('\n');
 }
 
-export class ClientCertificates implements Component {
+export class ClientCertificates extends PeriodicComponent implements Component {
   readonly name = 'client-certificate';
-  private readonly loop: Periodic;
   private pending: Pending | undefined;
   /** The rotation deadline of the certificate in kubelet-client-current.pem, once read. */
   private deadline: { serial: string; at: Date } | undefined;
 
   constructor(private readonly options: ClientCertificateOptions) {
-    this.loop = new Periodic({ name: 'client certificate', intervalMs: options.checkMs ?? 1000, retryMaxMs: 5000, log: options.log }, () => this.check());
-  }
-
-  async init(): Promise<void> {}
-
-  async start(): Promise<void> {
-    this.loop.start();
-  }
-
-  async ready(): Promise<void> {}
-
-  async stop(): Promise<void> {
-    await this.loop.stop();
+    super({ name: 'client certificate', intervalMs: options.checkMs ?? 1000, retryMaxMs: 5000, log: options.log });
   }
 
   private get bootstrapPath(): string {
     return this.options.bootstrapKubeconfigPath ?? BOOTSTRAP_KUBECONFIG;
   }
 
-  private async check(): Promise<void> {
+  protected async sync(): Promise<void> {
     const { host } = this.options;
     const kubeconfig = await host.files.tryReadFile(this.options.kubeconfigPath);
     if (!kubeconfig) {

@@ -13,7 +13,7 @@ import type { ApiConnection } from './api-connection.js';
 import type { Component } from './component.js';
 import { CONFIG_MIRROR_ANNOTATION, mirrorPodFor, type MirrorPod } from './mirror-pod.js';
 import type { NodeRegistration } from './node-registration.js';
-import { Periodic } from './periodic.js';
+import { PeriodicComponent } from './periodic.js';
 import type { StaticPodView } from './static-pods.js';
 
 export interface MirrorPodsOptions {
@@ -39,28 +39,18 @@ const podRef = (namespace: string, name?: string, subresource?: string): Resourc
 
 const keyOf = (o: { metadata: { namespace?: string; name?: string } }) => `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
 
-export class MirrorPods implements Component {
+export class MirrorPods extends PeriodicComponent implements Component {
   readonly name = 'mirror-pods';
-  private readonly loop: Periodic;
   /** When each static pod (by uid) was first seen: its config.seen annotation. */
   private readonly seen = new Map<string, string>();
 
   constructor(private readonly options: MirrorPodsOptions) {
-    this.loop = new Periodic({ name: 'mirror pods', intervalMs: options.resyncMs ?? 10_000, log: options.log }, () => this.sync());
+    super({ name: 'mirror pods', intervalMs: options.resyncMs ?? 10_000, log: options.log });
   }
 
-  async init(): Promise<void> {}
-
-  async start(): Promise<void> {
+  protected override wire(): void {
     this.options.onChange(() => this.loop.trigger());
     this.options.registration.onRegistered(() => this.loop.trigger());
-    this.loop.start();
-  }
-
-  async ready(): Promise<void> {}
-
-  async stop(): Promise<void> {
-    await this.loop.stop();
   }
 
   /** The mirror pods this node should have now, by namespace/name. */
@@ -76,7 +66,7 @@ export class MirrorPods implements Component {
     return wanted;
   }
 
-  private async sync(): Promise<void> {
+  protected async sync(): Promise<void> {
     const client = this.options.connection.client();
     const nodeUid = this.options.registration.nodeUid();
     if (!client || !nodeUid) return;

@@ -11,7 +11,7 @@ import type { ApiConnection } from './api-connection.js';
 import type { Component } from './component.js';
 import { NODE_LEASE_NAMESPACE, nodeLease, type LeaseObject } from './node-object.js';
 import type { NodeRegistration } from './node-registration.js';
-import { Periodic } from './periodic.js';
+import { PeriodicComponent } from './periodic.js';
 
 export interface NodeLeaseOptions {
   nodeName: string;
@@ -23,35 +23,24 @@ export interface NodeLeaseOptions {
   renewMs?: number;
 }
 
-export class NodeLease implements Component {
+export class NodeLease extends PeriodicComponent implements Component {
   readonly name = 'node-lease';
   private last: LeaseObject | undefined;
-  private readonly loop: Periodic;
   private readonly ref: ResourceRef;
 
   constructor(private readonly options: NodeLeaseOptions) {
-    const duration = options.durationSeconds ?? 40;
-    this.loop = new Periodic({ name: 'node lease', intervalMs: options.renewMs ?? (duration * 1000) / 4, log: options.log }, () => this.renew());
+    super({ name: 'node lease', intervalMs: options.renewMs ?? ((options.durationSeconds ?? 40) * 1000) / 4, log: options.log });
     this.ref = { group: 'coordination.k8s.io', version: 'v1', resource: 'leases', namespace: NODE_LEASE_NAMESPACE, name: options.nodeName };
   }
 
-  async init(): Promise<void> {}
-
-  async start(): Promise<void> {
+  protected override wire(): void {
     this.options.registration.onRegistered(() => {
       this.last = undefined;
       this.loop.trigger();
     });
-    this.loop.start();
   }
 
-  async ready(): Promise<void> {}
-
-  async stop(): Promise<void> {
-    await this.loop.stop();
-  }
-
-  private async renew(): Promise<void> {
+  protected async sync(): Promise<void> {
     const client = this.options.connection.client();
     const uid = this.options.registration.nodeUid();
     if (!client || !uid) return;

@@ -12,7 +12,7 @@ import type { Logger } from '../log.js';
 import type { ApiConnection } from './api-connection.js';
 import type { Component } from './component.js';
 import { metaTime, nodeLabels, nodeObject, nodeStatus, statusFingerprint, type NodeCondition, type NodeFacts, type NodeObject } from './node-object.js';
-import { Periodic } from './periodic.js';
+import { PeriodicComponent } from './periodic.js';
 
 export interface NodeRegistrationOptions {
   connection: ApiConnection;
@@ -26,30 +26,20 @@ export interface NodeRegistrationOptions {
   statusReportMs?: number;
 }
 
-export class NodeRegistration implements Component {
+export class NodeRegistration extends PeriodicComponent implements Component {
   readonly name = 'node-registration';
   private facts: NodeFacts | undefined;
   private uid: string | undefined;
   private conditions: NodeCondition[] = [];
   private posted: { fingerprint: string; at: number } | undefined;
   private readonly listeners: ((uid: string) => void)[] = [];
-  private readonly loop: Periodic;
 
   constructor(private readonly options: NodeRegistrationOptions) {
-    this.loop = new Periodic({ name: 'node status', intervalMs: options.statusUpdateMs ?? 10_000, log: options.log }, () => this.sync());
+    super({ name: 'node status', intervalMs: options.statusUpdateMs ?? 10_000, log: options.log });
   }
 
-  async init(): Promise<void> {}
-
-  async start(): Promise<void> {
+  protected override wire(): void {
     this.options.connection.onConnected(() => this.loop.trigger());
-    this.loop.start();
-  }
-
-  async ready(): Promise<void> {}
-
-  async stop(): Promise<void> {
-    await this.loop.stop();
   }
 
   /** The registered Node's uid, once registered. */
@@ -67,7 +57,7 @@ export class NodeRegistration implements Component {
     return { version: 'v1', resource: 'nodes', name: facts.nodeName, ...(subresource ? { subresource } : {}) };
   }
 
-  private async sync(): Promise<void> {
+  protected async sync(): Promise<void> {
     const client = this.options.connection.client();
     if (!client) return;
     this.facts ??= await this.options.facts();

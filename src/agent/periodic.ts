@@ -83,3 +83,33 @@ export class Periodic {
     return Math.min(max, base * 2 ** Math.min(this.failures - 1, 20));
   }
 }
+
+/** A component that is one Periodic task: started with the agent, stopped before it. */
+export abstract class PeriodicComponent {
+  abstract readonly name: string;
+  protected readonly loop: Periodic;
+
+  constructor(options: PeriodicOptions) {
+    this.loop = new Periodic(options, () => this.sync());
+  }
+
+  /** One round of the component's work. */
+  protected abstract sync(): Promise<void>;
+
+  /** Hooks the loop to other components' events before the first round. */
+  protected wire(): void {}
+
+  async init(): Promise<void> {}
+
+  async start(): Promise<void> {
+    this.wire();
+    this.loop.start();
+  }
+
+  /** Ready at once: the API may be one of the pods this agent has yet to start. */
+  async ready(): Promise<void> {}
+
+  async stop(): Promise<void> {
+    await this.loop.stop();
+  }
+}
