@@ -71,7 +71,7 @@ export interface AgentApiOptions {
   leaseRenewMs?: number;
   /** Mirror pod resync (10 s). */
   mirrorResyncMs?: number;
-  /** API connection back-off cap (2 s). */
+  /** API connection back-off cap (500 ms: a refused connection is cheap, and init waits on it). */
   connectRetryMaxMs?: number;
   /** Logical path of bootstrap-kubelet.conf (TLS bootstrap when kubelet.conf is missing). */
   bootstrapKubeconfigPath?: string;

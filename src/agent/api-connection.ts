@@ -30,7 +30,7 @@ export class ApiConnection extends PeriodicComponent implements Component {
   private readonly listeners: ((client: KubeClient) => void)[] = [];
 
   constructor(private readonly options: ApiConnectionOptions) {
-    super({ name: 'connecting to the API server', intervalMs: 2 ** 31 - 1, retryBaseMs: options.retryBaseMs ?? 200, retryMaxMs: options.retryMaxMs ?? 2000, log: options.log });
+    super({ name: 'connecting to the API server', intervalMs: 2 ** 31 - 1, retryBaseMs: options.retryBaseMs ?? 200, retryMaxMs: options.retryMaxMs ?? 500, log: options.log });
   }
 
   override async stop(): Promise<void> {
