@@ -37,9 +37,8 @@ async function json(args: string[]): Promise<any> {
   return r.code === 0 ? JSON.parse(r.stdout) : undefined;
 }
 
-async function bootstrappedAgent(name: string, validityMs: number, rotationFraction?: number): Promise<{ r: AgentRoot; agent: RunningAgent }> {
-  const stopSigner = await signKubeletCsrs(cluster, validityMs);
-  cleanups.push(stopSigner);
+async function bootstrappedAgent(name: string, validityMs: number | undefined, rotationFraction?: number): Promise<{ r: AgentRoot; agent: RunningAgent }> {
+  if (validityMs !== undefined) cleanups.push(await signKubeletCsrs(cluster, validityMs));
   const r = await prepareAgentRoot(cluster, name, { kubeconfig: false });
   cleanups.push(() => cleanupRoot(r.root));
   await writeBootstrapConf(cluster, r.host, 'abcdef.0123456789abcdef');
@@ -87,4 +86,20 @@ describe('TLS bootstrap', () => {
     }, 10_000);
     expect(await ready('n-rotate')).toBe(true);
   }, 90_000);
+
+  it('posts a new CSR after one is denied, and registers once a CSR is signed', async () => {
+    const { r } = await bootstrappedAgent('n-deny', undefined);
+    const ofDeny = async () => (await json(['get', 'csr'])).items.filter((c: { spec: { username: string; request: string } }) => c.spec.username === 'system:bootstrap:abcdef' && agentLogs.get(r.root)!.some((l) => l.includes(c.metadata.name)));
+    const [firstCsr] = await waitFor('the first CSR', async () => {
+      const found = await ofDeny();
+      return found.length > 0 && found;
+    }, 20_000);
+    const denied = await cluster.kubectl(['certificate', 'deny', firstCsr.metadata.name]);
+    expect(denied.code, denied.stderr).toBe(0);
+    await waitFor('the agent to report the denial', () => agentLogs.get(r.root)!.some((l) => l.includes(`${firstCsr.metadata.name} was denied`)), 10_000);
+    await waitFor('a second CSR', async () => (await ofDeny()).length >= 2, 10_000);
+    expect(await r.host.files.exists('/etc/kubernetes/kubelet.conf')).toBe(false);
+    cleanups.push(await signKubeletCsrs(cluster, 24 * 3600_000));
+    await waitFor('node n-deny Ready', () => ready('n-deny'), 30_000);
+  }, 60_000);
 });
