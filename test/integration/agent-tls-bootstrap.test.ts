@@ -89,7 +89,7 @@ describe('TLS bootstrap', () => {
 
   it('posts a new CSR after one is denied, and registers once a CSR is signed', async () => {
     const { r } = await bootstrappedAgent('n-deny', undefined);
-    const ofDeny = async () => (await json(['get', 'csr'])).items.filter((c: { spec: { username: string; request: string } }) => c.spec.username === 'system:bootstrap:abcdef' && agentLogs.get(r.root)!.some((l) => l.includes(c.metadata.name)));
+    const ofDeny = async () => (await json(['get', 'csr'])).items.filter((c: { metadata: { name: string }; spec: { username: string } }) => c.spec.username === 'system:bootstrap:abcdef' && agentLogs.get(r.root)!.some((l) => l.includes(c.metadata.name)));
     const [firstCsr] = await waitFor('the first CSR', async () => {
       const found = await ofDeny();
       return found.length > 0 && found;
