@@ -78,3 +78,11 @@ describe('machine facts', () => {
     expect(microTime(new Date(0))).toBe('1970-01-01T00:00:00.000000Z');
   });
 });
+
+describe('memTotalBytes', () => {
+  it('reads MemTotal from /proc/meminfo in bytes', async () => {
+    const { memTotalBytes } = await import('./node-facts.js');
+    expect(memTotalBytes('MemTotal:        8039412 kB\nMemFree:  1 kB\n')).toBe(8039412 * 1024);
+    expect(memTotalBytes(undefined)).toBeUndefined();
+  });
+});
