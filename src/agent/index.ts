@@ -13,6 +13,7 @@
  * - status-file.ts    /run/kubeforge/agent-status.json, read by init's wait step
  * - mirror-pod.ts     the mirror pod of a static pod
  * The API side (runAgent's `api` option):
+ * - client-cert.ts    TLS bootstrap (bootstrap-kubelet.conf → CSR → kubelet.conf) and client cert rotation
  * - api-connection.ts the KubeClient from kubelet.conf, retried with back-off until the API answers
  * - node-object.ts    the Node and Lease objects (pure); node-facts.ts: the machine facts
  * - node-registration.ts  registers the Node, posts its status (10 s when changed, else every 5 min)
@@ -38,3 +39,4 @@ export { resolveProgram, BUNDLED_COMPONENTS } from './images.js';
 export { mirrorPodFor, type MirrorPod, CONFIG_MIRROR_ANNOTATION, CONFIG_HASH_ANNOTATION } from './mirror-pod.js';
 export { KUBELET_PORT, KUBELET_API_CLIENTS, mayUseKubeletApi } from './kubelet-server.js';
 export { nodeObject, nodeStatus, nodeLease, KUBELET_VERSION, NODE_LEASE_NAMESPACE, type NodeFacts } from './node-object.js';
+export { BOOTSTRAP_KUBECONFIG, CLIENT_CERT_CURRENT, KUBELET_CLIENT_SIGNER } from './client-cert.js';
