@@ -1,6 +1,7 @@
 /**
- * runAgent: the node agent as a set of components (lock, status file, static pods, manifest source),
- * started in order and stopped in reverse. Stopping with `terminate` (SIGTERM) stops every pod in
+ * runAgent: the node agent as a set of components (lock, status file, kubelet API, static pods,
+ * manifest source, then with `api`: the API connection, node registration, the Lease and mirror
+ * pods), started in order and stopped in reverse. Stopping with `terminate` (SIGTERM) stops every pod in
  * reverse start order and waits; `detach` leaves the pods running for the next agent to adopt.
  */
 import { createHost, type Host } from '../host/index.js';
@@ -10,7 +11,14 @@ import { AgentLock } from './agent-lock.js';
 import { KUBELET_BACKOFF } from './backoff.js';
 import { ComponentManager, type Component, type StopMode } from './component.js';
 import { defaultKubeforgeCommand } from './images.js';
+import { ApiConnection } from './api-connection.js';
+import { ClientCertificates } from './client-cert.js';
+import { KUBELET_PORT, KubeletServer } from './kubelet-server.js';
 import { ManifestSource } from './manifest-source.js';
+import { MirrorPods } from './mirror-pods.js';
+import { gatherNodeFacts } from './node-facts.js';
+import { NodeLease } from './node-lease.js';
+import { NodeRegistration } from './node-registration.js';
 import { ProcessRunner } from './process-runner.js';
 import type { PodRunner } from './runner.js';
 import { StaticPods, type StaticPodView } from './static-pods.js';
@@ -42,6 +50,35 @@ export interface AgentOptions {
   kubeforgeCommand?: string[];
   /** Stop everything on SIGTERM/SIGINT (the `kubeforge agent` command sets this). */
   handleSignals?: boolean;
+  /** The API side (node, Lease, mirror pods, the kubelet API); without it the agent only runs static pods. */
+  api?: AgentApiOptions;
+}
+
+export interface AgentApiOptions {
+  /** Logical path of the kubeconfig (/etc/kubernetes/kubelet.conf). */
+  kubeconfigPath: string;
+  /** Logical path of the CA for the kubelet API's client certificates (/etc/kubernetes/pki/ca.crt). */
+  clientCAFile: string;
+  /** 10250; 0 picks a free port. */
+  kubeletPort?: number;
+  /** `kubeforge://<version>`, reported as nodeInfo.containerRuntimeVersion. */
+  containerRuntimeVersion: string;
+  /** nodeStatusUpdateFrequency (10 s) and nodeStatusReportFrequency (5 min). */
+  statusUpdateMs?: number;
+  statusReportMs?: number;
+  /** nodeLeaseDurationSeconds (40); the Lease is renewed every quarter of it unless leaseRenewMs says otherwise. */
+  leaseDurationSeconds?: number;
+  leaseRenewMs?: number;
+  /** Mirror pod resync (10 s). */
+  mirrorResyncMs?: number;
+  /** API connection back-off cap (500 ms: a refused connection is cheap, and init waits on it). */
+  connectRetryMaxMs?: number;
+  /** Logical path of bootstrap-kubelet.conf (TLS bootstrap when kubelet.conf is missing). */
+  bootstrapKubeconfigPath?: string;
+  /** How often the client certificate is checked and a pending CSR polled (1 s). */
+  certificateCheckMs?: number;
+  /** Rotation point as a fraction of the certificate's lifetime (random in [0.7, 0.9) by default). */
+  rotationFraction?: () => number;
 }
 
 export interface RunningAgent {
@@ -52,6 +89,10 @@ export interface RunningAgent {
   status(): AgentStatus;
   /** Called whenever a pod or its status changes (mirror pods will hang here). */
   onChange(listener: () => void): void;
+  /** The port of the kubelet API, when the agent serves one. */
+  kubeletPort(): number | undefined;
+  /** The API connection, when the agent has an API side. */
+  readonly apiConnection: ApiConnection | undefined;
   /** Re-reads the manifest directory now instead of waiting for the watch or the re-scan. */
   rescan(): Promise<void>;
   /** `terminate` (default) stops the pods; `detach` leaves them running. Idempotent. */
@@ -92,7 +133,13 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
     ready: async () => {},
     stop: () => source.stop(),
   };
-  const manager = new ComponentManager([new AgentLock(host), statusFile, staticPods, sourceComponent]);
+  const components: Component[] = [new AgentLock(host), statusFile, staticPods, sourceComponent];
+  const api = options.api ? apiComponents(host, options, options.api, runner, staticPods) : undefined;
+  if (api) {
+    components.splice(2, 0, api.server);
+    components.push(...api.rest);
+  }
+  const manager = new ComponentManager(components);
 
   let stopping: Promise<void> | undefined;
   let resolveStopped!: () => void;
@@ -130,8 +177,45 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
     pods: () => staticPods.pods(),
     status: () => statusFile.snapshot(),
     onChange: (listener) => staticPods.onChange(listener),
+    kubeletPort: () => api?.server.port(),
+    apiConnection: api?.connection,
     rescan: () => source.rescan(),
     stop,
     stopped,
   };
+}
+
+/** The kubelet API server and the components that talk to the API server. */
+function apiComponents(host: Host, options: AgentOptions, api: AgentApiOptions, runner: PodRunner, staticPods: StaticPods) {
+  const { log, nodeName, nodeAddress } = options;
+  const server = new KubeletServer({
+    host, nodeName, nodeIP: nodeAddress, log,
+    port: api.kubeletPort ?? KUBELET_PORT,
+    clientCAFile: api.clientCAFile,
+    pods: () => staticPods.pods(),
+    logPath: (pod, container) => runner.logPath(pod, container),
+  });
+  const connection = new ApiConnection({ host, kubeconfigPath: api.kubeconfigPath, log, retryMaxMs: api.connectRetryMaxMs });
+  const registration = new NodeRegistration({
+    connection, log, clock: host.clock,
+    facts: () => gatherNodeFacts(host, { nodeName, nodeIP: nodeAddress, kubeletPort: server.port(), containerRuntimeVersion: api.containerRuntimeVersion }),
+    readiness: () => ({ ok: true }),
+    statusUpdateMs: api.statusUpdateMs,
+    statusReportMs: api.statusReportMs,
+  });
+  const lease = new NodeLease({ nodeName, connection, registration, clock: host.clock, log, durationSeconds: api.leaseDurationSeconds, renewMs: api.leaseRenewMs });
+  const mirrors = new MirrorPods({
+    nodeName, connection, registration, clock: host.clock, log,
+    pods: () => staticPods.pods(),
+    onChange: (listener) => staticPods.onChange(listener),
+    resyncMs: api.mirrorResyncMs,
+  });
+  const certificates = new ClientCertificates({
+    host, nodeName, connection, log,
+    kubeconfigPath: api.kubeconfigPath,
+    bootstrapKubeconfigPath: api.bootstrapKubeconfigPath,
+    checkMs: api.certificateCheckMs,
+    rotationFraction: api.rotationFraction,
+  });
+  return { server, connection, rest: [certificates, connection, registration, lease, mirrors] as Component[] };
 }

@@ -11,9 +11,19 @@
  * - runner.ts         the PodRunner interface (CRI-shaped); process-runner.ts + proc.ts: processes
  * - images.ts         image → program; volumes.ts: hostPath paths under --root
  * - status-file.ts    /run/kubeforge/agent-status.json, read by init's wait step
- * - mirror-pod.ts     the mirror pod of a static pod (posted by the API side, item 2)
+ * - mirror-pod.ts     the mirror pod of a static pod
+ * The API side (runAgent's `api` option):
+ * - client-cert.ts    TLS bootstrap (bootstrap-kubelet.conf → CSR → kubelet.conf) and client cert rotation
+ * - api-connection.ts the KubeClient from kubelet.conf, retried with back-off until the API answers
+ * - node-object.ts    the Node and Lease objects (pure); node-facts.ts: the machine facts
+ * - node-registration.ts  registers the Node, posts its status (10 s when changed, else every 5 min)
+ * - node-lease.ts     kube-node-lease/<node>, renewed every 10 s
+ * - mirror-pods.ts    mirror pods with the static pods' status; deletes mirrors of removed pods
+ * - kubelet-server.ts the kubelet API on <node-ip>:10250 (healthz, pods, containerLogs);
+ *   serving-cert.ts its self-signed certificate; container-logs.ts reads/follows log files
+ * - periodic.ts       a task repeated on an interval, with back-off after failures
  */
-export { runAgent, type AgentOptions, type RunningAgent } from './agent.js';
+export { runAgent, type AgentOptions, type AgentApiOptions, type RunningAgent } from './agent.js';
 export type { StopMode, Component } from './component.js';
 export { AGENT_PID_FILE, readAgentPid } from './agent-lock.js';
 export { isRunning, type ProcessIdentity } from './proc.js';
@@ -28,3 +38,6 @@ export { parseStaticPod, staticPodUid } from './pod.js';
 export { rewriteVolumePaths, pathMappings } from './volumes.js';
 export { resolveProgram, BUNDLED_COMPONENTS } from './images.js';
 export { mirrorPodFor, type MirrorPod, CONFIG_MIRROR_ANNOTATION, CONFIG_HASH_ANNOTATION } from './mirror-pod.js';
+export { KUBELET_PORT, KUBELET_API_CLIENTS, mayUseKubeletApi } from './kubelet-server.js';
+export { nodeObject, nodeStatus, nodeLease, KUBELET_VERSION, NODE_LEASE_NAMESPACE, type NodeFacts } from './node-object.js';
+export { BOOTSTRAP_KUBECONFIG, CLIENT_CERT_CURRENT, KUBELET_CLIENT_SIGNER } from './client-cert.js';

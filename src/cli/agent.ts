@@ -7,6 +7,7 @@ interface AgentCliOptions {
   nodeIp: string;
   config: string;
   kubeconfig: string;
+  bootstrapKubeconfig: string;
 }
 
 export function registerAgent(program: Command): void {
@@ -17,9 +18,10 @@ export function registerAgent(program: Command): void {
     .requiredOption('--node-ip <ip>', 'the address the agent binds and reports (the node\'s advertise address)')
     .option('--config <file>', 'the KubeletConfiguration file (logical path under --root)', '/var/lib/kubelet/config.yaml')
     .option('--kubeconfig <file>', 'the kubeconfig the agent talks to the API with (logical path under --root)', '/etc/kubernetes/kubelet.conf')
+    .option('--bootstrap-kubeconfig <file>', 'the bootstrap kubeconfig used to obtain a client certificate when --kubeconfig does not exist (logical path)', '/etc/kubernetes/bootstrap-kubelet.conf')
     .action(async (opts: AgentCliOptions, self: Command) => {
       const { runAgentCommand } = await import('../commands/agent.js');
       const g = globals(self);
-      await runAgentCommand({ root: resolveRoot(g.root), verbosity: g.v, nodeName: opts.nodeName, nodeIP: opts.nodeIp, configPath: opts.config, kubeconfigPath: opts.kubeconfig });
+      await runAgentCommand({ root: resolveRoot(g.root), verbosity: g.v, nodeName: opts.nodeName, nodeIP: opts.nodeIp, configPath: opts.config, kubeconfigPath: opts.kubeconfig, bootstrapKubeconfigPath: opts.bootstrapKubeconfig });
     });
 }

@@ -5,6 +5,7 @@ import { parseGoDuration } from '../config/index.js';
 import { validationError } from '../errors.js';
 import { createHost } from '../host/index.js';
 import { createLogger } from '../log.js';
+import { versionInfo } from './version.js';
 
 export interface AgentCommandOptions {
   root: string;
@@ -13,11 +14,23 @@ export interface AgentCommandOptions {
   nodeIP: string;
   configPath: string;
   kubeconfigPath: string;
+  bootstrapKubeconfigPath?: string;
 }
 
 interface KubeletConfigFields {
   staticPodPath?: string;
   fileCheckFrequency?: string;
+  port?: number;
+  nodeStatusUpdateFrequency?: string;
+  nodeStatusReportFrequency?: string;
+  nodeLeaseDurationSeconds?: number;
+  authentication?: { x509?: { clientCAFile?: string } };
+}
+
+/** A Go duration from the config in ms, or undefined when unset or not positive. */
+function durationMs(value: string | undefined): number | undefined {
+  const ms = value ? parseGoDuration(value) : 0;
+  return ms > 0 ? ms : undefined;
 }
 
 export async function runAgentCommand(options: AgentCommandOptions): Promise<void> {
@@ -30,15 +43,24 @@ export async function runAgentCommand(options: AgentCommandOptions): Promise<voi
   } catch (err) {
     throw validationError('KF_AGENT_CONFIG_INVALID', `${host.files.resolve(options.configPath)} is not valid YAML`, { cause: err });
   }
-  const frequency = config.fileCheckFrequency ? parseGoDuration(config.fileCheckFrequency) : 0;
   const agent = await runAgent({
     host,
     nodeName: options.nodeName,
     nodeAddress: options.nodeIP,
     log,
     staticPodPath: config.staticPodPath,
-    rescanMs: frequency > 0 ? frequency : undefined,
+    rescanMs: durationMs(config.fileCheckFrequency),
     handleSignals: true,
+    api: {
+      kubeconfigPath: options.kubeconfigPath,
+      bootstrapKubeconfigPath: options.bootstrapKubeconfigPath,
+      clientCAFile: config.authentication?.x509?.clientCAFile ?? '/etc/kubernetes/pki/ca.crt',
+      kubeletPort: config.port,
+      containerRuntimeVersion: `kubeforge://${versionInfo().gitVersion.replace(/^v/, '')}`,
+      statusUpdateMs: durationMs(config.nodeStatusUpdateFrequency),
+      statusReportMs: durationMs(config.nodeStatusReportFrequency),
+      leaseDurationSeconds: config.nodeLeaseDurationSeconds,
+    },
   });
   await agent.stopped;
 }

@@ -33,6 +33,8 @@ export interface FileHost {
   stat(logical: string): Promise<FileStat | undefined>;
   list(logical: string): Promise<string[]>;
   remove(logical: string): Promise<void>;
+  /** Points the symbolic link `logical` at `target` (a name relative to the link's directory), replacing it atomically. */
+  symlink(target: string, logical: string): Promise<void>;
   /** Reads a file the user named on the command line (`--config`), NOT mapped under the root. */
   readUserFile(userPath: string, maxBytes: number): Promise<Buffer>;
   /** Whether files can be created under the root (the root itself, or its nearest existing parent). */
@@ -130,6 +132,14 @@ export class RealFiles implements FileHost {
 
   async remove(logical: string): Promise<void> {
     await fs.rm(this.resolve(logical), { recursive: true, force: true });
+  }
+
+  async symlink(target: string, logical: string): Promise<void> {
+    const link = this.resolve(logical);
+    const temp = `${link}.tmp-link-${process.pid}`;
+    await fs.rm(temp, { force: true });
+    await fs.symlink(target, temp);
+    await fs.rename(temp, link);
   }
 
   async readUserFile(userPath: string, maxBytes: number): Promise<Buffer> {

@@ -92,6 +92,12 @@ export class RecordingFiles implements FileHost {
 
   async pruneEmptyDirs(): Promise<void> {}
 
+  /** Recorded as a write of the target's content at the link's path. */
+  async symlink(target: string, logical: string): Promise<void> {
+    const dir = logical.replace(/\/[^/]*$/, '');
+    await this.writeFile(logical, (await this.tryReadFile(`${dir}/${target}`)) ?? Buffer.alloc(0), { mode: 0o777 });
+  }
+
   async remove(logical: string): Promise<void> {
     const key = this.resolve(logical);
     this.overlay.delete(key);

@@ -14,8 +14,8 @@ describe('kube-apiserver flags', () => {
   });
 
   it('accepts known flags it does not use and lists them', () => {
-    const flags = parseApiServerFlags(['--allow-privileged=true', '--kubelet-client-certificate=/x', '--proxy-client-key-file', '/y']);
-    expect(flags.ignored).toEqual(['allow-privileged', 'kubelet-client-certificate', 'proxy-client-key-file']);
+    const flags = parseApiServerFlags(['--allow-privileged=true', '--proxy-client-cert-file=/x', '--proxy-client-key-file', '/y']);
+    expect(flags.ignored).toEqual(['allow-privileged', 'proxy-client-cert-file', 'proxy-client-key-file']);
   });
 
   it('treats a bare boolean flag as true and does not swallow the next argument', () => {

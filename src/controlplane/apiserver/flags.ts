@@ -53,10 +53,10 @@ export const FLAG_TABLE: readonly FlagSpec[] = [
   used('max-request-bytes', 'int', String(3 * 1024 * 1024)),
   used('v', 'int', '0'),
   unused('allow-privileged', 'bool'),
-  unused('kubelet-client-certificate'),
-  unused('kubelet-client-key'),
-  unused('kubelet-certificate-authority'),
-  unused('kubelet-preferred-address-types', 'list'),
+  used('kubelet-client-certificate'),
+  used('kubelet-client-key'),
+  used('kubelet-certificate-authority'),
+  used('kubelet-preferred-address-types', 'list', 'Hostname,InternalDNS,InternalIP,ExternalDNS,ExternalIP'),
   unused('proxy-client-cert-file'),
   unused('proxy-client-key-file'),
   unused('enable-aggregator-routing', 'bool'),
@@ -118,6 +118,11 @@ export interface ApiServerFlags {
   enableBootstrapTokenAuth: boolean;
   anonymousAuth: boolean;
   maxRequestBytes: number;
+  /** How pods/log reaches kubelets: client certificate, optional CA for their serving certs, address order. */
+  kubeletClientCertificate: string | undefined;
+  kubeletClientKey: string | undefined;
+  kubeletCertificateAuthority: string | undefined;
+  kubeletPreferredAddressTypes: string[];
   verbosity: number;
   /** Known flags that were given but change nothing here, for the -v=2 listing. */
   ignored: string[];
@@ -217,6 +222,10 @@ export function parseApiServerFlags(argv: readonly string[]): ApiServerFlags {
     admissionPlugins: list('enable-admission-plugins').filter((p) => !list('disable-admission-plugins').includes(p)),
     enableBootstrapTokenAuth: bool('enable-bootstrap-token-auth'),
     anonymousAuth: bool('anonymous-auth'),
+    kubeletClientCertificate: last('kubelet-client-certificate'),
+    kubeletClientKey: last('kubelet-client-key'),
+    kubeletCertificateAuthority: last('kubelet-certificate-authority'),
+    kubeletPreferredAddressTypes: list('kubelet-preferred-address-types'),
     maxRequestBytes: int('max-request-bytes'),
     verbosity: int('v'),
     ignored: [...raw.keys()].filter((name) => SPECS.get(name)?.used === false),

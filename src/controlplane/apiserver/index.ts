@@ -25,6 +25,7 @@ import { NodeGraph } from './nodegraph.js';
 import { ObjectStore } from './objects.js';
 import { ApiServerMetrics } from './metrics.js';
 import { openApiRoute } from './openapi.js';
+import { podLogProxy } from './podlogs.js';
 import { nonResourceRoutes } from './routes.js';
 import { createRequestHandler } from './server.js';
 import { findResource, type ResourceType } from './resources.js';
@@ -131,6 +132,11 @@ export async function runKubeApiserver(argv: string[], options: ApiServerOptions
     readFlagFile(files, 'etcd-certfile', flags.etcdCertFile, false),
     readFlagFile(files, 'etcd-keyfile', flags.etcdKeyFile, false),
   ]);
+  const [kubeletCert, kubeletKey, kubeletCa] = await Promise.all([
+    readFlagFile(files, 'kubelet-client-certificate', flags.kubeletClientCertificate, false),
+    readFlagFile(files, 'kubelet-client-key', flags.kubeletClientKey, false),
+    readFlagFile(files, 'kubelet-certificate-authority', flags.kubeletCertificateAuthority, false),
+  ]);
   const metrics = new ApiServerMetrics();
   const storage = new Storage(connectEtcd({ servers: flags.etcdServers, ca: etcdCa, cert: etcdCert, key: etcdKey }), (op, s) => metrics.observeEtcd(op, s));
   const allocator = new ServiceAllocator(storage, flags.etcdPrefix, serviceIps, nodePorts);
@@ -187,6 +193,7 @@ export async function runKubeApiserver(argv: string[], options: ApiServerOptions
     admissionPlugins: flags.admissionPlugins,
     alwaysAllowPaths: flags.alwaysAllowPaths,
     metrics,
+    podLogs: podLogProxy(objects, { cert: kubeletCert, key: kubeletKey, ca: kubeletCa, preferredAddressTypes: flags.kubeletPreferredAddressTypes }),
     ...(options.bookmarkIntervalMs ? { bookmarkIntervalMs: options.bookmarkIntervalMs } : {}),
     nonResource: nonResourceRoutes({
       serverAddress: `${advertise}:${flags.securePort}`,

@@ -10,6 +10,7 @@ import { decodeBody, mediaType, readBody, sendError, sendJson, sendRawJson } fro
 import type { ObjectStore } from './objects.js';
 import { parseResourceVersion } from './objects.js';
 import type { Attributes } from './rbac.js';
+import type { PodLogHandler } from './podlogs.js';
 import { parseRequestInfo, queryBool, type RequestInfo } from './requestinfo.js';
 import { findResource, type ResourceType } from './resources.js';
 import { checkFieldValidation } from './openapi.js';
@@ -47,6 +48,8 @@ export interface PipelineOptions {
    * wants the objects as stored (then GETs are served from etcd's bytes without re-encoding).
    */
   representation?: (req: IncomingMessage) => ((type: ResourceType, body: KubeObject) => KubeObject) | undefined;
+  /** pods/log: proxies to the node's kubelet (podlogs.ts). */
+  podLogs?: PodLogHandler;
 }
 
 /** Splits path and query without resolving dot segments: `/x/%2E%2E` must reach routing as a name, not as `..`. */
@@ -57,6 +60,8 @@ export function splitUrl(raw: string): { pathname: string; searchParams: URLSear
 
 /** Subresources served by ObjectStore on the main object; the others have handlers in subresources.ts. */
 const GENERIC_SUBRESOURCES = new Set(['status', 'approval', 'finalize']);
+/** Subresources proxied to the node's kubelet (podlogs.ts). */
+const PROXIED_SUBRESOURCES = new Set(['log']);
 
 function attributes(user: UserInfo, info: RequestInfo): Attributes {
   return {
@@ -107,12 +112,16 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, query: U
   }
   if (info.subresource && !type.subresources.includes(info.subresource)) throw apiErrors.notFoundPath();
   const handler = info.subresource ? subresourceHandler(type.plural, info.subresource) : undefined;
-  if (info.subresource && !handler && !GENERIC_SUBRESOURCES.has(info.subresource)) throw apiErrors.methodNotAllowed(`${req.method ?? ''} ${info.subresource}`);
+  if (info.subresource && !handler && !GENERIC_SUBRESOURCES.has(info.subresource) && !PROXIED_SUBRESOURCES.has(info.subresource)) throw apiErrors.methodNotAllowed(`${req.method ?? ''} ${info.subresource}`);
   const attrs = attributes(user, info);
   const decision = options.authorizer.authorize(attrs);
   if (!decision.allowed) throw apiErrors.forbidden(user.name, info.verb, info.resource + (info.subresource ? `/${info.subresource}` : ''), info.apiGroup, info.name, type.namespaced ? info.namespace : undefined);
   const namespace = type.namespaced ? info.namespace : undefined;
   if (type.namespaced && !namespace && !['list', 'watch'].includes(info.verb)) throw apiErrors.notFoundPath();
+  if (info.subresource === 'log') {
+    if (info.verb !== 'get' || !options.podLogs) throw apiErrors.methodNotAllowed(req.method ?? '');
+    return options.podLogs(res, namespace as string, info.name as string, query);
+  }
   const isWrite = ['create', 'update', 'patch'].includes(info.verb);
   const body = isWrite ? decodeBody(await readBody(req, options.maxRequestBytes), mediaType(req), info.verb === 'patch') : undefined;
   if (!handler && (info.verb === 'create' || info.verb === 'update')) checkFieldValidation(type, body, query.get('fieldValidation'), res);

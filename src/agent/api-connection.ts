@@ -1,0 +1,74 @@
+/**
+ * The agent's connection to the API server: once its kubeconfig exists (init writes it, TLS
+ * bootstrap may write it later) and the API server answers with that identity, a KubeClient
+ * for the components that talk to the API. Until then it retries with back-off and never fails
+ * the agent: during `init` the API server is one of the agent's own static pods. A client keeps
+ * working across an API server restart (requests fail meanwhile and their loops retry);
+ * `reload()` builds a new one from the kubeconfig (after a certificate rotation).
+ */
+import type { Host } from '../host/index.js';
+import type { KubeClient } from '../kube/index.js';
+import { loadKubeClient } from '../kubeconfig/index.js';
+import type { Logger } from '../log.js';
+import type { Component } from './component.js';
+import { PeriodicComponent } from './periodic.js';
+
+export interface ApiConnectionOptions {
+  host: Host;
+  /** Logical path of the kubeconfig (kubelet.conf). */
+  kubeconfigPath: string;
+  log: Logger;
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  /** Per-request timeout of the client (10 s). */
+  requestTimeoutMs?: number;
+}
+
+export class ApiConnection extends PeriodicComponent implements Component {
+  readonly name = 'api-connection';
+  private current: KubeClient | undefined;
+  private readonly listeners: ((client: KubeClient) => void)[] = [];
+
+  constructor(private readonly options: ApiConnectionOptions) {
+    super({ name: 'connecting to the API server', intervalMs: 2 ** 31 - 1, retryBaseMs: options.retryBaseMs ?? 200, retryMaxMs: options.retryMaxMs ?? 500, log: options.log });
+  }
+
+  override async stop(): Promise<void> {
+    await super.stop();
+    this.current?.close();
+    this.current = undefined;
+  }
+
+  /** The connected client, or undefined while the API is not reachable yet. */
+  client(): KubeClient | undefined {
+    return this.current;
+  }
+
+  /** Called with each new client (the first connection and every reload). */
+  onConnected(listener: (client: KubeClient) => void): void {
+    this.listeners.push(listener);
+    if (this.current) listener(this.current);
+  }
+
+  /** Drops the client and connects again from the kubeconfig on disk. */
+  reload(): void {
+    this.current?.close();
+    this.current = undefined;
+    this.loop.trigger();
+  }
+
+  protected async sync(): Promise<void> {
+    if (this.current) return;
+    const { host, kubeconfigPath, log } = this.options;
+    const client = await loadKubeClient(host, kubeconfigPath, { timeoutMs: this.options.requestTimeoutMs ?? 10_000, userAgent: 'kubeforge-agent' });
+    try {
+      await client.request('GET', '/version');
+    } catch (err) {
+      client.close();
+      throw err;
+    }
+    this.current = client;
+    log.info(`agent: connected to the API server at ${client.config.server}`);
+    for (const l of this.listeners) l(client);
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * One background task run again and again: every `intervalMs` after a success, and with
+ * exponential back-off (from `retryBaseMs` to `retryMaxMs`) after a failure, like the kubelet's
+ * lease and node-status loops. A failure is logged once per distinct message (an API server that
+ * is down for a minute is one warning, not sixty), and the recovery is logged too. `trigger()`
+ * runs the task soon instead of waiting; runs never overlap.
+ */
+import type { Logger } from '../log.js';
+
+export interface PeriodicOptions {
+  name: string;
+  intervalMs: number;
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  log: Logger;
+}
+
+export class Periodic {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = true;
+  private failures = 0;
+  private lastError = '';
+
+  constructor(
+    private readonly options: PeriodicOptions,
+    private readonly task: () => Promise<void>,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  /** Runs the task as soon as the current run (if any) ends. */
+  trigger(): void {
+    if (this.stopped) return;
+    if (this.running) this.again = true;
+    else this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  private schedule(delayMs: number): void {
+    clearTimeout(this.timer);
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.run(), delayMs);
+    this.timer.unref();
+  }
+
+  private async run(): Promise<void> {
+    if (this.running || this.stopped) return;
+    const { name, log, intervalMs } = this.options;
+    this.running = (async () => {
+      try {
+        await this.task();
+        if (this.failures > 0) log.info(`agent: ${name}: recovered after ${this.failures} failed attempt(s)`);
+        this.failures = 0;
+        this.lastError = '';
+      } catch (err) {
+        this.failures++;
+        const message = err instanceof Error ? err.message : String(err);
+        if (message !== this.lastError) log.warn(`agent: ${name}: ${message} (retrying)`);
+        this.lastError = message;
+      }
+    })();
+    await this.running;
+    this.running = undefined;
+    if (this.again) {
+      this.again = false;
+      this.schedule(0);
+    } else this.schedule(this.failures === 0 ? intervalMs : this.retryDelay());
+  }
+
+  private retryDelay(): number {
+    const base = this.options.retryBaseMs ?? 200;
+    const max = this.options.retryMaxMs ?? 7000;
+    return Math.min(max, base * 2 ** Math.min(this.failures - 1, 20));
+  }
+}
+
+/** A component that is one Periodic task: started with the agent, stopped before it. */
+export abstract class PeriodicComponent {
+  abstract readonly name: string;
+  protected readonly loop: Periodic;
+
+  constructor(options: PeriodicOptions) {
+    this.loop = new Periodic(options, () => this.sync());
+  }
+
+  /** One round of the component's work. */
+  protected abstract sync(): Promise<void>;
+
+  /** Hooks the loop to other components' events before the first round. */
+  protected wire(): void {}
+
+  async init(): Promise<void> {}
+
+  async start(): Promise<void> {
+    this.wire();
+    this.loop.start();
+  }
+
+  /** Ready at once: the API may be one of the pods this agent has yet to start. */
+  async ready(): Promise<void> {}
+
+  async stop(): Promise<void> {
+    await this.loop.stop();
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * The agent's TLS bootstrap and client certificate rotation against real etcd and the bundled
+ * API server: a bootstrap token, a CSR approved and signed by a stand-in for the controller
+ * manager's CSR controllers, kubelet.conf written, and rotation without a restart.
+ */
+import { execFileSync } from 'node:child_process';
+import { lstatSync, readlinkSync, statSync } from 'node:fs';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningAgent } from '../../src/agent/index.js';
+import { agentLogs, bootstrapTokenObjects, prepareAgentRoot, signKubeletCsrs, startNodeAgent, writeBootstrapConf, type AgentRoot } from '../helpers/agent-cluster.js';
+import { cleanupRoot, waitFor } from '../helpers/agent-harness.js';
+import { startTestCluster, type TestCluster } from '../helpers/apiserver-harness.js';
+
+let cluster: TestCluster;
+const cleanups: (() => Promise<void>)[] = [];
+
+beforeAll(async () => {
+  cluster = await startTestCluster();
+  const applied = await cluster.kubectl(['create', '--validate=false', '-f', '-'], { input: bootstrapTokenObjects('abcdef', '0123456789abcdef') });
+  expect(applied.stderr).toBe('');
+  expect(applied.code).toBe(0);
+}, 60_000);
+
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+afterEach(async (context) => {
+  if (context.task.result?.state === 'fail') for (const [root, lines] of agentLogs) console.error(`agent log of ${root}:\n${lines.join('\n')}`);
+  agentLogs.clear();
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+async function json(args: string[]): Promise<any> {
+  const r = await cluster.kubectl([...args, '-o', 'json']);
+  return r.code === 0 ? JSON.parse(r.stdout) : undefined;
+}
+
+async function bootstrappedAgent(name: string, validityMs: number | undefined, rotationFraction?: number): Promise<{ r: AgentRoot; agent: RunningAgent }> {
+  if (validityMs !== undefined) cleanups.push(await signKubeletCsrs(cluster, validityMs));
+  const r = await prepareAgentRoot(cluster, name, { kubeconfig: false });
+  cleanups.push(() => cleanupRoot(r.root));
+  await writeBootstrapConf(cluster, r.host, 'abcdef.0123456789abcdef');
+  const agent = await startNodeAgent(r, { certificateCheckMs: 200, ...(rotationFraction ? { rotationFraction: () => rotationFraction } : {}) });
+  cleanups.push(() => agent.stop('terminate'));
+  return { r, agent };
+}
+
+const ready = async (name: string) => (await json(['get', 'node', name]))?.status?.conditions?.find((c: { type: string }) => c.type === 'Ready')?.status === 'True';
+
+describe('TLS bootstrap', () => {
+  it('obtains a node client certificate through a CSR, writes kubelet.conf and registers', async () => {
+    const { r } = await bootstrappedAgent('n-boot', 24 * 3600_000);
+    await waitFor('node n-boot Ready', () => ready('n-boot'), 30_000);
+    const csrs = (await json(['get', 'csr'])).items.filter((c: { spec: { username: string } }) => c.spec.username === 'system:bootstrap:abcdef');
+    expect(csrs).toHaveLength(1);
+    expect(csrs[0].metadata.name).toMatch(/^node-csr-/);
+    expect(csrs[0].spec).toMatchObject({ signerName: 'kubernetes.io/kube-apiserver-client-kubelet', usages: ['digital signature', 'client auth'] });
+    const current = r.host.files.resolve('/var/lib/kubelet/pki/kubelet-client-current.pem');
+    expect(lstatSync(current).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(current)).toMatch(/^kubelet-client-\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d\.pem$/);
+    expect(statSync(current).mode & 0o777).toBe(0o600);
+    const subject = execFileSync('openssl', ['x509', '-noout', '-subject', '-in', current], { encoding: 'utf8' });
+    expect(subject).toMatch(/O\s*=\s*system:nodes, CN\s*=\s*system:node:n-boot/);
+    execFileSync('openssl', ['verify', '-CAfile', cluster.pki.ca.cert, current]);
+    const kubeletConf = (await r.host.files.readFile('/etc/kubernetes/kubelet.conf')).toString();
+    expect(kubeletConf).toContain('client-certificate: /var/lib/kubelet/pki/kubelet-client-current.pem');
+    expect(await r.host.files.exists('/etc/kubernetes/bootstrap-kubelet.conf')).toBe(false);
+  }, 60_000);
+
+  it('rotates the client certificate with a new CSR before it expires and stays Ready', async () => {
+    const { r } = await bootstrappedAgent('n-rotate', 6000, 0.5);
+    await waitFor('node n-rotate Ready', () => ready('n-rotate'), 30_000);
+    const link = r.host.files.resolve('/var/lib/kubelet/pki/kubelet-client-current.pem');
+    const first = readlinkSync(link);
+    const second = await waitFor('a rotated certificate', () => readlinkSync(link) !== first && readlinkSync(link), 20_000);
+    const third = await waitFor('a second rotation', () => readlinkSync(link) !== second && readlinkSync(link), 20_000);
+    expect(third).not.toBe(first);
+    const csrs = (await json(['get', 'csr'])).items.filter((c: { spec: { username: string } }) => c.spec.username === 'system:node:n-rotate');
+    expect(csrs.length).toBeGreaterThanOrEqual(2);
+    const rotatedAt = Date.now();
+    await waitFor('a lease renewed with the rotated certificate', async () => {
+      const lease = await json(['get', 'lease', '-n', 'kube-node-lease', 'n-rotate']);
+      return lease && Date.parse(lease.spec.renewTime) > rotatedAt;
+    }, 10_000);
+    expect(await ready('n-rotate')).toBe(true);
+  }, 90_000);
+
+  it('posts a new CSR after one is denied, and registers once a CSR is signed', async () => {
+    const { r } = await bootstrappedAgent('n-deny', undefined);
+    const ofDeny = async () => (await json(['get', 'csr'])).items.filter((c: { metadata: { name: string }; spec: { username: string } }) => c.spec.username === 'system:bootstrap:abcdef' && agentLogs.get(r.root)!.some((l) => l.includes(c.metadata.name)));
+    const [firstCsr] = await waitFor('the first CSR', async () => {
+      const found = await ofDeny();
+      return found.length > 0 && found;
+    }, 20_000);
+    const denied = await cluster.kubectl(['certificate', 'deny', firstCsr.metadata.name]);
+    expect(denied.code, denied.stderr).toBe(0);
+    await waitFor('the agent to report the denial', () => agentLogs.get(r.root)!.some((l) => l.includes(`${firstCsr.metadata.name} was denied`)), 10_000);
+    await waitFor('a second CSR', async () => (await ofDeny()).length >= 2, 10_000);
+    expect(await r.host.files.exists('/etc/kubernetes/kubelet.conf')).toBe(false);
+    cleanups.push(await signKubeletCsrs(cluster, 24 * 3600_000));
+    await waitFor('node n-deny Ready', () => ready('n-deny'), 30_000);
+  }, 60_000);
+});
