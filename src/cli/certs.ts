@@ -29,4 +29,32 @@ function registerCheckExpiration(certs: Command): void {
 export function registerCerts(program: Command): void {
   const certs = program.command('certs').description('Commands related to handling kubernetes certificates');
   registerCheckExpiration(certs);
+  registerRenew(certs);
+}
+
+function registerRenew(certs: Command): void {
+  certs
+    .command('renew')
+    .argument('<name>', 'a certificate name (apiserver, admin.conf, …) or all')
+    .description('Renew a certificate (or all) with the local CA, keeping its subject, SANs and usages; the agent restarts the static pods that use it')
+    .option('--cert-dir <dir>', 'the path where to save the certificates', CERT_DIR)
+    .option('--validity-period <duration>', 'validity of the renewed certificates (kubeadm certificateValidityPeriod)', '8760h')
+    .option('--dry-run', "don't apply any changes; just output what would be done", false)
+    .action(async (name: string, opts: { certDir: string; validityPeriod: string; dryRun: boolean }, self: Command) => {
+      const { runCertsRenew } = await import('../commands/certs-renew.js');
+      const g = globals(self);
+      const result = await runCertsRenew({ root: resolveRoot(g.root), verbosity: g.v, name, certDir: opts.certDir, dryRun: opts.dryRun, validityPeriod: opts.validityPeriod });
+      const lines = result.renewed.map((r) => `${r.longName} ${result.dryRun ? 'would be renewed' : 'renewed'}`);
+      if (result.dryRun) lines.push('', 'Dry run: nothing was written.');
+      else if (result.renewed.length > 0) {
+        lines.push('', 'Done renewing certificates. You must restart the kube-apiserver, kube-controller-manager, kube-scheduler and etcd, so that they can use the new certificates.');
+        const { pods, agentRunning } = result.restart;
+        if (pods.length > 0) {
+          lines.push(agentRunning
+            ? `kubeforge did it for you: the agent is restarting ${pods.join(', ')} (their manifests got the kubeforge.io/certs-renewed-at annotation).`
+            : `kubeforge marked the manifests of ${pods.join(', ')} (kubeforge.io/certs-renewed-at); no agent runs on this root, so they start with the new certificates when it does.`);
+        }
+      }
+      process.stdout.write(`${lines.join('\n')}\n`);
+    });
 }
