@@ -30,6 +30,7 @@ export function registerCerts(program: Command): void {
   const certs = program.command('certs').description('Commands related to handling kubernetes certificates');
   registerCheckExpiration(certs);
   registerRenew(certs);
+  registerInspect(certs);
 }
 
 function registerRenew(certs: Command): void {
@@ -56,5 +57,19 @@ function registerRenew(certs: Command): void {
         }
       }
       process.stdout.write(`${lines.join('\n')}\n`);
+    });
+}
+
+function registerInspect(certs: Command): void {
+  certs
+    .command('inspect')
+    .argument('<target>', 'a certificate file (PEM, DER or chain), a directory, a kubeconfig, or https://host:port')
+    .description('Show what a certificate is: subject, issuer, SANs, usages, validity, key, fingerprints, SPKI pin, kubeadm role')
+    .option('-o, --output <format>', 'output format: one of text, json, yaml', 'text')
+    .action(async (target: string, opts: { output: string }) => {
+      const format = parseOutputFormat(opts.output);
+      const { runCertsInspect, formatInspectText } = await import('../commands/certs-inspect.js');
+      const result = await runCertsInspect({ target });
+      process.stdout.write(format === 'text' ? formatInspectText(result) : await formatMachine(result, format));
     });
 }

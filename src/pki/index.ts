@@ -8,6 +8,7 @@
  *   altnames.ts     kubeadm's SAN builders for apiserver and etcd
  *   ensure.ts       ensureCertificate / ensureCertificates / ensureServiceAccountKeys (reuse rules)
  *   renew.ts        renewCertificate, reissueCertificate, keyAlgorithmOf (certs renew: same subject/SANs/usages, new key and validity)
+ *   role.ts         certificateRole: which kubeadm role a certificate plays (file name, subject, usages)
  *   x509.ts         certificateValidity: native, forge-free expiry read (check-expiration, agent metrics)
  *   issue.ts        templates, validity, issueClientCertificate
  *   build.ts        TBSCertificate + extensions, signed natively
@@ -38,4 +39,5 @@ export {
 export { loadCertificateFile, tryLoadCertificateFile, tryLoadPrivateKeyFile, writeCertificate, writePrivateKey } from './files.js';
 export { generatePrivateKey, encodePrivateKeyPem, encodePublicKeyPem, parsePrivateKeyPem, publicKeyAlgorithm, type KeyAlgorithm, type PublicKeyAlgorithm } from './keys.js';
 export { certificateValidity, type CertificateValidity } from './x509.js';
+export { certificateRole, type CertificateRole } from './role.js';
 export { canonicalIP, joinHostPort, parseHostPort } from './netaddr.js';
