@@ -31,6 +31,7 @@ export function registerCerts(program: Command): void {
   registerCheckExpiration(certs);
   registerRenew(certs);
   registerInspect(certs);
+  registerVerify(certs);
 }
 
 function registerRenew(certs: Command): void {
@@ -71,5 +72,20 @@ function registerInspect(certs: Command): void {
       const { runCertsInspect, formatInspectText } = await import('../commands/certs-inspect.js');
       const result = await runCertsInspect({ target });
       process.stdout.write(format === 'text' ? formatInspectText(result) : await formatMachine(result, format));
+    });
+}
+
+function registerVerify(certs: Command): void {
+  certs
+    .command('verify')
+    .description('Check the PKI: chains, keys, usages, SANs, file modes and kubeconfigs; every finding with its fix (exit 1 on errors)')
+    .option('--cert-dir <dir>', 'the path where the certificates are stored', CERT_DIR)
+    .option('-o, --output <format>', 'output format: one of text, json, yaml', 'text')
+    .action(async (opts: { certDir: string; output: string }, self: Command) => {
+      const format = parseOutputFormat(opts.output);
+      const { runCertsVerify, formatVerifyText } = await import('../commands/certs-verify.js');
+      const result = await runCertsVerify({ root: resolveRoot(globals(self).root), certDir: opts.certDir });
+      process.stdout.write(format === 'text' ? formatVerifyText(result) : await formatMachine(result, format));
+      if (!result.ok) process.exitCode = ExitCode.General;
     });
 }
