@@ -32,6 +32,7 @@ export function registerCerts(program: Command): void {
   registerRenew(certs);
   registerInspect(certs);
   registerVerify(certs);
+  registerExternalCA(certs);
 }
 
 function registerRenew(certs: Command): void {
@@ -87,5 +88,35 @@ function registerVerify(certs: Command): void {
       const result = await runCertsVerify({ root: resolveRoot(globals(self).root), certDir: opts.certDir });
       process.stdout.write(format === 'text' ? formatVerifyText(result) : await formatMachine(result, format));
       if (!result.ok) process.exitCode = ExitCode.General;
+    });
+}
+
+const list = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
+
+function registerExternalCA(certs: Command): void {
+  certs
+    .command('certificate-key')
+    .description('Generate certificate keys (32 random bytes, hex) for `init --upload-certs`')
+    .action(async () => {
+      const { generateCertificateKey } = await import('../commands/certs-csr.js');
+      process.stdout.write(`${generateCertificateKey()}\n`);
+    });
+  certs
+    .command('generate-csr')
+    .description('Generate keys and certificate signing requests for every certificate and kubeconfig, for an external CA to sign')
+    .option('--cert-dir <dir>', 'the path where to save the certificates', CERT_DIR)
+    .option('--kubeconfig-dir <dir>', 'the path where to save the kubeconfig files', '/etc/kubernetes')
+    .option('--config <file>', 'path to a kubeadm configuration file')
+    .option('--apiserver-advertise-address <ip>', 'the IP address the API server will advertise (SANs, kubeconfig server)')
+    .option('--apiserver-cert-extra-sans <sans>', 'extra SANs for the API server serving certificate', list)
+    .option('--control-plane-endpoint <endpoint>', 'a stable IP address or DNS name for the control plane')
+    .option('--node-name <name>', 'the node name')
+    .action(async (opts: { certDir: string; kubeconfigDir: string; config?: string; apiserverAdvertiseAddress?: string; apiserverCertExtraSans?: string[]; controlPlaneEndpoint?: string; nodeName?: string }, self: Command) => {
+      const { runGenerateCSR } = await import('../commands/certs-csr.js');
+      const g = globals(self);
+      const { config, kubeconfigDir, ...rest } = opts;
+      const flags = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
+      const result = await runGenerateCSR({ root: resolveRoot(g.root), verbosity: g.v, ...(config ? { configPath: config } : {}), kubeconfigDir, flags });
+      process.stdout.write(`Wrote ${result.csrs.length} certificate signing requests; have your CA sign them and place the certificates beside them (kubeconfigs: as client-certificate-data).\n`);
     });
 }

@@ -16,6 +16,7 @@ const commands: CommandEntry[] = [
   { name: 'init', summary: 'Run this command in order to set up the Kubernetes control plane', register: async () => (await import('./init.js')).registerInit },
   { name: 'reset', summary: 'Performs a best effort revert of changes made to this host by "kubeforge init" or "kubeforge join"', register: async () => (await import('./reset.js')).registerReset },
   { name: 'certs', summary: 'Commands related to handling kubernetes certificates', register: async () => (await import('./certs.js')).registerCerts },
+  { name: 'kubeconfig', summary: 'Kubeconfig file utilities', register: async () => (await import('./kubeconfig.js')).registerKubeconfig },
   { name: 'config', summary: 'Manage configuration for a kubeforge cluster', register: async () => (await import('./config.js')).registerConfig },
   { name: 'token', summary: 'Manage bootstrap tokens', register: async () => (await import('./token.js')).registerToken },
   { name: 'agent', summary: "Run the node agent (kubeforge's kubelet)", register: async () => (await import('./agent.js')).registerAgent },
