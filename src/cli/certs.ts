@@ -7,12 +7,15 @@ import { formatMachine, parseOutputFormat } from './output.js';
 
 const CERT_DIR = '/etc/kubernetes/pki';
 
+/** `--cert-dir` and `-o` as the reading subcommands share them. */
+function readFlags(cmd: Command): Command {
+  return cmd
+    .option('--cert-dir <dir>', 'the path where the certificates are stored', CERT_DIR)
+    .option('-o, --output <format>', 'output format: one of text|table, json, yaml', 'text');
+}
+
 function registerCheckExpiration(certs: Command): void {
-  certs
-    .command('check-expiration')
-    .description('Check certificates expiration for a Kubernetes cluster')
-    .option('--cert-dir <dir>', 'the path where to save the certificates', CERT_DIR)
-    .option('-o, --output <format>', "output format: one of text|table, json, yaml", 'text')
+  readFlags(certs.command('check-expiration').description('Check certificates expiration for a Kubernetes cluster'))
     .option('--warn-within <duration>', 'exit 4 when a certificate or CA expires within this time (e.g. 30d, 720h)')
     .action(async (opts: { certDir: string; output: string; warnWithin?: string }, self: Command) => {
       const format = parseOutputFormat(opts.output);
@@ -77,11 +80,7 @@ function registerInspect(certs: Command): void {
 }
 
 function registerVerify(certs: Command): void {
-  certs
-    .command('verify')
-    .description('Check the PKI: chains, keys, usages, SANs, file modes and kubeconfigs; every finding with its fix (exit 1 on errors)')
-    .option('--cert-dir <dir>', 'the path where the certificates are stored', CERT_DIR)
-    .option('-o, --output <format>', 'output format: one of text, json, yaml', 'text')
+  readFlags(certs.command('verify').description('Check the PKI: chains, keys, usages, SANs, file modes and kubeconfigs; every finding with its fix (exit 1 on errors)'))
     .action(async (opts: { certDir: string; output: string }, self: Command) => {
       const format = parseOutputFormat(opts.output);
       const { runCertsVerify, formatVerifyText } = await import('../commands/certs-verify.js');

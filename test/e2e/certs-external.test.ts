@@ -111,7 +111,7 @@ describe('bad input: a clear message, no file changed', () => {
     await openssl(['x509', '-in', path.join(base, PKI, 'apiserver.crt'), '-outform', 'DER', '-out', path.join(dir, 'apiserver.der')]);
     const result = await kubeforge(['certs', 'inspect', path.join(dir, 'apiserver.der')]);
     expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/apiserver\.der \(DER\)\n  Role: +apiserver /);
+    expect(result.stdout).toMatch(/apiserver\.der \(DER\)\n {2}Role: +apiserver /);
   });
 
   it('a certificate chain file shows every certificate in order', async () => {
@@ -120,7 +120,7 @@ describe('bad input: a clear message, no file changed', () => {
     await writeFile(chain, (await readFile(path.join(base, PKI, 'front-proxy-client.crt'), 'utf8')) + (await readFile(path.join(base, PKI, 'front-proxy-ca.crt'), 'utf8')));
     const result = await kubeforge(['certs', 'inspect', chain]);
     expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/chain\.pem#1\n  Role: +front-proxy-client [\s\S]*chain\.pem#2\n  Role: +front-proxy-ca /);
+    expect(result.stdout).toMatch(/chain\.pem#1\n {2}Role: +front-proxy-client [\s\S]*chain\.pem#2\n {2}Role: +front-proxy-ca /);
   });
 
   it('a key without its certificate', async () => {

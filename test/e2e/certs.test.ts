@@ -144,8 +144,8 @@ describe('kubeforge certs inspect', () => {
   it("shows a kubeconfig's CA and client certificate", async () => {
     const result = await kubeforge(['certs', 'inspect', path.join(base, 'etc/kubernetes/admin.conf')]);
     expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/admin\.conf \(cluster kubernetes CA\)\n  Role: +ca /);
-    expect(result.stdout).toMatch(/admin\.conf \(user kubernetes-admin\)\n  Role: +admin\.conf /);
+    expect(result.stdout).toMatch(/admin\.conf \(cluster kubernetes CA\)\n {2}Role: +ca /);
+    expect(result.stdout).toMatch(/admin\.conf \(user kubernetes-admin\)\n {2}Role: +admin\.conf /);
   });
 
   it('shows the chain a live TLS server presents', async () => {
