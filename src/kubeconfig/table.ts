@@ -5,8 +5,10 @@
 import path from 'node:path';
 import type { InitConfig } from '../config/types.js';
 import { validationError } from '../errors.js';
-import { KUBERNETES_DIR } from '../host/index.js';
-import { canonicalIP, joinHostPort, parseHostPort, type Subject } from '../pki/index.js';
+import { KUBERNETES_DIR } from '../host/paths.js';
+// Direct imports (not ../pki/index.js) keep node-forge out of `certs check-expiration`'s start-up.
+import type { Subject } from '../pki/certificate.js';
+import { canonicalIP, joinHostPort, parseHostPort } from '../pki/netaddr.js';
 
 export type KubeconfigName = 'admin' | 'super-admin' | 'kubelet' | 'controller-manager' | 'scheduler';
 

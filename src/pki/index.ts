@@ -7,7 +7,9 @@
  *   table.ts        certificateTable rows (name, baseName, CA, subject, usages, SANs, description)
  *   altnames.ts     kubeadm's SAN builders for apiserver and etcd
  *   ensure.ts       ensureCertificate / ensureCertificates / ensureServiceAccountKeys (reuse rules)
- *   renew.ts        renewCertificate (certs renew: same subject/SANs/usages, new key and validity)
+ *   renew.ts        renewCertificate, reissueCertificate, keyAlgorithmOf (certs renew: same subject/SANs/usages, new key and validity)
+ *   role.ts         certificateRole: which kubeadm role a certificate plays (file name, subject, usages)
+ *   x509.ts         certificateValidity: native, forge-free expiry read (check-expiration, agent metrics)
  *   issue.ts        templates, validity, issueClientCertificate
  *   build.ts        TBSCertificate + extensions, signed natively
  *   csr.ts          PKCS#10: createCertificateSigningRequest, parseCertificateSigningRequest, createCertificateFromCSR
@@ -20,7 +22,7 @@
 export { certificateTable, certificateSpec, certificatesFor, certificatePaths, isCertName, CERT_NAMES, type CertName, type CertificateSpec } from './table.js';
 export { apiServerAltNames, apiServerServiceIP, etcdPeerAltNames, etcdServerAltNames, type AltNamesResult } from './altnames.js';
 export { ensureCertificate, ensureCertificates, ensureServiceAccountKeys, type EnsureResult } from './ensure.js';
-export { renewCertificate } from './renew.js';
+export { renewCertificate, reissueCertificate, keyAlgorithmOf } from './renew.js';
 export {
   issueClientCertificate, certificateTemplate, signCertificate, validityPeriodMs, validityWindow, CERTIFICATE_BACKDATE_MS,
   type IssuedCertificate,
@@ -36,4 +38,6 @@ export {
 } from './certificate.js';
 export { loadCertificateFile, tryLoadCertificateFile, tryLoadPrivateKeyFile, writeCertificate, writePrivateKey } from './files.js';
 export { generatePrivateKey, prefetchPrivateKeys, encodePrivateKeyPem, encodePublicKeyPem, parsePrivateKeyPem, publicKeyAlgorithm, type KeyAlgorithm, type PublicKeyAlgorithm } from './keys.js';
+export { certificateValidity, type CertificateValidity } from './x509.js';
+export { certificateRole, type CertificateRole } from './role.js';
 export { canonicalIP, joinHostPort, parseHostPort } from './netaddr.js';

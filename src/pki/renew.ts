@@ -7,10 +7,12 @@ import type { InitConfig } from '../config/types.js';
 import { KubeforgeError } from '../errors.js';
 import type { Host } from '../host/index.js';
 import type { Logger } from '../log.js';
-import type { ExtKeyUsage } from './certificate.js';
+import type { KeyObject } from 'node:crypto';
+import type { Issuer } from './build.js';
+import type { CertificateInfo, ExtKeyUsage } from './certificate.js';
 import { loadCertificateFile, tryLoadPrivateKeyFile, writeCertificate, writePrivateKey } from './files.js';
 import { signCertificate, validityPeriodMs, validityWindow } from './issue.js';
-import { encodePrivateKeyPem, generatePrivateKey } from './keys.js';
+import { encodePrivateKeyPem, generatePrivateKey, type KeyAlgorithm } from './keys.js';
 import { certificatePaths, certificateSpec, type CertName } from './table.js';
 
 export async function renewCertificate(host: Host, cfg: InitConfig, name: CertName, log: Logger): Promise<void> {
@@ -34,18 +36,37 @@ export async function renewCertificate(host: Host, cfg: InitConfig, name: CertNa
     });
   }
   const key = await generatePrivateKey(cfg.cluster.encryptionAlgorithm);
-  const certPem = signCertificate(
+  const certPem = reissueCertificate(existing, key, { key: caKey, certificate: caCert }, host.clock.now(), validityPeriodMs(cfg, false));
+  await writePrivateKey(host, paths.key, encodePrivateKeyPem(key));
+  await writeCertificate(host, paths.cert, certPem);
+  log.info(`${spec.description} renewed`);
+}
+
+/** The key algorithm of an existing certificate, so a renewal keeps it (RSA-2048 stays RSA-2048). */
+export function keyAlgorithmOf(cert: CertificateInfo): KeyAlgorithm {
+  if (cert.publicKey.algorithm === 'ECDSA') {
+    if (cert.publicKey.curve !== 'prime256v1') throw new Error(`unsupported EC curve ${cert.publicKey.curve ?? ''}`);
+    return 'ECDSA-P256';
+  }
+  const algorithm = `RSA-${cert.publicKey.bits}`;
+  if (algorithm !== 'RSA-2048' && algorithm !== 'RSA-3072' && algorithm !== 'RSA-4096') throw new Error(`unsupported RSA key size ${cert.publicKey.bits}`);
+  return algorithm;
+}
+
+/**
+ * kubeadm's renewal of one certificate: the existing certificate's subject, SANs and extended
+ * key usages, a new validity window, for `key`, signed by `ca`. Pure apart from the serial.
+ */
+export function reissueCertificate(existing: CertificateInfo, key: KeyObject, ca: Issuer, now: Date, validityMs: number): string {
+  return signCertificate(
     {
       subject: existing.subject,
       altNames: { dnsNames: existing.dnsNames, ips: existing.ips },
       usages: existing.extKeyUsage.filter((u): u is ExtKeyUsage => u === 'serverAuth' || u === 'clientAuth'),
       isCA: false,
-      ...validityWindow(host.clock.now(), validityPeriodMs(cfg, false)),
+      ...validityWindow(now, validityMs),
     },
     key,
-    { key: caKey, certificate: caCert },
+    ca,
   );
-  await writePrivateKey(host, paths.key, encodePrivateKeyPem(key));
-  await writeCertificate(host, paths.cert, certPem);
-  log.info(`${spec.description} renewed`);
 }
