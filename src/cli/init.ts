@@ -37,23 +37,30 @@ function addInitFlags(cmd: Command): Command {
 
 type InitCliOptions = Record<string, unknown> & { config?: string; dryRun: boolean; skipPhases?: string[]; ignorePreflightErrors?: string[]; timeout?: string };
 
-/** Only flags the user actually set override the config file; commander defaults do not. */
-function explicitFlags(cmd: Command, opts: InitCliOptions): InitFlags {
+/**
+ * Only flags the user actually set override the config file; commander defaults do not. In
+ * `init phase certs all --node-name x` commander hands the flag to `init`, which declares it
+ * too, so the command and every parent are asked, nearest first.
+ */
+function explicitFlags(cmd: Command): InitFlags {
   const flags: Record<string, unknown> = {};
-  for (const option of cmd.options) {
-    const key = option.attributeName();
-    if (cmd.getOptionValueSource(key) === 'cli' && opts[key] !== undefined) flags[key] = opts[key];
+  for (let c: Command | null = cmd; c; c = c.parent) {
+    for (const option of c.options) {
+      const key = option.attributeName();
+      if (!(key in flags) && c.getOptionValueSource(key) === 'cli') flags[key] = c.getOptionValue(key);
+    }
   }
   return flags as InitFlags;
 }
 
-function initOptions(cmd: Command, opts: InitCliOptions, phase?: string): InitOptions {
+function initOptions(cmd: Command, phase?: string): InitOptions {
   const g = globals(cmd);
+  const opts = cmd.optsWithGlobals<InitCliOptions>();
   return {
     root: resolveRoot(g.root),
     verbosity: g.v,
     configPath: opts.config,
-    flags: explicitFlags(cmd, opts),
+    flags: explicitFlags(cmd),
     dryRun: opts.dryRun,
     skipPhases: opts.skipPhases ?? [],
     ignorePreflightErrors: opts.ignorePreflightErrors ?? [],
@@ -115,17 +122,20 @@ function printPhaseResult(result: InitResult): void {
 function addPhaseCommands(parent: Command, phases: Phase<unknown>[], prefix: string): void {
   for (const phase of phases) {
     const path = prefix ? `${prefix}/${phase.name}` : phase.name;
-    const cmd = addInitFlags(parent.command(phase.name).description(phase.long ?? phase.short));
+    const named = parent.command(phase.name).description(phase.long ?? phase.short);
+    // Only runnable commands take init's flags: were a parent (`certs`) to declare them too,
+    // commander would hand `certs all --node-name x` the flag to the parent, not to `all`.
+    const cmd = phase.children?.length ? named : addInitFlags(named);
     if (phase.children?.length) {
       addPhaseCommands(cmd, phase.children, path);
       if (phase.runAllSiblings) {
-        addInitFlags(cmd.command('all').description(`Run all ${phase.name} phases`)).action(async (opts: InitCliOptions, all: Command) => {
-          printPhaseResult(await runInit(initOptions(all, opts, path)));
+        addInitFlags(cmd.command('all').description(`Run all ${phase.name} phases`)).action(async (_opts: InitCliOptions, all: Command) => {
+          printPhaseResult(await runInit(initOptions(all, path)));
         });
       }
     } else {
-      cmd.action(async (opts: InitCliOptions, self: Command) => {
-        printPhaseResult(await runInit(initOptions(self, opts, path)));
+      cmd.action(async (_opts: InitCliOptions, self: Command) => {
+        printPhaseResult(await runInit(initOptions(self, path)));
       });
     }
   }
@@ -135,8 +145,8 @@ export function registerInit(program: Command): void {
   const tree = initPhases() as Phase<unknown>[];
   const init = addInitFlags(program.command('init').description('Run this command in order to set up the Kubernetes control plane'))
     .addHelpText('after', `\n${describePhases('init', tree)}`)
-    .action(async (opts: InitCliOptions, self: Command) => {
-      printInitResult(await runInit(initOptions(self, opts)));
+    .action(async (_opts: InitCliOptions, self: Command) => {
+      printInitResult(await runInit(initOptions(self)));
     });
   const phase = init.command('phase').description('Use this command to invoke single phase of the init workflow');
   addPhaseCommands(phase, tree, '');

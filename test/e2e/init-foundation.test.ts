@@ -169,3 +169,18 @@ describe('kubeforge init with a v1beta4 config file', () => {
     }
   });
 });
+
+describe('kubeforge init phase', () => {
+  it('passes init flags to a sub-phase, also through `all`', async () => {
+    const { dir, cleanup } = await tempRoot();
+    try {
+      const result = await kubeforge(['init', 'phase', 'certs', 'all', '--root', dir, '--node-name', 'phased', '--apiserver-advertise-address', '127.0.0.26']);
+      expect(result.exitCode, result.stderr).toBe(0);
+      const text = (await tool('openssl', ['x509', '-noout', '-ext', 'subjectAltName', '-in', path.join(dir, 'etc/kubernetes/pki/apiserver.crt')])).stdout;
+      expect(text).toContain('DNS:phased');
+      expect(text).toContain('IP Address:127.0.0.26');
+    } finally {
+      await cleanup();
+    }
+  });
+});
