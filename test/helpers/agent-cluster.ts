@@ -131,24 +131,29 @@ export async function signKubeletCsrs(cluster: TestCluster, validityMs: number):
     key: await readFile(cluster.pki.admin.key, 'utf8'),
   });
   const ref = { group: 'certificates.k8s.io', version: 'v1', resource: 'certificatesigningrequests' };
-  type Csr = { metadata: { name: string }; spec: { request: string; signerName: string }; status?: { certificate?: string; conditions?: unknown[] } };
+  type Csr = { metadata: { name: string }; spec: { request: string; signerName: string }; status?: { certificate?: string; conditions?: Array<{ type: string }> } };
   let stopped = false;
   const loop = (async () => {
     while (!stopped) {
       const list = await admin.list(ref).catch(() => ({ items: [] }));
       for (const item of list.items as unknown as Csr[]) {
         if (item.spec.signerName !== 'kubernetes.io/kube-apiserver-client-kubelet' || item.status?.certificate) continue;
-        const now = new Date().toISOString();
-        const approved = { ...item, status: { conditions: [{ type: 'Approved', status: 'True', reason: 'AutoApproved', message: 'test signer', lastUpdateTime: now, lastTransitionTime: now }] } };
-        const withApproval = await admin.update({ ...ref, name: item.metadata.name, subresource: 'approval' }, approved as never);
-        const request = parseCertificateSigningRequest(Buffer.from(item.spec.request, 'base64'));
-        const certPem = createCertificateFromCSR(request, ca, { usages: ['clientAuth'], validityMs, now: new Date() });
-        const status = { ...(withApproval as unknown as Csr).status, certificate: Buffer.from(certPem).toString('base64') };
-        await admin.update({ ...ref, name: item.metadata.name, subresource: 'status' }, { ...(withApproval as object), status } as never);
+        // a denied CSR stays denied, as with the real approver
+        if (item.status?.conditions?.some((c) => c.type === 'Denied')) continue;
+        await signOne(item).catch(() => {}); // denied by the test between the list and now: skip it
       }
       await new Promise((r) => setTimeout(r, 200));
     }
   })();
+  async function signOne(item: Csr): Promise<void> {
+    const now = new Date().toISOString();
+    const approved = { ...item, status: { conditions: [{ type: 'Approved', status: 'True', reason: 'AutoApproved', message: 'test signer', lastUpdateTime: now, lastTransitionTime: now }] } };
+    const withApproval = await admin.update({ ...ref, name: item.metadata.name, subresource: 'approval' }, approved as never);
+    const request = parseCertificateSigningRequest(Buffer.from(item.spec.request, 'base64'));
+    const certPem = createCertificateFromCSR(request, ca, { usages: ['clientAuth'], validityMs, now: new Date() });
+    const status = { ...(withApproval as unknown as Csr).status, certificate: Buffer.from(certPem).toString('base64') };
+    await admin.update({ ...ref, name: item.metadata.name, subresource: 'status' }, { ...(withApproval as object), status } as never);
+  }
   return async () => {
     stopped = true;
     await loop;
