@@ -86,6 +86,19 @@ async function uploadCerts(ctx: InitContext, client: KubeClient): Promise<void> 
   ctx.log.info(`[upload-certs] Storing the certificates in Secret "kubeadm-certs" in the "kube-system" Namespace`);
 }
 
+/**
+ * A phase that needs the running control plane. With --dry-run nothing was started, so it
+ * reports what it would do instead (kubeadm's dry-run prints the API calls it would make).
+ */
+function needsCluster(phase: Phase<InitContext>): Phase<InitContext> {
+  const wrap = (p: Phase<InitContext>): Phase<InitContext> => ({
+    ...p,
+    run: p.run && (async (ctx) => (ctx.host.dryRun ? ctx.log.info(`[dryrun] Would run phase "${p.name}": ${p.short}`) : p.run!(ctx))),
+    children: p.children?.map(wrap),
+  });
+  return wrap(phase);
+}
+
 export function clusterPhases(): Phase<InitContext>[] {
   return [
     {
@@ -98,12 +111,12 @@ export function clusterPhases(): Phase<InitContext>[] {
           kubeletConfig: renderKubeletConfig(ctx.cfg),
         }),
     },
-    {
+    needsCluster({
       name: 'wait-control-plane',
       short: 'Wait for the control plane to start',
       run: async (ctx) => waitForControlPlane(ctx, ctx.timeoutMs ?? parseGoDuration(ctx.cfg.init.timeouts.controlPlaneComponentHealthCheck)),
-    },
-    {
+    }),
+    needsCluster({
       name: 'upload-config',
       short: 'Upload the kubeadm and kubelet configuration to a ConfigMap',
       runAllSiblings: true,
@@ -125,16 +138,16 @@ export function clusterPhases(): Phase<InitContext>[] {
           },
         },
       ],
-    },
-    {
+    }),
+    needsCluster({
       name: 'upload-certs',
       short: 'Upload certificates to kubeadm-certs',
       run: async (ctx) => {
         if (!ctx.uploadCerts) return ctx.log.info('[upload-certs] Skipping phase. Please see --upload-certs');
         await uploadCerts(ctx, await adminClient(ctx));
       },
-    },
-    {
+    }),
+    needsCluster({
       name: 'mark-control-plane',
       short: 'Mark a node as a control-plane',
       run: async (ctx) => {
@@ -146,8 +159,8 @@ export function clusterPhases(): Phase<InitContext>[] {
         await client.patch({ version: 'v1', resource: 'nodes', name }, patch, 'merge');
         ctx.log.info(`[mark-control-plane] Marking the node ${name} as control-plane by adding the taints [${(patch.spec as { taints: Taint[] }).taints.map((t) => `${t.key}:${t.effect}`).join(' ')}]`);
       },
-    },
-    {
+    }),
+    needsCluster({
       name: 'bootstrap-token',
       short: 'Generates bootstrap tokens used to join a node to a cluster',
       run: async (ctx) => {
@@ -159,7 +172,7 @@ export function clusterPhases(): Phase<InitContext>[] {
         ctx.log.info('[bootstrap-token] Creating the "cluster-info" ConfigMap in the "kube-public" namespace');
         await applyObjects(client, [clusterInfoConfigMap(clusterInfoKubeconfig(await caCertificate(ctx), controlPlaneEndpointURL(ctx.cfg))), ...bindingObjects(clusterInfoBinding)]);
       },
-    },
+    }),
     {
       name: 'kubelet-finalize',
       short: 'Updates settings relevant to the kubelet after TLS bootstrap',
@@ -174,7 +187,7 @@ export function clusterPhases(): Phase<InitContext>[] {
         },
       ],
     },
-    {
+    needsCluster({
       name: 'addon',
       short: 'Install required addons for passing conformance tests',
       runAllSiblings: true,
@@ -198,7 +211,7 @@ export function clusterPhases(): Phase<InitContext>[] {
           },
         },
       ],
-    },
+    }),
     {
       name: 'show-join-command',
       short: 'Show the join command for control-plane and worker node',

@@ -110,6 +110,19 @@ describe('kubeforge init (foundation phases)', () => {
 });
 
 describe('kubeforge init --dry-run', () => {
+  it('runs every phase without starting anything: the cluster phases say what they would do', async () => {
+    const { dir, cleanup } = await tempRoot();
+    try {
+      const result = await kubeforge(['init', '--root', dir, '--dry-run', '--apiserver-advertise-address', '127.0.0.27', '--node-name', 'cp1']);
+      expect(result.exitCode, result.stderr).toBe(0);
+      expect(result.stderr).toContain('[dryrun] Would start process');
+      expect(result.stderr).toContain('[dryrun] Would run phase "bootstrap-token"');
+      expect(await readdir(dir)).toEqual([]);
+    } finally {
+      await cleanup();
+    }
+  });
+
   it('writes nothing under the root and prints what it would write', async () => {
     const { dir, cleanup } = await tempRoot();
     try {
