@@ -13,11 +13,11 @@ import { KubeforgeError } from '../errors.js';
 import { createHost, KUBERNETES_DIR, type Host } from '../host/index.js';
 import { buildKubeconfig, kubeconfigServerURL, kubeconfigTable } from '../kubeconfig/index.js';
 import { createLogger, type Logger } from '../log.js';
+import { readConfigFile } from './config-file.js';
 import {
   certificatesFor, createCertificateSigningRequest, encodePrivateKeyPem, generatePrivateKey, tryLoadCertificateFile, writePrivateKey,
 } from '../pki/index.js';
 
-const MAX_CONFIG_BYTES = 2 * 1024 * 1024;
 
 export { generateCertificateKey };
 
@@ -39,7 +39,7 @@ export interface GenerateCSRResult {
 }
 
 async function loadConfig(host: Host, options: GenerateCSROptions): Promise<InitConfig> {
-  const configText = options.configPath ? (await host.files.readUserFile(options.configPath, MAX_CONFIG_BYTES)).toString('utf8') : undefined;
+  const configText = await readConfigFile(host, options.configPath);
   const cfg = loadInitConfig({ configText, configPath: options.configPath, flags: options.flags, hostname: host.system.hostname(), defaultAdvertiseAddress: host.system.defaultAddress() });
   validateInitConfig(cfg);
   return cfg;

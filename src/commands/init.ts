@@ -6,6 +6,7 @@ import type { JoinCommands } from '../bootstrap/index.js';
 import { loadInitConfig, parseGoDuration, validateInitConfig, type InitFlags } from '../config/index.js';
 import type { InitConfig } from '../config/types.js';
 import { validationError } from '../errors.js';
+import { readConfigFile } from './config-file.js';
 import { createDryRunHost, createHost, redactSecrets, type Host, type RecordedWrite } from '../host/index.js';
 import { createLogger, type Logger } from '../log.js';
 import { initPhases, type InitContext } from '../phases/init.js';
@@ -14,8 +15,6 @@ import { caPublicKeyPin } from '../pki/index.js';
 import { parseIgnorePreflightErrors } from '../preflight/index.js';
 import { generateBootstrapToken } from '../token/index.js';
 
-/** Config files are small; anything larger is refused before it is read. */
-export const MAX_CONFIG_BYTES = 2 * 1024 * 1024;
 
 export interface InitOptions {
   root: string;
@@ -52,7 +51,7 @@ export function reportDryRunWrite(log: Logger): (write: RecordedWrite) => void {
 }
 
 async function loadConfig(host: Host, options: InitOptions): Promise<InitConfig> {
-  const configText = options.configPath ? (await host.files.readUserFile(options.configPath, MAX_CONFIG_BYTES)).toString('utf8') : undefined;
+  const configText = await readConfigFile(host, options.configPath);
   const cfg = loadInitConfig({
     configText,
     configPath: options.configPath,

@@ -8,12 +8,13 @@ import { loadJoinConfig, parseGoDuration, validateJoinConfig, type JoinFlags } f
 import type { JoinConfig } from '../config/types.js';
 import { validateTokenDiscovery } from '../discovery/index.js';
 import { validationError } from '../errors.js';
+import { readConfigFile } from './config-file.js';
+import { reportDryRunWrite } from './init.js';
 import { createDryRunHost, createHost, type Host } from '../host/index.js';
 import { createLogger, type Logger } from '../log.js';
 import { joinPhases, type JoinContext } from '../phases/join.js';
 import { findPhase, parseSkipPhases, runPhases } from '../phases/runner.js';
 import { parseIgnorePreflightErrors } from '../preflight/index.js';
-import { MAX_CONFIG_BYTES, reportDryRunWrite } from './init.js';
 
 export interface JoinOptions {
   root: string;
@@ -40,7 +41,7 @@ export interface JoinResult {
 }
 
 async function loadConfig(host: Host, options: JoinOptions): Promise<JoinConfig> {
-  const configText = options.configPath ? (await host.files.readUserFile(options.configPath, MAX_CONFIG_BYTES)).toString('utf8') : undefined;
+  const configText = await readConfigFile(host, options.configPath);
   const cfg = loadJoinConfig({
     configText,
     configPath: options.configPath,

@@ -9,6 +9,7 @@ import { errorMessage, KubeforgeError, validationError } from '../errors.js';
 import { createHost, KUBERNETES_DIR, PKI_DIR, type Host } from '../host/index.js';
 import { buildKubeconfig, controlPlaneEndpointURL, currentClusterAndUser, parseKubeconfig } from '../kubeconfig/index.js';
 import { encodePrivateKeyPem, issueClientCertificate, loadCertificateFile, tryLoadPrivateKeyFile, type KeyAlgorithm } from '../pki/index.js';
+import { readConfigFile } from './config-file.js';
 
 export interface KubeconfigUserOptions {
   root: string;
@@ -20,11 +21,9 @@ export interface KubeconfigUserOptions {
   host?: Host;
 }
 
-const MAX_CONFIG_BYTES = 2 * 1024 * 1024;
-
 async function clusterEndpoint(host: Host, options: KubeconfigUserOptions): Promise<{ server: string; clusterName: string; algorithm?: KeyAlgorithm; certDir: string }> {
   if (options.configPath) {
-    const text = (await host.files.readUserFile(options.configPath, MAX_CONFIG_BYTES)).toString('utf8');
+    const text = (await readConfigFile(host, options.configPath))!;
     const cfg = loadInitConfig({ configText: text, configPath: options.configPath, flags: {}, hostname: host.system.hostname(), defaultAdvertiseAddress: host.system.defaultAddress() });
     return { server: controlPlaneEndpointURL(cfg), clusterName: cfg.cluster.clusterName, algorithm: cfg.cluster.encryptionAlgorithm, certDir: options.certDir ?? cfg.cluster.certificatesDir };
   }

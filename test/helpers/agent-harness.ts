@@ -1,6 +1,5 @@
 /** Helpers for the agent's process tests: temp roots, fixture pods, waiting, and killing every process a test started. */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,16 +12,9 @@ export function tempRoot(): string {
   return mkdtempSync(path.join(os.tmpdir(), 'kf-agent-'));
 }
 
-export function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from './net.js';
+
+export { freePort };
 
 export interface FixturePodOptions {
   /** Added to the command line so cleanupRoot finds the process (use the test's root). */

@@ -5,23 +5,15 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { runKubeApiserver, type RunningApiServer } from '../../src/controlplane/apiserver/index.js';
 import { createMemoryLogger } from '../../src/log.js';
 import { issueCert, makeTestPki, type KeyPair, type LeafOptions, type TestPki } from './pki.js';
 
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from './net.js';
+
+export { freePort };
 
 export interface RunResult {
   code: number;

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { defaultInitConfig } from '../../config/defaults.js';
 import { createHost } from '../../host/index.js';
+import { renderStaticPod } from '../../manifests/index.js';
 import { createMemoryLogger } from '../../log.js';
 import { freePort, httpsGet, nodeRoot, type NodeRoot } from '../common/component-fixtures.js';
 import { ref } from '../common/resources.js';
@@ -36,21 +38,9 @@ describe('runControllerManager (FakeApi as the API, real files, real HTTPS)', ()
     root?.cleanup();
   });
 
+  /** The controller manager's command line exactly as our static-pod manifest renders it, on a free port. */
   const kubeadmArgs = (port: number, extra: string[] = []) => [
-    '--authentication-kubeconfig=/etc/kubernetes/controller-manager.conf',
-    '--authorization-kubeconfig=/etc/kubernetes/controller-manager.conf',
-    '--bind-address=127.0.0.1',
-    '--client-ca-file=/etc/kubernetes/pki/ca.crt',
-    '--cluster-name=kubernetes',
-    '--cluster-signing-cert-file=/etc/kubernetes/pki/ca.crt',
-    '--cluster-signing-key-file=/etc/kubernetes/pki/ca.key',
-    '--controllers=*,bootstrapsigner,tokencleaner',
-    '--kubeconfig=/etc/kubernetes/controller-manager.conf',
-    '--leader-elect=true',
-    '--requestheader-client-ca-file=/etc/kubernetes/pki/front-proxy-ca.crt',
-    '--root-ca-file=/etc/kubernetes/pki/ca.crt',
-    '--service-account-private-key-file=/etc/kubernetes/pki/sa.key',
-    '--use-service-account-credentials=true',
+    ...renderStaticPod(defaultInitConfig('cp1', '127.0.0.1'), 'kube-controller-manager').pod.spec.containers[0]!.command.slice(1).filter((a) => !a.startsWith('--secure-port')),
     `--secure-port=${port}`,
     ...extra,
   ];
