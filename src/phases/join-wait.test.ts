@@ -41,15 +41,15 @@ const unreachable = () => {
 describe('waitForJoinedNode', () => {
   it('keeps waiting through an API server that does not answer, then sees the Node Ready', async () => {
     const ready = { metadata: { name: 'w1' }, status: { conditions: [{ type: 'Ready', status: 'True' }] } };
-    let s: Awaited<ReturnType<typeof setup>> | undefined;
-    s = await setup([
+    // the answers run only once waitForJoinedNode polls, after `s` is set
+    const s: Awaited<ReturnType<typeof setup>> = await setup([
       unreachable,
       () => ({ items: [] }),
       () => {
         throw new KubeApiError(503, 'ServiceUnavailable', 'the server is currently unable to handle the request');
       },
       async () => {
-        await s!.host.files.writeFile(KUBELET_KUBECONFIG, 'apiVersion: v1\n');
+        await s.host.files.writeFile(KUBELET_KUBECONFIG, 'apiVersion: v1\n');
         return { items: [] };
       },
       unreachable,
