@@ -6,7 +6,7 @@
  */
 import { isRunning, readAgentPid } from '../agent/index.js';
 import { KubeforgeError } from '../errors.js';
-import { isNotFound, type KubeClient, type KubeObject } from '../kube/index.js';
+import { isNotFound, KubeApiError, type KubeClient, type KubeObject } from '../kube/index.js';
 import { formatDuration } from '../log.js';
 import { AGENT_LOG, KUBELET_KUBECONFIG } from './agent-start.js';
 import type { JoinContext, TLSBootstrap } from './join.js';
@@ -71,6 +71,9 @@ async function nodeStage(client: KubeClient, name: string): Promise<{ stage: Sta
   }
 }
 
+/** A failure worth polling through (as kubeadm's wait does): no answer, overload, or a server error. */
+const isTransient = (err: unknown) => err instanceof KubeApiError && (err.status === 0 || err.status === 429 || err.status >= 500);
+
 async function agentLogTail(ctx: JoinContext): Promise<string[]> {
   const log = await ctx.host.files.tryReadFile(AGENT_LOG);
   return log ? log.toString('utf8').trimEnd().split('\n').slice(-10) : [];
@@ -83,12 +86,20 @@ export async function waitForJoinedNode(ctx: JoinContext, client: KubeClient, tl
   const started = performance.now();
   let lastProgress = started;
   log.info(`[kubelet-start] Waiting for the agent to perform the TLS Bootstrap and the Node "${name}" to be Ready. This can take up to ${formatDuration(ctx.tlsBootstrapTimeoutMs)}`);
+  let last: Stage = STAGES.noCSR;
   for (;;) {
-    const current = (await host.files.exists(KUBELET_KUBECONFIG)) ? await nodeStage(client, name) : await csrStage(client, requester);
+    let current: { stage: Stage; detail: string } | undefined;
+    try {
+      current = (await host.files.exists(KUBELET_KUBECONFIG)) ? await nodeStage(client, name) : await csrStage(client, requester);
+    } catch (err) {
+      if (!isTransient(err)) throw err;
+      current = { stage: last, detail: `the API server did not answer: ${(err as Error).message}` };
+    }
     if (!current) {
       log.info(`[kubelet-start] The Node "${name}" is Ready after ${formatDuration(performance.now() - started)}`);
       return;
     }
+    last = current.stage;
     const agent = await readAgentPid(host);
     const agentGone = agent ? !(await isRunning(host.system, agent)) : performance.now() - started > AGENT_START_GRACE_MS;
     if (agentGone) {
