@@ -28,7 +28,6 @@ let pin: string;
 let endpoint: string;
 let work: string;
 let cleanup: () => Promise<void>;
-let agentDoesTLSBootstrap = false;
 
 beforeAll(async () => {
   ({ dir: work, cleanup } = await tempRoot('kf-join-'));
@@ -48,7 +47,6 @@ beforeAll(async () => {
     ...bootstrapTokenBindings.flatMap(bindingObjects),
     ...uploadConfigBindings.flatMap(bindingObjects),
   ]);
-  agentDoesTLSBootstrap = (await kubeforge(['agent', '--help'])).stdout.includes('--bootstrap-kubeconfig');
 });
 afterAll(async () => {
   admin?.close();
@@ -123,19 +121,5 @@ describe('kubeforge join against a control plane', () => {
     expect(res.stderr).toContain('KF_JOIN_NODE_NAME_TAKEN');
     expect(res.stderr).toContain('a Node with name "taken" and status "Ready" already exists');
     expect(await readdir(root)).toEqual([]);
-  });
-
-  it.runIf(agentDoesTLSBootstrap)('joins: the agent bootstraps its client certificate and the Node becomes Ready', async () => {
-    const root = await emptyRoot('w1');
-    const res = await join(root, ['--token', TOKEN, '--discovery-token-ca-cert-hash', pin, '--node-name', 'w1']);
-    try {
-      expect(res.exitCode, res.stderr).toBe(0);
-      expect(res.stdout).toContain('This node has joined the cluster');
-      const nodes = await cluster.kubectl(['get', 'nodes', 'w1', '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']);
-      expect(nodes.stdout).toBe('True');
-      expect(await readFile(path.join(root, 'etc/kubernetes/kubelet.conf'), 'utf8')).toContain('kubelet-client-current.pem');
-    } finally {
-      await kubeforge(['reset', '--root', root, '--force']);
-    }
   });
 });
