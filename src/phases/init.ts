@@ -74,8 +74,11 @@ export function initPhases(): Phase<InitContext>[] {
       short: 'Run pre-flight checks',
       run: async (ctx) => {
         // kubeadm skips IsPrivilegedUser in dry-run; a relocated root runs unprivileged
-        const rootIsSlash = ctx.host.files.root === '/' && !ctx.host.dryRun;
-        await runPreflight(ctx.host, initChecks(ctx.cfg, { rootIsSlash }), ctx.ignorePreflightErrors, ctx.log);
+        const root = ctx.host.files.root;
+        const rootIsSlash = root === '/' && !ctx.host.dryRun;
+        // an earlier init of this relocated root got as far as its CA: this run resumes it
+        const resumeRoot = root !== '/' && (await ctx.host.files.exists(`${ctx.cfg.cluster.certificatesDir}/ca.crt`)) ? root : undefined;
+        await runPreflight(ctx.host, initChecks(ctx.cfg, { rootIsSlash, resumeRoot }), ctx.ignorePreflightErrors, ctx.log);
       },
     },
     {

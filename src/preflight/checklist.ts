@@ -8,9 +8,10 @@ import { MANIFESTS_DIR, KUBERNETES_DIR, PKI_DIR } from '../host/index.js';
 import { dirAvailableCheck, fileAvailableCheck, fileExistingCheck, ipv4ForwardCheck, ipv6ForwardCheck } from './checks/files.js';
 import { hostnameCheck, httpProxyCheck, httpProxyCIDRCheck } from './checks/network.js';
 import {
-  ETCD_LISTEN_CLIENT_PORT, ETCD_LISTEN_PEER_PORT, KUBE_CONTROLLER_MANAGER_PORT, KUBE_SCHEDULER_PORT, KUBELET_PORT, portOpenCheck,
+  ETCD_LISTEN_CLIENT_PORT, ETCD_LISTEN_PEER_PORT, KUBE_CONTROLLER_MANAGER_PORT, KUBE_SCHEDULER_PORT, KUBELET_PORT, portCheckAddress, portOpenCheck,
 } from './checks/ports.js';
 import { isPrivilegedUserCheck, kubernetesVersionCheck, memCheck, numCPUCheck, swapCheck } from './checks/resources.js';
+import { resumableFileCheck, resumablePortCheck } from './checks/resume.js';
 import { criCheck, etcdBinaryCheck, neededWithRuntime } from './checks/runtime.js';
 import { systemVerificationCheck } from './checks/system-verification.js';
 import { isIPv4, isIPv6, parseCIDR } from './ip.js';
@@ -70,7 +71,7 @@ export function initChecks(cfg: InitConfig, options: ChecklistOptions): Check[] 
   const { networking, etcd } = cfg.cluster;
   const advertiseAddress = localAPIEndpoint.advertiseAddress;
   const external = etcd.external;
-  return [
+  const checks = [
     ...(options.rootIsSlash ? [isPrivilegedUserCheck()] : []),
     ...controlPlaneChecks({
       advertiseAddress,
@@ -86,6 +87,14 @@ export function initChecks(cfg: InitConfig, options: ChecklistOptions): Check[] 
       ? [external.caFile, external.certFile, external.keyFile].filter(Boolean).map((file) => fileExistingCheck(file, 'ExternalEtcdClientCertificates'))
       : []),
   ];
+  const root = options.resumeRoot;
+  if (!root) return checks;
+  return checks.map((check) => {
+    const port = /^Port-(\d+)$/.exec(check.name)?.[1];
+    if (port) return resumablePortCheck(check, root, portCheckAddress(advertiseAddress), Number(port));
+    if (check.name.startsWith('FileAvailable--etc-kubernetes-manifests-') || check.name.startsWith('DirAvailable-')) return resumableFileCheck(check);
+    return check;
+  });
 }
 
 function discoveryHost(endpoint: string | undefined): string | undefined {

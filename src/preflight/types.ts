@@ -66,6 +66,8 @@ export interface JoinPreflightConfig {
 export interface ChecklistOptions {
   /** False when `--root` relocates the node: it then runs unprivileged and IsPrivilegedUser is skipped. */
   rootIsSlash: boolean;
+  /** The (relocated) root of an earlier, interrupted init that this run resumes (checks/resume.ts). */
+  resumeRoot?: string;
 }
 
 export const ok = (): CheckResult => ({ errors: [], warnings: [] });

@@ -214,9 +214,9 @@ describe('kill -9 of init during a phase', () => {
       expect(killed.signal).toBe('SIGKILL');
       const t1 = Date.now();
 
-      // as with kubeadm, pre-flight refuses the files and ports the killed run left; the phases
-      // themselves take over what exists (certificates, kubeconfigs, the running agent and pods)
-      const again = await kubeforge([...initArgs(root, address, 'cp1'), '--ignore-preflight-errors=all']);
+      // a plain init again: pre-flight knows the files and ports the killed run of this root left,
+      // and the phases take over what exists (certificates, kubeconfigs, the running agent and pods)
+      const again = await kubeforge(initArgs(root, address, 'cp1'));
       expect(again.exitCode, again.stderr).toBe(0);
       joinCommand(again.stdout, address);
       expect(await nodes(root)).toEqual({ cp1: 'True' });
