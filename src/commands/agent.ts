@@ -5,6 +5,7 @@ import { parseGoDuration } from '../config/index.js';
 import { validationError } from '../errors.js';
 import { createHost } from '../host/index.js';
 import { createLogger } from '../log.js';
+import { renewDueCertificates } from './certs-renew.js';
 import { versionInfo } from './version.js';
 
 export interface AgentCommandOptions {
@@ -15,6 +16,10 @@ export interface AgentCommandOptions {
   configPath: string;
   kubeconfigPath: string;
   bootstrapKubeconfigPath?: string;
+  /** `--auto-renew` (default on): renew control-plane certificates at 2/3 of their lifetime. */
+  autoRenew?: boolean;
+  /** `--certificate-check-interval` (Go duration; 1m). */
+  certificateCheckInterval?: string;
 }
 
 interface KubeletConfigFields {
@@ -60,6 +65,8 @@ export async function runAgentCommand(options: AgentCommandOptions): Promise<voi
       statusUpdateMs: durationMs(config.nodeStatusUpdateFrequency),
       statusReportMs: durationMs(config.nodeStatusReportFrequency),
       leaseDurationSeconds: config.nodeLeaseDurationSeconds,
+      certificateMonitorMs: durationMs(options.certificateCheckInterval),
+      autoRenew: options.autoRenew === false ? undefined : renewDueCertificates,
     },
   });
   await agent.stopped;
