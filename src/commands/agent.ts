@@ -38,7 +38,16 @@ function durationMs(value: string | undefined): number | undefined {
   return ms > 0 ? ms : undefined;
 }
 
+function checkInterval(value: string | undefined): number | undefined {
+  try {
+    return durationMs(value);
+  } catch (err) {
+    throw validationError('KF_AGENT_CHECK_INTERVAL', `--certificate-check-interval ${JSON.stringify(value)} is not a Go duration`, { cause: err, hint: 'e.g. 1m or 30s' });
+  }
+}
+
 export async function runAgentCommand(options: AgentCommandOptions): Promise<void> {
+  const certificateMonitorMs = checkInterval(options.certificateCheckInterval);
   const host = createHost(options.root);
   const log = createLogger({ verbosity: options.verbosity });
   const text = await host.files.tryReadFile(options.configPath);
@@ -65,7 +74,7 @@ export async function runAgentCommand(options: AgentCommandOptions): Promise<voi
       statusUpdateMs: durationMs(config.nodeStatusUpdateFrequency),
       statusReportMs: durationMs(config.nodeStatusReportFrequency),
       leaseDurationSeconds: config.nodeLeaseDurationSeconds,
-      certificateMonitorMs: durationMs(options.certificateCheckInterval),
+      certificateMonitorMs,
       autoRenew: options.autoRenew === false ? undefined : renewDueCertificates,
     },
   });
