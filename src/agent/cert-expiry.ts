@@ -103,8 +103,11 @@ export interface NodeEvent extends KubeObject {
   reportingInstance: string;
 }
 
-/** The Warning Event on the Node, as the kubelet records node events (namespace default, uid = node name). */
-export function expiryEvent(nodeName: string, warning: ExpiryWarning, now: Date): NodeEvent {
+/**
+ * The Warning Event on the Node, as the kubelet records node events (namespace default, uid =
+ * node name, named <node>.<hex nanoseconds>); `seq` tells apart events made at the same instant.
+ */
+export function expiryEvent(nodeName: string, warning: ExpiryWarning, now: Date, seq = 0): NodeEvent {
   const { cert, kind } = warning;
   const left = cert.notAfter.getTime() - now.getTime();
   const when = left <= 0 ? 'expired on' : 'expires on';
@@ -112,7 +115,7 @@ export function expiryEvent(nodeName: string, warning: ExpiryWarning, now: Date)
   return {
     apiVersion: 'v1',
     kind: 'Event',
-    metadata: { name: `${nodeName}.${(now.getTime() * 1e6).toString(16)}`, namespace: 'default' },
+    metadata: { name: `${nodeName}.${(BigInt(now.getTime()) * 1_000_000n + BigInt(seq)).toString(16)}`, namespace: 'default' },
     involvedObject: { kind: 'Node', name: nodeName, uid: nodeName },
     reason: EXPIRING_SOON_REASON,
     message: `${kind} ${cert.name} (${cert.file}) ${when} ${cert.notAfter.toISOString()}` +

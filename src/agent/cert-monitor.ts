@@ -98,8 +98,8 @@ export class CertificateMonitor extends PeriodicComponent implements Component {
   private async warn(warnings: ReturnType<typeof pendingExpiryWarnings>, now: Date): Promise<void> {
     const client = this.options.connection?.client();
     if (!client || warnings.length === 0) return;
-    for (const warning of warnings) {
-      const event = expiryEvent(this.options.nodeName, warning, now);
+    for (const [seq, warning] of warnings.entries()) {
+      const event = expiryEvent(this.options.nodeName, warning, now, seq);
       await client.create({ version: 'v1', resource: 'events', namespace: event.metadata.namespace }, event);
       this.sent.add(warning.key);
       this.options.log.warn(`agent: ${event.message}`);
