@@ -198,6 +198,7 @@ function apiComponents(host: Host, options: AgentOptions, api: AgentApiOptions, 
   const connection = new ApiConnection({ host, kubeconfigPath: api.kubeconfigPath, log, retryMaxMs: api.connectRetryMaxMs });
   const monitor = new CertificateMonitor({
     host, nodeName, log, connection,
+    kubeconfigPath: api.kubeconfigPath,
     certificatesDir: api.certificatesDir,
     intervalMs: api.certificateMonitorMs,
     renew: api.autoRenew,

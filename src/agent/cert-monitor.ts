@@ -7,9 +7,9 @@
  */
 import type { Host } from '../host/index.js';
 import { PKI_DIR } from '../host/index.js';
-import { certificateExpirations } from '../kubeconfig/index.js';
+import { certificateExpirations, kubeconfigClientCertificate, type ExpirationReport } from '../kubeconfig/index.js';
 import type { Logger } from '../log.js';
-import type { CertificateInfo } from '../pki/index.js';
+import { certificateValidity, type CertificateInfo } from '../pki/index.js';
 import type { ApiConnection } from './api-connection.js';
 import { certificateLifetimeMs, expirationMetricsText, expiryEvent, pendingExpiryWarnings, renewalDue, EXPIRY_WARNING_MS } from './cert-expiry.js';
 import type { Component } from './component.js';
@@ -36,6 +36,8 @@ export interface CertificateMonitorOptions {
   nodeName: string;
   log: Logger;
   connection?: ApiConnection;
+  /** The agent's kubeconfig (kubelet.conf): its embedded client certificate is reported when kubelet-client-current.pem is absent. */
+  kubeconfigPath?: string;
   /** Logical certificates dir (/etc/kubernetes/pki). */
   certificatesDir?: string;
   /** How often to check (60 s). */
@@ -76,9 +78,26 @@ export class CertificateMonitor extends PeriodicComponent implements Component {
     const certDir = this.options.certificatesDir ?? PKI_DIR;
     if (this.options.renew) await this.autoRenew(certDir);
     const report = await certificateExpirations(host.files, certDir);
+    await this.addEmbeddedKubeletCert(report);
     const now = host.clock.now();
     this.metrics = expirationMetricsText(report, now);
     await this.warn(pendingExpiryWarnings(report, now, this.sent, this.options.warnWithinMs ?? EXPIRY_WARNING_MS), now);
+  }
+
+  /** Before its first rotation the agent's identity is the certificate init embedded in kubelet.conf. */
+  private async addEmbeddedKubeletCert(report: ExpirationReport): Promise<void> {
+    const { host, kubeconfigPath } = this.options;
+    if (!kubeconfigPath || report.certificates.some((c) => c.name === 'kubelet-client-current.pem')) return;
+    const text = await host.files.tryReadFile(kubeconfigPath);
+    if (!text) return;
+    let notAfter: Date;
+    try {
+      notAfter = certificateValidity(await kubeconfigClientCertificate(host.files, kubeconfigPath, text.toString())).notAfter;
+    } catch {
+      return; // a token, or a file the client certificate rotation reports on
+    }
+    const ca = report.certificateAuthorities.find((c) => c.name === 'ca');
+    report.certificates.push({ name: 'kubelet.conf', file: host.files.resolve(kubeconfigPath), caName: 'ca', notAfter, externallyManaged: ca?.externallyManaged ?? true, missing: false });
   }
 
   private async autoRenew(certDir: string): Promise<void> {
