@@ -92,7 +92,8 @@ describe('the agent with --auto-renew', () => {
     expect(renewed.ips).toEqual(before.ips);
     // kubeconfig all ran a moment after certs all: its client certificates come due a moment later.
     await waitFor('admin.conf to be renewed', async () => (await host.files.readFile('/etc/kubernetes/admin.conf')).toString() !== adminBefore, 15_000);
-    expect(log.lines.some((l) => /auto-renew: renewed .*apiserver.*restarting kube-apiserver/.test(l))).toBe(true);
+    // The round writes the files first, then stamps the manifests, then logs.
+    await waitFor('the renewal log line', () => log.lines.some((l) => /auto-renew: renewed .*apiserver.*restarting kube-apiserver/.test(l)));
 
     // kube-apiserver restarts through its manifest annotation; the unrelated pod keeps running.
     expect((await host.files.readFile('/etc/kubernetes/manifests/kube-apiserver.yaml')).toString()).toContain(CERTS_RENEWED_AT_ANNOTATION);
