@@ -12,6 +12,7 @@ import { KUBELET_BACKOFF } from './backoff.js';
 import { ComponentManager, type Component, type StopMode } from './component.js';
 import { defaultKubeforgeCommand } from './images.js';
 import { ApiConnection } from './api-connection.js';
+import { CertificateMonitor, type CertificateRenewer } from './cert-monitor.js';
 import { ClientCertificates } from './client-cert.js';
 import { KUBELET_PORT, KubeletServer } from './kubelet-server.js';
 import { ManifestSource } from './manifest-source.js';
@@ -79,6 +80,12 @@ export interface AgentApiOptions {
   certificateCheckMs?: number;
   /** Rotation point as a fraction of the certificate's lifetime (random in [0.7, 0.9) by default). */
   rotationFraction?: () => number;
+  /** Logical certificates dir whose expiry /metrics reports (/etc/kubernetes/pki). */
+  certificatesDir?: string;
+  /** How often certificate expiry is read, warned about and (with autoRenew) acted on (60 s). */
+  certificateMonitorMs?: number;
+  /** `--auto-renew`: renews control-plane certificates at 2/3 of their lifetime; absent means off. */
+  autoRenew?: CertificateRenewer;
 }
 
 export interface RunningAgent {
@@ -134,7 +141,7 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
     stop: () => source.stop(),
   };
   const components: Component[] = [new AgentLock(host), statusFile, staticPods, sourceComponent];
-  const api = options.api ? apiComponents(host, options, options.api, runner, staticPods) : undefined;
+  const api = options.api ? apiComponents(host, options, options.api, runner, staticPods, () => source.rescan()) : undefined;
   if (api) {
     components.splice(2, 0, api.server);
     components.push(...api.rest);
@@ -186,16 +193,25 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
 }
 
 /** The kubelet API server and the components that talk to the API server. */
-function apiComponents(host: Host, options: AgentOptions, api: AgentApiOptions, runner: PodRunner, staticPods: StaticPods) {
+function apiComponents(host: Host, options: AgentOptions, api: AgentApiOptions, runner: PodRunner, staticPods: StaticPods, rescan: () => Promise<void>) {
   const { log, nodeName, nodeAddress } = options;
+  const connection = new ApiConnection({ host, kubeconfigPath: api.kubeconfigPath, log, retryMaxMs: api.connectRetryMaxMs });
+  const monitor = new CertificateMonitor({
+    host, nodeName, log, connection,
+    kubeconfigPath: api.kubeconfigPath,
+    certificatesDir: api.certificatesDir,
+    intervalMs: api.certificateMonitorMs,
+    renew: api.autoRenew,
+    onRenewed: () => void rescan().catch(() => {}),
+  });
   const server = new KubeletServer({
     host, nodeName, nodeIP: nodeAddress, log,
     port: api.kubeletPort ?? KUBELET_PORT,
     clientCAFile: api.clientCAFile,
     pods: () => staticPods.pods(),
     logPath: (pod, container) => runner.logPath(pod, container),
+    metrics: () => monitor.metricsText(),
   });
-  const connection = new ApiConnection({ host, kubeconfigPath: api.kubeconfigPath, log, retryMaxMs: api.connectRetryMaxMs });
   const registration = new NodeRegistration({
     connection, log, clock: host.clock,
     facts: () => gatherNodeFacts(host, { nodeName, nodeIP: nodeAddress, kubeletPort: server.port(), containerRuntimeVersion: api.containerRuntimeVersion }),
@@ -217,5 +233,5 @@ function apiComponents(host: Host, options: AgentOptions, api: AgentApiOptions, 
     checkMs: api.certificateCheckMs,
     rotationFraction: api.rotationFraction,
   });
-  return { server, connection, rest: [certificates, connection, registration, lease, mirrors] as Component[] };
+  return { server, connection, rest: [certificates, connection, registration, lease, mirrors, monitor] as Component[] };
 }

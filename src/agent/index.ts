@@ -19,9 +19,12 @@
  * - node-registration.ts  registers the Node, posts its status (10 s when changed, else every 5 min)
  * - node-lease.ts     kube-node-lease/<node>, renewed every 10 s
  * - mirror-pods.ts    mirror pods with the static pods' status; deletes mirrors of removed pods
- * - kubelet-server.ts the kubelet API on <node-ip>:10250 (healthz, pods, containerLogs);
+ * - kubelet-server.ts the kubelet API on <node-ip>:10250 (healthz, pods, containerLogs, metrics);
  *   serving-cert.ts its self-signed certificate; container-logs.ts reads/follows log files
  * - periodic.ts       a task repeated on an interval, with back-off after failures
+ * - cert-monitor.ts   certificate care every 60 s: auto-renew at 2/3 of the lifetime (the injected
+ *   renewer, `certs renew`'s code), the expiry gauges for /metrics, CertificateExpiringSoon events;
+ *   cert-expiry.ts: its pure rules (due, lifetime, metric text, once-only warnings, the Event)
  */
 export { runAgent, type AgentOptions, type AgentApiOptions, type RunningAgent } from './agent.js';
 export type { StopMode, Component } from './component.js';
@@ -40,4 +43,6 @@ export { resolveProgram, BUNDLED_COMPONENTS } from './images.js';
 export { mirrorPodFor, type MirrorPod, CONFIG_MIRROR_ANNOTATION, CONFIG_HASH_ANNOTATION } from './mirror-pod.js';
 export { KUBELET_PORT, KUBELET_API_CLIENTS, mayUseKubeletApi } from './kubelet-server.js';
 export { nodeObject, nodeStatus, nodeLease, KUBELET_VERSION, NODE_LEASE_NAMESPACE, type NodeFacts } from './node-object.js';
+export type { CertificateRenewer, RenewalRequest, RenewalOutcome } from './cert-monitor.js';
+export { renewalDue, certificateLifetimeMs, expirationMetricsText, RENEW_AT_FRACTION, EXPIRY_WARNING_MS } from './cert-expiry.js';
 export { BOOTSTRAP_KUBECONFIG, CLIENT_CERT_CURRENT, KUBELET_CLIENT_SIGNER } from './client-cert.js';

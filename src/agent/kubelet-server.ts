@@ -1,6 +1,7 @@
 /**
  * The agent's API on <node-ip>:10250, the subset of the kubelet's server the control plane
- * uses: `GET /healthz`, `GET /pods` (the static pods with their status) and
+ * uses: `GET /healthz`, `GET /pods` (the static pods with their status), `GET /metrics` (the
+ * certificate expiry gauges, Prometheus text) and
  * `GET /containerLogs/<ns>/<pod>/<container>?tailLines=&limitBytes=&follow=` (what the API
  * server proxies `kubectl logs` to). HTTPS with the node's self-signed serving certificate;
  * every request needs a client certificate signed by the cluster CA (authentication.x509.
@@ -46,6 +47,8 @@ export interface KubeletServerOptions {
   clientCAFile: string;
   pods: () => StaticPodView[];
   logPath: (pod: StaticPod, container: string) => string;
+  /** The Prometheus text served on /metrics. */
+  metrics?: () => string;
   log: Logger;
 }
 
@@ -127,12 +130,16 @@ export class KubeletServer implements Component {
     const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
     const [first] = parts;
     if (!mayUseKubeletApi(identity)) {
-      const sub = first === 'containerLogs' ? 'log' : first === 'healthz' ? 'healthz' : 'proxy';
+      const sub = first === 'containerLogs' ? 'log' : first === 'healthz' || first === 'metrics' ? first : 'proxy';
       return send(res, 403, `Forbidden (user=${identity.user}, verb=get, resource=nodes, subresource(s)=[${sub}])`);
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'Method Not Allowed');
     if (first === 'healthz' && parts.length === 1) return send(res, 200, 'ok');
     if (first === 'pods' && parts.length === 1) return send(res, 200, this.podList());
+    if (first === 'metrics' && parts.length === 1 && this.options.metrics) {
+      res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
+      return void res.end(this.options.metrics());
+    }
     if (first === 'containerLogs' && parts.length === 4) return this.containerLogs(res, parts[1]!, parts[2]!, parts[3]!, url.searchParams);
     return send(res, 404, '404 page not found');
   }

@@ -5,6 +5,7 @@ import { parseGoDuration } from '../config/index.js';
 import { validationError } from '../errors.js';
 import { createHost } from '../host/index.js';
 import { createLogger } from '../log.js';
+import { renewDueCertificates } from './certs-renew.js';
 import { versionInfo } from './version.js';
 
 export interface AgentCommandOptions {
@@ -15,6 +16,10 @@ export interface AgentCommandOptions {
   configPath: string;
   kubeconfigPath: string;
   bootstrapKubeconfigPath?: string;
+  /** `--auto-renew` (default on): renew control-plane certificates at 2/3 of their lifetime. */
+  autoRenew?: boolean;
+  /** `--certificate-check-interval` (Go duration; 1m). */
+  certificateCheckInterval?: string;
 }
 
 interface KubeletConfigFields {
@@ -33,7 +38,16 @@ function durationMs(value: string | undefined): number | undefined {
   return ms > 0 ? ms : undefined;
 }
 
+function checkInterval(value: string | undefined): number | undefined {
+  try {
+    return durationMs(value);
+  } catch (err) {
+    throw validationError('KF_AGENT_CHECK_INTERVAL', `--certificate-check-interval ${JSON.stringify(value)} is not a Go duration`, { cause: err, hint: 'e.g. 1m or 30s' });
+  }
+}
+
 export async function runAgentCommand(options: AgentCommandOptions): Promise<void> {
+  const certificateMonitorMs = checkInterval(options.certificateCheckInterval);
   const host = createHost(options.root);
   const log = createLogger({ verbosity: options.verbosity });
   const text = await host.files.tryReadFile(options.configPath);
@@ -60,6 +74,8 @@ export async function runAgentCommand(options: AgentCommandOptions): Promise<voi
       statusUpdateMs: durationMs(config.nodeStatusUpdateFrequency),
       statusReportMs: durationMs(config.nodeStatusReportFrequency),
       leaseDurationSeconds: config.nodeLeaseDurationSeconds,
+      certificateMonitorMs,
+      autoRenew: options.autoRenew === false ? undefined : renewDueCertificates,
     },
   });
   await agent.stopped;

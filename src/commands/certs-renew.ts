@@ -136,15 +136,58 @@ export async function runCertsRenew(options: RenewOptions): Promise<RenewResult>
   const rows = managedCertificates(certDir, localEtcd).filter((row) => options.name === 'all' || row.name === options.name);
   const { plans, missing } = await plan(host, rows, certDir, options.name !== 'all');
   for (const name of missing) log.warn(`MISSING! ${rows.find((r) => r.name === name)!.longName}`);
-  const now = host.clock.now();
-  // All keys in parallel (libuv's thread pool), then sign and write in kubeadm's order.
+  const { renewed, restart } = await renewPlans(host, plans, host.clock.now(), () => validityMs);
+  return { renewed, missing, restart, dryRun: options.dryRun };
+}
+
+/** Re-signs every plan (new keys in parallel, then sign and write in kubeadm's order) and restarts the pods that read them. */
+async function renewPlans(host: Host, plans: Plan[], now: Date, validityMs: (existing: CertificateInfo) => number): Promise<Pick<RenewResult, 'renewed' | 'restart'>> {
   const keys = await Promise.all(plans.map((p) => generatePrivateKey(keyAlgorithmOf(p.existing))));
   const renewed: RenewResult['renewed'] = [];
   for (const [i, p] of plans.entries()) {
-    await write(host, p, keys[i]!, reissueCertificate(p.existing, keys[i]!, p.issuer, now, validityMs));
+    await write(host, p, keys[i]!, reissueCertificate(p.existing, keys[i]!, p.issuer, now, validityMs(p.existing)));
     renewed.push({ name: p.row.name, longName: p.row.longName });
   }
   const pods = [...new Set(plans.flatMap((p) => p.row.pods))].sort() as StaticPodName[];
-  const restart = await restartStaticPods(host, pods, now);
-  return { renewed, missing, restart, dryRun: options.dryRun };
+  return { renewed, restart: await restartStaticPods(host, pods, now) };
+}
+
+export interface DueRenewalOptions {
+  host: Host;
+  /** The certificates dir (logical); /etc/kubernetes/pki by default. */
+  certDir?: string;
+  /** Whether a certificate (or kubeconfig client certificate) should be renewed now. */
+  due: (existing: CertificateInfo, now: Date) => boolean;
+  /** The validity of its renewal. */
+  validityMs: (existing: CertificateInfo) => number;
+}
+
+export interface DueRenewalResult {
+  renewed: RenewResult['renewed'];
+  /** Due, but its CA key is absent: left alone. */
+  externallyManaged: string[];
+  restart: PodRestart;
+}
+
+/**
+ * The renewal `certs renew` does, for the managed certificates that are due (the agent's
+ * `--auto-renew`): missing ones are ignored, externally managed ones reported and left alone,
+ * the rest renewed with the same code as `certs renew all`, and only their readers restarted.
+ */
+export async function renewDueCertificates(options: DueRenewalOptions): Promise<DueRenewalResult> {
+  const { host } = options;
+  const certDir = options.certDir ?? PKI_DIR;
+  const now = host.clock.now();
+  const rows = managedCertificates(certDir, await hasLocalEtcd(host.files, certDir));
+  const issuers = new Map<CertName, Promise<Issuer | undefined>>();
+  const plans: Plan[] = [];
+  const externallyManaged: string[] = [];
+  for (const row of rows) {
+    const found = await loadExisting(host, row);
+    if (!found || !options.due(found.existing, now)) continue;
+    const issuer = await loadIssuer(host, certDir, row.caName, issuers);
+    if (issuer) plans.push({ row, ...found, issuer });
+    else externallyManaged.push(row.name);
+  }
+  return { ...(await renewPlans(host, plans, now, options.validityMs)), externallyManaged };
 }
