@@ -11,8 +11,9 @@ import { createHost, type Host } from '../../src/host/index.js';
 import { buildKubeconfig } from '../../src/kubeconfig/index.js';
 import { createMemoryLogger } from '../../src/log.js';
 import { issueClientCertificate, type IssuedCertificate, type Subject } from '../../src/pki/index.js';
-import { tempRoot } from './agent-harness.js';
-import type { TestCluster } from './apiserver-harness.js';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { cleanupRoot, tempRoot } from './agent-harness.js';
+import { startTestCluster, type TestCluster } from './apiserver-harness.js';
 
 export const KUBELET_CONF = '/etc/kubernetes/kubelet.conf';
 export const CLUSTER_CA = '/etc/kubernetes/pki/ca.crt';
@@ -184,4 +185,32 @@ export async function writeBootstrapConf(cluster: TestCluster, host: Host, token
   const ca = await clusterCa(cluster);
   const text = buildKubeconfig({ clusterName: 'kubernetes', userName: 'tls-bootstrap-token-user', server: cluster.url, caPem: ca.certPem, token });
   await host.files.writeFile('/etc/kubernetes/bootstrap-kubelet.conf', text, { mode: 0o600 });
+}
+
+/**
+ * One real etcd + API server for a test file, and the agents and roots its tests start,
+ * stopped and removed after each test. Registers the vitest hooks; read `cluster` inside tests.
+ */
+export function useAgentCluster(): { readonly cluster: TestCluster; agents: RunningAgent[]; roots: AgentRoot[] } {
+  let cluster: TestCluster | undefined;
+  const agents: RunningAgent[] = [];
+  const roots: AgentRoot[] = [];
+  beforeAll(async () => {
+    cluster = await startTestCluster();
+  }, 60_000);
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+  afterEach(async () => {
+    for (const agent of agents.splice(0)) await agent.stop('terminate');
+    for (const r of roots.splice(0)) await cleanupRoot(r.root);
+  });
+  return {
+    get cluster() {
+      if (!cluster) throw new Error('the test cluster is not started yet');
+      return cluster;
+    },
+    agents,
+    roots,
+  };
 }

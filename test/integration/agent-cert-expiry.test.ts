@@ -3,28 +3,12 @@
  * certificate on the node that expires within 30 days gets exactly one Warning Event on the
  * Node, however many checks run afterwards.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningAgent } from '../../src/agent/index.js';
-import { agentLogs, clusterClientCert, prepareAgentRoot, startNodeAgent, type AgentRoot } from '../helpers/agent-cluster.js';
-import { cleanupRoot, sleep, waitFor } from '../helpers/agent-harness.js';
-import { startTestCluster, type TestCluster } from '../helpers/apiserver-harness.js';
+import { describe, expect, it } from 'vitest';
+import { agentLogs, clusterClientCert, prepareAgentRoot, startNodeAgent, useAgentCluster } from '../helpers/agent-cluster.js';
+import { sleep, waitFor } from '../helpers/agent-harness.js';
 
-let cluster: TestCluster;
-const agents: RunningAgent[] = [];
-const roots: AgentRoot[] = [];
-
-beforeAll(async () => {
-  cluster = await startTestCluster();
-}, 60_000);
-
-afterAll(async () => {
-  await cluster?.stop();
-});
-
-afterEach(async () => {
-  for (const agent of agents.splice(0)) await agent.stop('terminate');
-  for (const r of roots.splice(0)) await cleanupRoot(r.root);
-});
+const env = useAgentCluster();
+const { agents, roots } = env;
 
 interface EventJson {
   type: string;
@@ -35,17 +19,17 @@ interface EventJson {
 }
 
 async function nodeEvents(node: string): Promise<EventJson[]> {
-  const r = await cluster.kubectl(['get', 'events', '-n', 'default', '-o', 'json']);
+  const r = await env.cluster.kubectl(['get', 'events', '-n', 'default', '-o', 'json']);
   expect(r.code).toBe(0);
   return (JSON.parse(r.stdout) as { items: EventJson[] }).items.filter((e) => e.involvedObject.name === node && e.reason === 'CertificateExpiringSoon');
 }
 
 describe('the CertificateExpiringSoon event', () => {
   it('is sent once on the Node for a certificate that expires within 30 days, not again on later checks', async () => {
-    const r = await prepareAgentRoot(cluster, 'n-expiring');
+    const r = await prepareAgentRoot(env.cluster, 'n-expiring');
     roots.push(r);
     // A one-day apiserver-kubelet-client certificate signed by the cluster CA (whose key is not on this node).
-    const leaf = await clusterClientCert(cluster, { commonName: 'kube-apiserver-kubelet-client', organizations: ['kubeadm:cluster-admins'] });
+    const leaf = await clusterClientCert(env.cluster, { commonName: 'kube-apiserver-kubelet-client', organizations: ['kubeadm:cluster-admins'] });
     await r.host.files.writeFile('/etc/kubernetes/pki/apiserver-kubelet-client.crt', leaf.certPem, { mode: 0o644 });
     await r.host.files.writeFile('/etc/kubernetes/pki/apiserver-kubelet-client.key', leaf.keyPem, { mode: 0o600 });
     const agent = await startNodeAgent(r, { certificateMonitorMs: 200 });

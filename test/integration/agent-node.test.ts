@@ -3,34 +3,20 @@
  * kubectl: the Node it registers, its Lease, mirror pods with real status, the kubelet API, and
  * what happens across an agent restart and an API server restart.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RunningAgent } from '../../src/agent/index.js';
 import { runKubeApiserver, type RunningApiServer } from '../../src/controlplane/apiserver/index.js';
 import { createMemoryLogger } from '../../src/log.js';
-import { clusterClientCert, kubeletGet, prepareAgentRoot, startNodeAgent, type AgentRoot } from '../helpers/agent-cluster.js';
-import { cleanupRoot, fixturePod, freePort, sleep, waitFor, writeManifest } from '../helpers/agent-harness.js';
-import { apiServerArgs, startTestCluster, type TestCluster } from '../helpers/apiserver-harness.js';
+import { clusterClientCert, kubeletGet, prepareAgentRoot, startNodeAgent, type AgentRoot, useAgentCluster } from '../helpers/agent-cluster.js';
+import { fixturePod, freePort, sleep, waitFor, writeManifest } from '../helpers/agent-harness.js';
+import { apiServerArgs } from '../helpers/apiserver-harness.js';
 import { issueCert } from '../helpers/pki.js';
 
-let cluster: TestCluster;
-const agents: RunningAgent[] = [];
-const roots: AgentRoot[] = [];
-
-beforeAll(async () => {
-  cluster = await startTestCluster();
-}, 60_000);
-
-afterAll(async () => {
-  await cluster?.stop();
-});
-
-afterEach(async () => {
-  for (const agent of agents.splice(0)) await agent.stop('terminate');
-  for (const r of roots.splice(0)) await cleanupRoot(r.root);
-});
+const env = useAgentCluster();
+const { agents, roots } = env;
 
 async function node(name: string, options: { kubeconfig?: boolean } = {}): Promise<AgentRoot> {
-  const r = await prepareAgentRoot(cluster, name, options);
+  const r = await prepareAgentRoot(env.cluster, name, options);
   roots.push(r);
   return r;
 }
@@ -45,7 +31,7 @@ async function start(r: AgentRoot, api: Parameters<typeof startNodeAgent>[1] = {
 type Json = Record<string, any>;
 
 async function kubectlJson<T = Json>(args: string[]): Promise<T | undefined> {
-  const r = await cluster.kubectl([...args, '-o', 'json']);
+  const r = await env.cluster.kubectl([...args, '-o', 'json']);
   return r.code === 0 ? (JSON.parse(r.stdout) as T) : undefined;
 }
 
@@ -80,7 +66,7 @@ describe('node registration', () => {
     await sleep(1000);
     expect(await kubectlJson(['get', 'node', 'n-late'])).toBeUndefined();
     const { writeKubeletConf } = await import('../helpers/agent-cluster.js');
-    await writeKubeletConf(cluster, r.host, 'n-late');
+    await writeKubeletConf(env.cluster, r.host, 'n-late');
     await waitFor('node n-late registered', async () => readyStatus(await kubectlJson(['get', 'node', 'n-late'])) === 'True', 20_000);
   }, 40_000);
 
@@ -88,8 +74,8 @@ describe('node registration', () => {
     const r = await node('n-restart');
     const first = await start(r);
     const before: Json = await waitFor('node n-restart', () => kubectlJson(['get', 'node', 'n-restart']), 20_000);
-    expect((await cluster.kubectl(['label', 'node', 'n-restart', 'node-role.kubernetes.io/control-plane='])).code).toBe(0);
-    expect((await cluster.kubectl(['taint', 'node', 'n-restart', 'node-role.kubernetes.io/control-plane:NoSchedule'])).code).toBe(0);
+    expect((await env.cluster.kubectl(['label', 'node', 'n-restart', 'node-role.kubernetes.io/control-plane='])).code).toBe(0);
+    expect((await env.cluster.kubectl(['taint', 'node', 'n-restart', 'node-role.kubernetes.io/control-plane:NoSchedule'])).code).toBe(0);
     await first.stop('detach');
     agents.splice(agents.indexOf(first), 1);
     const second = await start(r);
@@ -138,7 +124,7 @@ describe('mirror pods', () => {
     expect(pod.status).toMatchObject({ podIP: '127.0.0.1', hostIP: '127.0.0.1', startTime: expect.any(String) });
     expect(pod.status.containerStatuses[0]).toMatchObject({ name: 'web', ready: true, restartCount: 0, state: { running: { startedAt: expect.any(String) } } });
     expect(pod.status.conditions.find((c: { type: string }) => c.type === 'Ready').status).toBe('True');
-    const wide = await cluster.kubectl(['get', 'pods', '-n', 'kube-system', '-o', 'wide']);
+    const wide = await env.cluster.kubectl(['get', 'pods', '-n', 'kube-system', '-o', 'wide']);
     expect(wide.stdout).toContain('web-n-mirror');
   }, 40_000);
 
@@ -152,7 +138,7 @@ describe('mirror pods', () => {
     process.kill(pid, 'SIGKILL');
     await waitFor('restartCount 1 on the mirror', async () => (await kubectlJson(['get', 'pod', '-n', 'kube-system', 'a-n-gone']))?.status.containerStatuses[0].restartCount === 1, 20_000);
     await r.host.files.remove('/etc/kubernetes/manifests/b.yaml');
-    await waitFor('mirror b gone', async () => (await cluster.kubectl(['get', 'pod', '-n', 'kube-system', 'b-n-gone'])).stderr.includes('NotFound'), 20_000);
+    await waitFor('mirror b gone', async () => (await env.cluster.kubectl(['get', 'pod', '-n', 'kube-system', 'b-n-gone'])).stderr.includes('NotFound'), 20_000);
     expect(await kubectlJson(['get', 'pod', '-n', 'kube-system', 'a-n-gone'])).toBeDefined();
   }, 60_000);
 });
@@ -164,7 +150,7 @@ describe('kubelet API', () => {
     const agent = await start(r);
     await waitFor('web running', () => agent.pods()[0]?.status.phase === 'Running', 20_000);
     const port = agent.kubeletPort()!;
-    const apiserverClient = await clusterClientCert(cluster, { commonName: 'kube-apiserver-kubelet-client', organizations: ['kubeadm:cluster-admins'] });
+    const apiserverClient = await clusterClientCert(env.cluster, { commonName: 'kube-apiserver-kubelet-client', organizations: ['kubeadm:cluster-admins'] });
     expect(await kubeletGet(port, '/healthz', apiserverClient)).toEqual({ status: 200, text: 'ok' });
     const pods = JSON.parse((await kubeletGet(port, '/pods', apiserverClient)).text);
     expect(pods.items.map((p: { metadata: { name: string } }) => p.metadata.name)).toEqual(['web-n-api']);
@@ -177,7 +163,7 @@ describe('kubelet API', () => {
     const tail = await kubeletGet(port, '/containerLogs/kube-system/web-n-api/web?tailLines=1', apiserverClient);
     expect(tail.text.trimEnd().split('\n')).toHaveLength(1);
     expect((await kubeletGet(port, '/containerLogs/kube-system/web-n-api/nope', apiserverClient)).status).toBe(404);
-    const nodeClient = await clusterClientCert(cluster, { commonName: 'system:node:n-api', organizations: ['system:nodes'] });
+    const nodeClient = await clusterClientCert(env.cluster, { commonName: 'system:node:n-api', organizations: ['system:nodes'] });
     expect((await kubeletGet(port, '/containerLogs/kube-system/web-n-api/web', nodeClient)).status).toBe(403);
     expect((await kubeletGet(port, '/healthz')).status).toBe(401);
   }, 40_000);
@@ -187,7 +173,7 @@ describe('kubelet API', () => {
     await webPod(r);
     const agent = await start(r);
     await waitFor('web running', () => agent.pods()[0]?.status.phase === 'Running', 20_000);
-    const client = await clusterClientCert(cluster, { commonName: 'kube-admin', organizations: ['system:masters'] });
+    const client = await clusterClientCert(env.cluster, { commonName: 'kube-admin', organizations: ['system:masters'] });
     const logFile = r.host.files.resolve(`/var/log/pods`);
     const { appendFileSync, readdirSync } = await import('node:fs');
     const podDir = readdirSync(logFile)[0]!;
@@ -203,11 +189,11 @@ describe('kubelet API', () => {
 
 describe('kubectl logs', () => {
   it('reads a static pod container log through the API server and the kubelet API', async () => {
-    const kubeletClient = await issueCert(cluster.dir, cluster.pki.ca, 'apiserver-kubelet-client', {
+    const kubeletClient = await issueCert(env.cluster.dir, env.cluster.pki.ca, 'apiserver-kubelet-client', {
       cn: 'kube-apiserver-kubelet-client', orgs: ['kubeadm:cluster-admins'], usage: 'clientAuth',
     });
     const port = await freePort();
-    const apiserver = await runKubeApiserver(apiServerArgs(cluster.pki, [cluster.etcd.endpoint], port, [
+    const apiserver = await runKubeApiserver(apiServerArgs(env.cluster.pki, [env.cluster.etcd.endpoint], port, [
       `--kubelet-client-certificate=${kubeletClient.cert}`, `--kubelet-client-key=${kubeletClient.key}`,
       '--kubelet-preferred-address-types=InternalIP,ExternalIP,Hostname',
     ]), { logger: createMemoryLogger() });
@@ -218,16 +204,16 @@ describe('kubectl logs', () => {
       await start(r);
       await waitFor('mirror pod web-n-logs', () => kubectlJson(['get', 'pod', '-n', 'kube-system', 'web-n-logs']), 20_000);
       const logs = await waitFor('kubectl logs output', async () => {
-        const got = await cluster.kubectl(['--server', `https://127.0.0.1:${port}`, 'logs', '-n', 'kube-system', 'web-n-logs']);
+        const got = await env.cluster.kubectl(['--server', `https://127.0.0.1:${port}`, 'logs', '-n', 'kube-system', 'web-n-logs']);
         return got.code === 0 && got.stdout.includes('listening on') && got;
       }, 10_000);
       expect(logs.stdout).toMatch(/^started pid=\d+ message=\nlistening on \d+\n$/);
-      const tail = await cluster.kubectl(['--server', `https://127.0.0.1:${port}`, 'logs', '-n', 'kube-system', 'web-n-logs', '--tail=1']);
+      const tail = await env.cluster.kubectl(['--server', `https://127.0.0.1:${port}`, 'logs', '-n', 'kube-system', 'web-n-logs', '--tail=1']);
       expect(tail.stdout).toMatch(/^listening on \d+\n$/);
-      const wrong = await cluster.kubectl(['--server', `https://127.0.0.1:${port}`, 'logs', '-n', 'kube-system', 'web-n-logs', '-c', 'nope']);
+      const wrong = await env.cluster.kubectl(['--server', `https://127.0.0.1:${port}`, 'logs', '-n', 'kube-system', 'web-n-logs', '-c', 'nope']);
       expect(wrong.stderr).toContain('container nope is not valid for pod web-n-logs');
       // The test cluster's own API server has no kubelet client certificate: the kubelet refuses it.
-      const anonymous = await cluster.kubectl(['logs', '-n', 'kube-system', 'web-n-logs']);
+      const anonymous = await env.cluster.kubectl(['logs', '-n', 'kube-system', 'web-n-logs']);
       expect(anonymous.code).not.toBe(0);
     } finally {
       await apiserver.close();
@@ -240,12 +226,12 @@ describe('API server restarts', () => {
     const r = await node('n-reconnect');
     await start(r);
     await waitFor('node registered', async () => readyStatus(await kubectlJson(['get', 'node', 'n-reconnect'])) === 'True', 20_000);
-    const port = cluster.apiserver.port;
-    await cluster.apiserver.close();
+    const port = env.cluster.apiserver.port;
+    await env.cluster.apiserver.close();
     await sleep(2000);
     let restarted: RunningApiServer | undefined;
     try {
-      restarted = await runKubeApiserver(apiServerArgs(cluster.pki, [cluster.etcd.endpoint], port), { logger: createMemoryLogger() });
+      restarted = await runKubeApiserver(apiServerArgs(env.cluster.pki, [env.cluster.etcd.endpoint], port), { logger: createMemoryLogger() });
       await restarted.ready;
       const back = Date.now();
       await waitFor('a lease renewed after the restart', async () => {
@@ -255,7 +241,7 @@ describe('API server restarts', () => {
       expect(Date.now() - back).toBeLessThan(5000);
     } finally {
       // The cluster's stop() closes the API server it started; hand it the running one.
-      if (restarted) Object.assign(cluster, { apiserver: restarted });
+      if (restarted) Object.assign(env.cluster, { apiserver: restarted });
     }
   }, 60_000);
 });
