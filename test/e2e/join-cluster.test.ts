@@ -2,7 +2,8 @@
  * Issue 6 acceptance, through the built CLI (run `npm run build` first), checked with the real
  * kubectl and openssl: one `kubeforge init` on 127.0.0.40, then workers joined from the printed
  * command, each its own root and loopback address (127.0.0.46–49). The controller manager runs
- * with a 10 s node-monitor-grace-period and a 2m10s cluster-signing-duration (v1beta4
+ * with a 25 s node-monitor-grace-period (Leases renew every 10 s, so a grace of 10 s would mark
+ * healthy nodes Unknown whenever one renewal runs late) and a 2m10s cluster-signing-duration (v1beta4
  * controllerManager.extraArgs) so that node loss and client-certificate rotation fit in the test:
  * the signer backdates notBefore by 5 min, so a 2m10s certificate lives 430 s and the agent
  * rotates it 1–87 s after it was issued.
@@ -32,7 +33,7 @@ kind: ClusterConfiguration
 controllerManager:
   extraArgs:
   - name: node-monitor-grace-period
-    value: 10s
+    value: 25s
   - name: cluster-signing-duration
     value: 2m10s
 `;
