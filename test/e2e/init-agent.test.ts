@@ -39,11 +39,12 @@ afterAll(async () => {
   try {
     const { pid } = JSON.parse(readFileSync(`${root}/run/kubeforge/agent.pid`, 'utf8')) as { pid: number };
     process.kill(pid, 'SIGTERM');
-    await waitFor('the agent to stop', () => !isAlive(pid), 20_000);
+    // the agent gives each static pod its terminationGracePeriodSeconds (30 s) to stop
+    await waitFor('the agent to stop', () => !isAlive(pid), 45_000);
   } finally {
     await cleanupRoot(root);
   }
-}, 60_000);
+}, 90_000);
 
 describe('kubeforge init with the node agent', () => {
   it('registers cp1 Ready, marked control-plane by init', async () => {
