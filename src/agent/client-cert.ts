@@ -26,6 +26,8 @@ export const BOOTSTRAP_KUBECONFIG = '/etc/kubernetes/bootstrap-kubelet.conf';
 export const CLIENT_CERT_CURRENT = `${KUBELET_PKI_DIR}/kubelet-client-current.pem`;
 export const KUBELET_CLIENT_SIGNER = 'kubernetes.io/kube-apiserver-client-kubelet';
 const CSR_REF: ResourceRef = { group: 'certificates.k8s.io', version: 'v1', resource: 'certificatesigningrequests' };
+/** How long one round watches a pending CSR for its decision before the next round looks again. */
+const DECISION_WATCH_MS = 10_000;
 
 export interface ClientCertificateOptions {
   host: Host;
@@ -43,6 +45,28 @@ export interface ClientCertificateOptions {
 interface CertificateSigningRequest extends KubeObject {
   spec: { request: string; signerName: string; usages: string[] };
   status?: { certificate?: string; conditions?: { type: string; status?: string; reason?: string; message?: string }[] };
+}
+
+const isDecided = (csr: CertificateSigningRequest) =>
+  Boolean(csr.status?.certificate) || (csr.status?.conditions ?? []).some((c) => (c.type === 'Denied' || c.type === 'Failed') && c.status !== 'False');
+
+/**
+ * The CSR once it is signed, denied or failed, else as it stands when `signal` aborts: watched
+ * from the revision just read (as the kubelet's WaitForCertificate does), so the certificate is
+ * installed the moment the signer writes it rather than a poll interval later.
+ */
+export async function awaitCsrDecision(client: KubeClient, name: string, signal: AbortSignal): Promise<CertificateSigningRequest> {
+  const current = await client.get<CertificateSigningRequest>({ ...CSR_REF, name });
+  if (isDecided(current) || signal.aborted) return current;
+  try {
+    const query = { fieldSelector: `metadata.name=${name}`, resourceVersion: current.metadata.resourceVersion ?? '' };
+    for await (const event of client.watch<CertificateSigningRequest>(CSR_REF, query, signal)) {
+      if ((event.type === 'ADDED' || event.type === 'MODIFIED') && isDecided(event.object)) return event.object;
+    }
+  } catch (err) {
+    if (!signal.aborted) throw err;
+  }
+  return current;
 }
 
 interface Pending {
@@ -93,9 +117,16 @@ export class ClientCertificates extends PeriodicComponent implements Component {
   private pending: Pending | undefined;
   /** The rotation deadline of the certificate in kubelet-client-current.pem, once read. */
   private deadline: { serial: string; at: Date } | undefined;
+  /** Aborts a CSR watch when the agent stops. */
+  private readonly stopping = new AbortController();
 
   constructor(private readonly options: ClientCertificateOptions) {
     super({ name: 'client certificate', intervalMs: options.checkMs ?? 1000, retryMaxMs: 5000, log: options.log });
+  }
+
+  override async stop(): Promise<void> {
+    this.stopping.abort();
+    await super.stop();
   }
 
   private get bootstrapPath(): string {
@@ -146,7 +177,7 @@ export class ClientCertificates extends PeriodicComponent implements Component {
       this.pending = { name: created.metadata.name!, keyPem: encodePrivateKeyPem(key) };
       log.info(`agent: ${why}: posted CertificateSigningRequest ${this.pending.name}; waiting for it to be approved and signed`);
     }
-    const current = await client.get<CertificateSigningRequest>({ ...CSR_REF, name: this.pending.name });
+    const current = await awaitCsrDecision(client, this.pending.name, AbortSignal.any([this.stopping.signal, AbortSignal.timeout(DECISION_WATCH_MS)]));
     const refused = current.status?.conditions?.find((c) => (c.type === 'Denied' || c.type === 'Failed') && c.status !== 'False');
     if (refused) {
       const name = this.pending.name;

@@ -11,7 +11,10 @@ import { formatDuration } from '../log.js';
 import { AGENT_LOG, KUBELET_KUBECONFIG } from './agent-start.js';
 import type { JoinContext, TLSBootstrap } from './join.js';
 
-const POLL_MS = 200;
+/** kubelet.conf (a local file) and then the Node are looked at this often... */
+const POLL_MS = 100;
+/** ...while the CSR's stage, which only explains a wait (a LIST of every CSR), is read this often. */
+const CSR_CHECK_MS = 1000;
 const PROGRESS_MS = 10_000;
 
 interface Stage {
@@ -86,20 +89,25 @@ export async function waitForJoinedNode(ctx: JoinContext, client: KubeClient, tl
   const started = performance.now();
   let lastProgress = started;
   log.info(`[kubelet-start] Waiting for the agent to perform the TLS Bootstrap and the Node "${name}" to be Ready. This can take up to ${formatDuration(ctx.tlsBootstrapTimeoutMs)}`);
-  let last: Stage = STAGES.noCSR;
+  let last = { stage: STAGES.noCSR as Stage, detail: 'not looked at yet' };
+  let csrCheckedAt = -Infinity;
   for (;;) {
     let current: { stage: Stage; detail: string } | undefined;
     try {
-      current = (await host.files.exists(KUBELET_KUBECONFIG)) ? await nodeStage(client, name) : await csrStage(client, requester);
+      if (await host.files.exists(KUBELET_KUBECONFIG)) current = await nodeStage(client, name);
+      else if (performance.now() - csrCheckedAt >= CSR_CHECK_MS) {
+        csrCheckedAt = performance.now();
+        current = await csrStage(client, requester);
+      } else current = last;
     } catch (err) {
       if (!isTransient(err)) throw err;
-      current = { stage: last, detail: `the API server did not answer: ${(err as Error).message}` };
+      current = { stage: last.stage, detail: `the API server did not answer: ${(err as Error).message}` };
     }
     if (!current) {
       log.info(`[kubelet-start] The Node "${name}" is Ready after ${formatDuration(performance.now() - started)}`);
       return;
     }
-    last = current.stage;
+    last = current;
     const agent = await readAgentPid(host);
     const agentGone = agent ? !(await isRunning(host.system, agent)) : performance.now() - started > AGENT_START_GRACE_MS;
     if (agentGone) {
