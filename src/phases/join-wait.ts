@@ -90,12 +90,15 @@ export async function waitForJoinedNode(ctx: JoinContext, client: KubeClient, tl
   let lastProgress = started;
   log.info(`[kubelet-start] Waiting for the agent to perform the TLS Bootstrap and the Node "${name}" to be Ready. This can take up to ${formatDuration(ctx.tlsBootstrapTimeoutMs)}`);
   let last = { stage: STAGES.noCSR as Stage, detail: 'not looked at yet' };
-  let csrCheckedAt = -Infinity;
+  // A bootstrap usually ends within the first second: the CSR list is read only when it has not
+  // (and always before a timeout is reported, so the error names the right stage).
+  let csrCheckedAt = started;
+  const csrDue = () => performance.now() - csrCheckedAt >= CSR_CHECK_MS || performance.now() - started > ctx.tlsBootstrapTimeoutMs;
   for (;;) {
     let current: { stage: Stage; detail: string } | undefined;
     try {
       if (await host.files.exists(KUBELET_KUBECONFIG)) current = await nodeStage(client, name);
-      else if (performance.now() - csrCheckedAt >= CSR_CHECK_MS) {
+      else if (csrDue()) {
         csrCheckedAt = performance.now();
         current = await csrStage(client, requester);
       } else current = last;

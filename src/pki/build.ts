@@ -7,7 +7,8 @@ import {
   bitString, bool, bytesOf, children, encodeName, encodeTime, fromDer, octets, oid, OID, seq, smallInteger, tagged, toDer, unsignedInteger,
   type Asn1,
 } from './asn1.js';
-import { certificatePem, EXT_KEY_USAGE_OIDS, KEY_USAGE_BITS, type AltNames, type CertificateInfo, type ExtKeyUsage, type KeyUsage, type Subject } from './certificate.js';
+import { EXT_KEY_USAGE_OIDS, KEY_USAGE_BITS, type AltNames, type CertificateInfo, type ExtKeyUsage, type KeyUsage, type Subject } from './certificate.js';
+import { certificatePem } from './x509.js';
 import { publicKeyAlgorithm, signatureAlgorithm, signWith, spkiDer } from './keys.js';
 import { ipToBytes } from './netaddr.js';
 

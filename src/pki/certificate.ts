@@ -2,10 +2,11 @@
  * Reading certificates: a small typed view of an X.509 certificate (subject, SANs, usages,
  * validity, key) parsed from DER, plus the checks kubeadm makes before it trusts files on disk.
  */
-import { createHash, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { bytesOf, children, decodeOid, decodeTime, fromDer, OID, Tag, toDer, type Asn1 } from './asn1.js';
 import { formatIP } from './netaddr.js';
 import { parsePrivateKeyPem, publicKeyAlgorithm, type PublicKeyAlgorithm } from './keys.js';
+import { certificatePem, pemCertificates } from './x509.js';
 
 export interface Subject {
   commonName: string;
@@ -49,17 +50,6 @@ export interface CertificateInfo {
   spki: Buffer;
 }
 
-const PEM_CERT = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+)-----END CERTIFICATE-----/g;
-
-/** The DER of every CERTIFICATE block in a PEM text. */
-export function pemCertificates(pem: string): Buffer[] {
-  return [...pem.matchAll(PEM_CERT)].map((m) => Buffer.from((m[1] ?? '').replace(/\s+/g, ''), 'base64'));
-}
-
-export function certificatePem(der: Uint8Array): string {
-  const b64 = Buffer.from(der).toString('base64');
-  return `-----BEGIN CERTIFICATE-----\n${b64.replace(/.{1,64}/g, '$&\n')}-----END CERTIFICATE-----\n`;
-}
 
 export function decodeName(name: Asn1 | undefined): Subject {
   const subject: Subject = { commonName: '', organizations: [] };
@@ -173,7 +163,3 @@ export function keyMatchesCertificate(key: KeyObject | string | Buffer, cert: Ce
   return new X509Certificate(cert.der).checkPrivateKey(keyObject);
 }
 
-/** kubeadm's discovery pin: `sha256:` + hex SHA-256 of the DER SubjectPublicKeyInfo. */
-export function caPublicKeyPin(certPem: string | Buffer): string {
-  return `sha256:${createHash('sha256').update(loadCertificate(certPem).spki).digest('hex')}`;
-}

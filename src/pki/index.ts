@@ -9,11 +9,11 @@
  *   ensure.ts       ensureCertificate / ensureCertificates / ensureServiceAccountKeys (reuse rules)
  *   renew.ts        renewCertificate, reissueCertificate, keyAlgorithmOf (certs renew: same subject/SANs/usages, new key and validity)
  *   role.ts         certificateRole: which kubeadm role a certificate plays (file name, subject, usages)
- *   x509.ts         certificateValidity: native, forge-free expiry read (check-expiration, agent metrics)
+ *   x509.ts         PEM framing, caPublicKeyPin, certificateValidity: native and forge-free (join, check-expiration, agent metrics)
  *   issue.ts        templates, validity, issueClientCertificate
  *   build.ts        TBSCertificate + extensions, signed natively
  *   csr.ts          PKCS#10: createCertificateSigningRequest, parseCertificateSigningRequest, createCertificateFromCSR
- *   certificate.ts  loadCertificate (typed view), verifySignedBy, keyMatchesCertificate, caPublicKeyPin
+ *   certificate.ts  loadCertificate (typed view), verifySignedBy, keyMatchesCertificate
  *   files.ts        reading/writing PKI files through the Host, with coded errors
  *   keys.ts         key generation and PEM encodings
  *   netaddr.ts      IP/CIDR/DNS-name helpers
@@ -33,11 +33,11 @@ export {
 } from './csr.js';
 export { buildCertificate, randomSerial, type CertificateTemplate, type Issuer } from './build.js';
 export {
-  loadCertificate, verifySignedBy, keyMatchesCertificate, caPublicKeyPin, certificatePem, pemCertificates,
+  loadCertificate, verifySignedBy, keyMatchesCertificate,
   type CertificateInfo, type Subject, type AltNames, type ExtKeyUsage, type KeyUsage,
 } from './certificate.js';
 export { loadCertificateFile, tryLoadCertificateFile, tryLoadPrivateKeyFile, writeCertificate, writePrivateKey } from './files.js';
 export { generatePrivateKey, prefetchPrivateKeys, encodePrivateKeyPem, encodePublicKeyPem, parsePrivateKeyPem, publicKeyAlgorithm, type KeyAlgorithm, type PublicKeyAlgorithm } from './keys.js';
-export { certificateValidity, type CertificateValidity } from './x509.js';
+export { caPublicKeyPin, certificatePem, certificateValidity, pemCertificates, type CertificateValidity } from './x509.js';
 export { certificateRole, type CertificateRole } from './role.js';
 export { canonicalIP, joinHostPort, parseHostPort } from './netaddr.js';

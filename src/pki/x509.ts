@@ -1,9 +1,9 @@
 /**
- * A fast, native read of the few certificate facts expiry checks need (Node's X509Certificate,
- * i.e. OpenSSL's parser), without node-forge: `certs check-expiration` and the agent's expiry
- * metrics load only this, so they start in a few milliseconds.
+ * PEM framing and the few certificate facts that need no ASN.1 walk (Node's X509Certificate,
+ * i.e. OpenSSL's parser), without node-forge: `certs check-expiration`, the agent's expiry
+ * metrics and join's discovery load only this, so they start in a few milliseconds.
  */
-import { X509Certificate } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 
 export interface CertificateValidity {
   notBefore: Date;
@@ -11,13 +11,34 @@ export interface CertificateValidity {
   isCA: boolean;
 }
 
-const PEM_BLOCK = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+)-----END CERTIFICATE-----/;
+const PEM_CERT = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+)-----END CERTIFICATE-----/g;
+
+/** The DER of every CERTIFICATE block in a PEM text. */
+export function pemCertificates(pem: string): Buffer[] {
+  return [...pem.matchAll(PEM_CERT)].map((m) => Buffer.from((m[1] ?? '').replace(/\s+/g, ''), 'base64'));
+}
+
+export function certificatePem(der: Uint8Array): string {
+  const b64 = Buffer.from(der).toString('base64');
+  return `-----BEGIN CERTIFICATE-----\n${b64.replace(/.{1,64}/g, '$&\n')}-----END CERTIFICATE-----\n`;
+}
+
+/** The first certificate of a PEM text, parsed by OpenSSL; throws a plain Error when there is none or it is malformed. */
+export function firstCertificate(pem: string | Buffer): X509Certificate {
+  const der = pemCertificates(pem.toString())[0];
+  if (!der) throw new Error('it holds no PEM CERTIFICATE block');
+  return new X509Certificate(der);
+}
+
+/** kubeadm's discovery pin: `sha256:` + hex SHA-256 of the DER SubjectPublicKeyInfo. */
+export function caPublicKeyPin(certPem: string | Buffer): string {
+  const spki = firstCertificate(certPem).publicKey.export({ type: 'spki', format: 'der' });
+  return `sha256:${createHash('sha256').update(spki).digest('hex')}`;
+}
 
 /** The validity of the first certificate in a PEM text; throws a plain Error saying what is wrong. */
 export function certificateValidity(pem: string | Buffer): CertificateValidity {
-  const body = PEM_BLOCK.exec(pem.toString())?.[1];
-  if (!body) throw new Error('it holds no PEM CERTIFICATE block');
-  const x509 = new X509Certificate(Buffer.from(body.replace(/\s+/g, ''), 'base64'));
+  const x509 = firstCertificate(pem);
   // validFrom/validTo are OpenSSL's "Nov 23 10:00:00 2027 GMT", which Date parses exactly.
   return { notBefore: new Date(x509.validFrom), notAfter: new Date(x509.validTo), isCA: x509.ca };
 }
