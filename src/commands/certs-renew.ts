@@ -140,14 +140,19 @@ export async function runCertsRenew(options: RenewOptions): Promise<RenewResult>
   return { renewed, missing, restart, dryRun: options.dryRun };
 }
 
-/** Re-signs every plan (new keys in parallel, then sign and write in kubeadm's order) and restarts the pods that read them. */
+/**
+ * Re-signs every plan and restarts the pods that read them. The new keys are generated in
+ * parallel and each certificate is signed and written as soon as its key exists, so signing and
+ * writing overlap the key generation; the result keeps kubeadm's order.
+ */
 async function renewPlans(host: Host, plans: Plan[], now: Date, validityMs: (existing: CertificateInfo) => number): Promise<Pick<RenewResult, 'renewed' | 'restart'>> {
-  const keys = await Promise.all(plans.map((p) => generatePrivateKey(keyAlgorithmOf(p.existing))));
-  const renewed: RenewResult['renewed'] = [];
-  for (const [i, p] of plans.entries()) {
-    await write(host, p, keys[i]!, reissueCertificate(p.existing, keys[i]!, p.issuer, now, validityMs(p.existing)));
-    renewed.push({ name: p.row.name, longName: p.row.longName });
-  }
+  const renewed = await Promise.all(
+    plans.map(async (p) => {
+      const key = await generatePrivateKey(keyAlgorithmOf(p.existing));
+      await write(host, p, key, reissueCertificate(p.existing, key, p.issuer, now, validityMs(p.existing)));
+      return { name: p.row.name, longName: p.row.longName };
+    }),
+  );
   const pods = [...new Set(plans.flatMap((p) => p.row.pods))].sort() as StaticPodName[];
   return { renewed, restart: await restartStaticPods(host, pods, now) };
 }

@@ -33,14 +33,16 @@ export interface PodRestart {
 
 /** Stamps the manifests of `pods` that exist on this node; returns those it stamped. */
 export async function restartStaticPods(host: Host, pods: StaticPodName[], at: Date): Promise<PodRestart> {
-  const stamped: StaticPodName[] = [];
-  for (const pod of pods) {
-    const file = `${MANIFESTS_DIR}/${pod}.yaml`;
-    const text = await host.files.tryReadFile(file);
-    if (text === undefined) continue;
-    await host.files.writeFile(file, stampCertsRenewedAt(text.toString(), at), { mode: 0o600 });
-    stamped.push(pod);
-  }
+  const found = await Promise.all(
+    pods.map(async (pod) => {
+      const file = `${MANIFESTS_DIR}/${pod}.yaml`;
+      const text = await host.files.tryReadFile(file);
+      if (text === undefined) return undefined;
+      await host.files.writeFile(file, stampCertsRenewedAt(text.toString(), at), { mode: 0o600 });
+      return pod;
+    }),
+  );
+  const stamped = found.filter((pod): pod is StaticPodName => pod !== undefined);
   const agent = await readAgentPid(host);
   return { pods: stamped, agentRunning: agent !== undefined && (await isRunning(host.system, agent)) };
 }
