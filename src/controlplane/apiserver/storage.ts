@@ -4,21 +4,13 @@
  * transactions; lists read at one pinned revision and page with continue tokens.
  */
 import { Etcd3, type IKeyValue, type IOptions, type IRangeResponse } from 'etcd3';
+import type { ObjectMeta as ClientObjectMeta } from '../../kube/client.js';
 import { ApiError, apiErrors } from './status.js';
 
 export type KubeObject = Record<string, unknown> & { metadata?: ObjectMeta };
-export interface ObjectMeta {
-  name?: string;
-  generateName?: string;
-  namespace?: string;
-  uid?: string;
-  resourceVersion?: string;
-  creationTimestamp?: string;
-  deletionTimestamp?: string;
+/** The clients' ObjectMeta, plus what only the server reads: generation and any other field as stored. */
+export interface ObjectMeta extends ClientObjectMeta {
   generation?: number;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  finalizers?: string[];
   [field: string]: unknown;
 }
 
