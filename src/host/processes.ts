@@ -2,7 +2,6 @@
 import { spawn } from 'node:child_process';
 import { mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
-import { execa } from 'execa';
 
 export interface RunResult {
   exitCode: number;
@@ -69,6 +68,8 @@ export class RealProcesses implements ProcessHost {
   }
 
   async run(command: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
+    // Loaded on first use: most commands never run a program, and execa is a hundred modules.
+    const { execa } = await import('execa');
     const result = await execa(command, args, {
       reject: false,
       env: options.env,
