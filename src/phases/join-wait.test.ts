@@ -55,7 +55,7 @@ describe('waitForJoinedNode', () => {
       unreachable,
       () => ready,
     ]);
-    await waitForJoinedNode(s.ctx, s.client, s.tls);
+    await waitForJoinedNode(s.ctx, s.client, s.tls, 0);
     expect(s.log.lines.at(-1)).toContain('The Node "w1" is Ready');
   });
 
@@ -65,6 +65,6 @@ describe('waitForJoinedNode', () => {
         throw new KubeApiError(403, 'Forbidden', 'certificatesigningrequests is forbidden');
       },
     ]);
-    await expect(waitForJoinedNode(s.ctx, s.client, s.tls)).rejects.toMatchObject({ code: 'KF_API_FORBIDDEN' });
+    await expect(waitForJoinedNode(s.ctx, s.client, s.tls, 0)).rejects.toMatchObject({ code: 'KF_API_FORBIDDEN' });
   });
 });
