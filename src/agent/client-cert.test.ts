@@ -93,9 +93,8 @@ describe('ClientCertificates with the kubelet.conf init writes (client certifica
     const { root, host, ca, embedded } = await initNodeRoot(() => now);
     roots.push(root);
     const api = signingApi(ca, () => now);
-    let connected: KubeClient | undefined;
-    let reloads = 0;
-    start(host, { client: () => connected, reload: () => void reloads++ });
+    const connection = { client: undefined as KubeClient | undefined, reloads: 0 };
+    start(host, { client: () => connection.client, reload: () => void connection.reloads++ });
 
     // Seeded without the API: the dated PEM (certificate, then key, 0600) and the symlink to it.
     const seeded = await waitFor('the store to be seeded', () => host.files.exists(CLIENT_CERT_CURRENT));
@@ -110,7 +109,7 @@ describe('ClientCertificates with the kubelet.conf init writes (client certifica
 
     // Once the API answers, the one-year certificate is rotated although it is far from its deadline.
     now = new Date('2026-03-04T05:06:09Z');
-    connected = api.client;
+    connection.client = api.client;
     await waitFor('the rotated certificate to be installed', async () => (await readlink(link)) === 'kubelet-client-2026-03-04-05-06-09.pem');
     expect(api.posted).toHaveLength(1);
     const [csr] = api.posted;
@@ -119,7 +118,7 @@ describe('ClientCertificates with the kubelet.conf init writes (client certifica
     expect(parseCertificateSigningRequest(Buffer.from(csr!.spec.request, 'base64')).subject).toMatchObject({ commonName: 'system:node:cp1', organizations: ['system:nodes'] });
     const rotated = loadCertificate(await host.files.readFile(CLIENT_CERT_CURRENT));
     expect(rotated.serialNumber).not.toBe(loadCertificate(embedded.certPem).serialNumber);
-    expect(reloads).toBe(1);
+    expect(connection.reloads).toBe(1);
     // kubelet.conf is kubelet-finalize's to rewrite; the agent leaves it as init wrote it.
     expect(currentClusterAndUser(parseKubeconfig((await host.files.readFile(KUBELET_CONF)).toString())).user?.clientCertificateData).toBe(embedded.certPem);
   });
