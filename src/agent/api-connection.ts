@@ -4,12 +4,16 @@
  * for the components that talk to the API. Until then it retries with back-off and never fails
  * the agent: during `init` the API server is one of the agent's own static pods. A client keeps
  * working across an API server restart (requests fail meanwhile and their loops retry);
- * `reload()` builds a new one from the kubeconfig (after a certificate rotation).
+ * `reload()` builds a new one from the kubeconfig (after a certificate rotation). As the kubelet's
+ * transport uses its certificate manager's current certificate, a kubeconfig that embeds a client
+ * certificate gives way to kubelet-client-current.pem once that exists (a rotation before
+ * kubelet-finalize points kubelet.conf at it).
  */
 import type { Host } from '../host/index.js';
 import type { KubeClient } from '../kube/index.js';
 import { loadKubeClient } from '../kubeconfig/index.js';
 import type { Logger } from '../log.js';
+import { CLIENT_CERT_CURRENT } from './client-cert.js';
 import type { Component } from './component.js';
 import { PeriodicComponent } from './periodic.js';
 
@@ -60,7 +64,7 @@ export class ApiConnection extends PeriodicComponent implements Component {
   protected async sync(): Promise<void> {
     if (this.current) return;
     const { host, kubeconfigPath, log } = this.options;
-    const client = await loadKubeClient(host, kubeconfigPath, { timeoutMs: this.options.requestTimeoutMs ?? 10_000, userAgent: 'kubeforge-agent' });
+    const client = await loadKubeClient(host, kubeconfigPath, { timeoutMs: this.options.requestTimeoutMs ?? 10_000, userAgent: 'kubeforge-agent', certificateStore: CLIENT_CERT_CURRENT });
     try {
       await client.request('GET', '/version');
     } catch (err) {

@@ -6,10 +6,14 @@
  * bootstrap identity, wait until it is approved and signed, write
  * /var/lib/kubelet/pki/kubelet-client-<date>.pem (certificate + key, 0600) and point the
  * kubelet-client-current.pem symlink at it, write kubelet.conf referring to that file, and delete
- * bootstrap-kubelet.conf. Rotation: when kubelet.conf uses kubelet-client-current.pem, a new CSR
- * is posted with the node's own identity at a random point between 70% and 90% of the
- * certificate's lifetime, and the new certificate replaces the old one without a restart
- * (the API connection reloads). A denied CSR is logged and a new one posted on the next attempt.
+ * bootstrap-kubelet.conf. Store seeding (the certificate manager's getCurrentCertificateOrBootstrap):
+ * when kubelet.conf embeds the client certificate (as `init` writes it) and the store has no
+ * kubelet-client-current.pem, the embedded certificate and key are written there and rotated at
+ * once. Rotation: whenever the store is in use, a new CSR is posted with the node's own identity
+ * at a random point between 70% and 90% of the certificate's lifetime, and the new certificate
+ * replaces the old one without a restart (the API connection reloads, and uses the store even
+ * while kubelet.conf still embeds the old certificate, until kubelet-finalize points it at the
+ * store). A denied CSR is logged and a new one posted on the next attempt.
  */
 import { createHash, createPublicKey } from 'node:crypto';
 import type { Host } from '../host/index.js';
@@ -147,7 +151,9 @@ export class ClientCertificates extends PeriodicComponent implements Component {
       return;
     }
     const { user } = currentClusterAndUser(parseKubeconfig(kubeconfig.toString('utf8')));
-    if (user?.clientCertificate !== CLIENT_CERT_CURRENT) return;
+    if (user?.clientCertificateData && user.clientKeyData) {
+      if (!(await host.files.exists(CLIENT_CERT_CURRENT))) await this.seedStore(user.clientCertificateData, user.clientKeyData);
+    } else if (user?.clientCertificate !== CLIENT_CERT_CURRENT) return;
     const cert = loadCertificate(await host.files.readFile(CLIENT_CERT_CURRENT));
     if (this.deadline?.serial !== cert.serialNumber) {
       const fraction = this.options.rotationFraction?.() ?? 0.7 + Math.random() * 0.2;
@@ -185,11 +191,7 @@ export class ClientCertificates extends PeriodicComponent implements Component {
       throw new Error(`CertificateSigningRequest ${name} was ${refused.type.toLowerCase()}: ${refused.reason ?? ''} ${refused.message ?? ''}`.trim());
     }
     if (!current.status?.certificate) return;
-    const certPem = Buffer.from(current.status.certificate, 'base64').toString('utf8');
-    const file = datedClientCertName(host.clock.now());
-    await host.files.mkdir(KUBELET_PKI_DIR, 0o755);
-    await host.files.writeFile(`${KUBELET_PKI_DIR}/${file}`, `${certPem.trimEnd()}\n${this.pending.keyPem}`, { mode: 0o600 });
-    await host.files.symlink(file, CLIENT_CERT_CURRENT);
+    const file = await this.store(Buffer.from(current.status.certificate, 'base64').toString('utf8'), this.pending.keyPem);
     this.pending = undefined;
     if (why === 'bootstrap') {
       const { cluster } = currentClusterAndUser(parseKubeconfig((await host.files.readFile(this.bootstrapPath)).toString('utf8')));
@@ -197,7 +199,24 @@ export class ClientCertificates extends PeriodicComponent implements Component {
       await host.files.writeFile(this.options.kubeconfigPath, kubeletKubeconfig(cluster.server, ca, CLIENT_CERT_CURRENT), { mode: 0o600 });
       await host.files.remove(this.bootstrapPath);
     }
-    log.info(`agent: ${why}: installed the signed client certificate ${KUBELET_PKI_DIR}/${file}`);
+    log.info(`agent: ${why}: installed the signed client certificate ${file}`);
     this.options.connection.reload();
+  }
+
+  /** The certificate store's update: the dated PEM (certificate, then key; 0600) and the kubelet-client-current.pem symlink. */
+  private async store(certPem: string, keyPem: string): Promise<string> {
+    const { host } = this.options;
+    const file = datedClientCertName(host.clock.now());
+    await host.files.mkdir(KUBELET_PKI_DIR, 0o755);
+    await host.files.writeFile(`${KUBELET_PKI_DIR}/${file}`, `${certPem.trimEnd()}\n${keyPem.trimEnd()}\n`, { mode: 0o600 });
+    await host.files.symlink(file, CLIENT_CERT_CURRENT);
+    return `${KUBELET_PKI_DIR}/${file}`;
+  }
+
+  /** kubelet.conf's embedded certificate becomes the store's first one, rotated at once (the kubelet's shouldRotate). */
+  private async seedStore(certPem: string, keyPem: string): Promise<void> {
+    const file = await this.store(certPem, keyPem);
+    this.deadline = { serial: loadCertificate(certPem).serialNumber, at: this.options.host.clock.now() };
+    this.options.log.info(`agent: wrote the client certificate embedded in ${this.options.kubeconfigPath} to ${file}; rotating it now`);
   }
 }

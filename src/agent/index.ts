@@ -13,8 +13,10 @@
  * - status-file.ts    /run/kubeforge/agent-status.json, read by init's wait step
  * - mirror-pod.ts     the mirror pod of a static pod
  * The API side (runAgent's `api` option):
- * - client-cert.ts    TLS bootstrap (bootstrap-kubelet.conf → CSR → kubelet.conf) and client cert rotation
- * - api-connection.ts the KubeClient from kubelet.conf, retried with back-off until the API answers
+ * - client-cert.ts    TLS bootstrap (bootstrap-kubelet.conf → CSR → kubelet.conf), seeding the store from an
+ *                     embedded kubelet.conf (init's), and client cert rotation
+ * - api-connection.ts the KubeClient from kubelet.conf (with kubelet-client-current.pem once it exists),
+ *                     retried with back-off until the API answers
  * - node-object.ts    the Node and Lease objects (pure); node-facts.ts: the machine facts
  * - node-registration.ts  registers the Node, posts its status (10 s when changed, else every 5 min)
  * - node-lease.ts     kube-node-lease/<node>, renewed every 10 s

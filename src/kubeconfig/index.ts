@@ -14,9 +14,9 @@ export {
   buildKubeconfig, parseKubeconfig, clusterInfoKubeconfig, currentClusterAndUser,
   type Kubeconfig, type KubeconfigCluster, type KubeconfigContext, type KubeconfigInput, type KubeconfigUser,
 } from './kubeconfig.js';
-export { kubeClientConfig, loadKubeClient } from './client.js';
+export { kubeClientConfig, loadKubeClient, type KubeconfigClientOptions } from './client.js';
 export { managedCertificates, managedCertificateAuthorities, renewableNames, type ManagedCertificate, type StaticPodName } from './managed.js';
 export {
   certificateExpirations, kubeconfigClientCertificate, hasLocalEtcd, KUBELET_CLIENT_CERT, type CertificateExpiration, type ExpirationReport,
 } from './expiration.js';
-export { replaceClientCredentials } from './renew.js';
+export { referClientCredentialsTo, replaceClientCredentials } from './renew.js';

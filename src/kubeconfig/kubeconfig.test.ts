@@ -10,7 +10,7 @@ import { createMemoryLogger } from '../log.js';
 import { ensureCertificates, loadCertificate, verifySignedBy } from '../pki/index.js';
 import { testInitConfig } from '../pki/testing.js';
 import {
-  buildKubeconfig, clusterInfoKubeconfig, currentClusterAndUser, ensureKubeconfig, kubeconfigPath, kubeconfigTable, parseKubeconfig,
+  buildKubeconfig, clusterInfoKubeconfig, currentClusterAndUser, ensureKubeconfig, kubeconfigPath, kubeconfigTable, parseKubeconfig, referClientCredentialsTo,
 } from './index.js';
 
 const CLUSTER_INFO_VECTOR =
@@ -118,6 +118,19 @@ describe.each(['RSA-2048', 'ECDSA-P256'] as const)('kubeconfig files with %s key
     expect(warned.lines[0]).toBe(
       `[WARNING] a kubeconfig file "/etc/kubernetes/controller-manager.conf" exists already but has an unexpected API Server URL: expected: https://127.0.0.2:1, got: https://127.0.0.2:${cfg.init.localAPIEndpoint.bindPort}`,
     );
+  });
+
+  it('kubelet.conf pointed at kubelet-client-current.pem is what clientcmd writes, and init reuses it', async () => {
+    const file = '/etc/kubernetes/kubelet.conf';
+    const pem = '/var/lib/kubelet/pki/kubelet-client-current.pem';
+    const finalized = referClientCredentialsTo((await host.files.readFile(file)).toString(), pem);
+    await host.files.writeFile(file, finalized, { mode: 0o600 });
+    expect(await kubectl(host, ['--kubeconfig', host.files.resolve(file), 'config', 'view', '--raw'])).toBe(finalized);
+    // kubeadm's validateKubeConfig looks at the CA and the server only: no embedded certificate is needed.
+    const again = createMemoryLogger();
+    expect(await ensureKubeconfig(host, cfg, 'kubelet', again)).toBe('reused');
+    expect(again.lines).toEqual(['[kubeconfig] Using existing kubeconfig file: "/etc/kubernetes/kubelet.conf"']);
+    expect((await host.files.readFile(file)).toString()).toBe(finalized);
   });
 
   it('refuses an existing file that trusts another CA, naming the file', async () => {

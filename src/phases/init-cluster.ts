@@ -17,6 +17,7 @@ import { caPublicKeyPin } from '../pki/index.js';
 import { bootstrapTokenSecret, generateBootstrapToken } from '../token/index.js';
 import { startAgent } from './agent-start.js';
 import type { InitContext } from './init.js';
+import { enableClientCertRotation } from './kubelet-finalize.js';
 import type { Phase } from './runner.js';
 import { waitForControlPlane } from './wait-control-plane.js';
 
@@ -181,9 +182,7 @@ export function clusterPhases(): Phase<InitContext>[] {
         {
           name: 'enable-client-cert-rotation',
           short: 'Enable kubelet client certificate rotation',
-          // The agent rotates its own client certificate and keeps kubelet.conf pointing at
-          // kubelet-client-current.pem once it has one; there is nothing to rewrite here.
-          run: async (ctx) => ctx.log.info('[kubelet-finalize] The agent manages its client certificate rotation'),
+          run: async (ctx) => enableClientCertRotation(ctx.host, ctx.log),
         },
       ],
     },

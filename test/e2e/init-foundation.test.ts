@@ -117,6 +117,7 @@ describe('kubeforge init --dry-run', () => {
       expect(result.exitCode, result.stderr).toBe(0);
       expect(result.stderr).toContain('[dryrun] Would start process');
       expect(result.stderr).toContain('[dryrun] Would run phase "bootstrap-token"');
+      expect(result.stderr).toContain('[dryrun] Would wait for the agent to write "/var/lib/kubelet/pki/kubelet-client-current.pem", then update "/etc/kubernetes/kubelet.conf"');
       expect(await readdir(dir)).toEqual([]);
     } finally {
       await cleanup();

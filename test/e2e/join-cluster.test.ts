@@ -6,11 +6,13 @@
  * healthy nodes Unknown whenever one renewal runs late) and a 2m10s cluster-signing-duration (v1beta4
  * controllerManager.extraArgs) so that node loss and client-certificate rotation fit in the test:
  * the signer backdates notBefore by 5 min, so a 2m10s certificate lives 430 s and the agent
- * rotates it 1–87 s after it was issued.
+ * rotates it 1–87 s after it was issued. cp1 takes part too: init's kubelet-finalize points its
+ * kubelet.conf at kubelet-client-current.pem, which its agent seeded from the embedded certificate
+ * and rotated at once.
  */
 import { spawn } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { lstat, readFile, readlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentArgs } from '../../src/phases/agent-start.js';
@@ -44,6 +46,7 @@ let cp: string;
 let joinArgs: string[];
 const workerRoot: Record<string, string> = {};
 let w1JoinedAt = 0;
+let initStderr = '';
 
 async function newRoot(prefix: string): Promise<string> {
   const { dir, cleanup } = await tempRoot(prefix);
@@ -121,6 +124,7 @@ beforeAll(async () => {
   cleanups.push(() => import('node:fs/promises').then((fs) => fs.rm(config, { force: true })));
   const init = await kubeforge(['init', '--root', cp, '--config', config, '--ignore-preflight-errors=all']);
   expect(init.exitCode, init.stderr).toBe(0);
+  initStderr = init.stderr;
   const printed = init.stdout.match(/kubeforge (join \S+ --token \S+)\s*\\?\s*(--discovery-token-ca-cert-hash sha256:[0-9a-f]{64})/);
   expect(printed, init.stdout).not.toBeNull();
   joinArgs = [...printed![1]!.split(/\s+/), ...printed![2]!.split(/\s+/)];
@@ -139,7 +143,29 @@ afterAll(async () => {
   expect(leftovers).toEqual({});
 }, 120_000);
 
+/** The serial of a node's current client certificate (kubelet-client-current.pem). */
+async function clientSerial(root: string): Promise<string> {
+  return (await tool('openssl', ['x509', '-in', path.join(root, 'var/lib/kubelet/pki/kubelet-client-current.pem'), '-noout', '-serial'])).stdout.trim();
+}
+
 describe('kubeforge join into a kubeforge init cluster', () => {
+  it("points cp1's kubelet.conf at kubelet-client-current.pem after init (kubelet-finalize), which the other commands read", async () => {
+    expect(initStderr).toContain('[kubelet-finalize] Updating "/etc/kubernetes/kubelet.conf" to point to a rotatable kubelet client certificate and key');
+    const conf = await readFile(path.join(cp, 'etc/kubernetes/kubelet.conf'), 'utf8');
+    expect(conf).toContain('    client-certificate: /var/lib/kubelet/pki/kubelet-client-current.pem\n    client-key: /var/lib/kubelet/pki/kubelet-client-current.pem\n');
+    expect(conf).not.toMatch(/client-(certificate|key)-data/);
+    const current = path.join(cp, 'var/lib/kubelet/pki/kubelet-client-current.pem');
+    expect((await lstat(current)).isSymbolicLink()).toBe(true);
+    expect(await readlink(current)).toMatch(/^kubelet-client-\d{4}(-\d\d){5}\.pem$/);
+    expect((await tool('openssl', ['verify', '-CAfile', path.join(cp, 'etc/kubernetes/pki/ca.crt'), current])).exitCode).toBe(0);
+    expect((await tool('openssl', ['x509', '-in', current, '-noout', '-subject'])).stdout.trim()).toBe('subject=O = system:nodes, CN = system:node:cp1');
+    const expiration = JSON.parse((await kubeforge(['certs', 'check-expiration', '--root', cp, '-o', 'json'])).stdout) as { certificates: { name: string; missing: boolean }[] };
+    expect(expiration.certificates).toContainEqual(expect.objectContaining({ name: 'kubelet-client-current.pem', missing: false }));
+    const verify = JSON.parse((await kubeforge(['certs', 'verify', '--root', cp, '-o', 'json'])).stdout) as { findings: { severity: string; subject: string }[] };
+    expect(verify.findings.filter((f) => f.subject === 'kubelet.conf' && f.severity === 'error')).toEqual([]);
+    expect((await node('cp1')).ready).toBe('True');
+  });
+
   it('joins w1 from the printed command: Ready, its CSR Approved,Issued, a client cert for system:node:w1 signed by the cluster CA', async () => {
     const root = (workerRoot.w1 = await newRoot('kf-jc-w1-'));
     const started = Date.now();
@@ -245,16 +271,31 @@ describe('kubeforge join into a kubeforge init cluster', () => {
     expect(await agentPid(root)).toBe(child.pid);
   }, 120_000);
 
-  it('rotates w1 client certificate twice through selfnodeclient CSRs while w1 stays Ready', async () => {
+  it('rotates w1 client certificate twice and cp1 its own through selfnodeclient CSRs while both stay Ready', async () => {
     const root = workerRoot.w1!;
     const pid = await agentPid(root);
+    const cp1Serial = await clientSerial(cp);
+    const started = Date.now();
     const notReady: string[] = [];
+    const readyCheck = async (name: string) => {
+      const n = await node(name);
+      if (n.ready !== 'True') notReady.push(`${new Date().toISOString()} ${name} ${n.ready}`);
+    };
     const rotations = await waitFor('two rotations of w1 client certificate', async () => {
-      const n = await node('w1');
-      if (n.ready !== 'True') notReady.push(`${new Date().toISOString()} ${n.ready}`);
+      await readyCheck('cp1');
+      await readyCheck('w1');
       const rotated = (await csrsOf('w1')).filter((c) => c.username === 'system:node:w1');
       return rotated.length >= 2 && rotated;
     }, Math.max(10_000, 200_000 - (Date.now() - w1JoinedAt)), 2000);
+    // cp1's certificate (2m10s from the signer, rotated 1-87 s after issue) changes within the same wait.
+    await waitFor("a rotation of cp1's client certificate", async () => {
+      await readyCheck('cp1');
+      return (await clientSerial(cp)) !== cp1Serial;
+    }, Math.max(10_000, 100_000 - (Date.now() - started)), 2000);
+    const cp1Rotations = (await csrsOf('cp1')).filter((c) => c.username === 'system:node:cp1');
+    expect(cp1Rotations.length).toBeGreaterThanOrEqual(2); // the one right after init, and this one
+    for (const r of cp1Rotations) expect(r.issued).toBe(true);
+    expect(await readFile(path.join(cp, 'etc/kubernetes/kubelet.conf'), 'utf8')).not.toContain('client-certificate-data');
     console.log(`rotations of w1 (${Math.round((Date.now() - w1JoinedAt) / 1000)} s after join):\n${(await kubectl(['get', 'csr'])).stdout}`);
     for (const r of rotations) expect(r.conditions).toEqual(['Approved']);
     for (const r of rotations) expect(r.issued).toBe(true);
@@ -274,4 +315,18 @@ describe('kubeforge join into a kubeforge init cluster', () => {
     expect(dates).toContain('subject=O = system:nodes, CN = system:node:w1');
     expect((await node('w1')).ready).toBe('True');
   }, 240_000);
+
+  it('runs init again on the finalized cp1: kubelet.conf is reused as it is and cp1 stays Ready', async () => {
+    const conf = path.join(cp, 'etc/kubernetes/kubelet.conf');
+    const before = await readFile(conf, 'utf8');
+    const config = path.join(cp, '..', `${path.basename(cp)}.yaml`);
+    // addon is skipped: re-creating the kube-dns Service fails with 422 "IP already allocated", which
+    // kubeadm's createDNSService tolerates (IsInvalid → Update) and kubeforge's addon phase does not yet.
+    const again = await kubeforge(['init', '--root', cp, '--config', config, '--ignore-preflight-errors=all', '--skip-phases', 'addon']);
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(again.stderr).toContain('[kubeconfig] Using existing kubeconfig file: "/etc/kubernetes/kubelet.conf"');
+    expect(again.stderr).toContain('[kubelet-finalize] Updating "/etc/kubernetes/kubelet.conf"');
+    expect(await readFile(conf, 'utf8')).toBe(before);
+    expect((await node('cp1')).ready).toBe('True');
+  }, 120_000);
 });

@@ -1,14 +1,19 @@
 /**
  * The agent's TLS bootstrap and client certificate rotation against real etcd and the bundled
  * API server: a bootstrap token, a CSR approved and signed by a stand-in for the controller
- * manager's CSR controllers, kubelet.conf written, and rotation without a restart.
+ * manager's CSR controllers, kubelet.conf written, and rotation without a restart; and the
+ * kubelet.conf `init` writes (certificate embedded) seeding the store and rotated at once.
  */
 import { execFileSync } from 'node:child_process';
 import { lstatSync, readlinkSync, statSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningAgent } from '../../src/agent/index.js';
-import { agentLogs, bootstrapTokenObjects, prepareAgentRoot, signKubeletCsrs, startNodeAgent, writeBootstrapConf, type AgentRoot } from '../helpers/agent-cluster.js';
-import { cleanupRoot, waitFor } from '../helpers/agent-harness.js';
+import { buildKubeconfig } from '../../src/kubeconfig/index.js';
+import { issueClientCertificate, loadCertificate } from '../../src/pki/index.js';
+import {
+  agentLogs, bootstrapTokenObjects, clusterCa, KUBELET_CONF, prepareAgentRoot, signKubeletCsrs, startNodeAgent, writeBootstrapConf, type AgentRoot,
+} from '../helpers/agent-cluster.js';
+import { cleanupRoot, sleep, waitFor } from '../helpers/agent-harness.js';
 import { startTestCluster, type TestCluster } from '../helpers/apiserver-harness.js';
 
 let cluster: TestCluster;
@@ -101,5 +106,42 @@ describe('TLS bootstrap', () => {
     expect(await r.host.files.exists('/etc/kubernetes/kubelet.conf')).toBe(false);
     cleanups.push(await signKubeletCsrs(cluster, 24 * 3600_000));
     await waitFor('node n-deny Ready', () => ready('n-deny'), 30_000);
+  }, 60_000);
+});
+
+describe('the kubelet.conf init writes (client certificate embedded)', () => {
+  it('is copied to kubelet-client-current.pem and rotated at once; the agent keeps talking with the rotated certificate after the embedded one expired', async () => {
+    cleanups.push(await signKubeletCsrs(cluster, 24 * 3600_000));
+    const r = await prepareAgentRoot(cluster, 'n-seed', { kubeconfig: false });
+    cleanups.push(() => cleanupRoot(r.root));
+    const ca = await clusterCa(cluster);
+    const embedded = await issueClientCertificate(ca, { commonName: 'system:node:n-seed', organizations: ['system:nodes'] }, 'ECDSA-P256', 8000, new Date());
+    const conf = buildKubeconfig({ clusterName: 'kubernetes', userName: 'system:node:n-seed', server: cluster.url, caPem: ca.certPem, clientCertPem: embedded.certPem, clientKeyPem: embedded.keyPem });
+    await r.host.files.writeFile(KUBELET_CONF, conf, { mode: 0o600 });
+    const agent = await startNodeAgent(r, { certificateCheckMs: 200 });
+    cleanups.push(() => agent.stop('terminate'));
+
+    const current = r.host.files.resolve('/var/lib/kubelet/pki/kubelet-client-current.pem');
+    const embeddedSerial = loadCertificate(embedded.certPem).serialNumber;
+    await waitFor('the rotated certificate in the store', async () => {
+      const pem = await r.host.files.tryReadFile('/var/lib/kubelet/pki/kubelet-client-current.pem');
+      return pem !== undefined && loadCertificate(pem).serialNumber !== embeddedSerial;
+    }, 20_000);
+    const csrs = (await json(['get', 'csr'])).items.filter((c: { spec: { username: string } }) => c.spec.username === 'system:node:n-seed');
+    expect(csrs).toHaveLength(1);
+    expect(csrs[0].metadata.name).toMatch(/^csr-/);
+    execFileSync('openssl', ['verify', '-CAfile', cluster.pki.ca.cert, current]);
+
+    // kubelet.conf still embeds the 8 s certificate; once it has expired, a new connection (a new TLS
+    // handshake: kept-alive ones were authenticated before) still renews the Lease.
+    await sleep(Math.max(0, loadCertificate(embedded.certPem).notAfter.getTime() + 1000 - Date.now()));
+    const expiredAt = Date.now();
+    agent.apiConnection!.reload();
+    await waitFor('a Lease renewed after the embedded certificate expired', async () => {
+      const lease = await json(['get', 'lease', '-n', 'kube-node-lease', 'n-seed']);
+      return lease && Date.parse(lease.spec.renewTime) > expiredAt;
+    }, 10_000);
+    expect((await r.host.files.readFile(KUBELET_CONF)).toString()).toBe(conf);
+    expect(await ready('n-seed')).toBe(true);
   }, 60_000);
 });
