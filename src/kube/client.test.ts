@@ -25,6 +25,9 @@ beforeAll(async () => {
         res.writeHead(200, { 'Content-Type': 'application/json' });
         res.write('{"type":"ADDED","object":{"metadata":{"name":"a"}}}\n{"type":"MODI');
         setTimeout(() => res.end('FIED","object":{"metadata":{"name":"a"}}}\n'), 20);
+      } else if (req.method === 'POST' && (req.url?.endsWith('/services') || req.url?.endsWith('/configmaps'))) {
+        res.writeHead(422, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ kind: 'Status', status: 'Failure', reason: 'Invalid', message: 'provided IP is already allocated', code: 422 }));
       } else if (req.url?.endsWith('/missing')) {
         res.writeHead(404, { 'Content-Type': 'application/json' });
         res.end(JSON.stringify({ kind: 'Status', status: 'Failure', reason: 'NotFound', message: 'configmaps "missing" not found', code: 404 }));
@@ -46,6 +49,20 @@ afterAll(async () => {
 });
 
 describe('KubeClient', () => {
+  it('updates an existing Service whose create is refused as Invalid (its clusterIP is allocated), as kubeadm does', async () => {
+    const ref = { version: 'v1', resource: 'services', namespace: 'kube-system' };
+    const updated = await client.createOrUpdate(ref, { metadata: { name: 'kube-dns' }, spec: { clusterIP: '10.96.0.10' } });
+    expect(updated.metadata.resourceVersion).toBe('7');
+    const put = seen.at(-1)!;
+    expect([put.method, put.url]).toEqual(['PUT', '/api/v1/namespaces/kube-system/services/kube-dns']);
+    expect(JSON.parse(put.body).metadata.resourceVersion).toBe('7');
+  });
+
+  it('does not take Invalid as "exists" for other kinds', async () => {
+    const create = client.createOrUpdate({ version: 'v1', resource: 'configmaps', namespace: 'default' }, { metadata: { name: 'c' } });
+    await expect(create).rejects.toMatchObject({ status: 422 });
+  });
+
   it('builds core and group resource paths', () => {
     expect(resourcePath({ version: 'v1', resource: 'secrets', namespace: 'kube-system', name: 'x' })).toBe('/api/v1/namespaces/kube-system/secrets/x');
     expect(resourcePath({ group: 'coordination.k8s.io', version: 'v1', resource: 'leases', namespace: 'kube-node-lease' })).toBe('/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases');

@@ -79,6 +79,7 @@ export class KubeApiError extends KubeforgeError {
 
 export const isNotFound = (err: unknown) => err instanceof KubeApiError && err.status === 404;
 export const isConflict = (err: unknown) => err instanceof KubeApiError && err.status === 409;
+export const isInvalid = (err: unknown) => err instanceof KubeApiError && err.status === 422;
 export const isAlreadyExists = (err: unknown) => err instanceof KubeApiError && err.status === 409 && err.reason === 'AlreadyExists';
 
 export interface RequestOptions {
@@ -208,12 +209,16 @@ export class KubeClient {
     return this.request('DELETE', resourcePath(ref));
   }
 
-  /** Creates the object, or replaces it (keeping its resourceVersion) when it already exists. */
+  /**
+   * Creates the object, or replaces it (keeping its resourceVersion) when it already exists. A
+   * Service with a fixed clusterIP that exists already is refused as Invalid (its IP is allocated)
+   * before the name is checked, so that is taken as "exists" too, as kubeadm's createDNSService does.
+   */
   async createOrUpdate<T extends KubeObject>(ref: ResourceRef, object: T): Promise<T> {
     try {
       return await this.create(ref, object);
     } catch (err) {
-      if (!isAlreadyExists(err)) throw err;
+      if (!isAlreadyExists(err) && !(isInvalid(err) && ref.resource === 'services')) throw err;
       const current = await this.get<T>({ ...ref, name: object.metadata.name });
       return this.update({ ...ref, name: object.metadata.name }, { ...object, metadata: { ...object.metadata, resourceVersion: current.metadata.resourceVersion } });
     }

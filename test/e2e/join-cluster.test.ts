@@ -316,14 +316,13 @@ describe('kubeforge join into a kubeforge init cluster', () => {
     expect((await node('w1')).ready).toBe('True');
   }, 240_000);
 
-  it('runs init again on the finalized cp1: kubelet.conf is reused as it is and cp1 stays Ready', async () => {
+  it('runs init again on the finalized cp1: kubelet.conf is reused as it is, the addons are updated and cp1 stays Ready', async () => {
     const conf = path.join(cp, 'etc/kubernetes/kubelet.conf');
     const before = await readFile(conf, 'utf8');
     const config = path.join(cp, '..', `${path.basename(cp)}.yaml`);
-    // addon is skipped: re-creating the kube-dns Service fails with 422 "IP already allocated", which
-    // kubeadm's createDNSService tolerates (IsInvalid → Update) and kubeforge's addon phase does not yet.
-    const again = await kubeforge(['init', '--root', cp, '--config', config, '--ignore-preflight-errors=all', '--skip-phases', 'addon']);
+    const again = await kubeforge(['init', '--root', cp, '--config', config, '--ignore-preflight-errors=all']);
     expect(again.exitCode, again.stderr).toBe(0);
+    expect(again.stderr).toContain('[addons] Applied essential addon: CoreDNS');
     expect(again.stderr).toContain('[kubeconfig] Using existing kubeconfig file: "/etc/kubernetes/kubelet.conf"');
     expect(again.stderr).toContain('[kubelet-finalize] Updating "/etc/kubernetes/kubelet.conf"');
     expect(await readFile(conf, 'utf8')).toBe(before);
