@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatGoDuration, isGoDuration, parseGoDuration } from './duration.js';
+import { formatGoDuration, isGoDuration, parseGoDuration, tryParseGoDuration } from './duration.js';
 
 describe('parseGoDuration', () => {
   it.each([
@@ -24,6 +24,13 @@ describe('parseGoDuration', () => {
   it.each(['', '24', 'h', '1d', '.s', '--1s', 'abc', '1h 2m'])('rejects %j like time.ParseDuration', (text) => {
     expect(isGoDuration(text)).toBe(false);
     expect(() => parseGoDuration(text)).toThrow(expect.objectContaining({ code: 'KF_DURATION_INVALID', exitCode: 3, message: expect.stringMatching(/invalid duration/) }));
+  });
+});
+
+describe('tryParseGoDuration', () => {
+  it('returns milliseconds, or undefined where parseGoDuration throws', () => {
+    expect(['8760h', '40s', '2m0s', '0'].map(tryParseGoDuration)).toEqual([31_536_000_000, 40_000, 120_000, 0]);
+    expect(['40', '3d', ''].map(tryParseGoDuration)).toEqual([undefined, undefined, undefined]);
   });
 });
 

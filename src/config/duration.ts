@@ -52,15 +52,21 @@ export function isGoDuration(text: string): boolean {
   return parseGoDurationNs(text) !== undefined;
 }
 
+/** A Go duration in milliseconds, or undefined when Go's time.ParseDuration would fail. */
+export function tryParseGoDuration(text: string): number | undefined {
+  const ns = parseGoDurationNs(text);
+  return ns === undefined ? undefined : Number(ns) / 1e6;
+}
+
 /** `24h0m0s` → 86400000, `1m30s` → 90000, `500ms` → 500; text Go would reject is a validation error. */
 export function parseGoDuration(text: string): number {
-  const ns = parseGoDurationNs(text);
-  if (ns === undefined) {
+  const ms = tryParseGoDuration(text);
+  if (ms === undefined) {
     throw validationError('KF_DURATION_INVALID', `time: invalid duration "${text}"`, {
       hint: 'use a Go duration such as 8760h0m0s, 24h, 90m or 1h30m (units: ns, us, ms, s, m, h)',
     });
   }
-  return Number(ns) / 1e6;
+  return ms;
 }
 
 /** Formats nanoseconds exactly as Go's time.Duration.String(). */

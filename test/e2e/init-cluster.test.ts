@@ -263,7 +263,7 @@ describe('bad input to a full init', () => {
       console.log(`crash-looping init gave up after ${Date.now() - start} ms`);
       expect(result.exitCode, result.stderr).toBe(1);
       expect(result.stderr).toMatch(/kube-apiserver/);
-      expect(result.stderr).toContain('invalid value "lots" for flag --max-requests-inflight');
+      expect(result.stderr).toContain('invalid argument "lots" for "--max-requests-inflight" flag');
     } finally {
       await execa('rm', ['-f', config]);
     }

@@ -10,7 +10,11 @@ describe('kube-apiserver flags', () => {
   });
 
   it('rejects an unknown flag, naming it', () => {
-    expect(() => parseApiServerFlags(['--secure-port=1', '--no-such-flag=1'])).toThrow(/unknown flag: --no-such-flag/);
+    expect(() => parseApiServerFlags(['--secure-port=1', '--no-such-flag=1'])).toThrow(expect.objectContaining({ code: 'KF_FLAG_UNKNOWN', message: 'kube-apiserver: unknown flag: --no-such-flag', exitCode: 3 }));
+  });
+
+  it('rejects a stray argument', () => {
+    expect(() => parseApiServerFlags(['--secure-port=1', 'serve'])).toThrow(expect.objectContaining({ code: 'KF_FLAG_UNEXPECTED_ARGUMENT', message: 'kube-apiserver: unexpected argument "serve"', exitCode: 3 }));
   });
 
   it('accepts known flags it does not use and lists them', () => {
@@ -23,11 +27,14 @@ describe('kube-apiserver flags', () => {
     expect(flags.enableBootstrapTokenAuth).toBe(true);
     expect(flags.anonymousAuth).toBe(false);
     expect(flags.verbosity).toBe(2);
+    expect(parseApiServerFlags(['-v=4']).verbosity).toBe(4);
+    expect(parseApiServerFlags(['-v', '3']).verbosity).toBe(3);
   });
 
   it('rejects a non-numeric port and a flag missing its value', () => {
-    expect(() => parseApiServerFlags(['--secure-port=abc'])).toThrow(/invalid value "abc" for flag --secure-port/);
-    expect(() => parseApiServerFlags(['--tls-cert-file'])).toThrow(/flag needs an argument: --tls-cert-file/);
+    expect(() => parseApiServerFlags(['--secure-port=abc'])).toThrow(expect.objectContaining({ code: 'KF_FLAG_INVALID', message: 'kube-apiserver: invalid argument "abc" for "--secure-port" flag: expected an integer', exitCode: 3 }));
+    expect(() => parseApiServerFlags(['--tls-cert-file'])).toThrow(expect.objectContaining({ code: 'KF_FLAG_INVALID', message: 'kube-apiserver: flag needs an argument: --tls-cert-file' }));
+    expect(() => parseApiServerFlags(['--secure-port=70000'])).toThrow(expect.objectContaining({ code: 'KF_APISERVER_FLAG_VALUE' }));
   });
 
   it('applies upstream defaults and subtracts disabled admission plugins', () => {
@@ -36,11 +43,18 @@ describe('kube-apiserver flags', () => {
     expect(flags.anonymousAuth).toBe(true);
     expect(flags.admissionPlugins).toEqual(['NodeRestriction']);
     expect(flags.etcdPrefix).toBe('/registry');
+    expect(flags.authorizationModes).toEqual(['AlwaysAllow']);
+  });
+
+  it('accumulates a repeated list flag and drops empty items', () => {
+    expect(parseApiServerFlags(['--etcd-servers=https://a:2379,', '--etcd-servers', 'https://b:2379']).etcdServers).toEqual(['https://a:2379', 'https://b:2379']);
   });
 
   it('reads --service-account-max-token-expiration as a Go duration and rejects garbage', () => {
     expect(parseApiServerFlags([]).serviceAccountMaxTokenSeconds).toBe(0);
     expect(parseApiServerFlags(['--service-account-max-token-expiration=1h30m']).serviceAccountMaxTokenSeconds).toBe(5400);
+    expect(parseApiServerFlags(['--service-account-max-token-expiration=86400s']).serviceAccountMaxTokenSeconds).toBe(86_400);
     expect(() => parseApiServerFlags(['--service-account-max-token-expiration=soon'])).toThrow(/expected a duration/);
+    expect(() => parseApiServerFlags(['--service-account-max-token-expiration=-1h'])).toThrow(expect.objectContaining({ code: 'KF_APISERVER_FLAG_VALUE' }));
   });
 });

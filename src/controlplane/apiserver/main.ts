@@ -5,7 +5,9 @@
 import { runKubeApiserver } from './index.js';
 
 const server = await runKubeApiserver(process.argv.slice(2)).catch((err: unknown) => {
-  process.stderr.write(`kube-apiserver: ${err instanceof Error ? err.message : String(err)}\n`);
+  const message = err instanceof Error ? err.message : String(err);
+  // Flag errors already name the component (as the other components' do).
+  process.stderr.write(`${message.startsWith('kube-apiserver: ') ? '' : 'kube-apiserver: '}${message}\n`);
   process.exitCode = 1;
   return undefined;
 });

@@ -1,11 +1,14 @@
 /**
  * A table-driven command-line parser with pflag's syntax, for the bundled control-plane
- * components (kube-controller-manager, kube-scheduler; kube-apiserver can adopt it). Each row
+ * components (kube-apiserver, kube-controller-manager, kube-scheduler). Each row
  * names a flag, its type (string, bool, int, duration, list), its default, and whether the
  * component uses it or only accepts it for compatibility with upstream manifests. Accepted:
  * `--name=value`, `--name value`, `--bool`, `--bool=false`, `-v=2`, `-v 2`. An unknown flag,
- * a bad value or a stray argument is a validation error naming it.
+ * a bad value or a stray argument is a validation error naming it. Durations are Go's
+ * (config/duration.ts), in milliseconds.
  */
+// The leaf module, not config/index.js: the bundled components load nothing else of config.
+import { tryParseGoDuration } from '../../config/duration.js';
 import { validationError } from '../../errors.js';
 
 export type FlagType = 'string' | 'bool' | 'int' | 'duration' | 'list';
@@ -24,20 +27,6 @@ export interface FlagSpec {
 export const flag = (name: string, type: FlagType = 'string', defaultValue?: string, shorthand?: string): FlagSpec => ({ name, type, default: defaultValue, used: true, shorthand });
 export const acceptedFlag = (name: string, type: FlagType = 'string'): FlagSpec => ({ name, type, used: false });
 
-const DURATION_UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** A Go duration (`8760h`, `40s`, `1h30m`, `500ms`, `0`) in milliseconds; undefined if invalid. */
-export function parseGoDuration(text: string): number | undefined {
-  const trimmed = text.trim();
-  if (trimmed === '0') return 0;
-  const sign = trimmed.startsWith('-') ? -1 : 1;
-  const body = trimmed.replace(/^[+-]/, '');
-  if (!/^(\d+(\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)((\d+(\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h))*$/.test(body)) return undefined;
-  let total = 0;
-  for (const [, number, unit] of body.matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/g)) total += Number(number) * DURATION_UNITS[unit!]!;
-  return sign * total;
-}
-
 const TRUE = new Set(['1', 't', 'T', 'true', 'TRUE', 'True']);
 const FALSE = new Set(['0', 'f', 'F', 'false', 'FALSE', 'False']);
 
@@ -53,7 +42,7 @@ function convert(spec: FlagSpec, raw: string, component: string): FlagValue {
       if (!/^[+-]?\d+$/.test(raw)) throw bad('an integer');
       return Number(raw);
     case 'duration': {
-      const ms = parseGoDuration(raw);
+      const ms = tryParseGoDuration(raw);
       if (ms === undefined) throw bad('a duration such as 40s, 8760h or 1h30m');
       return ms;
     }
