@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isNotFound, KubeApiError, KubeClient, resourcePath } from './client.js';
+import { isNotFound, KubeApiError, KubeClient, resourcePath, type KubeObject } from './client.js';
 
 let dir: string;
 let server: https.Server;
@@ -51,7 +51,7 @@ afterAll(async () => {
 describe('KubeClient', () => {
   it('updates an existing Service whose create is refused as Invalid (its clusterIP is allocated), as kubeadm does', async () => {
     const ref = { version: 'v1', resource: 'services', namespace: 'kube-system' };
-    const updated = await client.createOrUpdate(ref, { metadata: { name: 'kube-dns' }, spec: { clusterIP: '10.96.0.10' } });
+    const updated = await client.createOrUpdate<KubeObject>(ref, { metadata: { name: 'kube-dns' }, spec: { clusterIP: '10.96.0.10' } });
     expect(updated.metadata.resourceVersion).toBe('7');
     const put = seen.at(-1)!;
     expect([put.method, put.url]).toEqual(['PUT', '/api/v1/namespaces/kube-system/services/kube-dns']);
