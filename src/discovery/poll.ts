@@ -1,4 +1,8 @@
-/** kubeadm's PollUntilContextTimeout for discovery: retry what may still come right, say every 10 s what it waits for. */
+/**
+ * kubeadm's PollUntilContextTimeout for discovery: retry what may still come right, say every 10 s
+ * what it waits for. Retries come after 200, 400, 800 ms, then every second: a join started just
+ * after init finds its token signed (by the bootstrapsigner) a few hundred milliseconds later.
+ */
 import { formatGoDurationNs } from '../config/index.js';
 import { formatDuration, type Logger } from '../log.js';
 import { DiscoveryError, isRetryable } from './errors.js';
@@ -8,16 +12,20 @@ export interface PollOptions {
   /** Absolute deadline (ms since the epoch) shared by every read of one discovery. */
   deadline: number;
   timeoutMs: number;
+  /** A fixed interval between attempts instead of the back-off. */
   retryIntervalMs?: number;
   progressIntervalMs?: number;
 }
+
+const FIRST_RETRY_MS = 200;
+const MAX_RETRY_MS = 1000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function pollUntilDeadline<T>(what: string, attempt: () => Promise<T>, options: PollOptions): Promise<T> {
   const started = Date.now();
   let lastReport = started;
-  for (;;) {
+  for (let tries = 0; ; tries++) {
     let last: DiscoveryError;
     try {
       return await attempt();
@@ -38,6 +46,7 @@ export async function pollUntilDeadline<T>(what: string, attempt: () => Promise<
     } else {
       options.log.debug(1, `[discovery] ${last.message}; will try again`);
     }
-    await sleep(Math.max(0, Math.min(options.retryIntervalMs ?? 1000, options.deadline - now)));
+    const interval = options.retryIntervalMs ?? Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** tries);
+    await sleep(Math.max(0, Math.min(interval, options.deadline - now)));
   }
 }
