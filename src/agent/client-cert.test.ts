@@ -10,7 +10,7 @@ import {
 } from '../pki/index.js';
 import { testInitConfig } from '../pki/testing.js';
 import type { ApiConnection } from './api-connection.js';
-import { CLIENT_CERT_CURRENT, ClientCertificates, datedClientCertName, kubeletKubeconfig, rotationDeadline } from './client-cert.js';
+import { awaitCsrDecision, CLIENT_CERT_CURRENT, ClientCertificates, datedClientCertName, kubeletKubeconfig, rotationDeadline } from './client-cert.js';
 
 describe('client certificate files', () => {
   it('names the dated PEM file as the kubelet does', () => {
@@ -23,6 +23,50 @@ describe('client certificate files', () => {
     expect(cluster.server).toBe('https://127.0.0.2:6443');
     expect(cluster.certificateAuthorityData).toContain('BEGIN CERTIFICATE');
     expect(user).toMatchObject({ clientCertificate: CLIENT_CERT_CURRENT, clientKey: CLIENT_CERT_CURRENT });
+  });
+});
+
+describe('awaitCsrDecision', () => {
+  const pending = { metadata: { name: 'csr-a', resourceVersion: '5' }, spec: { request: '', signerName: 's', usages: [] } };
+  /** A client whose GET answers `pending` and whose watch yields `events`, one every 20 ms, then stays open until aborted. */
+  function fakeClient(events: KubeObject[]) {
+    const watched: Array<Record<string, string>> = [];
+    const client = {
+      get: async () => pending,
+      async *watch(_ref: ResourceRef, query: Record<string, string>, signal: AbortSignal) {
+        watched.push(query);
+        for (const object of events) {
+          await new Promise((r) => setTimeout(r, 20));
+          yield { type: 'MODIFIED', object };
+        }
+        await new Promise((r) => signal.addEventListener('abort', r));
+      },
+    } as unknown as KubeClient;
+    return { client, watched };
+  }
+
+  it('returns the CSR the moment the signer writes its certificate, watching from the revision it read', async () => {
+    const approved = { ...pending, status: { conditions: [{ type: 'Approved', status: 'True' }] } };
+    const signed = { ...approved, status: { ...approved.status, certificate: 'Q0VSVA==' } };
+    const { client, watched } = fakeClient([approved, signed]);
+    const started = performance.now();
+    const result = await awaitCsrDecision(client, 'csr-a', AbortSignal.timeout(10_000));
+    expect(result.status?.certificate).toBe('Q0VSVA==');
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(watched).toEqual([{ fieldSelector: 'metadata.name=csr-a', resourceVersion: '5' }]);
+  });
+
+  it('returns a denial as a decision', async () => {
+    const denied = { ...pending, status: { conditions: [{ type: 'Denied', status: 'True', reason: 'NotMine' }] } };
+    const { client } = fakeClient([denied]);
+    const result = await awaitCsrDecision(client, 'csr-a', AbortSignal.timeout(10_000));
+    expect(result.status?.conditions?.[0]?.reason).toBe('NotMine');
+  });
+
+  it('gives back the CSR as it stands when the wait is aborted (the agent stops, or the round ends)', async () => {
+    const { client } = fakeClient([]);
+    const result = await awaitCsrDecision(client, 'csr-a', AbortSignal.timeout(50));
+    expect(result).toBe(pending);
   });
 });
 
