@@ -6,7 +6,7 @@ import { createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { bytesOf, children, decodeOid, decodeTime, fromDer, OID, Tag, toDer, type Asn1 } from './asn1.js';
 import { formatIP } from './netaddr.js';
 import { parsePrivateKeyPem, publicKeyAlgorithm, type PublicKeyAlgorithm } from './keys.js';
-import { certificatePem, pemCertificates } from './x509.js';
+import { certificatePem, firstCertificate } from './x509.js';
 
 export interface Subject {
   commonName: string;
@@ -49,7 +49,6 @@ export interface CertificateInfo {
   /** DER SubjectPublicKeyInfo. */
   spki: Buffer;
 }
-
 
 export function decodeName(name: Asn1 | undefined): Subject {
   const subject: Subject = { commonName: '', organizations: [] };
@@ -110,10 +109,8 @@ function applyExtension(info: CertificateInfo, extOid: string, value: Asn1): voi
 
 /** Parses the first certificate of a PEM text; throws a plain Error when there is none or it is malformed. */
 export function loadCertificate(pem: string | Buffer): CertificateInfo {
-  const text = pem.toString();
-  const der = pemCertificates(text)[0];
-  if (!der) throw new Error('it holds no PEM CERTIFICATE block');
-  const x509 = new X509Certificate(der); // rejects malformed DER with OpenSSL's own parser
+  const x509 = firstCertificate(pem); // rejects malformed DER with OpenSSL's own parser
+  const der = x509.raw;
   const [tbs] = children(fromDer(der));
   const fields = children(tbs);
   const offset = fields[0]?.tagClass === Tag.class.CONTEXT_SPECIFIC ? 1 : 0;
@@ -162,4 +159,3 @@ export function keyMatchesCertificate(key: KeyObject | string | Buffer, cert: Ce
   if (publicKeyAlgorithm(keyObject) !== cert.publicKey.algorithm) return false;
   return new X509Certificate(cert.der).checkPrivateKey(keyObject);
 }
-
