@@ -51,8 +51,9 @@ interface CertificateSigningRequest extends KubeObject {
   status?: { certificate?: string; conditions?: { type: string; status?: string; reason?: string; message?: string }[] };
 }
 
-const isDecided = (csr: CertificateSigningRequest) =>
-  Boolean(csr.status?.certificate) || (csr.status?.conditions ?? []).some((c) => (c.type === 'Denied' || c.type === 'Failed') && c.status !== 'False');
+/** The Denied or Failed condition that ends a CSR, if any. */
+const refusal = (csr: CertificateSigningRequest) => csr.status?.conditions?.find((c) => (c.type === 'Denied' || c.type === 'Failed') && c.status !== 'False');
+const isDecided = (csr: CertificateSigningRequest) => Boolean(csr.status?.certificate) || refusal(csr) !== undefined;
 
 /**
  * The CSR once it is signed, denied or failed, else as it stands when `signal` aborts: watched
@@ -184,7 +185,7 @@ export class ClientCertificates extends PeriodicComponent implements Component {
       log.info(`agent: ${why}: posted CertificateSigningRequest ${this.pending.name}; waiting for it to be approved and signed`);
     }
     const current = await awaitCsrDecision(client, this.pending.name, AbortSignal.any([this.stopping.signal, AbortSignal.timeout(DECISION_WATCH_MS)]));
-    const refused = current.status?.conditions?.find((c) => (c.type === 'Denied' || c.type === 'Failed') && c.status !== 'False');
+    const refused = refusal(current);
     if (refused) {
       const name = this.pending.name;
       this.pending = undefined;
