@@ -47,6 +47,6 @@ export async function startAgent(host: Host, log: Logger, options: AgentStartOpt
     return;
   }
   const pid = await host.processes.spawnDetached(process.execPath, agentArgs(host.files.root, nodeName, nodeIP, options.tlsBootstrap), { logFile: host.files.resolve(AGENT_LOG) });
-  if (host.dryRun) log.info(`[kubelet-start] Would start the agent; its log would be ${host.files.resolve(AGENT_LOG)}`);
-  else log.info(`[kubelet-start] Starting the agent (pid ${pid}); its log is ${host.files.resolve(AGENT_LOG)}`);
+  // A dry-run host reports the start itself ("Would start process …", with the log file).
+  if (!host.dryRun) log.info(`[kubelet-start] Starting the agent (pid ${pid}); its log is ${host.files.resolve(AGENT_LOG)}`);
 }
