@@ -89,17 +89,32 @@ async function waitHealthy(pki: TestPki, started: Array<{ running: RunningEtcd; 
   return started.map((s) => s.running);
 }
 
+/**
+ * Starts etcd members on newly picked ports, and again on other ports when one lost a port race:
+ * a port freePort found free can be bound (or used as an outgoing connection's source port) by
+ * another test before etcd binds it.
+ */
+async function startMembers(dir: string, pki: TestPki, names: string[]): Promise<RunningEtcd[]> {
+  for (let attempt = 1; ; attempt++) {
+    const members: EtcdMember[] = [];
+    for (const name of names) members.push({ name, clientPort: await freePort(), peerPort: await freePort() });
+    try {
+      return await waitHealthy(pki, members.map((m) => spawnEtcd(dir, pki, m, members)));
+    } catch (err) {
+      if (attempt >= 3 || !(err as Error).message.includes('address already in use')) throw err;
+      for (const m of members) await rm(path.join(dir, `${m.name}-data`), { recursive: true, force: true });
+    }
+  }
+}
+
 export async function startEtcd(dir: string, pki: TestPki, name = 'etcd'): Promise<RunningEtcd> {
-  const member = { name, clientPort: await freePort(), peerPort: await freePort() };
-  const [running] = await waitHealthy(pki, [spawnEtcd(dir, pki, member, [member])]);
+  const [running] = await startMembers(dir, pki, [name]);
   return running as RunningEtcd;
 }
 
 /** A real etcd cluster of `size` members on 127.0.0.1 (TLS for clients, plain HTTP between peers). */
-export async function startEtcdCluster(dir: string, pki: TestPki, size: number): Promise<RunningEtcd[]> {
-  const members: EtcdMember[] = [];
-  for (let i = 0; i < size; i++) members.push({ name: `member-${i}`, clientPort: await freePort(), peerPort: await freePort() });
-  return waitHealthy(pki, members.map((m) => spawnEtcd(dir, pki, m, members)));
+export function startEtcdCluster(dir: string, pki: TestPki, size: number): Promise<RunningEtcd[]> {
+  return startMembers(dir, pki, Array.from({ length: size }, (_, i) => `member-${i}`));
 }
 
 export function etcdctl(pki: TestPki, endpoint: string, args: string[]): Promise<RunResult> {
