@@ -43,9 +43,12 @@ export class ApiConnection extends PeriodicComponent implements Component {
     this.current = undefined;
   }
 
-  /** The connected client, or undefined while the API is not reachable yet. */
-  client(): KubeClient | undefined {
-    return this.current;
+  /**
+   * The connected client, or undefined while the API is not reachable yet; with `signal`, a view
+   * of it whose requests end when the signal aborts (a component's round, stopped with the agent).
+   */
+  client(signal?: AbortSignal): KubeClient | undefined {
+    return signal ? this.current?.withSignal(signal) : this.current;
   }
 
   /** Called with each new client (the first connection and every reload). */
@@ -61,12 +64,12 @@ export class ApiConnection extends PeriodicComponent implements Component {
     this.loop.trigger();
   }
 
-  protected async sync(): Promise<void> {
+  protected async sync(signal: AbortSignal): Promise<void> {
     if (this.current) return;
     const { host, kubeconfigPath, log } = this.options;
     const client = await loadKubeClient(host, kubeconfigPath, { timeoutMs: this.options.requestTimeoutMs ?? 10_000, userAgent: 'kubeforge-agent', certificateStore: CLIENT_CERT_CURRENT });
     try {
-      await client.request('GET', '/version');
+      await client.request('GET', '/version', { signal });
     } catch (err) {
       client.close();
       throw err;

@@ -73,7 +73,7 @@ export class CertificateMonitor extends PeriodicComponent implements Component {
     this.options.connection?.onConnected(() => this.loop.trigger());
   }
 
-  protected async sync(): Promise<void> {
+  protected async sync(signal: AbortSignal): Promise<void> {
     const { host } = this.options;
     const certDir = this.options.certificatesDir ?? PKI_DIR;
     if (this.options.renew) await this.autoRenew(certDir);
@@ -81,7 +81,7 @@ export class CertificateMonitor extends PeriodicComponent implements Component {
     await this.addEmbeddedKubeletCert(report);
     const now = host.clock.now();
     this.metrics = expirationMetricsText(report, now);
-    await this.warn(pendingExpiryWarnings(report, now, this.sent, this.options.warnWithinMs ?? EXPIRY_WARNING_MS), now);
+    await this.warn(pendingExpiryWarnings(report, now, this.sent, this.options.warnWithinMs ?? EXPIRY_WARNING_MS), now, signal);
   }
 
   /** Before its first rotation the agent's identity is the certificate init embedded in kubelet.conf. */
@@ -114,8 +114,8 @@ export class CertificateMonitor extends PeriodicComponent implements Component {
     this.options.onRenewed?.();
   }
 
-  private async warn(warnings: ReturnType<typeof pendingExpiryWarnings>, now: Date): Promise<void> {
-    const client = this.options.connection?.client();
+  private async warn(warnings: ReturnType<typeof pendingExpiryWarnings>, now: Date, signal: AbortSignal): Promise<void> {
+    const client = this.options.connection?.client(signal);
     if (!client || warnings.length === 0) return;
     for (const [seq, warning] of warnings.entries()) {
       const event = expiryEvent(this.options.nodeName, warning, now, seq);

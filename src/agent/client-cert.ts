@@ -122,30 +122,23 @@ export class ClientCertificates extends PeriodicComponent implements Component {
   private pending: Pending | undefined;
   /** The rotation deadline of the certificate in kubelet-client-current.pem, once read. */
   private deadline: { serial: string; at: Date } | undefined;
-  /** Aborts a CSR watch when the agent stops. */
-  private readonly stopping = new AbortController();
 
   constructor(private readonly options: ClientCertificateOptions) {
     super({ name: 'client certificate', intervalMs: options.checkMs ?? 1000, retryMaxMs: 5000, log: options.log });
-  }
-
-  override async stop(): Promise<void> {
-    this.stopping.abort();
-    await super.stop();
   }
 
   private get bootstrapPath(): string {
     return this.options.bootstrapKubeconfigPath ?? BOOTSTRAP_KUBECONFIG;
   }
 
-  protected async sync(): Promise<void> {
+  protected async sync(signal: AbortSignal): Promise<void> {
     const { host } = this.options;
     const kubeconfig = await host.files.tryReadFile(this.options.kubeconfigPath);
     if (!kubeconfig) {
       if (!(await host.files.exists(this.bootstrapPath))) return;
       const client = await loadKubeClient(host, this.bootstrapPath, { timeoutMs: 10_000, userAgent: 'kubeforge-agent/bootstrap' });
       try {
-        await this.obtain(client, 'bootstrap');
+        await this.obtain(client.withSignal(signal), 'bootstrap', signal);
       } finally {
         client.close();
       }
@@ -162,12 +155,12 @@ export class ClientCertificates extends PeriodicComponent implements Component {
       this.options.log.info(`agent: client certificate expires ${cert.notAfter.toISOString()}; rotating at ${this.deadline.at.toISOString()}`);
     }
     if (host.clock.now() < this.deadline.at) return;
-    const client = this.options.connection.client();
-    if (client) await this.obtain(client, 'rotation');
+    const client = this.options.connection.client(signal);
+    if (client) await this.obtain(client, 'rotation', signal);
   }
 
   /** Posts a CSR (once) and, when it is signed, installs the certificate. */
-  private async obtain(client: KubeClient, why: 'bootstrap' | 'rotation'): Promise<void> {
+  private async obtain(client: KubeClient, why: 'bootstrap' | 'rotation', signal: AbortSignal): Promise<void> {
     const { host, nodeName, log } = this.options;
     if (!this.pending) {
       const key = await generatePrivateKey('ECDSA-P256');
@@ -184,7 +177,7 @@ export class ClientCertificates extends PeriodicComponent implements Component {
       this.pending = { name: created.metadata.name!, keyPem: encodePrivateKeyPem(key) };
       log.info(`agent: ${why}: posted CertificateSigningRequest ${this.pending.name}; waiting for it to be approved and signed`);
     }
-    const current = await awaitCsrDecision(client, this.pending.name, AbortSignal.any([this.stopping.signal, AbortSignal.timeout(DECISION_WATCH_MS)]));
+    const current = await awaitCsrDecision(client, this.pending.name, AbortSignal.any([signal, AbortSignal.timeout(DECISION_WATCH_MS)]));
     const refused = refusal(current);
     if (refused) {
       const name = this.pending.name;

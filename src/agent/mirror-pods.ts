@@ -66,8 +66,8 @@ export class MirrorPods extends PeriodicComponent implements Component {
     return wanted;
   }
 
-  protected async sync(): Promise<void> {
-    const client = this.options.connection.client();
+  protected async sync(signal: AbortSignal): Promise<void> {
+    const client = this.options.connection.client(signal);
     const nodeUid = this.options.registration.nodeUid();
     if (!client || !nodeUid) return;
     const wanted = this.desired(nodeUid);

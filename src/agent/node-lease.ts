@@ -40,8 +40,8 @@ export class NodeLease extends PeriodicComponent implements Component {
     });
   }
 
-  protected async sync(): Promise<void> {
-    const client = this.options.connection.client();
+  protected async sync(signal: AbortSignal): Promise<void> {
+    const client = this.options.connection.client(signal);
     const uid = this.options.registration.nodeUid();
     if (!client || !uid) return;
     const desired = nodeLease(this.options.nodeName, uid, this.options.durationSeconds ?? 40, this.options.clock.now());

@@ -57,8 +57,8 @@ export class NodeRegistration extends PeriodicComponent implements Component {
     return { version: 'v1', resource: 'nodes', name: facts.nodeName, ...(subresource ? { subresource } : {}) };
   }
 
-  protected async sync(): Promise<void> {
-    const client = this.options.connection.client();
+  protected async sync(signal: AbortSignal): Promise<void> {
+    const client = this.options.connection.client(signal);
     if (!client) return;
     this.facts ??= await this.options.facts();
     if (!this.uid) await this.register(client, this.facts);

@@ -43,4 +43,20 @@ describe('Periodic', () => {
     expect(maxActive).toBe(1);
     expect(runs).toBe(2);
   });
+
+  it('aborts the running round on stop, so stop does not wait for it, and counts no failure', async () => {
+    const log = createMemoryLogger();
+    let seen: AbortSignal | undefined;
+    const loop = new Periodic({ name: 't', intervalMs: 10_000, log }, (signal) => {
+      seen = signal;
+      // a request to an API server that never answers: it ends only when aborted
+      return new Promise<void>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
+    });
+    loop.start();
+    await sleep(20);
+    expect(seen?.aborted).toBe(false);
+    await loop.stop();
+    expect(seen?.aborted).toBe(true);
+    expect(log.lines.filter((l) => l.includes('retrying'))).toEqual([]);
+  });
 });

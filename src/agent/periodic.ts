@@ -3,7 +3,9 @@
  * exponential back-off (from `retryBaseMs` to `retryMaxMs`) after a failure, like the kubelet's
  * lease and node-status loops. A failure is logged once per distinct message (an API server that
  * is down for a minute is one warning, not sixty), and the recovery is logged too. `trigger()`
- * runs the task soon instead of waiting; runs never overlap.
+ * runs the task soon instead of waiting; runs never overlap. Each run gets an AbortSignal that
+ * `stop()` aborts, so a run waiting on a slow or silent API server ends at once instead of
+ * holding the agent's stop for the request timeout.
  */
 import type { Logger } from '../log.js';
 
@@ -18,6 +20,7 @@ export interface PeriodicOptions {
 export class Periodic {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  private abort: AbortController | undefined;
   private again = false;
   private stopped = true;
   private failures = 0;
@@ -25,7 +28,7 @@ export class Periodic {
 
   constructor(
     private readonly options: PeriodicOptions,
-    private readonly task: () => Promise<void>,
+    private readonly task: (signal: AbortSignal) => Promise<void>,
   ) {}
 
   start(): void {
@@ -43,6 +46,7 @@ export class Periodic {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    this.abort?.abort(new Error(`${this.options.name}: stopped`));
     await this.running;
   }
 
@@ -56,13 +60,15 @@ export class Periodic {
   private async run(): Promise<void> {
     if (this.running || this.stopped) return;
     const { name, log, intervalMs } = this.options;
+    const abort = (this.abort = new AbortController());
     this.running = (async () => {
       try {
-        await this.task();
+        await this.task(abort.signal);
         if (this.failures > 0) log.info(`agent: ${name}: recovered after ${this.failures} failed attempt(s)`);
         this.failures = 0;
         this.lastError = '';
       } catch (err) {
+        if (abort.signal.aborted) return;
         this.failures++;
         const message = err instanceof Error ? err.message : String(err);
         if (message !== this.lastError) log.warn(`agent: ${name}: ${message} (retrying)`);
@@ -71,6 +77,7 @@ export class Periodic {
     })();
     await this.running;
     this.running = undefined;
+    this.abort = undefined;
     if (this.again) {
       this.again = false;
       this.schedule(0);
@@ -90,11 +97,11 @@ export abstract class PeriodicComponent {
   protected readonly loop: Periodic;
 
   constructor(options: PeriodicOptions) {
-    this.loop = new Periodic(options, () => this.sync());
+    this.loop = new Periodic(options, (signal) => this.sync(signal));
   }
 
-  /** One round of the component's work. */
-  protected abstract sync(): Promise<void>;
+  /** One round of the component's work; its API requests carry `signal` (aborted by stop). */
+  protected abstract sync(signal: AbortSignal): Promise<void>;
 
   /** Hooks the loop to other components' events before the first round. */
   protected wire(): void {}

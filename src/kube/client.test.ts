@@ -11,6 +11,8 @@ let dir: string;
 let server: https.Server;
 let client: KubeClient;
 const seen: Array<{ method?: string; url?: string; auth?: string; type?: string; body: string }> = [];
+/** Resolves when a request to a `/silent` path (never answered) is closed by the client. */
+let silentClosed: Promise<void> = Promise.resolve();
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'kf-kube-'));
@@ -21,7 +23,9 @@ beforeAll(async () => {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       seen.push({ method: req.method, url: req.url, auth: req.headers.authorization, type: req.headers['content-type'], body: Buffer.concat(chunks).toString() });
-      if (req.url?.includes('watch=true')) {
+      if (req.url?.endsWith('/silent')) {
+        silentClosed = new Promise((resolve) => res.once('close', resolve));
+      } else if (req.url?.includes('watch=true')) {
         res.writeHead(200, { 'Content-Type': 'application/json' });
         res.write('{"type":"ADDED","object":{"metadata":{"name":"a"}}}\n{"type":"MODI');
         setTimeout(() => res.end('FIED","object":{"metadata":{"name":"a"}}}\n'), 20);
@@ -90,6 +94,17 @@ describe('KubeClient', () => {
     const events = [];
     for await (const event of client.watch({ version: 'v1', resource: 'configmaps', namespace: 'default' })) events.push(event.type);
     expect(events).toEqual(['ADDED', 'MODIFIED']);
+  });
+
+  it('ends every request of a withSignal view when its signal aborts, closing the connection', async () => {
+    const abort = new AbortController();
+    const pending = client.withSignal(abort.signal).get({ version: 'v1', resource: 'configmaps', namespace: 'default', name: 'silent' });
+    await expect.poll(() => seen.at(-1)?.url).toBe('/api/v1/namespaces/default/configmaps/silent');
+    abort.abort();
+    await expect(pending).rejects.toMatchObject({ code: 'KF_API_UNREACHABLE' });
+    await silentClosed;
+    // the view shares the client's connections: the client itself still works
+    await expect(client.get({ version: 'v1', resource: 'configmaps', namespace: 'default', name: 'x' })).resolves.toMatchObject({ metadata: { name: 'x' } });
   });
 
   it('reports an unreachable server with its address and a hint', async () => {

@@ -116,10 +116,19 @@ function queryString(query: RequestOptions['query']): string {
 export class KubeClient {
   private readonly agent: https.Agent;
   private readonly url: URL;
+  /** Set on the views withSignal() makes: every request of the view carries it. */
+  private signal: AbortSignal | undefined;
 
   constructor(readonly config: KubeClientConfig) {
     this.url = new URL(config.server);
     this.agent = new https.Agent({ keepAlive: true, ca: config.ca, cert: config.cert, key: config.key, maxSockets: 16 });
+  }
+
+  /** A view of this client (same connections) whose every request ends when `signal` aborts. */
+  withSignal(signal: AbortSignal): KubeClient {
+    const view = Object.create(this) as KubeClient;
+    view.signal = signal;
+    return view;
   }
 
   /** Closes idle keep-alive connections so the process can exit. */
@@ -143,7 +152,7 @@ export class KubeClient {
       path: `${path}${queryString(options.query)}`,
       headers,
       agent: this.agent,
-      signal: options.signal,
+      signal: options.signal ?? this.signal,
       timeout: timeoutMs,
     });
     req.on('timeout', () => req.destroy(new Error(`timed out after ${timeoutMs} ms`)));
