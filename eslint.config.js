@@ -1,6 +1,18 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/**
+ * ARCHITECTURE.md's import rules: cli → commands → phases → domain modules → host; nothing imports
+ * cli; the control plane and the agent meet only over the API; only host (and the agent's process
+ * side) touches the file system, processes and system information directly.
+ */
+const layer = (name) => ({ regex: `(^|/)${name}/`, message: `ARCHITECTURE.md: this layer does not import ${name}/` });
+const SIDE_EFFECTS = { regex: '^(node:)?(fs|fs/promises|child_process)$|^(execa|systeminformation)$', message: 'ARCHITECTURE.md: only src/host touches files, processes and system information' };
+const restrict = (files, patterns, ignores = []) => ({ files, ignores, rules: { 'no-restricted-imports': ['error', { patterns }] } });
+const DOMAIN = ['config', 'preflight', 'pki', 'kubeconfig', 'token', 'manifests', 'kube', 'bootstrap', 'discovery'].map((d) => `src/${d}/**`);
+// Tests (and their fixtures) may wire layers together, and generators run as scripts.
+const TESTS = ['src/**/*.test.ts', 'src/**/testing.ts', 'src/**/*-fixtures.ts', 'src/**/*.mjs'];
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', '.kubeforge/', 'coverage/'] },
   js.configs.recommended,
@@ -14,4 +26,10 @@ export default tseslint.config(
     },
   },
   { files: ['src/cli/**', 'bin/**', 'bench/**', 'scripts/**'], rules: { 'no-restricted-syntax': 'off' } },
+  restrict(['src/commands/**'], [layer('cli')]),
+  restrict(['src/phases/**'], [layer('cli'), layer('commands'), SIDE_EFFECTS], TESTS),
+  restrict(DOMAIN, [layer('cli'), layer('commands'), layer('phases'), layer('agent'), layer('controlplane'), SIDE_EFFECTS], TESTS),
+  restrict(['src/host/**'], [layer('cli'), layer('commands'), layer('phases'), layer('agent'), layer('controlplane')], TESTS),
+  restrict(['src/agent/**'], [layer('cli'), layer('commands'), layer('phases'), layer('controlplane')], TESTS),
+  restrict(['src/controlplane/**'], [layer('cli'), layer('commands'), layer('phases'), layer('agent'), SIDE_EFFECTS], TESTS),
 );
