@@ -3,7 +3,7 @@
  * JSON or YAML by content type (415 otherwise, 400 when malformed), writing JSON and Status.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import yaml from 'js-yaml';
+import { loadYaml, YamlAliasError } from '../../safe-yaml.js';
 import { ApiError, apiErrors } from './status.js';
 import { PATCH_TYPES } from './patch.js';
 import { decodeKubernetesProtobuf } from './protobuf.js';
@@ -25,6 +25,9 @@ export function mediaType(req: IncomingMessage): string {
   return (req.headers['content-type'] ?? 'application/json').split(';')[0]?.trim().toLowerCase() ?? '';
 }
 
+/** Nesting accepted in a YAML body: deep enough for any object (CRD schemas), shallow enough for js-yaml's recursion. */
+const MAX_YAML_DEPTH = 1000;
+
 /** Decodes a body; PATCH bodies keep their patch type. */
 export function decodeBody(body: Buffer, type: string, isPatch: boolean): unknown {
   if (type === 'application/vnd.kubernetes.protobuf' && !isPatch) return decodeKubernetesProtobuf(body);
@@ -33,9 +36,11 @@ export function decodeBody(body: Buffer, type: string, isPatch: boolean): unknow
   if (!allowed.includes(type)) throw apiErrors.unsupportedMediaType(type);
   if (text.trim() === '') throw apiErrors.badRequest('the request body is empty');
   try {
-    return type.includes('yaml') ? yaml.load(text, { schema: yaml.CORE_SCHEMA }) : JSON.parse(text);
+    return type.includes('yaml') ? loadYaml(text, { maxDepth: MAX_YAML_DEPTH }) : JSON.parse(text);
   } catch (err) {
-    throw apiErrors.badRequest(`the body of the request could not be decoded: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+    // go-yaml's wording for the aliasing refusal ("yaml: document contains excessive aliasing").
+    const reason = err instanceof YamlAliasError ? `yaml: ${err.message}` : err instanceof Error ? err.message.split('\n')[0] : String(err);
+    throw apiErrors.badRequest(`the body of the request could not be decoded: ${reason}`);
   }
 }
 
