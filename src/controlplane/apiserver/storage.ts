@@ -3,7 +3,7 @@
  * resourceVersion is the key's mod revision; creates and updates are compare-and-swap
  * transactions; lists read at one pinned revision and page with continue tokens.
  */
-import { Etcd3, type IKeyValue, type IOptions, type IRangeResponse } from 'etcd3';
+import { GRPCDeadlineExceededError, type Etcd3, type IKeyValue, type IRangeResponse } from 'etcd3';
 import type { ObjectMeta as ClientObjectMeta } from '../../kube/client.js';
 import { ApiError, apiErrors } from './status.js';
 
@@ -24,13 +24,6 @@ export interface ListPage {
   revision: number;
   continueKey: string | undefined;
   remaining: number;
-}
-
-export interface EtcdConnection {
-  servers: string[];
-  ca?: Buffer | undefined;
-  cert?: Buffer | undefined;
-  key?: Buffer | undefined;
 }
 
 /** The etcd "range end" that selects every key starting with `prefix`. */
@@ -75,6 +68,9 @@ export function isCompactedError(err: unknown): boolean {
 function storageError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   if (isCompactedError(err)) return apiErrors.gone('The resourceVersion for the provided list is too old.');
+  // Upstream passes etcd's own error on (a 500 "etcdserver: request is too large"), for this request only.
+  if (err instanceof Error && /request is too large|larger than max/i.test(err.message)) return new ApiError(500, '', 'etcdserver: request is too large');
+  if (err instanceof GRPCDeadlineExceededError) return new ApiError(504, 'Timeout', `Timeout: etcd did not answer within the request timeout (${err.message})`);
   if (err instanceof Error && /future revision/i.test(err.message)) {
     return new ApiError(504, 'Timeout', 'Too large resource version: the requested revision is newer than the current one');
   }
@@ -93,20 +89,6 @@ async function timed<T>(observer: EtcdObserver | undefined, operation: string, w
   } finally {
     observer?.(operation, (performance.now() - started) / 1000);
   }
-}
-
-export function connectEtcd(connection: EtcdConnection): Etcd3 {
-  const hosts = connection.servers.map((s) => s.replace(/^https?:\/\//, ''));
-  const secure = connection.servers.some((s) => s.startsWith('https://'));
-  const options: IOptions = { hosts, dialTimeout: 5000 };
-  if (secure) {
-    options.credentials = {
-      rootCertificate: connection.ca ?? Buffer.alloc(0),
-      ...(connection.key ? { privateKey: connection.key } : {}),
-      ...(connection.cert ? { certChain: connection.cert } : {}),
-    };
-  }
-  return new Etcd3(options);
 }
 
 export class Storage {
@@ -211,9 +193,10 @@ export class Storage {
     }
   }
 
-  /** The current etcd revision; throws when no member answers. */
-  async currentRevision(): Promise<number> {
-    const res = await this.guarded('revision', () => this.client.kv.range({ key: Buffer.from('/'), limit: 1, count_only: true }));
+  /** The current etcd revision; throws when no member answers (within `timeoutMs` when given). */
+  async currentRevision(timeoutMs?: number): Promise<number> {
+    const options = timeoutMs ? { deadline: Date.now() + timeoutMs } : undefined;
+    const res = await this.guarded('revision', () => this.client.kv.range({ key: Buffer.from('/'), limit: 1, count_only: true }, options));
     return Number(res.header.revision);
   }
 
