@@ -53,6 +53,7 @@ const label = (value: string) => value.replace(/["\\\n]/g, '_');
 
 export class ApiServerMetrics {
   private readonly requests = new Map<string, number>();
+  private readonly terminated = new Map<string, number>();
   private readonly latency = new Histogram('apiserver_request_duration_seconds', 'Response latency distribution in seconds for each verb and resource.');
   private readonly etcd = new Histogram('etcd_request_duration_seconds', 'Etcd request latency in seconds for each operation.');
 
@@ -63,6 +64,10 @@ export class ApiServerMetrics {
     this.latency.observe(`verb="${label(verb.toUpperCase())}",resource="${label(resource)}"`, seconds);
   }
 
+  terminatedWatcher(resource: string): void {
+    this.terminated.set(resource, (this.terminated.get(resource) ?? 0) + 1);
+  }
+
   observeEtcd(operation: string, seconds: number): void {
     this.etcd.observe(`operation="${label(operation)}"`, seconds);
   }
@@ -70,6 +75,8 @@ export class ApiServerMetrics {
   render(): string {
     const lines = ['# HELP apiserver_request_total Counter of apiserver requests broken out by verb, resource and HTTP response code.', '# TYPE apiserver_request_total counter'];
     for (const [key, value] of this.requests) lines.push(`apiserver_request_total{${key}} ${value}`);
+    lines.push('# HELP apiserver_terminated_watchers_total Counter of watchers closed due to unresponsiveness broken by resource type.', '# TYPE apiserver_terminated_watchers_total counter');
+    for (const [resource, value] of this.terminated) lines.push(`apiserver_terminated_watchers_total{resource="${label(resource)}"} ${value}`);
     const memory = process.memoryUsage();
     lines.push('# HELP process_resident_memory_bytes Resident memory size in bytes.', '# TYPE process_resident_memory_bytes gauge', `process_resident_memory_bytes ${memory.rss}`);
     return `${[...lines, ...this.latency.render(), ...this.etcd.render()].join('\n')}\n`;

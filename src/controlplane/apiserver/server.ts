@@ -29,6 +29,8 @@ export interface NonResourceRoute {
 
 export interface Metrics {
   observe(verb: string, resource: string, code: number, seconds: number): void;
+  /** A watch was closed because its client did not read. */
+  terminatedWatcher(resource: string): void;
 }
 
 export interface PipelineOptions {
@@ -168,6 +170,7 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, query: U
           bookmarkIntervalMs: options.bookmarkIntervalMs ?? 15_000,
           timeoutMs: (Number.isFinite(timeout) && timeout > 0 ? timeout : 1800) * 1000,
           transform: represent,
+          onTerminated: () => options.metrics?.terminatedWatcher(type.plural),
         },
         res,
       );

@@ -3,7 +3,7 @@
  * resourceVersion is the key's mod revision; creates and updates are compare-and-swap
  * transactions; lists read at one pinned revision and page with continue tokens.
  */
-import { GRPCDeadlineExceededError, type Etcd3, type IKeyValue, type IRangeResponse } from 'etcd3';
+import { GRPCDeadlineExceededError, type Etcd3, type IKeyValue, type IRangeResponse, type Watcher } from 'etcd3';
 import type { ObjectMeta as ClientObjectMeta } from '../../kube/client.js';
 import { ApiError, apiErrors } from './status.js';
 
@@ -92,10 +92,38 @@ async function timed<T>(observer: EtcdObserver | undefined, operation: string, w
 }
 
 export class Storage {
+  /**
+   * `requestTimeoutMs` bounds what the client's call deadlines do not: creating a watch (a
+   * stream) against a member that accepts the connection but does not answer.
+   */
   constructor(
     readonly client: Etcd3,
     private readonly observer?: EtcdObserver,
+    private readonly requestTimeoutMs = 60_000,
   ) {}
+
+  /**
+   * An etcd watch of every key under `prefix` from `fromRevision` (with each event's previous
+   * value when asked). Errors as etcd3 raises them (a compacted revision stays recognisable for
+   * the caller's 410), except a watch not created within the request timeout: 504.
+   */
+  async watch(prefix: string, fromRevision: number, previous: boolean): Promise<Watcher> {
+    const builder = this.client.watch().prefix(prefix).startRevision(String(fromRevision));
+    const pending = (previous ? builder.withPreviousKV() : builder).create();
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new GRPCDeadlineExceededError('etcd did not create the watch within the request timeout')), this.requestTimeoutMs);
+    });
+    try {
+      return await Promise.race([pending, expired]);
+    } catch (err) {
+      // A watch created after its deadline belongs to nobody: cancel it when it arrives.
+      void pending.then((late) => late.cancel()).catch(() => undefined);
+      throw isCompactedError(err) ? err : storageError(err);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
 
   private guarded<T>(operation: string, work: () => Promise<T>): Promise<T> {
     return timed(this.observer, operation, work);
