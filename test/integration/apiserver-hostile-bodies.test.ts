@@ -145,6 +145,15 @@ describe('YAML alias bomb (finding 7)', () => {
   });
 });
 
+describe('deeply nested JSON', () => {
+  it('is refused with 400 (exceeded max depth), not a 500 from a stack overflow', async () => {
+    const body = `{"metadata":{"name":"deep"},"data":{"a":${'['.repeat(100_000)}${']'.repeat(100_000)}}}`;
+    const res = await admin('/api/v1/namespaces/default/configmaps', { method: 'POST', body });
+    expect(res.status, res.text).toBe(400);
+    expect(res.json.message).toContain('exceeded max depth');
+  });
+});
+
 describe('metrics cardinality (finding 8)', () => {
   const seriesCount = async () => (await admin('/metrics')).text.split('\n').filter((l) => l.startsWith('apiserver_request_total{')).length;
 

@@ -25,8 +25,30 @@ export function mediaType(req: IncomingMessage): string {
   return (req.headers['content-type'] ?? 'application/json').split(';')[0]?.trim().toLowerCase() ?? '';
 }
 
-/** Nesting accepted in a YAML body: deep enough for any object (CRD schemas), shallow enough for js-yaml's recursion. */
-const MAX_YAML_DEPTH = 1000;
+/**
+ * Nesting accepted in a body: deep enough for any object (CRD schemas), shallow enough for every
+ * recursive walk after decoding (validation, patching, cloning, JSON encoding), which would
+ * otherwise end a 10,000-deep body in a stack overflow and a 5xx. Upstream's decoders stop at
+ * 10,000 with "exceeded max depth"; a JavaScript stack does not reach that far.
+ */
+const MAX_BODY_DEPTH = 1000;
+
+/** Whether JSON text nests arrays and objects deeper than `max` (a linear scan, strings skipped). */
+export function jsonDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
 
 /** Decodes a body; PATCH bodies keep their patch type. */
 export function decodeBody(body: Buffer, type: string, isPatch: boolean): unknown {
@@ -36,7 +58,9 @@ export function decodeBody(body: Buffer, type: string, isPatch: boolean): unknow
   if (!allowed.includes(type)) throw apiErrors.unsupportedMediaType(type);
   if (text.trim() === '') throw apiErrors.badRequest('the request body is empty');
   try {
-    return type.includes('yaml') ? loadYaml(text, { maxDepth: MAX_YAML_DEPTH }) : JSON.parse(text);
+    if (type.includes('yaml')) return loadYaml(text, { maxDepth: MAX_BODY_DEPTH });
+    if (jsonDeeperThan(text, MAX_BODY_DEPTH)) throw new Error(`json: exceeded max depth of ${MAX_BODY_DEPTH}`);
+    return JSON.parse(text);
   } catch (err) {
     // go-yaml's wording for the aliasing refusal ("yaml: document contains excessive aliasing").
     const reason = err instanceof YamlAliasError ? `yaml: ${err.message}` : err instanceof Error ? err.message.split('\n')[0] : String(err);
