@@ -36,6 +36,10 @@ describe('loadYaml (the shared safe decoder)', () => {
     expect(Object.keys(loadYaml(text) as object)).toHaveLength(5000);
   });
 
+  it('accepts a long flat list (no argument-count limit in the walk)', () => {
+    expect(loadYaml(`[${Array(300_000).fill('1').join(',')}]`)).toHaveLength(300_000);
+  });
+
   it('applies a hard cap on expanded nodes when the caller sets one', () => {
     const err = thrown(() => loadYaml(aliasBomb(4), { maxExpandedNodes: 1000 }));
     expect(err.message).toMatch(/aliases expand to more than 1000 nodes/);

@@ -92,7 +92,7 @@ function distinctNodes(root: unknown): number {
     count++;
     if (value === null || typeof value !== 'object' || seen.has(value)) continue;
     seen.add(value);
-    stack.push(...(Array.isArray(value) ? value : Object.values(value)));
+    for (const child of Array.isArray(value) ? value : Object.values(value)) stack.push(child);
   }
   return count;
 }
