@@ -6,7 +6,9 @@
 import https from 'node:https';
 import { readFile } from 'node:fs/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { apiRequest, startTestCluster, type ApiRequest, type ApiResponse, type TestCluster } from '../helpers/apiserver-harness.js';
+import { runKubeApiserver } from '../../src/controlplane/apiserver/index.js';
+import { createMemoryLogger } from '../../src/log.js';
+import { apiRequest, apiServerArgs, freePort, startTestCluster, type ApiRequest, type ApiResponse, type TestCluster } from '../helpers/apiserver-harness.js';
 import { issueCert, type KeyPair } from '../helpers/pki.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -88,6 +90,23 @@ describe('etcd compaction (finding 12)', () => {
     const kv = JSON.parse(key.stdout).kvs[0];
     expect(Number(Buffer.from(kv.value, 'base64').toString())).toBeGreaterThan(0);
     expect(kv.version).toBeGreaterThan(1);
+  });
+
+  it('two API servers on one etcd take turns: at most one compaction round per interval', async () => {
+    const port = await freePort();
+    const second = await runKubeApiserver(apiServerArgs(cluster.pki, [cluster.etcd.endpoint], port, ['--etcd-compaction-interval=1s']), { logger: createMemoryLogger() });
+    try {
+      await second.ready;
+      const version = async () => JSON.parse((await cluster.etcdctl(['get', 'compact_rev_key', '-w', 'json'])).stdout).kvs[0].version as number;
+      const [v1, t1] = [await version(), Date.now()];
+      await sleep(6000);
+      const [v2, t2] = [await version(), Date.now()];
+      // Each round that wins the compare-and-swap bumps the key's version once; the loser only learns it.
+      expect(v2 - v1).toBeGreaterThan(0);
+      expect(v2 - v1).toBeLessThanOrEqual(Math.ceil((t2 - t1) / 1000) + 1);
+    } finally {
+      await second.close();
+    }
   });
 });
 
