@@ -31,9 +31,18 @@ const MAX_RECEIVE_BYTES = 2 ** 31 - 1;
 /** How long a member that failed three calls in a row is skipped before it is tried again. */
 const BREAKER_HALF_OPEN_MS = 1000;
 
+/**
+ * A request or response over a size limit: etcd's --max-request-bytes ("etcdserver: request is
+ * too large"), or gRPC's on either side ("received message larger than max", "Attempted to send
+ * message with a size larger than 2097152").
+ */
+export function isTooLargeError(err: unknown): boolean {
+  return err instanceof Error && /request is too large|message larger than max|message with a size larger than/i.test(err.message);
+}
+
 /** An error that belongs to the one request that caused it, not to the connection. */
 export function isPerRequestError(err: unknown): boolean {
-  return err instanceof GRPCResourceExhastedError || err instanceof GRPCDeadlineExceededError || (err instanceof Error && /request is too large|larger than max|too many requests/i.test(err.message));
+  return err instanceof GRPCResourceExhastedError || err instanceof GRPCDeadlineExceededError || isTooLargeError(err) || (err instanceof Error && /too many requests/i.test(err.message));
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import { GRPCDeadlineExceededError, type Etcd3, type IKeyValue, type IRangeResponse, type Watcher } from 'etcd3';
 import type { ObjectMeta as ClientObjectMeta } from '../../kube/client.js';
+import { isTooLargeError } from './etcd-client.js';
 import { ApiError, apiErrors } from './status.js';
 
 export type KubeObject = Record<string, unknown> & { metadata?: ObjectMeta };
@@ -69,7 +70,7 @@ function storageError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   if (isCompactedError(err)) return apiErrors.gone('The resourceVersion for the provided list is too old.');
   // Upstream passes etcd's own error on (a 500 "etcdserver: request is too large"), for this request only.
-  if (err instanceof Error && /request is too large|larger than max/i.test(err.message)) return new ApiError(500, '', 'etcdserver: request is too large');
+  if (isTooLargeError(err)) return new ApiError(500, '', 'etcdserver: request is too large');
   if (err instanceof GRPCDeadlineExceededError) return new ApiError(504, 'Timeout', `Timeout: etcd did not answer within the request timeout (${err.message})`);
   if (err instanceof Error && /future revision/i.test(err.message)) {
     return new ApiError(504, 'Timeout', 'Too large resource version: the requested revision is newer than the current one');
