@@ -44,13 +44,29 @@ async function startOffset(file: string, size: number, tailLines: number | undef
   }
 }
 
+/**
+ * Copies bytes [from, to) of the file to `out` at the pace `out` takes them (a reader that stops
+ * reading stops the copy, so a slow client never makes the log pile up in memory); resolves when
+ * done or when `out` goes away.
+ */
 function copyRange(file: string, from: number, to: number, out: Writable): Promise<void> {
-  if (to <= from) return Promise.resolve();
+  if (to <= from || out.destroyed) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const stream = createReadStream(file, { start: from, end: to - 1 });
-    stream.on('data', (chunk) => out.write(chunk));
-    stream.on('end', resolve);
-    stream.on('error', reject);
+    const gone = () => {
+      stream.destroy();
+      resolve();
+    };
+    out.once('close', gone);
+    stream.pipe(out, { end: false });
+    stream.on('end', () => {
+      out.off('close', gone);
+      resolve();
+    });
+    stream.on('error', (err) => {
+      out.off('close', gone);
+      reject(err);
+    });
   });
 }
 

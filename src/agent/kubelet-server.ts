@@ -52,6 +52,15 @@ export interface KubeletServerOptions {
   log: Logger;
 }
 
+/** The path's segments, unescaped; undefined when a %-escape is malformed. */
+function decodedSegments(pathname: string): string[] | undefined {
+  try {
+    return pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  } catch {
+    return undefined;
+  }
+}
+
 function send(res: ServerResponse, status: number, body: string | object): void {
   const json = typeof body !== 'string';
   res.writeHead(status, { 'Content-Type': json ? 'application/json' : 'text/plain; charset=utf-8' });
@@ -124,10 +133,12 @@ export class KubeletServer implements Component {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'https://kubelet');
+    const parts = decodedSegments(url.pathname);
+    // Go's HTTP server refuses a path it cannot unescape before any handler or authentication runs.
+    if (!parts) return send(res, 400, '400 Bad Request');
     const identity = identityOf(req);
     if (!identity) return send(res, 401, 'Unauthorized');
-    const url = new URL(req.url ?? '/', 'https://kubelet');
-    const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
     const [first] = parts;
     if (!mayUseKubeletApi(identity)) {
       const sub = first === 'containerLogs' ? 'log' : first === 'healthz' || first === 'metrics' ? first : 'proxy';

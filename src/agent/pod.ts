@@ -4,7 +4,7 @@
  * image) and tolerant of everything else, like the kubelet's file source.
  */
 import { createHash } from 'node:crypto';
-import yaml from 'js-yaml';
+import { loadYaml } from '../safe-yaml.js';
 
 export interface HTTPHeader {
   name: string;
@@ -166,7 +166,7 @@ export function podProblems(doc: unknown): string[] {
 export function parseStaticPod(text: string, source: string, nodeName: string): ParseResult {
   let doc: unknown;
   try {
-    doc = yaml.load(text);
+    doc = loadYaml(text);
   } catch (err) {
     return { ok: false, reason: `invalid YAML: ${(err as Error).message.split('\n')[0]}` };
   }

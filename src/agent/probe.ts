@@ -7,6 +7,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import type { Container, Probe } from './pod.js';
+import { setOwn } from '../safe-keys.js';
 
 export interface ProbeOutcome {
   success: boolean;
@@ -35,7 +36,7 @@ function httpGet(probe: Probe, target: ProbeTarget, timeoutMs: number): Promise<
   if (port === undefined) return Promise.resolve({ success: false, message: `unknown port ${String(action.port)}` });
   const scheme = action.scheme ?? 'HTTP';
   const headers: Record<string, string> = { 'User-Agent': `kube-probe/${KUBERNETES_MINOR}`, Accept: '*/*' };
-  for (const h of action.httpHeaders ?? []) headers[h.name] = h.value;
+  for (const h of action.httpHeaders ?? []) setOwn(headers, h.name, h.value);
   const options = { host: action.host || target.podIP, port, path: action.path || '/', method: 'GET', headers, timeout: timeoutMs };
   return new Promise((resolve) => {
     const onResponse = (res: http.IncomingMessage) => {

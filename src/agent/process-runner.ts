@@ -19,6 +19,7 @@ import type { Container, StaticPod } from './pod.js';
 import { isRunning, procStat, terminate, type ProcessIdentity } from './proc.js';
 import { ContainerStartError, type ContainerRuntimeState, type ExecResult, type PodRunner } from './runner.js';
 import { directoriesToCreate, pathMappings, rewriteVolumePaths, type PathMapping } from './volumes.js';
+import { setOwn } from '../safe-keys.js';
 
 export const PODS_RUN_DIR = `${RUN_DIR}/pods`;
 
@@ -136,7 +137,7 @@ export class ProcessRunner implements PodRunner {
     const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin' };
     for (const { name, value } of container.env ?? []) {
       if (value === undefined) this.options.log.warn(`agent: ${pod.pod.metadata.name}/${container.name}: env ${name} uses valueFrom, which the process runner does not support`);
-      else env[name] = rewriteVolumePaths(value, mappings);
+      else setOwn(env, name, rewriteVolumePaths(value, mappings));
     }
     return env;
   }

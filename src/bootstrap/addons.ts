@@ -4,6 +4,7 @@
  * stay Pending until a container runtime can run them.
  */
 import yaml from 'js-yaml';
+import { loadYamlDocuments } from '../safe-yaml.js';
 import type { InitConfig } from '../config/types.js';
 import { readTemplate } from '../host/index.js';
 import type { KubeObject } from '../kube/index.js';
@@ -13,7 +14,7 @@ function renderTemplate(name: string, values: Record<string, string>): KubeObjec
     if (!(key in values)) throw new Error(`template ${name} has no value for {{${key}}}`);
     return JSON.stringify(values[key]);
   });
-  return yaml.loadAll(text) as KubeObject[];
+  return loadYamlDocuments(text) as KubeObject[];
 }
 
 function setData(objects: KubeObject[], name: string, data: Record<string, string>): void {

@@ -1,5 +1,5 @@
 /** `kubeforge agent`: runs the node agent until SIGTERM, from the KubeletConfiguration init wrote. */
-import yaml from 'js-yaml';
+import { loadYaml } from '../safe-yaml.js';
 import { runAgent } from '../agent/index.js';
 import { parseGoDuration } from '../config/index.js';
 import { validationError } from '../errors.js';
@@ -53,7 +53,7 @@ export async function runAgentCommand(options: AgentCommandOptions): Promise<voi
   const text = await host.files.tryReadFile(options.configPath);
   let config: KubeletConfigFields = {};
   try {
-    config = (text ? yaml.load(text.toString('utf8')) : {}) as KubeletConfigFields;
+    config = (text ? loadYaml(text.toString('utf8')) : {}) as KubeletConfigFields;
   } catch (err) {
     throw validationError('KF_AGENT_CONFIG_INVALID', `${host.files.resolve(options.configPath)} is not valid YAML`, { cause: err });
   }

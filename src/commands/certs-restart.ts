@@ -4,7 +4,7 @@
  * changes nothing. So the renewal stamps `kubeforge.io/certs-renewed-at` on the pod's metadata —
  * a real, visible change saying why the pod restarted — and the agent does the rest.
  */
-import yaml from 'js-yaml';
+import { loadYaml } from '../safe-yaml.js';
 import { isRunning, readAgentPid } from '../agent/index.js';
 import type { Host } from '../host/index.js';
 import { MANIFESTS_DIR } from '../host/index.js';
@@ -18,7 +18,7 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 
 /** The manifest text with the annotation set (added or refreshed); everything else re-serialised unchanged. */
 export function stampCertsRenewedAt(manifest: string, at: Date): string {
-  const pod = yaml.load(manifest);
+  const pod = loadYaml(manifest);
   if (!isObj(pod) || !isObj(pod.metadata)) throw new Error('not a Pod manifest');
   const annotations = isObj(pod.metadata.annotations) ? pod.metadata.annotations : {};
   pod.metadata.annotations = { ...annotations, [CERTS_RENEWED_AT_ANNOTATION]: at.toISOString() };

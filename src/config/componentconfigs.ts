@@ -6,6 +6,7 @@
  */
 import { parseCIDRList, indexedIP, parseIP } from './net.js';
 import type { ClusterConfiguration } from './types.js';
+import { own, setOwn } from '../safe-keys.js';
 
 export const KUBELET_HEALTHZ_PORT = 10248;
 export const KUBELET_HEALTHZ_BIND_ADDRESS = '127.0.0.1';
@@ -76,9 +77,9 @@ export function kubeProxyConfiguration(user: Doc | undefined, cluster: ClusterCo
 export function mergeDefaults(base: Doc, over: Doc): Doc {
   const out: Doc = { ...base };
   for (const [key, value] of Object.entries(over)) {
-    const current = out[key];
+    const current = own(out, key);
     if (value === null || value === undefined) continue;
-    out[key] = isObject(current) && isObject(value) ? mergeDefaults(current, value) : structuredClone(value);
+    setOwn(out, key, isObject(current) && isObject(value) ? mergeDefaults(current, value) : structuredClone(value));
   }
   return out;
 }

@@ -6,6 +6,7 @@
  * for a string field becomes its text (`v: 2` → "2"), and `null` means "not set".
  */
 import { formatGoDurationNs, parseGoDurationNs } from './duration.js';
+import { setOwn } from '../safe-keys.js';
 
 export type FieldSchema =
   | 'string'
@@ -63,7 +64,7 @@ function decodeValue(value: unknown, schema: FieldSchema, issues: DecodeIssue[],
     const out: Decoded = {};
     for (const [key, item] of Object.entries(value)) {
       const decoded = item === null ? null : decodeValue(item, schema.map, issues, `${path}.${key}`);
-      if (decoded !== undefined) out[key] = decoded;
+      if (decoded !== undefined) setOwn(out, key, decoded);
     }
     return out;
   }

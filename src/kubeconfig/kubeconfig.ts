@@ -2,7 +2,7 @@
  * Kubeconfig documents: building them as kubeadm's kubeconfigutil does (one cluster, one user,
  * one context `<user>@<cluster>`), the cluster-info kubeconfig, and a validating parser.
  */
-import yaml from 'js-yaml';
+import { loadYaml } from '../safe-yaml.js';
 import { errorMessage, validationError } from '../errors.js';
 import { toYaml, type YamlValue } from './yaml.js';
 
@@ -116,7 +116,7 @@ function decodeData(value: unknown, field: string): string | undefined {
 export function parseKubeconfig(text: string): Kubeconfig {
   let doc: unknown;
   try {
-    doc = yaml.load(text);
+    doc = loadYaml(text);
   } catch (err) {
     throw invalid(`not YAML: ${errorMessage(err)}`, err);
   }

@@ -4,7 +4,7 @@
  * certificate (kubeadm's kubeConfigReadWriter), and pointing the user at a rotatable certificate
  * file instead (kubeadm's kubelet-finalize EnableClientCertRotation).
  */
-import yaml from 'js-yaml';
+import { loadYaml } from '../safe-yaml.js';
 import { validationError } from '../errors.js';
 import { parseKubeconfig } from './kubeconfig.js';
 import { yamlScalar } from './yaml.js';
@@ -18,7 +18,7 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 function currentUserEntry(text: string): Obj {
   const config = parseKubeconfig(text);
   const context = config.contexts.find((c) => c.name === config.currentContext);
-  const doc = yaml.load(text) as Obj;
+  const doc = loadYaml(text) as Obj;
   const entry = (doc.users as unknown[] | undefined)?.find((u) => isObj(u) && u.name === context?.user);
   return isObj(entry) && isObj(entry.user) ? entry.user : {};
 }

@@ -1,10 +1,11 @@
 /** Template objects, and the one YAML serialiser every rendered file goes through. */
 import yaml from 'js-yaml';
+import { loadYaml } from '../safe-yaml.js';
 import { readTemplate } from '../host/index.js';
 
 /** A fresh copy of the object in the YAML template templates/<name> (callers may mutate it). */
 export function templateObject<T>(name: string): T {
-  return yaml.load(readTemplate(name)) as T;
+  return loadYaml(readTemplate(name)) as T;
 }
 
 /**

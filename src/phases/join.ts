@@ -112,8 +112,8 @@ async function clusterKubeletConfig(client: KubeClient): Promise<Record<string, 
       hint: 'run `kubeforge init phase upload-config kubelet` on the control plane (it creates the ConfigMap and the kubeadm:kubelet-config Role for bootstrap tokens)',
     });
   });
-  const { load } = await import('js-yaml');
-  const doc = load(configMap.data?.kubelet ?? '');
+  const { loadYaml } = await import('../safe-yaml.js');
+  const doc = loadYaml(configMap.data?.kubelet ?? '');
   if (typeof doc !== 'object' || doc === null) throw new KubeforgeError('KF_JOIN_NO_KUBELET_CONFIG', 'the kube-system/kubelet-config ConfigMap holds no KubeletConfiguration under "kubelet"');
   return doc as Record<string, unknown>;
 }

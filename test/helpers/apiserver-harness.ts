@@ -37,6 +37,11 @@ export interface RunningEtcd {
   stop(): Promise<void>;
   /** SIGKILL, as a crash. */
   kill(): Promise<void>;
+  /** Starts the stopped member again: same name, ports and data directory. */
+  restart(): Promise<void>;
+  /** SIGSTOP: the member keeps its connections open and answers nothing until resume(). */
+  freeze(): void;
+  resume(): void;
 }
 
 async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
@@ -66,7 +71,7 @@ interface EtcdMember {
 function spawnEtcd(dir: string, pki: TestPki, member: EtcdMember, initialCluster: EtcdMember[]): { running: RunningEtcd; stderr: () => string } {
   const endpoint = `https://127.0.0.1:${member.clientPort}`;
   const peer = (m: EtcdMember) => `http://127.0.0.1:${m.peerPort}`;
-  const child = spawn('/usr/bin/etcd', [
+  const launch = () => spawn('/usr/bin/etcd', [
     `--name=${member.name}`, `--data-dir=${path.join(dir, `${member.name}-data`)}`,
     `--listen-client-urls=${endpoint}`, `--advertise-client-urls=${endpoint}`,
     `--listen-peer-urls=${peer(member)}`, `--initial-advertise-peer-urls=${peer(member)}`,
@@ -74,9 +79,27 @@ function spawnEtcd(dir: string, pki: TestPki, member: EtcdMember, initialCluster
     `--cert-file=${pki.etcdServer.cert}`, `--key-file=${pki.etcdServer.key}`, `--trusted-ca-file=${pki.etcdCa.cert}`, '--client-cert-auth=true',
     '--log-level=error', '--logger=zap',
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let child = launch();
   let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  return { running: { endpoint, pid: child.pid as number, stop: () => stopChild(child), kill: () => stopChild(child, 'SIGKILL') }, stderr: () => stderr };
+  const capture = () => child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  capture();
+  const running: RunningEtcd = {
+    endpoint,
+    get pid() {
+      return child.pid as number;
+    },
+    stop: () => stopChild(child),
+    kill: () => stopChild(child, 'SIGKILL'),
+    restart: async () => {
+      await stopChild(child);
+      child = launch();
+      capture();
+      await waitFor(async () => (await etcdctl(pki, endpoint, ['endpoint', 'health'])).code === 0, `etcd on ${endpoint} after a restart`);
+    },
+    freeze: () => void child.kill('SIGSTOP'),
+    resume: () => void child.kill('SIGCONT'),
+  };
+  return { running, stderr: () => stderr };
 }
 
 async function waitHealthy(pki: TestPki, started: Array<{ running: RunningEtcd; stderr: () => string }>): Promise<RunningEtcd[]> {

@@ -5,6 +5,7 @@
 import type { UserInfo } from './authn.js';
 import { apiErrors } from './status.js';
 import type { KubeObject } from './storage.js';
+import { setOwn } from '../../safe-keys.js';
 
 interface KindHooks {
   /** Fills defaults on a new object. */
@@ -43,7 +44,7 @@ const HOOKS: Record<string, KindHooks> = {
       const stringData = secret.stringData as Record<string, string> | undefined;
       if (stringData) {
         const data = sub(secret, 'data');
-        for (const [k, v] of Object.entries(stringData)) data[k] = Buffer.from(String(v)).toString('base64');
+        for (const [k, v] of Object.entries(stringData)) setOwn(data, k, Buffer.from(String(v)).toString('base64'));
         delete secret.stringData;
       }
     },

@@ -9,6 +9,14 @@ describe('kube-apiserver flags', () => {
     expect(flags.etcdServers).toEqual(['https://a:2379', 'https://b:2379']);
   });
 
+  it('reads the etcd timing flags with upstream defaults: compaction every 5m (0 disables), 1m request timeout, 2s readycheck', () => {
+    const defaults = parseApiServerFlags([]);
+    expect([defaults.etcdCompactionIntervalMs, defaults.requestTimeoutMs, defaults.etcdReadycheckTimeoutMs]).toEqual([300_000, 60_000, 2000]);
+    expect(parseApiServerFlags(['--etcd-compaction-interval=0']).etcdCompactionIntervalMs).toBe(0);
+    expect(() => parseApiServerFlags(['--request-timeout=0s'])).toThrow(expect.objectContaining({ code: 'KF_APISERVER_FLAG_VALUE', message: '--request-timeout must be greater than 0' }));
+    expect(() => parseApiServerFlags(['--etcd-compaction-interval=-1m'])).toThrow(expect.objectContaining({ code: 'KF_APISERVER_FLAG_VALUE' }));
+  });
+
   it('rejects an unknown flag, naming it', () => {
     expect(() => parseApiServerFlags(['--secure-port=1', '--no-such-flag=1'])).toThrow(expect.objectContaining({ code: 'KF_FLAG_UNKNOWN', message: 'kube-apiserver: unknown flag: --no-such-flag', exitCode: 3 }));
   });

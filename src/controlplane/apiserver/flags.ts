@@ -20,6 +20,10 @@ export const FLAG_TABLE: readonly FlagSpec[] = [
   flag('etcd-certfile'),
   flag('etcd-keyfile'),
   flag('etcd-prefix', 'string', '/registry'),
+  flag('etcd-compaction-interval', 'duration', '5m0s'),
+  flag('etcd-readycheck-timeout', 'duration', '2s'),
+  acceptedFlag('etcd-healthcheck-timeout', 'duration'),
+  flag('request-timeout', 'duration', '1m0s'),
   flag('service-account-key-file', 'list'),
   flag('service-account-signing-key-file'),
   flag('service-account-issuer', 'list'),
@@ -64,7 +68,6 @@ export const FLAG_TABLE: readonly FlagSpec[] = [
   acceptedFlag('event-ttl'),
   acceptedFlag('storage-backend'),
   acceptedFlag('storage-media-type'),
-  acceptedFlag('etcd-compaction-interval'),
   acceptedFlag('max-requests-inflight', 'int'),
   acceptedFlag('max-mutating-requests-inflight', 'int'),
   acceptedFlag('tls-cipher-suites', 'list'),
@@ -90,6 +93,12 @@ export interface ApiServerFlags {
   etcdCertFile: string | undefined;
   etcdKeyFile: string | undefined;
   etcdPrefix: string;
+  /** How often the compactor runs (0: never), in milliseconds. */
+  etcdCompactionIntervalMs: number;
+  /** The deadline of /readyz's etcd check, in milliseconds. */
+  etcdReadycheckTimeoutMs: number;
+  /** The deadline of every etcd call a request makes, in milliseconds. */
+  requestTimeoutMs: number;
   serviceAccountKeyFiles: string[];
   serviceAccountSigningKeyFile: string | undefined;
   serviceAccountIssuers: string[];
@@ -122,6 +131,16 @@ export function parseApiServerFlags(argv: readonly string[]): ApiServerFlags {
   const list = (name: string): string[] => flags.list(name).filter((v) => v !== '');
   const port = flags.int('secure-port');
   if (port < 0 || port > 65535) throw validationError('KF_APISERVER_FLAG_VALUE', `--secure-port ${port} must be between 0 and 65535`);
+  const nonNegative = (name: string): number => {
+    const ms = flags.duration(name);
+    if (ms < 0) throw validationError('KF_APISERVER_FLAG_VALUE', `--${name} must not be negative`);
+    return ms;
+  };
+  const positive = (name: string): number => {
+    const ms = nonNegative(name);
+    if (ms === 0) throw validationError('KF_APISERVER_FLAG_VALUE', `--${name} must be greater than 0`);
+    return ms;
+  };
   const maxTokenMs = flags.duration('service-account-max-token-expiration');
   if (maxTokenMs < 0) throw validationError('KF_APISERVER_FLAG_VALUE', '--service-account-max-token-expiration must not be negative', { hint: 'give a duration such as 24h, or 0 for no limit' });
   return {
@@ -136,6 +155,9 @@ export function parseApiServerFlags(argv: readonly string[]): ApiServerFlags {
     etcdCertFile: flags.string('etcd-certfile'),
     etcdKeyFile: flags.string('etcd-keyfile'),
     etcdPrefix: defaulted('etcd-prefix').replace(/\/+$/, ''),
+    etcdCompactionIntervalMs: nonNegative('etcd-compaction-interval'),
+    etcdReadycheckTimeoutMs: positive('etcd-readycheck-timeout'),
+    requestTimeoutMs: positive('request-timeout'),
     serviceAccountKeyFiles: list('service-account-key-file'),
     serviceAccountSigningKeyFile: flags.string('service-account-signing-key-file'),
     serviceAccountIssuers: list('service-account-issuer'),

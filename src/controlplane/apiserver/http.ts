@@ -3,7 +3,7 @@
  * JSON or YAML by content type (415 otherwise, 400 when malformed), writing JSON and Status.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import yaml from 'js-yaml';
+import { loadYaml, YamlAliasError } from '../../safe-yaml.js';
 import { ApiError, apiErrors } from './status.js';
 import { PATCH_TYPES } from './patch.js';
 import { decodeKubernetesProtobuf } from './protobuf.js';
@@ -25,6 +25,31 @@ export function mediaType(req: IncomingMessage): string {
   return (req.headers['content-type'] ?? 'application/json').split(';')[0]?.trim().toLowerCase() ?? '';
 }
 
+/**
+ * Nesting accepted in a body: deep enough for any object (CRD schemas), shallow enough for every
+ * recursive walk after decoding (validation, patching, cloning, JSON encoding), which would
+ * otherwise end a 10,000-deep body in a stack overflow and a 5xx. Upstream's decoders stop at
+ * 10,000 with "exceeded max depth"; a JavaScript stack does not reach that far.
+ */
+const MAX_BODY_DEPTH = 1000;
+
+/** Whether JSON text nests arrays and objects deeper than `max` (a linear scan, strings skipped). */
+export function jsonDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
 /** Decodes a body; PATCH bodies keep their patch type. */
 export function decodeBody(body: Buffer, type: string, isPatch: boolean): unknown {
   if (type === 'application/vnd.kubernetes.protobuf' && !isPatch) return decodeKubernetesProtobuf(body);
@@ -33,9 +58,13 @@ export function decodeBody(body: Buffer, type: string, isPatch: boolean): unknow
   if (!allowed.includes(type)) throw apiErrors.unsupportedMediaType(type);
   if (text.trim() === '') throw apiErrors.badRequest('the request body is empty');
   try {
-    return type.includes('yaml') ? yaml.load(text, { schema: yaml.CORE_SCHEMA }) : JSON.parse(text);
+    if (type.includes('yaml')) return loadYaml(text, { maxDepth: MAX_BODY_DEPTH });
+    if (jsonDeeperThan(text, MAX_BODY_DEPTH)) throw new Error(`json: exceeded max depth of ${MAX_BODY_DEPTH}`);
+    return JSON.parse(text);
   } catch (err) {
-    throw apiErrors.badRequest(`the body of the request could not be decoded: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+    // go-yaml's wording for the aliasing refusal ("yaml: document contains excessive aliasing").
+    const reason = err instanceof YamlAliasError ? `yaml: ${err.message}` : err instanceof Error ? err.message.split('\n')[0] : String(err);
+    throw apiErrors.badRequest(`the body of the request could not be decoded: ${reason}`);
   }
 }
 

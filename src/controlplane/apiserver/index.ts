@@ -32,7 +32,9 @@ import { findResource, type ResourceType } from './resources.js';
 import { publicKeysFromPem, serviceAccountUser, type ServiceAccountAuthOptions } from './satoken.js';
 import { firstServiceIp, parsePortRange, parseServiceCidr, ServiceAllocator } from './serviceips.js';
 import { ApiError } from './status.js';
-import { connectEtcd, Storage } from './storage.js';
+import { Storage } from './storage.js';
+import { connectEtcd } from './etcd-client.js';
+import { startCompactor } from './compactor.js';
 import type { TokenIssuer } from './subresources.js';
 import { toTable, wantsTable, type IncludeObject } from './tables.js';
 
@@ -138,20 +140,21 @@ export async function runKubeApiserver(argv: string[], options: ApiServerOptions
     readFlagFile(files, 'kubelet-certificate-authority', flags.kubeletCertificateAuthority, false),
   ]);
   const metrics = new ApiServerMetrics();
-  const storage = new Storage(connectEtcd({ servers: flags.etcdServers, ca: etcdCa, cert: etcdCert, key: etcdKey }), (op, s) => metrics.observeEtcd(op, s));
+  const storage = new Storage(connectEtcd({ servers: flags.etcdServers, ca: etcdCa, cert: etcdCert, key: etcdKey, requestTimeoutMs: flags.requestTimeoutMs }), (op, s) => metrics.observeEtcd(op, s), flags.requestTimeoutMs);
   const allocator = new ServiceAllocator(storage, flags.etcdPrefix, serviceIps, nodePorts);
   const objects = new ObjectStore(storage, flags.etcdPrefix, {
     reserve: async (type, object) => (type.kind === 'Service' ? allocator.allocate(object) : undefined),
     release: async (type, object) => (type.kind === 'Service' ? allocator.release(object) : undefined),
   });
   const advertise = flags.advertiseAddress ?? (flags.bindAddress === '0.0.0.0' ? '127.0.0.1' : flags.bindAddress);
-  const cachePrefix = (plural: string) => `${flags.etcdPrefix}/${plural}/`;
+  const cache = (plural: string) =>
+    new PrefixCache(storage, `${flags.etcdPrefix}/${plural}/`, (err) => logger.warn(`kube-apiserver: the ${plural} cache lost its etcd watch, listing again: ${err instanceof Error ? err.message : String(err)}`));
   const caches = {
-    clusterRoles: new PrefixCache(storage, cachePrefix('clusterroles')),
-    roles: new PrefixCache(storage, cachePrefix('roles')),
-    clusterRoleBindings: new PrefixCache(storage, cachePrefix('clusterrolebindings')),
-    roleBindings: new PrefixCache(storage, cachePrefix('rolebindings')),
-    pods: new PrefixCache(storage, cachePrefix('pods')),
+    clusterRoles: cache('clusterroles'),
+    roles: cache('roles'),
+    clusterRoleBindings: cache('clusterrolebindings'),
+    roleBindings: cache('rolebindings'),
+    pods: cache('pods'),
   };
   const sa = await serviceAccounts(flags, files, objects);
   let bootstrapped = false;
@@ -172,7 +175,8 @@ export async function runKubeApiserver(argv: string[], options: ApiServerOptions
       }
     }
   })();
-  const etcdCheck = { name: 'etcd', check: async () => void (await storage.currentRevision()) };
+  const etcdCheck = { name: 'etcd', timeoutMs: flags.etcdReadycheckTimeoutMs, check: async () => void (await storage.currentRevision(flags.etcdReadycheckTimeoutMs)) };
+  const compactor = startCompactor(storage.client, flags.etcdCompactionIntervalMs, (err) => logger.warn(`kube-apiserver: etcd compaction failed: ${err instanceof Error ? err.message : String(err)}`));
   const handler = createRequestHandler({
     authn: {
       anonymousAuth: flags.anonymousAuth,
@@ -230,6 +234,7 @@ export async function runKubeApiserver(argv: string[], options: ApiServerOptions
     ready,
     close: async () => {
       stopping = true;
+      compactor.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await Promise.all(Object.values(caches).map((c) => c.stop()));

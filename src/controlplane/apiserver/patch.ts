@@ -1,8 +1,12 @@
 /**
  * PATCH bodies: JSON patch (RFC 6902), JSON merge patch (RFC 7386) and strategic merge
  * patch (merge patch where known lists merge by key: containers by name, conditions by
- * type, …; `$patch` and `$setElementOrder`/`$retainKeys` directives). Pure.
+ * type, …; `$patch` and `$setElementOrder`/`$retainKeys` directives). Pure. Keys are data:
+ * paths and merges only follow and write own properties (safe-keys.ts), so `/__proto__/x` is a
+ * path that does not exist (422, as upstream's json-patch answers) and a `__proto__` key in a
+ * merge patch is stored as a key.
  */
+import { lookup, own, setOwn } from '../../safe-keys.js';
 import { ApiError } from './status.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -16,7 +20,7 @@ export function mergePatch(target: Json, patch: Json): Json {
   const result: JsonObject = isObject(target) ? { ...target } : {};
   for (const [key, value] of Object.entries(patch)) {
     if (value === null) delete result[key];
-    else result[key] = mergePatch(result[key] ?? null, value);
+    else setOwn(result, key, mergePatch((own(result, key) as Json | undefined) ?? null, value));
   }
   return result;
 }
@@ -27,10 +31,19 @@ function pointer(path: string): string[] {
   return path.slice(1).split('/').map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
+/** An array index as RFC 6901 writes it (digits, no leading zero), or NaN. */
+const arrayIndex = (part: string): number => (/^(0|[1-9][0-9]*)$/.test(part) ? Number(part) : NaN);
+
+/** The child a pointer segment names: an element or an own property, never an inherited one. */
+function child(node: Json, part: string): Json | undefined {
+  if (Array.isArray(node)) return node[arrayIndex(part)];
+  return isObject(node) ? (own(node, part) as Json | undefined) : undefined;
+}
+
 function parentOf(doc: Json, parts: string[]): { parent: JsonObject | Json[]; key: string } {
   let node: Json = doc;
   for (const part of parts.slice(0, -1)) {
-    const next: Json | undefined = Array.isArray(node) ? node[Number(part)] : isObject(node) ? node[part] : undefined;
+    const next = child(node, part);
     if (next === undefined || next === null || typeof next !== 'object') throw new ApiError(422, 'Invalid', `jsonpatch: path /${parts.join('/')} does not exist`);
     node = next;
   }
@@ -42,7 +55,7 @@ function getAt(doc: Json, path: string): Json {
   const parts = pointer(path);
   if (parts.length === 0) return doc;
   const { parent, key } = parentOf(doc, parts);
-  const value = Array.isArray(parent) ? parent[Number(key)] : parent[key];
+  const value = child(parent, key);
   if (value === undefined) throw new ApiError(422, 'Invalid', `jsonpatch: path ${path} does not exist`);
   return value;
 }
@@ -50,11 +63,11 @@ function getAt(doc: Json, path: string): Json {
 function removeAt(doc: Json, path: string): Json {
   const { parent, key } = parentOf(doc, pointer(path));
   if (Array.isArray(parent)) {
-    const index = Number(key);
+    const index = arrayIndex(key);
     if (!(index >= 0 && index < parent.length)) throw new ApiError(422, 'Invalid', `jsonpatch: remove index ${key} out of range`);
     return parent.splice(index, 1)[0] as Json;
   }
-  if (!(key in parent)) throw new ApiError(422, 'Invalid', `jsonpatch: remove path ${path} does not exist`);
+  if (!Object.hasOwn(parent, key)) throw new ApiError(422, 'Invalid', `jsonpatch: remove path ${path} does not exist`);
   const value = parent[key] as Json;
   delete parent[key];
   return value;
@@ -65,12 +78,12 @@ function addAt(doc: Json, path: string, value: Json, replace: boolean): Json {
   if (parts.length === 0) return value;
   const { parent, key } = parentOf(doc, parts);
   if (Array.isArray(parent)) {
-    const index = key === '-' ? parent.length : Number(key);
+    const index = key === '-' ? parent.length : arrayIndex(key);
     if (!(index >= 0 && index <= parent.length)) throw new ApiError(422, 'Invalid', `jsonpatch: index ${key} out of range`);
     parent.splice(index, replace ? 1 : 0, value);
   } else {
-    if (replace && !(key in parent)) throw new ApiError(422, 'Invalid', `jsonpatch: replace path ${path} does not exist`);
-    parent[key] = value;
+    if (replace && !Object.hasOwn(parent, key)) throw new ApiError(422, 'Invalid', `jsonpatch: replace path ${path} does not exist`);
+    setOwn(parent, key, value);
   }
   return doc;
 }
@@ -129,7 +142,7 @@ const MERGE_KEYS: Record<string, string> = {
 const SET_LISTS = new Set(['finalizers']);
 
 function strategicList(field: string, target: Json[], patch: Json[]): Json[] {
-  const key = MERGE_KEYS[field];
+  const key = lookup(MERGE_KEYS, field);
   if (SET_LISTS.has(field)) return [...target, ...patch.filter((v) => !target.includes(v))];
   if (!key) return clone(patch.filter((v) => !(isObject(v) && v.$patch === 'replace')));
   const result = clone(target);
@@ -156,16 +169,15 @@ export function strategicMerge(target: Json, patch: Json): Json {
   for (const [key, value] of Object.entries(patch)) {
     if (key.startsWith('$')) continue;
     if (key.startsWith('$deleteFromPrimitiveList/')) continue;
+    const current = own(result, key) as Json | undefined;
     if (value === null) delete result[key];
-    else if (Array.isArray(value) && Array.isArray(result[key])) result[key] = strategicList(key, result[key] as Json[], value);
-    else if (Array.isArray(value)) result[key] = strategicList(key, [], value);
-    else result[key] = strategicMerge(result[key] ?? null, value);
+    else if (Array.isArray(value)) setOwn(result, key, strategicList(key, Array.isArray(current) ? current : [], value));
+    else setOwn(result, key, strategicMerge(current ?? null, value));
   }
   for (const [key, value] of Object.entries(patch)) {
     const m = /^\$deleteFromPrimitiveList\/(.+)$/.exec(key);
-    if (m && Array.isArray(value) && Array.isArray(result[m[1] as string])) {
-      result[m[1] as string] = (result[m[1] as string] as Json[]).filter((v) => !value.includes(v));
-    }
+    const list = m ? own(result, m[1] as string) : undefined;
+    if (m && Array.isArray(value) && Array.isArray(list)) setOwn(result, m[1] as string, (list as Json[]).filter((v) => !value.includes(v)));
   }
   if (retain) for (const key of Object.keys(result)) if (!retain.includes(key)) delete result[key];
   return result;
@@ -180,7 +192,7 @@ export const PATCH_TYPES = {
 export type PatchType = keyof typeof PATCH_TYPES;
 
 export function applyPatch(type: string, target: unknown, patch: unknown): unknown {
-  const fn = (PATCH_TYPES as Record<string, (t: Json, p: Json) => Json>)[type];
+  const fn = lookup(PATCH_TYPES as Record<string, (t: Json, p: Json) => Json>, type);
   if (!fn) throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${Object.keys(PATCH_TYPES).join(', ')}`);
   return fn(target as Json, patch as Json);
 }

@@ -13,6 +13,18 @@ export const KUBERNETES_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.
 export interface HealthCheck {
   name: string;
   check: () => Promise<void>;
+  /** How long the check may take before it counts as failed (a hung etcd must not hang /readyz). */
+  timeoutMs?: number;
+}
+
+/** Upstream's healthz checks all finish in a few seconds; no check may hold a probe longer. */
+const DEFAULT_CHECK_TIMEOUT_MS = 5000;
+
+function withTimeout(check: HealthCheck): Promise<void> {
+  const ms = check.timeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS;
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms)));
+  return Promise.race([check.check(), expired]).finally(() => clearTimeout(timer));
 }
 
 export function versionInfo(): Record<string, string> {
@@ -32,7 +44,7 @@ async function runChecks(checks: readonly HealthCheck[], only: string | undefine
   return Promise.all(
     selected.map(async (c) => {
       try {
-        await c.check();
+        await withTimeout(c);
         return { name: c.name };
       } catch (err) {
         return { name: c.name, error: err instanceof Error ? err.message : String(err) };

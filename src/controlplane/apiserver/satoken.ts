@@ -81,7 +81,7 @@ export function verifySignature(token: string, keys: readonly KeyObject[]): Reco
   }
   if (claims === null || typeof claims !== 'object' || Array.isArray(claims)) return undefined;
   const alg = header.alg as Algorithm;
-  if (!(alg in HASH)) return undefined;
+  if (!Object.hasOwn(HASH, alg)) return undefined;
   const input = Buffer.from(`${header64}.${payload64}`);
   const signature = Buffer.from(signature64, 'base64url');
   const candidates = keys.filter((k) => algorithmOf(k) === alg && (header.kid === undefined || header.kid === '' || keyId(k) === header.kid));

@@ -4,6 +4,7 @@
  */
 import { ApiError } from './status.js';
 import type { KubeObject } from './storage.js';
+import { own } from '../../safe-keys.js';
 
 export type Predicate = (object: KubeObject) => boolean;
 
@@ -62,7 +63,10 @@ function matches(req: Requirement, value: string | undefined): boolean {
 export function parseLabelSelector(selector: string | null): Predicate {
   if (!selector) return () => true;
   const reqs = splitTerms(selector).map((t) => parseTerm(t, 'label'));
-  return (object) => reqs.every((r) => matches(r, object.metadata?.labels?.[r.key]));
+  return (object) => {
+    const labels = object.metadata?.labels;
+    return reqs.every((r) => matches(r, labels ? (own(labels, r.key) as string | undefined) : undefined));
+  };
 }
 
 /** Reads a dotted field path; a missing field reads as the empty string, as upstream's field sets. */
@@ -70,7 +74,7 @@ export function fieldValue(object: KubeObject, path: string): string {
   let value: unknown = object;
   for (const part of path.split('.')) {
     if (value === null || typeof value !== 'object') return '';
-    value = (value as Record<string, unknown>)[part];
+    value = own(value, part);
   }
   if (value === undefined || value === null) return '';
   return typeof value === 'object' ? JSON.stringify(value) : String(value);

@@ -14,6 +14,7 @@ import type { PodLogHandler } from './podlogs.js';
 import { parseRequestInfo, queryBool, type RequestInfo } from './requestinfo.js';
 import { findResource, type ResourceType } from './resources.js';
 import { checkFieldValidation } from './openapi.js';
+import { metricsResource } from './metrics.js';
 import { evaluateReview } from './reviews.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { apiErrors } from './status.js';
@@ -28,6 +29,8 @@ export interface NonResourceRoute {
 
 export interface Metrics {
   observe(verb: string, resource: string, code: number, seconds: number): void;
+  /** A watch was closed because its client did not read. */
+  terminatedWatcher(resource: string): void;
 }
 
 export interface PipelineOptions {
@@ -87,12 +90,12 @@ export function createRequestHandler(options: PipelineOptions): (req: IncomingMe
       const url = splitUrl(req.url ?? '/');
       const info = parseRequestInfo(req.method ?? 'GET', url.pathname, url.searchParams);
       verb = info.verb;
-      resource = info.resource;
       const user = await authenticate(
         { method: req.method ?? 'GET', path: url.pathname, authorization: req.headers.authorization, socket: req.socket as TLSSocket },
         options.authn,
       );
       if (!user) throw apiErrors.unauthorized();
+      resource = metricsResource(info);
       const attrs = attributes(user, info);
       if (!info.isResourceRequest) {
         const always = (options.alwaysAllowPaths ?? []).some((p) => p === info.path || (p.endsWith('*') && info.path.startsWith(p.slice(0, -1))));
@@ -167,6 +170,7 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, query: U
           bookmarkIntervalMs: options.bookmarkIntervalMs ?? 15_000,
           timeoutMs: (Number.isFinite(timeout) && timeout > 0 ? timeout : 1800) * 1000,
           transform: represent,
+          onTerminated: () => options.metrics?.terminatedWatcher(type.plural),
         },
         res,
       );

@@ -3,8 +3,9 @@
  * resourceVersion is the key's mod revision; creates and updates are compare-and-swap
  * transactions; lists read at one pinned revision and page with continue tokens.
  */
-import { Etcd3, type IKeyValue, type IOptions, type IRangeResponse } from 'etcd3';
+import { GRPCDeadlineExceededError, type Etcd3, type IKeyValue, type IRangeResponse, type Watcher } from 'etcd3';
 import type { ObjectMeta as ClientObjectMeta } from '../../kube/client.js';
+import { isTooLargeError } from './etcd-client.js';
 import { ApiError, apiErrors } from './status.js';
 
 export type KubeObject = Record<string, unknown> & { metadata?: ObjectMeta };
@@ -24,13 +25,6 @@ export interface ListPage {
   revision: number;
   continueKey: string | undefined;
   remaining: number;
-}
-
-export interface EtcdConnection {
-  servers: string[];
-  ca?: Buffer | undefined;
-  cert?: Buffer | undefined;
-  key?: Buffer | undefined;
 }
 
 /** The etcd "range end" that selects every key starting with `prefix`. */
@@ -75,6 +69,9 @@ export function isCompactedError(err: unknown): boolean {
 function storageError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   if (isCompactedError(err)) return apiErrors.gone('The resourceVersion for the provided list is too old.');
+  // Upstream passes etcd's own error on (a 500 "etcdserver: request is too large"), for this request only.
+  if (isTooLargeError(err)) return new ApiError(500, '', 'etcdserver: request is too large');
+  if (err instanceof GRPCDeadlineExceededError) return new ApiError(504, 'Timeout', `Timeout: etcd did not answer within the request timeout (${err.message})`);
   if (err instanceof Error && /future revision/i.test(err.message)) {
     return new ApiError(504, 'Timeout', 'Too large resource version: the requested revision is newer than the current one');
   }
@@ -95,25 +92,39 @@ async function timed<T>(observer: EtcdObserver | undefined, operation: string, w
   }
 }
 
-export function connectEtcd(connection: EtcdConnection): Etcd3 {
-  const hosts = connection.servers.map((s) => s.replace(/^https?:\/\//, ''));
-  const secure = connection.servers.some((s) => s.startsWith('https://'));
-  const options: IOptions = { hosts, dialTimeout: 5000 };
-  if (secure) {
-    options.credentials = {
-      rootCertificate: connection.ca ?? Buffer.alloc(0),
-      ...(connection.key ? { privateKey: connection.key } : {}),
-      ...(connection.cert ? { certChain: connection.cert } : {}),
-    };
-  }
-  return new Etcd3(options);
-}
-
 export class Storage {
+  /**
+   * `requestTimeoutMs` bounds what the client's call deadlines do not: creating a watch (a
+   * stream) against a member that accepts the connection but does not answer.
+   */
   constructor(
     readonly client: Etcd3,
     private readonly observer?: EtcdObserver,
+    private readonly requestTimeoutMs = 60_000,
   ) {}
+
+  /**
+   * An etcd watch of every key under `prefix` from `fromRevision` (with each event's previous
+   * value when asked). Errors as etcd3 raises them (a compacted revision stays recognisable for
+   * the caller's 410), except a watch not created within the request timeout: 504.
+   */
+  async watch(prefix: string, fromRevision: number, previous: boolean): Promise<Watcher> {
+    const builder = this.client.watch().prefix(prefix).startRevision(String(fromRevision));
+    const pending = (previous ? builder.withPreviousKV() : builder).create();
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new GRPCDeadlineExceededError('etcd did not create the watch within the request timeout')), this.requestTimeoutMs);
+    });
+    try {
+      return await Promise.race([pending, expired]);
+    } catch (err) {
+      // A watch created after its deadline belongs to nobody: cancel it when it arrives.
+      void pending.then((late) => late.cancel()).catch(() => undefined);
+      throw isCompactedError(err) ? err : storageError(err);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
 
   private guarded<T>(operation: string, work: () => Promise<T>): Promise<T> {
     return timed(this.observer, operation, work);
@@ -211,9 +222,10 @@ export class Storage {
     }
   }
 
-  /** The current etcd revision; throws when no member answers. */
-  async currentRevision(): Promise<number> {
-    const res = await this.guarded('revision', () => this.client.kv.range({ key: Buffer.from('/'), limit: 1, count_only: true }));
+  /** The current etcd revision; throws when no member answers (within `timeoutMs` when given). */
+  async currentRevision(timeoutMs?: number): Promise<number> {
+    const options = timeoutMs ? { deadline: Date.now() + timeoutMs } : undefined;
+    const res = await this.guarded('revision', () => this.client.kv.range({ key: Buffer.from('/'), limit: 1, count_only: true }, options));
     return Number(res.header.revision);
   }
 

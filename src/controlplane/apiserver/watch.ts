@@ -3,9 +3,14 @@
  * current objects as ADDED), filtered by namespace and selectors (an object leaving the
  * selection is a DELETED event, entering it an ADDED), with BOOKMARK events and a 410
  * ERROR event when the revision has been compacted.
+ *
+ * A watcher that does not read is closed, as upstream's cacher closes a watcher whose buffer
+ * is full: when an event arrives while more than WATCH_BUFFER_BYTES sent earlier still wait
+ * for the client (after the initial replay has drained), the stream is cut and its memory
+ * freed; the client relists and watches again, as every client does after a closed watch.
  */
 import type { ServerResponse } from 'node:http';
-import type { IEvent, Watcher } from 'etcd3';
+import type { IEvent } from 'etcd3';
 import { groupVersion, type ResourceType } from './resources.js';
 import type { Predicate } from './selectors.js';
 import { ApiError, apiErrors } from './status.js';
@@ -27,7 +32,12 @@ export interface WatchOptions {
   timeoutMs: number;
   /** Turns each object into what the client asked for (e.g. a Table row); identity by default. */
   transform?: (object: KubeObject) => KubeObject;
+  /** Told when the stream is cut because the client does not read (apiserver_terminated_watchers_total). */
+  onTerminated?: () => void;
 }
+
+/** What a watcher may leave unread before it counts as unresponsive. */
+export const WATCH_BUFFER_BYTES = 1024 * 1024;
 
 /** Maps one etcd event to the watch event a filtered watcher sees, if any. */
 export function toWatchEvent(event: IEvent, keep: Predicate): WatchEvent | undefined {
@@ -56,26 +66,33 @@ export async function serveWatch(storage: Storage, type: ResourceType, options: 
     const current = await storage.currentRevision();
     await storage.checkNotCompacted(Math.min(revision, current));
   }
-  let watcher: Watcher;
-  try {
-    watcher = await storage.client.watch().prefix(options.prefix).startRevision(String(revision + 1)).withPreviousKV().create();
-  } catch (err) {
+  const watcher = await storage.watch(options.prefix, revision + 1, true).catch((err: unknown) => {
     throw isCompactedError(err) ? apiErrors.gone(`too old resource version: ${revision}`) : err;
-  }
+  });
   res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
+  // The client learns at once that the watch is established, even when nothing happens for a while.
+  res.flushHeaders();
   const send = (event: WatchEvent) => res.write(`${JSON.stringify({ type: event.type, object: event.type === 'ERROR' || event.type === 'BOOKMARK' ? event.object : transform(event.object) })}\n`);
   for (const object of initial) send({ type: 'ADDED', object });
+  // The replay may exceed the budget; it only counts until the client has taken it.
+  let allowance = WATCH_BUFFER_BYTES + res.writableLength;
+  res.on('drain', () => (allowance = WATCH_BUFFER_BYTES));
   let lastSent = revision;
   let finished = false;
-  const finish = () => {
+  const finish = (unresponsive = false) => {
     if (finished) return;
     finished = true;
     clearInterval(bookmarkTimer);
     clearTimeout(timeout);
     void watcher.cancel().catch(() => undefined);
-    res.end();
+    if (unresponsive) {
+      options.onTerminated?.();
+      res.destroy();
+    } else res.end();
   };
   watcher.on('data', (response) => {
+    if (finished) return;
+    if (res.writableLength > allowance) return finish(true);
     for (const event of response.events) {
       const watchEvent = toWatchEvent(event, options.keep);
       lastSent = Math.max(lastSent, Number(event.kv.mod_revision));
@@ -90,6 +107,6 @@ export async function serveWatch(storage: Storage, type: ResourceType, options: 
   const bookmarkTimer = setInterval(() => {
     if (options.bookmarks) send({ type: 'BOOKMARK', object: { kind: type.kind, apiVersion: groupVersion(type), metadata: { resourceVersion: String(lastSent) } } });
   }, options.bookmarkIntervalMs);
-  const timeout = setTimeout(finish, options.timeoutMs);
-  res.on('close', finish);
+  const timeout = setTimeout(() => finish(), options.timeoutMs);
+  res.on('close', () => finish());
 }

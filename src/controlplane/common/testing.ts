@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { KubeApiError, resourcePath, type KubeList, type KubeObject, type RequestOptions, type ResourceRef, type WatchEvent } from '../../kube/index.js';
 import { createMemoryLogger } from '../../log.js';
 import { MetricsRegistry, SharedInformers, type ApiClient, type ControllerContext } from './controller.js';
+import { own, setOwn } from '../../safe-keys.js';
 
 interface Stored {
   collection: string;
@@ -46,7 +47,7 @@ function mergePatch(target: unknown, patch: unknown): unknown {
   const out: Record<string, unknown> = target && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
   for (const [k, v] of Object.entries(patch as Record<string, unknown>)) {
     if (v === null) delete out[k];
-    else out[k] = mergePatch(out[k], v);
+    else setOwn(out, k, mergePatch(own(out, k), v));
   }
   return out;
 }

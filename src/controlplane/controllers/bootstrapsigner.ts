@@ -9,6 +9,7 @@ import type { KubeObject } from '../../kube/index.js';
 import { contextQueue, runQueue, untilAborted, type Controller, type ControllerContext } from '../common/controller.js';
 import { ref } from '../common/resources.js';
 import { detachedJWS, isBootstrapTokenSecret, signingToken, tokenExpiration, type DetachedSigner, type Secret } from './bootstraptoken.js';
+import { setOwn } from '../../safe-keys.js';
 
 export const CLUSTER_INFO = { namespace: 'kube-public', name: 'cluster-info' };
 export const JWS_KEY_PREFIX = 'jws-kubeconfig-';
@@ -26,7 +27,7 @@ export function signedClusterInfoData(clusterInfo: ConfigMap, secrets: Secret[],
   const kubeconfig = data.kubeconfig;
   if (kubeconfig === undefined) return undefined;
   const wanted: Record<string, string> = {};
-  for (const [key, value] of Object.entries(data)) if (!key.startsWith(JWS_KEY_PREFIX)) wanted[key] = value;
+  for (const [key, value] of Object.entries(data)) if (!key.startsWith(JWS_KEY_PREFIX)) setOwn(wanted, key, value);
   for (const secret of secrets) {
     const token = signingToken(secret, now);
     if (token) wanted[`${JWS_KEY_PREFIX}${token.id}`] = sign(kubeconfig, token.id, token.secret);
