@@ -18,6 +18,7 @@ import { KubeforgeError } from '../../errors.js';
 import { createLogger, type Logger } from '../../log.js';
 import type { UserInfo } from './authn.js';
 import { Authorizer } from './authz.js';
+import { admissionChain } from './admission/index.js';
 import { bootstrapCluster, ensureKubernetesService } from './bootstrap.js';
 import { PrefixCache } from './cache.js';
 import { parseApiServerFlags, type ApiServerFlags } from './flags.js';
@@ -28,7 +29,7 @@ import { openApiRoute } from './openapi.js';
 import { podLogProxy } from './podlogs.js';
 import { nonResourceRoutes } from './routes.js';
 import { createRequestHandler } from './server.js';
-import { findResource, type ResourceType } from './resources.js';
+import { findResource, RESOURCES, type ResourceType } from './resources.js';
 import { publicKeysFromPem, serviceAccountUser, type ServiceAccountAuthOptions } from './satoken.js';
 import { firstServiceIp, parsePortRange, parseServiceCidr, ServiceAllocator } from './serviceips.js';
 import { ApiError } from './status.js';
@@ -172,6 +173,15 @@ export async function runKubeApiserver(argv: string[], options: ApiServerOptions
       }
     }
   })();
+  const authorizer = new Authorizer(flags.authorizationModes, caches, new NodeGraph(caches.pods));
+  const admit = admissionChain(flags.admissionPlugins, flags.disabledAdmissionPlugins, {
+    authorize: (attrs) => authorizer.authorize(attrs),
+    rulesFor: (user, namespace) => authorizer.rulesFor(user, namespace),
+    get: async (ref, namespace, name) => {
+      const type = RESOURCES.find((r) => r.group === ref.group && r.plural === ref.plural) as ResourceType;
+      return (await storage.get(objects.key(type, namespace, name)))?.object;
+    },
+  });
   const etcdCheck = { name: 'etcd', check: async () => void (await storage.currentRevision()) };
   const handler = createRequestHandler({
     authn: {
@@ -187,10 +197,10 @@ export async function runKubeApiserver(argv: string[], options: ApiServerOptions
       const mode: IncludeObject = include === 'None' || include === 'Object' ? include : 'Metadata';
       return (type, body) => (body.kind === 'Status' ? body : toTable(type, body, mode, Date.now()));
     },
-    authorizer: new Authorizer(flags.authorizationModes, caches, new NodeGraph(caches.pods)),
+    authorizer,
     objects,
     maxRequestBytes: flags.maxRequestBytes,
-    admissionPlugins: flags.admissionPlugins,
+    admit,
     alwaysAllowPaths: flags.alwaysAllowPaths,
     metrics,
     podLogs: podLogProxy(objects, { cert: kubeletCert, key: kubeletKey, ca: kubeletCa, preferredAddressTypes: flags.kubeletPreferredAddressTypes }),
