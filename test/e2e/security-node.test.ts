@@ -5,23 +5,15 @@
  * and that nothing changed. Built CLI (`npm run build` first), real etcd, cp1 on 127.0.0.100,
  * w1 on 127.0.0.101.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSecurityCluster, type SecurityCluster } from '../helpers/security-cluster.js';
+import { describe, expect, it } from 'vitest';
+import { useSecurityCluster } from '../helpers/security-cluster.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- API objects as JSON
 type Json = any;
 
-let c: SecurityCluster;
 const MIRROR = 'kubernetes.io/config.mirror';
 
-beforeAll(async () => {
-  c = await startSecurityCluster('127.0.0.100', '127.0.0.101');
-}, 240_000);
-
-afterAll(async () => {
-  const leftovers = await c?.stop();
-  expect(leftovers ?? {}).toEqual({});
-}, 120_000);
+const c = useSecurityCluster('127.0.0.100', '127.0.0.101');
 
 const admin = (method: string, path: string, body?: unknown) => c.request('admin', method, path, body);
 const node = (method: string, path: string, body?: unknown, headers?: Record<string, string>) => c.request('node', method, path, body, headers);

@@ -6,22 +6,14 @@
  * changed. Built CLI (`npm run build` first), real etcd, cp1 on 127.0.0.102, w1 on 127.0.0.103.
  */
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tool } from '../helpers/cli.js';
-import { startSecurityCluster, type SecurityCluster } from '../helpers/security-cluster.js';
+import { useSecurityCluster } from '../helpers/security-cluster.js';
 
-let c: SecurityCluster;
 const RBAC = '/apis/rbac.authorization.k8s.io/v1';
 const RBAC_GROUP = 'rbac.authorization.k8s.io';
 
-beforeAll(async () => {
-  c = await startSecurityCluster('127.0.0.102', '127.0.0.103');
-}, 240_000);
-
-afterAll(async () => {
-  const leftovers = await c?.stop();
-  expect(leftovers ?? {}).toEqual({});
-}, 120_000);
+const c = useSecurityCluster('127.0.0.102', '127.0.0.103');
 
 const admin = (method: string, p: string, body?: unknown) => c.request('admin', method, p, body);
 const roleBinding = (name: string, roleRef: { kind: string; name: string }, user: string) => ({

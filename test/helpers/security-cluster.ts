@@ -11,8 +11,8 @@ import https from 'node:https';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import yaml from 'js-yaml';
-import { kubeforge, tempRoot, tool, type CliResult } from './cli.js';
-import { pidsMentioning } from './processes.js';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { kubeforge, resetRoots, tempRoot, tool, type CliResult } from './cli.js';
 
 export type Identity = 'admin' | 'node' | 'bob' | 'jane' | { cert: string; key: string } | { token: string };
 
@@ -91,13 +91,7 @@ export async function startSecurityCluster(cpIp: string, w1Ip: string): Promise<
     return dir;
   };
   const stop = async () => {
-    const leftovers: Record<string, number[]> = {};
-    for (const root of [...roots].reverse()) {
-      const reset = await kubeforge(['reset', '--root', root, '-f']);
-      if (reset.exitCode !== 0) leftovers[`${root} (reset exit ${reset.exitCode}: ${reset.stderr.slice(-300)})`] = [];
-      const pids = await pidsMentioning(root);
-      if (pids.length) leftovers[root] = pids;
-    }
+    const leftovers = await resetRoots(roots);
     for (const cleanup of cleanups) await cleanup();
     return leftovers;
   };
@@ -186,4 +180,31 @@ export async function startSecurityCluster(cpIp: string, w1Ip: string): Promise<
     await stop();
     throw err;
   }
+}
+
+/**
+ * One security cluster for a test file: started before its tests, reset after them (failing
+ * the file when anything is left running). The returned object forwards to it once started.
+ */
+export function useSecurityCluster(cpIp: string, w1Ip: string): Omit<SecurityCluster, 'stop'> {
+  let cluster: SecurityCluster | undefined;
+  beforeAll(async () => {
+    cluster = await startSecurityCluster(cpIp, w1Ip);
+  }, 240_000);
+  afterAll(async () => {
+    expect((await cluster?.stop()) ?? {}).toEqual({});
+  }, 120_000);
+  const current = () => {
+    if (!cluster) throw new Error('the security cluster is not started yet');
+    return cluster;
+  };
+  return {
+    get cpRoot() { return current().cpRoot; },
+    get w1Root() { return current().w1Root; },
+    get server() { return current().server; },
+    get kubeconfigs() { return current().kubeconfigs; },
+    request: (...args) => current().request(...args),
+    kubectl: (...args) => current().kubectl(...args),
+    clientCert: (subject) => current().clientCert(subject),
+  };
 }
