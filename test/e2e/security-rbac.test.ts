@@ -107,6 +107,18 @@ const csr = (name: string, request: string, signerName = 'kubernetes.io/kube-api
 });
 const approved = (object: Record<string, unknown>) => ({ ...object, status: { conditions: [{ type: 'Approved', status: 'True', reason: 'Test', message: 'approved by test' }] } });
 
+describe('finding 3: namespaced kinds without a namespace have only the list and watch route', () => {
+  it('answers 405 to POST and DELETE on /api/v1/configmaps and 404 to a name under it; nothing is created or deleted', async () => {
+    const before = (await admin('GET', '/api/v1/configmaps')).body.items.length;
+    const created = await admin('POST', '/api/v1/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'nowhere', namespace: 'rt-dev' } });
+    expect(created.status, created.text).toBe(405);
+    const deleted = await admin('DELETE', '/api/v1/configmaps');
+    expect(deleted.status, deleted.text).toBe(405);
+    expect((await admin('GET', '/api/v1/configmaps/kube-root-ca.crt')).status).toBe(404);
+    expect((await admin('GET', '/api/v1/configmaps')).body.items.length).toBe(before);
+  });
+});
+
 describe('finding 5: CSR approval requires `approve` on the signer, and system:masters is never signed by kube-apiserver-client', () => {
   it('answers 403 to a CSR for kube-apiserver-client with O=system:masters; nothing is stored', async () => {
     const res = await admin('POST', CSRS, csr('masters', await csrRequest('/O=system:masters/CN=mallory')));

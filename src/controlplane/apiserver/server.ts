@@ -123,7 +123,8 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, query: U
   // A cluster-scoped kind under /namespaces/<ns>/ has no route upstream: authorized (above, against <ns>) then 404.
   if (!type.namespaced && info.namespacedPath) throw apiErrors.notFoundPath();
   const namespace = type.namespaced ? info.namespace : undefined;
-  if (type.namespaced && !namespace && !['list', 'watch'].includes(info.verb)) throw apiErrors.notFoundPath();
+  // Without a namespace a namespaced kind has only upstream's list and watch route: another method there is 405, a name under it 404.
+  if (type.namespaced && !namespace && !['list', 'watch'].includes(info.verb)) throw info.name === undefined ? apiErrors.methodNotAllowed(req.method ?? '') : apiErrors.notFoundPath();
   if (info.subresource === 'log') {
     if (info.verb !== 'get' || !options.podLogs) throw apiErrors.methodNotAllowed(req.method ?? '');
     return options.podLogs(res, namespace as string, info.name as string, query);
