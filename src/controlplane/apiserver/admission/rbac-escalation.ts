@@ -12,7 +12,10 @@ import { apiErrors } from '../status.js';
 import { forbidden, list, obj, type AdmissionAttributes, type AdmissionContext, type AdmissionPlugin } from './types.js';
 
 const RBAC_GROUP = 'rbac.authorization.k8s.io';
-const ROLE_RESOURCE: Record<string, string> = { Role: 'roles', ClusterRole: 'clusterroles' };
+const ROLE_RESOURCE = new Map([
+  ['Role', 'roles'],
+  ['ClusterRole', 'clusterroles'],
+]);
 
 function allowed(ctx: AdmissionContext, a: AdmissionAttributes, verb: string, resource: string, name: string | undefined): boolean {
   const namespace = a.type.namespaced ? a.namespace : undefined;
@@ -21,7 +24,7 @@ function allowed(ctx: AdmissionContext, a: AdmissionAttributes, verb: string, re
 
 /** The rules a binding grants: those of the role it references (404 when there is none, as upstream). */
 async function referencedRules(ctx: AdmissionContext, a: AdmissionAttributes, roleRef: Record<string, unknown>): Promise<PolicyRule[]> {
-  const resource = ROLE_RESOURCE[String(roleRef.kind)] as string;
+  const resource = ROLE_RESOURCE.get(String(roleRef.kind)) as string;
   const name = String(roleRef.name);
   const role = await ctx.get({ group: RBAC_GROUP, plural: resource }, resource === 'roles' ? a.namespace : undefined, name);
   if (!role) throw apiErrors.notFound(resource, RBAC_GROUP, name);
@@ -41,7 +44,7 @@ export const rbacEscalation: AdmissionPlugin = {
       wanted = list(a.object?.rules) as unknown as PolicyRule[];
     } else {
       const roleRef = obj(a.object?.roleRef);
-      const resource = ROLE_RESOURCE[String(roleRef.kind)];
+      const resource = ROLE_RESOURCE.get(String(roleRef.kind));
       if (!resource) return; // validation has refused it already
       if (allowed(ctx, a, 'bind', resource, String(roleRef.name))) return;
       wanted = await referencedRules(ctx, a, roleRef);
