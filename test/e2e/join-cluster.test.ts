@@ -16,8 +16,7 @@ import { lstat, readFile, readlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentArgs } from '../../src/phases/agent-start.js';
-import { kubeforge, tempRoot, tool } from '../helpers/cli.js';
-import { pidsMentioning } from '../helpers/processes.js';
+import { kubeforge, resetRoots, tempRoot, tool } from '../helpers/cli.js';
 
 const CP = '127.0.0.40';
 const WORKERS = { w1: '127.0.0.46', w2: '127.0.0.47', w3: '127.0.0.48' } as const;
@@ -131,14 +130,8 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  const leftovers: Record<string, number[]> = {};
   // workers first, then the control plane (reverse creation order)
-  for (const root of [...roots].reverse()) {
-    const reset = await kubeforge(['reset', '--root', root, '-f']);
-    if (reset.exitCode !== 0) leftovers[`${root} (reset exit ${reset.exitCode}: ${reset.stderr.slice(-300)})`] = [];
-    const pids = await pidsMentioning(root);
-    if (pids.length) leftovers[root] = pids;
-  }
+  const leftovers = await resetRoots(roots);
   for (const cleanup of cleanups) await cleanup();
   expect(leftovers).toEqual({});
 }, 120_000);

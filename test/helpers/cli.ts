@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pidsMentioning } from './processes.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const kubeforgeBin = path.join(repoRoot, 'bin/kubeforge.js');
@@ -34,4 +35,19 @@ export async function tool(command: string, args: string[], input?: string): Pro
 export async function tempRoot(prefix = 'kubeforge-'): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(path.join(tmpdir(), prefix));
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * `kubeforge reset -f` of each root, last created first (workers before the control plane);
+ * returns what was left: a failed reset, or pids still mentioning a root. Empty when clean.
+ */
+export async function resetRoots(roots: readonly string[]): Promise<Record<string, number[]>> {
+  const leftovers: Record<string, number[]> = {};
+  for (const root of [...roots].reverse()) {
+    const reset = await kubeforge(['reset', '--root', root, '-f']);
+    if (reset.exitCode !== 0) leftovers[`${root} (reset exit ${reset.exitCode}: ${reset.stderr.slice(-300)})`] = [];
+    const pids = await pidsMentioning(root);
+    if (pids.length) leftovers[root] = pids;
+  }
+  return leftovers;
 }

@@ -74,7 +74,8 @@ function readCertificateUser(socket: TLSSocket): UserInfo | null | 'invalid' {
   const cert = socket.getPeerCertificate();
   if (!cert || Object.keys(cert).length === 0) return null;
   if (!socket.authorized) return 'invalid';
-  const cn = asList(cert.subject?.CN)[0];
+  // Several CNs: Go's crypto/x509 (upstream's authenticator) keeps the last one.
+  const cn = asList(cert.subject?.CN).at(-1);
   if (!cn) return 'invalid';
   return { name: cn, groups: asList(cert.subject?.O) };
 }

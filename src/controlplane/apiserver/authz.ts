@@ -1,14 +1,14 @@
 /**
  * Authorization chain from --authorization-mode (Node, RBAC, AlwaysAllow, AlwaysDeny) over
- * RBAC objects mirrored from etcd, and NodeRestriction admission (a node may only change
- * its own Node and its own Lease). The Node mode is the `system:node` rules plus the graph
- * (nodegraph.ts): Secrets, ConfigMaps, PVCs and ServiceAccount tokens only for its pods.
+ * RBAC objects mirrored from etcd (malformed ones skipped, as upstream's decoder would never
+ * have stored them). The Node mode is the `system:node` rules plus the graph (nodegraph.ts):
+ * Secrets, ConfigMaps, PVCs and ServiceAccount tokens only for its pods. NodeRestriction is
+ * admission (admission/noderestriction.ts).
  */
 import type { PrefixCache } from './cache.js';
 import type { NodeGraph } from './nodegraph.js';
 import { BOOTSTRAP_CLUSTER_ROLES } from './policy.js';
-import { authorizeRbac, ruleAllows, type Attributes, type BindingLike, type Decision, type RbacState, type RoleLike } from './rbac.js';
-import { ApiError } from './status.js';
+import { authorizeRbac, isWellFormedBinding, isWellFormedRole, ruleAllows, rulesFor, type Attributes, type Decision, type PolicyRule, type RbacState } from './rbac.js';
 import type { UserInfo } from './authn.js';
 
 export interface RbacCaches {
@@ -53,16 +53,22 @@ export class Authorizer {
     const c = this.caches;
     const generation = c.clusterRoles.generation + c.roles.generation + c.clusterRoleBindings.generation + c.roleBindings.generation;
     if (!this.state || generation !== this.stateGeneration) {
-      const roles = (cache: PrefixCache) => cache.values() as unknown as RoleLike[];
+      const roles = (cache: PrefixCache) => (cache.values() as unknown[]).filter(isWellFormedRole);
+      const bindings = (cache: PrefixCache) => (cache.values() as unknown[]).filter(isWellFormedBinding);
       this.state = {
         clusterRoles: new Map(roles(c.clusterRoles).map((r) => [r.metadata.name, r])),
         roles: new Map(roles(c.roles).map((r) => [`${r.metadata.namespace ?? ''}/${r.metadata.name}`, r])),
-        clusterRoleBindings: c.clusterRoleBindings.values() as unknown as BindingLike[],
-        roleBindings: c.roleBindings.values() as unknown as BindingLike[],
+        clusterRoleBindings: bindings(c.clusterRoleBindings),
+        roleBindings: bindings(c.roleBindings),
       };
       this.stateGeneration = generation;
     }
     return this.state;
+  }
+
+  /** The RBAC rules of `user` in `namespace` (cluster-wide ones only without): what escalation checks compare with. */
+  rulesFor(user: UserInfo, namespace: string | undefined): PolicyRule[] {
+    return this.modes.includes('RBAC') ? rulesFor(this.rbacState(), user, namespace) : [];
   }
 
   authorize(attrs: Attributes): Decision {
@@ -74,19 +80,4 @@ export class Authorizer {
     }
     return { allowed: false, reason: '' };
   }
-}
-
-const NODE_WRITE_VERBS = new Set(['create', 'update', 'patch', 'delete']);
-
-/** NodeRestriction: a node identity may write only its own Node and kube-node-lease Lease. */
-export function nodeRestriction(attrs: Attributes): void {
-  const node = nodeNameOf(attrs.user);
-  if (node === undefined || !NODE_WRITE_VERBS.has(attrs.verb)) return;
-  const own = (what: string) => {
-    if (attrs.name !== undefined && attrs.name !== node) {
-      throw new ApiError(403, 'Forbidden', `${what} "${attrs.name}" is forbidden: node "${node}" is not allowed to modify ${what} "${attrs.name}"`);
-    }
-  };
-  if (attrs.apiGroup === '' && attrs.resource === 'nodes') own('node');
-  if (attrs.apiGroup === 'coordination.k8s.io' && attrs.resource === 'leases' && attrs.namespace === 'kube-node-lease') own('lease');
 }

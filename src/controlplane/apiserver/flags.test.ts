@@ -50,6 +50,7 @@ describe('kube-apiserver flags', () => {
     expect(flags.securePort).toBe(6443);
     expect(flags.anonymousAuth).toBe(true);
     expect(flags.admissionPlugins).toEqual(['NodeRestriction']);
+    expect(flags.disabledAdmissionPlugins).toEqual(['Foo']);
     expect(flags.etcdPrefix).toBe('/registry');
     expect(flags.authorizationModes).toEqual(['AlwaysAllow']);
   });

@@ -110,7 +110,10 @@ export interface ApiServerFlags {
   authorizationModes: string[];
   /** Non-resource paths no authorizer is asked about (upstream: the health endpoints). */
   alwaysAllowPaths: string[];
+  /** --enable-admission-plugins without the disabled ones. */
   admissionPlugins: string[];
+  /** --disable-admission-plugins (turns off default-on plugins too). */
+  disabledAdmissionPlugins: string[];
   enableBootstrapTokenAuth: boolean;
   anonymousAuth: boolean;
   maxRequestBytes: number;
@@ -168,6 +171,7 @@ export function parseApiServerFlags(argv: readonly string[]): ApiServerFlags {
     authorizationModes: list('authorization-mode'),
     alwaysAllowPaths: list('authorization-always-allow-paths'),
     admissionPlugins: list('enable-admission-plugins').filter((p) => !list('disable-admission-plugins').includes(p)),
+    disabledAdmissionPlugins: list('disable-admission-plugins'),
     enableBootstrapTokenAuth: flags.bool('enable-bootstrap-token-auth'),
     anonymousAuth: flags.bool('anonymous-auth'),
     kubeletClientCertificate: flags.string('kubelet-client-certificate'),

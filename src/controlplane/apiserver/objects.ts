@@ -13,6 +13,8 @@ import { groupVersion, storageKey, findResource, type ResourceType } from './res
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { ApiError, apiErrors } from './status.js';
 import type { KubeObject, Storage } from './storage.js';
+import type { Admit, Operation } from './admission/index.js';
+import { rbacCauses, rbacUpdateCauses } from './rbac-validation.js';
 import { validateObject } from './validation.js';
 
 const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
@@ -50,6 +52,8 @@ function decodeContinue(token: string): ContinueToken {
 
 export interface WriteOptions {
   dryRun?: boolean;
+  /** The admission chain for this request, run on the object after defaults and validation. */
+  admit?: (operation: Operation, object: KubeObject | undefined, oldObject: KubeObject | undefined) => ReturnType<Admit>;
 }
 
 /** What some kinds hold outside their own key (a Service's ClusterIP and node ports). */
@@ -139,8 +143,8 @@ export class ObjectStore {
     return { ...object, kind: type.kind, apiVersion: groupVersion(type), metadata: { ...meta, ...(type.namespaced ? { namespace } : {}) } };
   }
 
-  private validate(type: ResourceType, object: KubeObject): void {
-    const causes = validateObject(type, object);
+  private validate(type: ResourceType, object: KubeObject, previous?: KubeObject): void {
+    const causes = [...validateObject(type, object), ...rbacCauses(type.kind, object), ...(previous ? rbacUpdateCauses(type.kind, object, previous) : [])];
     if (causes.length > 0) throw apiErrors.invalid(type.kind, type.group, object.metadata?.name ?? '', causes);
   }
 
@@ -158,6 +162,7 @@ export class ObjectStore {
     applyCreateDefaults(object, user);
     this.validate(type, object);
     if (type.namespaced) await this.namespaceUsable(namespace ?? '', true);
+    await options.admit?.('CREATE', object, undefined);
     const name = meta.name as string;
     const key = this.key(type, namespace, name);
     if (options.dryRun) return object;
@@ -212,7 +217,8 @@ export class ObjectStore {
       next.kind = type.kind;
       next.apiVersion = groupVersion(type);
       applyUpdateDefaults(next, stored.object);
-      this.validate(type, next);
+      this.validate(type, next, stored.object);
+      await options.admit?.('UPDATE', next, stored.object);
       const unchanged = JSON.stringify({ ...next, metadata: { ...next.metadata, resourceVersion: undefined } }) === JSON.stringify({ ...stored.object, metadata: { ...stored.object.metadata, resourceVersion: undefined } });
       if (unchanged || options.dryRun) return unchanged ? stored.object : next;
       if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0 && !pendingNamespaceFinalizers(next)) {
@@ -249,7 +255,7 @@ export class ObjectStore {
     }, options);
   }
 
-  async delete(type: ResourceType, namespace: string | undefined, name: string, options: { preconditions?: { resourceVersion?: string; uid?: string }; dryRun?: boolean } = {}): Promise<KubeObject> {
+  async delete(type: ResourceType, namespace: string | undefined, name: string, options: WriteOptions & { preconditions?: { resourceVersion?: string; uid?: string } } = {}): Promise<KubeObject> {
     const key = this.key(type, namespace, name);
     for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
       const stored = await this.storage.get(key);
@@ -259,6 +265,7 @@ export class ObjectStore {
       if ((pre.uid && pre.uid !== meta.uid) || (pre.resourceVersion && pre.resourceVersion !== meta.resourceVersion)) {
         throw new ApiError(409, 'Conflict', `Precondition failed: UID in precondition: ${pre.uid ?? ''}, UID in object meta: ${meta.uid ?? ''}`);
       }
+      await options.admit?.('DELETE', undefined, stored.object);
       if (options.dryRun) return stored.object;
       const finalizing = (meta.finalizers ?? []).length > 0 || pendingNamespaceFinalizers(stored.object);
       if (finalizing) {
@@ -277,12 +284,12 @@ export class ObjectStore {
     throw apiErrors.conflict(type.plural, type.group, name);
   }
 
-  async deleteCollection(type: ResourceType, namespace: string | undefined, query: URLSearchParams): Promise<KubeObject> {
+  async deleteCollection(type: ResourceType, namespace: string | undefined, query: URLSearchParams, options: WriteOptions = {}): Promise<KubeObject> {
     const list = await this.list(type, namespace, query);
     const items = list.items as KubeObject[];
     for (const item of items) {
       try {
-        await this.delete(type, namespace, item.metadata?.name ?? '');
+        await this.delete(type, namespace, item.metadata?.name ?? '', options);
       } catch (err) {
         if (!(err instanceof ApiError && err.code === 404)) throw err;
       }

@@ -55,11 +55,14 @@ export const BOOTSTRAP_CLUSTER_ROLES: Record<string, PolicyRule[]> = {
   ],
   // Secrets, ConfigMaps, PVCs and ServiceAccount tokens come from the Node authorizer's graph only.
   'system:node': [
-    rule(['create', 'get', 'list', 'watch', 'update', 'patch', 'delete'], [''], ['nodes', 'nodes/status']),
+    // As upstream's NodeRules: NodeRestriction admission narrows these writes to the node's own objects.
+    rule(['create', 'get', 'list', 'watch', 'update', 'patch'], [''], ['nodes']),
+    rule(['update', 'patch'], [''], ['nodes/status']),
     rule(READ, [''], ['pods', 'services', 'endpoints']),
-    rule(['create', 'delete', 'update', 'patch'], [''], ['pods', 'pods/status']),
+    rule(['create', 'delete'], [''], ['pods']),
+    rule(['update', 'patch'], [''], ['pods/status']),
     rule(['create', 'update', 'patch'], ['', 'events.k8s.io'], ['events']),
-    rule(['create', 'get', 'list', 'watch', 'update', 'patch', 'delete'], ['coordination.k8s.io'], ['leases']),
+    rule(['get', 'create', 'update', 'patch', 'delete'], ['coordination.k8s.io'], ['leases']),
     rule(['create', 'get', 'list', 'watch'], ['certificates.k8s.io'], ['certificatesigningrequests']),
   ],
   'system:node-proxier': [rule(READ, [''], ['services', 'endpoints', 'nodes']), rule(['create', 'patch', 'update'], ['', 'events.k8s.io'], ['events'])],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { authorizeRbac, type Attributes, type RbacState } from './rbac.js';
+import { authorizeRbac, isWellFormedBinding, isWellFormedRole, type Attributes, type RbacState } from './rbac.js';
 import { strategicMerge } from './patch.js';
 
 const state: RbacState = {
@@ -23,6 +23,22 @@ describe('RBAC evaluation', () => {
 
   it('allows system:masters everything', () => {
     expect(authorizeRbac(state, attrs({ user: { name: 'x', groups: ['system:masters'] }, verb: 'delete', resource: 'secrets' })).allowed).toBe(true);
+  });
+});
+
+describe('stored RBAC objects Go could not have decoded', () => {
+  it.each([
+    ['subjects that is a string', { metadata: { name: 'b' }, roleRef: { kind: 'ClusterRole', name: 'view' }, subjects: 'x' }],
+    ['a subject that is not an object', { metadata: { name: 'b' }, roleRef: { kind: 'ClusterRole', name: 'view' }, subjects: [7] }],
+    ['no roleRef', { metadata: { name: 'b' }, subjects: [] }],
+    ['no metadata', { roleRef: { kind: 'ClusterRole', name: 'view' } }],
+  ])('skips a binding with %s', (_what, binding) => {
+    expect(isWellFormedBinding(binding)).toBe(false);
+  });
+
+  it('skips a role whose verbs are a string (includes() would match substrings)', () => {
+    expect(isWellFormedRole({ metadata: { name: 'r' }, rules: [{ verbs: 'get', apiGroups: [''], resources: ['pods'] }] })).toBe(false);
+    expect(isWellFormedRole({ metadata: { name: 'r' }, rules: [{ verbs: ['get'], apiGroups: [''], resources: ['pods'] }] })).toBe(true);
   });
 });
 

@@ -55,6 +55,27 @@ export interface Decision {
   reason: string;
 }
 
+const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+const isStrings = (v: unknown) => v === undefined || v === null || (Array.isArray(v) && v.every((s) => typeof s === 'string'));
+const hasName = (v: unknown) => isObject(v) && isObject(v.metadata) && typeof v.metadata.name === 'string';
+
+/** A stored Role or ClusterRole Go's decoder would have read (one that was not may never grant or break anything). */
+export function isWellFormedRole(role: unknown): role is RoleLike {
+  if (!hasName(role)) return false;
+  const rules = (role as Record<string, unknown>).rules;
+  if (rules === undefined || rules === null) return true;
+  return Array.isArray(rules) && rules.every((r) => isObject(r) && Array.isArray(r.verbs) && ['verbs', 'apiGroups', 'resources', 'resourceNames', 'nonResourceURLs'].every((f) => isStrings(r[f])));
+}
+
+/** A stored RoleBinding or ClusterRoleBinding Go's decoder would have read. */
+export function isWellFormedBinding(binding: unknown): binding is BindingLike {
+  if (!hasName(binding)) return false;
+  const { roleRef, subjects } = binding as Record<string, unknown>;
+  if (!isObject(roleRef) || typeof roleRef.kind !== 'string' || typeof roleRef.name !== 'string') return false;
+  if (subjects === undefined || subjects === null) return true;
+  return Array.isArray(subjects) && subjects.every((s) => isObject(s) && typeof s.kind === 'string' && typeof s.name === 'string' && (s.namespace === undefined || typeof s.namespace === 'string'));
+}
+
 const has = (list: readonly string[] | undefined, value: string): boolean => !!list && (list.includes('*') || list.includes(value));
 
 function resourceMatches(rule: PolicyRule, attrs: Attributes): boolean {

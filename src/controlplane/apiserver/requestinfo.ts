@@ -16,6 +16,8 @@ export interface RequestInfo {
   readonly name: string | undefined;
   /** The URL had only /api, /apis, /apis/<g> or /apis/<g>/<v> (discovery). */
   readonly parts: readonly string[];
+  /** The resource was addressed under /namespaces/<ns>/ (not /namespaces/<ns> itself). */
+  readonly namespacedPath: boolean;
 }
 
 const METHOD_VERBS: Record<string, string> = { POST: 'create', PUT: 'update', PATCH: 'patch', GET: 'get', HEAD: 'get', DELETE: 'delete' };
@@ -48,6 +50,7 @@ export function parseRequestInfo(method: string, path: string, query: URLSearchP
     subresource: '',
     name: undefined,
     parts: segments,
+    namespacedPath: false,
   });
   let rest: string[];
   let apiGroup = '';
@@ -63,10 +66,12 @@ export function parseRequestInfo(method: string, path: string, query: URLSearchP
     return nonResource();
   }
   let namespace: string | undefined;
+  let namespacedPath = false;
   if (rest[0] === 'namespaces' && rest.length >= 2) {
     namespace = rest[1];
     // /namespaces/<ns>/status and /finalize are subresources of the namespace itself.
-    if (rest.length >= 3 && !NAMESPACE_SUBRESOURCES.has(rest[2] as string)) rest = rest.slice(2);
+    namespacedPath = rest.length >= 3 && !NAMESPACE_SUBRESOURCES.has(rest[2] as string);
+    if (namespacedPath) rest = rest.slice(2);
   }
   const [resource = '', name, subresource = ''] = rest;
   let verb = METHOD_VERBS[method] ?? method.toLowerCase();
@@ -85,5 +90,6 @@ export function parseRequestInfo(method: string, path: string, query: URLSearchP
     subresource,
     name,
     parts: segments,
+    namespacedPath,
   };
 }

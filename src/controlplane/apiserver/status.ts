@@ -65,10 +65,10 @@ export const apiErrors = {
     new ApiError(
       403,
       'Forbidden',
-      `${qualified(resource, group)}${name ? ` "${name}"` : ''} is forbidden: User "${user}" cannot ${verb} resource "${resource}" in API group "${group}"${
+      `${qualified(resource.split('/')[0] as string, group)}${name ? ` "${name}"` : ''} is forbidden: User "${user}" cannot ${verb} resource "${resource}" in API group "${group}"${
         namespace ? ` in the namespace "${namespace}"` : ' at the cluster scope'
       }${why ? `: ${why}` : ''}`,
-      { ...(name ? { name } : {}), group, kind: resource },
+      { ...(name ? { name } : {}), group, kind: resource.split('/')[0] as string },
     ),
   forbiddenPath: (user: string, verb: string, path: string) =>
     new ApiError(403, 'Forbidden', `forbidden: User "${user}" cannot ${verb} path "${path}"`),

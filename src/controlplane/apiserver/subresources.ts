@@ -5,7 +5,6 @@
  */
 import type { KeyObject } from 'node:crypto';
 import type { UserInfo } from './authn.js';
-import { nodeNameOf } from './authz.js';
 import type { ObjectStore } from './objects.js';
 import { nowTimestamp, parseResourceVersion } from './objects.js';
 import { applyPatch } from './patch.js';
@@ -54,17 +53,6 @@ const MIN_TOKEN_SECONDS = 600;
 const MAX_TOKEN_SECONDS = 2 ** 32;
 const BINDABLE: Record<string, { plural: string; namespaced: boolean }> = { Pod: { plural: 'pods', namespaced: true }, Secret: { plural: 'secrets', namespaced: true }, Node: { plural: 'nodes', namespaced: false } };
 
-/** NodeRestriction for TokenRequests: a node may only get tokens bound to a pod of its own, for that pod's ServiceAccount. */
-function nodeRestrictToken(user: UserInfo, serviceAccount: string, boundKind: string | undefined, bound: KubeObject | undefined): void {
-  const node = nodeNameOf(user);
-  if (node === undefined) return;
-  const forbidden = (why: string) => new ApiError(403, 'Forbidden', `serviceaccounts "${serviceAccount}" is forbidden: ${why}`);
-  if (boundKind !== 'Pod' || !bound) throw forbidden(`node requested token not bound to a pod`);
-  const spec = obj(bound.spec);
-  if (spec.nodeName !== node) throw forbidden(`node requested token bound to a pod scheduled on a different node`);
-  if ((spec.serviceAccountName || 'default') !== serviceAccount) throw forbidden(`node requested token bound to a pod that does not use serviceaccount "${serviceAccount}"`);
-}
-
 async function createToken(request: SubresourceRequest): Promise<SubresourceResult> {
   const { tokens, objects, namespace = '', name } = request;
   if (!tokens) throw apiErrors.notFoundPath();
@@ -80,7 +68,6 @@ async function createToken(request: SubresourceRequest): Promise<SubresourceResu
   const sa = await objects.get(findResource('', 'v1', 'serviceaccounts') as ResourceType, namespace, name);
   const serviceAccount: BoundRef = { name, uid: String(sa.metadata?.uid ?? '') };
   let bound: { kind: 'Pod' | 'Secret' | 'Node'; ref: BoundRef } | undefined;
-  let boundObject: KubeObject | undefined;
   const boundRef = spec.boundObjectRef === undefined ? undefined : obj(spec.boundObjectRef);
   if (boundRef) {
     const kind = String(boundRef.kind ?? '');
@@ -92,9 +79,7 @@ async function createToken(request: SubresourceRequest): Promise<SubresourceResu
       throw new ApiError(409, 'Conflict', `the UID in the bound object reference (${String(boundRef.uid)}) does not match the UID in record. The object might have been deleted and then recreated`);
     }
     bound = { kind: kind as 'Pod' | 'Secret' | 'Node', ref: { name: String(boundRef.name), uid } };
-    boundObject = object;
   }
-  nodeRestrictToken(request.user, name, bound?.kind, boundObject);
   const nowSeconds = Math.floor(Date.now() / 1000);
   const claims = grantClaims({ issuer: tokens.issuer, audiences, expirationSeconds: granted, namespace, serviceAccount, nowSeconds, ...(bound ? { bound } : {}) });
   const token = request.dryRun ? '' : signToken(claims, tokens.signingKey);

@@ -87,11 +87,6 @@ export function validateObject(type: ResourceType, object: KubeObject): StatusCa
 function kindSpecific(type: ResourceType, object: KubeObject): StatusCause[] {
   const spec = (object.spec ?? {}) as Record<string, unknown>;
   switch (type.kind) {
-    case 'RoleBinding':
-    case 'ClusterRoleBinding': {
-      const ref = object.roleRef as Record<string, unknown> | undefined;
-      return ref?.name && ref.kind ? [] : [cause('roleRef', 'Required value', 'FieldValueRequired')];
-    }
     case 'CertificateSigningRequest':
       return [
         ...(spec.request ? [] : [cause('spec.request', 'Required value', 'FieldValueRequired')]),
