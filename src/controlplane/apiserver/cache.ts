@@ -3,7 +3,7 @@
  * for what every request consults: the RBAC roles and bindings. Relists after a watch error.
  */
 import type { Watcher } from 'etcd3';
-import { decodeObject, type KubeObject, type Storage } from './storage.js';
+import type { KubeObject, Storage } from './storage.js';
 
 export class PrefixCache {
   private readonly objects = new Map<string, KubeObject>();
@@ -33,7 +33,7 @@ export class PrefixCache {
     const watcher = await this.storage.client.watch().prefix(this.prefix).startRevision(String(page.revision + 1)).create();
     this.watcher = watcher;
     watcher.on('put', (kv) => {
-      this.objects.set(kv.key.toString('utf8'), decodeObject(kv));
+      this.objects.set(kv.key.toString('utf8'), this.storage.decode(kv));
       this.version++;
     });
     watcher.on('delete', (kv) => {

@@ -5,7 +5,7 @@
  * values as errors naming the flag) is the components' shared parser, common/flags.ts.
  */
 import { validationError } from '../../errors.js';
-import { acceptedFlag, flag, parseFlags, type FlagSpec } from '../common/flags.js';
+import { acceptedFlag, flag, parseFlags, type FlagSpec, type ParsedFlags } from '../common/flags.js';
 
 export const FLAG_TABLE: readonly FlagSpec[] = [
   flag('advertise-address'),
@@ -52,14 +52,14 @@ export const FLAG_TABLE: readonly FlagSpec[] = [
   acceptedFlag('service-account-lookup', 'bool'),
   acceptedFlag('feature-gates', 'list'),
   acceptedFlag('runtime-config', 'list'),
-  acceptedFlag('profiling', 'bool'),
-  acceptedFlag('audit-log-path'),
-  acceptedFlag('audit-log-maxage', 'int'),
-  acceptedFlag('audit-log-maxbackup', 'int'),
-  acceptedFlag('audit-log-maxsize', 'int'),
-  acceptedFlag('audit-policy-file'),
+  flag('profiling', 'bool', 'true'),
+  flag('audit-log-path'),
+  flag('audit-log-maxage', 'int', '0'),
+  flag('audit-log-maxbackup', 'int', '0'),
+  flag('audit-log-maxsize', 'int', '0'),
+  flag('audit-policy-file'),
   acceptedFlag('authorization-config'),
-  acceptedFlag('encryption-provider-config'),
+  flag('encryption-provider-config'),
   acceptedFlag('endpoint-reconciler-type'),
   acceptedFlag('event-ttl'),
   acceptedFlag('storage-backend'),
@@ -111,8 +111,23 @@ export interface ApiServerFlags {
   kubeletCertificateAuthority: string | undefined;
   kubeletPreferredAddressTypes: string[];
   verbosity: number;
+  /** --profiling: serve /debug/pprof (upstream's default true; kubeforge's manifests pass false, CIS 1.2.15). */
+  profiling: boolean;
+  /** --audit-policy-file; auditing is off without it or without --audit-log-path (as upstream). */
+  auditPolicyFile: string | undefined;
+  auditLogPath: string | undefined;
+  auditLogMaxAgeDays: number;
+  auditLogMaxBackups: number;
+  auditLogMaxSizeMB: number;
+  encryptionProviderConfig: string | undefined;
   /** Known flags that were given but change nothing here, for the -v=2 listing. */
   ignored: string[];
+}
+
+function nonNegative(flags: ParsedFlags, name: string): number {
+  const value = flags.int(name);
+  if (value < 0) throw validationError('KF_APISERVER_FLAG_VALUE', `--${name} ${value} must not be negative`);
+  return value;
 }
 
 /** Parses kube-apiserver flags into typed settings with upstream defaults. */
@@ -154,6 +169,13 @@ export function parseApiServerFlags(argv: readonly string[]): ApiServerFlags {
     kubeletPreferredAddressTypes: list('kubelet-preferred-address-types'),
     maxRequestBytes: flags.int('max-request-bytes'),
     verbosity: flags.int('v'),
+    profiling: flags.bool('profiling'),
+    auditPolicyFile: flags.string('audit-policy-file') || undefined,
+    auditLogPath: flags.string('audit-log-path') || undefined,
+    auditLogMaxAgeDays: nonNegative(flags, 'audit-log-maxage'),
+    auditLogMaxBackups: nonNegative(flags, 'audit-log-maxbackup'),
+    auditLogMaxSizeMB: nonNegative(flags, 'audit-log-maxsize'),
+    encryptionProviderConfig: flags.string('encryption-provider-config') || undefined,
     ignored: flags.ignored,
   };
 }

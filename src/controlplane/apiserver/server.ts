@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
+import type { Auditor } from './audit.js';
 import { authenticate, type AuthnOptions, type UserInfo } from './authn.js';
 import { nodeRestriction, type Authorizer } from './authz.js';
 import { decodeBody, mediaType, readBody, sendError, sendJson, sendRawJson } from './http.js';
@@ -50,6 +51,8 @@ export interface PipelineOptions {
   representation?: (req: IncomingMessage) => ((type: ResourceType, body: KubeObject) => KubeObject) | undefined;
   /** pods/log: proxies to the node's kubelet (podlogs.ts). */
   podLogs?: PodLogHandler;
+  /** --audit-policy-file and --audit-log-path (audit.ts). */
+  audit?: Auditor;
 }
 
 /** Splits path and query without resolving dot segments: `/x/%2E%2E` must reach routing as a name, not as `..`. */
@@ -83,6 +86,7 @@ export function createRequestHandler(options: PipelineOptions): (req: IncomingMe
     let verb = (req.method ?? 'GET').toLowerCase();
     let resource = '';
     res.on('finish', () => options.metrics?.observe(verb, resource, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9));
+    options.audit?.begin(req, res);
     void (async () => {
       const url = splitUrl(req.url ?? '/');
       const info = parseRequestInfo(req.method ?? 'GET', url.pathname, url.searchParams);
@@ -92,11 +96,14 @@ export function createRequestHandler(options: PipelineOptions): (req: IncomingMe
         { method: req.method ?? 'GET', path: url.pathname, authorization: req.headers.authorization, socket: req.socket as TLSSocket },
         options.authn,
       );
+      options.audit?.authenticated(req, res, user, info);
       if (!user) throw apiErrors.unauthorized();
       const attrs = attributes(user, info);
       if (!info.isResourceRequest) {
         const always = (options.alwaysAllowPaths ?? []).some((p) => p === info.path || (p.endsWith('*') && info.path.startsWith(p.slice(0, -1))));
-        if (!always && !options.authorizer.authorize(attrs).allowed) throw apiErrors.forbiddenPath(user.name, info.verb, info.path);
+        const decision = always ? { allowed: true, reason: '' } : options.authorizer.authorize(attrs);
+        options.audit?.authorized(req, decision.allowed, decision.reason);
+        if (!decision.allowed) throw apiErrors.forbiddenPath(user.name, info.verb, info.path);
         if (!(await options.nonResource(req, res, info))) throw apiErrors.notFoundPath();
         return;
       }
@@ -115,6 +122,7 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, query: U
   if (info.subresource && !handler && !GENERIC_SUBRESOURCES.has(info.subresource) && !PROXIED_SUBRESOURCES.has(info.subresource)) throw apiErrors.methodNotAllowed(`${req.method ?? ''} ${info.subresource}`);
   const attrs = attributes(user, info);
   const decision = options.authorizer.authorize(attrs);
+  options.audit?.authorized(req, decision.allowed, decision.reason);
   if (!decision.allowed) throw apiErrors.forbidden(user.name, info.verb, info.resource + (info.subresource ? `/${info.subresource}` : ''), info.apiGroup, info.name, type.namespaced ? info.namespace : undefined);
   const namespace = type.namespaced ? info.namespace : undefined;
   if (type.namespaced && !namespace && !['list', 'watch'].includes(info.verb)) throw apiErrors.notFoundPath();
@@ -124,6 +132,7 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, query: U
   }
   const isWrite = ['create', 'update', 'patch'].includes(info.verb);
   const body = isWrite ? decodeBody(await readBody(req, options.maxRequestBytes), mediaType(req), info.verb === 'patch') : undefined;
+  if (body !== undefined) options.audit?.requestObject(req, body);
   if (!handler && (info.verb === 'create' || info.verb === 'update')) checkFieldValidation(type, body, query.get('fieldValidation'), res);
   if (options.admissionPlugins.includes('NodeRestriction')) {
     const bodyName = info.verb === 'create' ? (body as KubeObject | undefined)?.metadata?.name : undefined;
