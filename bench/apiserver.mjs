@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Benchmark: object GET through the bundled API server vs a direct etcd3 GET on the same etcd,
-// at 32 concurrent clients; LIST of 1,000 ConfigMaps; p50/p99; API server RSS idle and under load.
+// at 32 concurrent clients; LIST of 1,000 ConfigMaps; p50/p99; API server RSS idle and under load;
+// Secret create throughput with encryption at rest and auditing on beside off (apiserver-writes.mjs).
 // Needs `npx tsc -p tsconfig.build.json` first.
 // Usage: node bench/apiserver.mjs [--seconds 3] [--rounds 3] [--concurrency 32] [--cpu-prof DIR] (profile of the API server process)
 // BENCH_APISERVER_NODE_ARGS passes node flags to the API server process (e.g. --max-semi-space-size=4).
@@ -12,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Etcd3 } from 'etcd3';
+import { writeBenchmark } from './apiserver-writes.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, def) => { const i = args.indexOf(`--${name}`); return i >= 0 ? Number(args[i + 1]) : def; };
@@ -51,9 +53,10 @@ children.push(spawn('/usr/bin/etcd', [`--data-dir=${dir}/etcd`, `--listen-client
   `--listen-peer-urls=http://127.0.0.1:${peerPort}`, `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`, `--initial-cluster=default=http://127.0.0.1:${peerPort}`,
   `--cert-file=${dir}/etcd-server.crt`, `--key-file=${dir}/etcd-server.key`, `--trusted-ca-file=${dir}/etcd-ca.crt`, '--client-cert-auth', '--log-level=error', '--logger=zap'], { stdio: 'ignore' }));
 const nodeArgs = (process.env.BENCH_APISERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-const apiserver = spawn(process.execPath, [...nodeArgs, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), main, '--bind-address=127.0.0.1', `--secure-port=${apiPort}`, `--tls-cert-file=${dir}/apiserver.crt`, `--tls-private-key-file=${dir}/apiserver.key`,
+const serverArgs = (port) => ['--bind-address=127.0.0.1', `--secure-port=${port}`, `--tls-cert-file=${dir}/apiserver.crt`, `--tls-private-key-file=${dir}/apiserver.key`,
   `--client-ca-file=${dir}/ca.crt`, `--etcd-servers=${etcdUrl}`, `--etcd-cafile=${dir}/etcd-ca.crt`, `--etcd-certfile=${dir}/etcd-client.crt`, `--etcd-keyfile=${dir}/etcd-client.key`,
-  '--authorization-mode=Node,RBAC', '--enable-bootstrap-token-auth=true'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  '--authorization-mode=Node,RBAC', '--enable-bootstrap-token-auth=true'];
+const apiserver = spawn(process.execPath, [...nodeArgs, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), main, ...serverArgs(apiPort)], { stdio: ['ignore', 'ignore', 'inherit'] });
 children.push(apiserver);
 
 const agent = new https.Agent({ keepAlive: true, maxSockets: CONCURRENCY, ca: file('ca.crt'), cert: file('admin.crt'), key: file('admin.key') });
@@ -122,6 +125,7 @@ console.log(`API server GET throughput = ${((viaApi.rps / direct.rps) * 100).toF
 console.log(`API server CPU per GET: ${((apiCpu / apiSide.latencies.length) * 1e6).toFixed(0)} µs (user+system, independent of outside load)`);
 console.log(`LIST 1000 ConfigMaps: p50 ${lists[10].toFixed(1)} ms, p99 ${lists[19].toFixed(1)} ms (20 runs)`);
 console.log(`API server RSS: idle after start ${rssStart.toFixed(0)} MB (target <= 120 MB), idle after 1,000 writes ${rssIdle.toFixed(0)} MB, under load ${rssPeak.toFixed(0)} MB`);
+await writeBenchmark({ dir, repo, main, serverArgs, ports: [await freePort(), await freePort()], tls: { ca: file('ca.crt'), cert: file('admin.crt'), key: file('admin.key') }, concurrency: CONCURRENCY, seconds: SECONDS, rounds: ROUNDS, children });
 apiserver.kill('SIGTERM');
 await new Promise((r) => { apiserver.once('exit', r); setTimeout(r, profileDir ? 10_000 : 1000); });
 process.exit(0);
