@@ -41,9 +41,19 @@ export function parseYamlDocuments(text: string, source: string): unknown[] {
   // Empty documents (a stray `---`) are dropped, as kubeadm's SplitYAMLDocuments does; documents
   // are numbered from 1 among the rest, here and in the loader's messages.
   const nonEmpty = documents.filter((doc) => doc !== null && doc !== undefined);
+  assertBoundedAliases(nonEmpty, source);
+  return nonEmpty;
+}
+
+/**
+ * Rejects parsed YAML documents whose aliases would expand past MAX_EXPANDED_NODES or into a
+ * cycle (also used by the API server for YAML request bodies, as upstream's decoder refuses
+ * "excessive aliasing").
+ */
+export function assertBoundedAliases(documents: readonly unknown[], source: string): void {
   const sizes = new WeakMap<object, number>();
   let total = 0;
-  nonEmpty.forEach((doc, index) => {
+  documents.forEach((doc, index) => {
     try {
       total += expandedSize(doc, sizes, new Set());
       if (total > MAX_EXPANDED_NODES) throw tooLarge(total);
@@ -56,7 +66,6 @@ export function parseYamlDocuments(text: string, source: string): unknown[] {
       throw err;
     }
   });
-  return nonEmpty;
 }
 
 class AliasLimit extends Error {}

@@ -4,6 +4,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import yaml from 'js-yaml';
+// The leaf module: the API server loads nothing else of config.
+import { assertBoundedAliases } from '../../config/yaml.js';
 import { ApiError, apiErrors } from './status.js';
 import { PATCH_TYPES } from './patch.js';
 import { decodeKubernetesProtobuf } from './protobuf.js';
@@ -33,7 +35,11 @@ export function decodeBody(body: Buffer, type: string, isPatch: boolean): unknow
   if (!allowed.includes(type)) throw apiErrors.unsupportedMediaType(type);
   if (text.trim() === '') throw apiErrors.badRequest('the request body is empty');
   try {
-    return type.includes('yaml') ? yaml.load(text, { schema: yaml.CORE_SCHEMA }) : JSON.parse(text);
+    if (!type.includes('yaml')) return JSON.parse(text);
+    const doc = yaml.load(text, { schema: yaml.CORE_SCHEMA });
+    // js-yaml shares aliased nodes; storing or encoding them would expand a "billion laughs" body.
+    assertBoundedAliases([doc], 'the request body');
+    return doc;
   } catch (err) {
     throw apiErrors.badRequest(`the body of the request could not be decoded: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
   }
