@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Benchmark: object GET through the bundled API server vs a direct etcd3 GET on the same etcd,
-// at 32 concurrent clients; LIST of 1,000 ConfigMaps; p50/p99; API server RSS idle and under load.
+// at 32 concurrent clients; LIST of 1,000 ConfigMaps; p50/p99; API server RSS idle and under load;
+// Secret create throughput with encryption at rest and auditing on beside off (apiserver-writes.mjs).
 // Needs `npx tsc -p tsconfig.build.json` first.
 // Also GET as an impersonated user (admin with Impersonate-User: a reader bound by RBAC): the cost
 // of the impersonation filter plus a RoleBinding lookup. With --baseline DIR (a checkout with dist
@@ -16,6 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Etcd3 } from 'etcd3';
+import { writeBenchmark } from './apiserver-writes.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, def) => { const i = args.indexOf(`--${name}`); return i >= 0 ? Number(args[i + 1]) : def; };
@@ -58,10 +60,11 @@ children.push(spawn('/usr/bin/etcd', [`--data-dir=${dir}/etcd`, `--listen-client
   `--listen-peer-urls=http://127.0.0.1:${peerPort}`, `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`, `--initial-cluster=default=http://127.0.0.1:${peerPort}`,
   `--cert-file=${dir}/etcd-server.crt`, `--key-file=${dir}/etcd-server.key`, `--trusted-ca-file=${dir}/etcd-ca.crt`, '--client-cert-auth', '--log-level=error', '--logger=zap'], { stdio: 'ignore' }));
 const nodeArgs = (process.env.BENCH_APISERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const serverArgs = (port) => ['--bind-address=127.0.0.1', `--secure-port=${port}`, `--tls-cert-file=${dir}/apiserver.crt`, `--tls-private-key-file=${dir}/apiserver.key`,
+  `--client-ca-file=${dir}/ca.crt`, `--etcd-servers=${etcdUrl}`, `--etcd-cafile=${dir}/etcd-ca.crt`, `--etcd-certfile=${dir}/etcd-client.crt`, `--etcd-keyfile=${dir}/etcd-client.key`,
+  '--authorization-mode=Node,RBAC', '--enable-bootstrap-token-auth=true', '--enable-admission-plugins=NodeRestriction'];
 const startApiserver = (entry, port, profile) => {
-  const child = spawn(process.execPath, [...nodeArgs, ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), entry, '--bind-address=127.0.0.1', `--secure-port=${port}`, `--tls-cert-file=${dir}/apiserver.crt`, `--tls-private-key-file=${dir}/apiserver.key`,
-    `--client-ca-file=${dir}/ca.crt`, `--etcd-servers=${etcdUrl}`, `--etcd-cafile=${dir}/etcd-ca.crt`, `--etcd-certfile=${dir}/etcd-client.crt`, `--etcd-keyfile=${dir}/etcd-client.key`,
-    '--authorization-mode=Node,RBAC', '--enable-bootstrap-token-auth=true', '--enable-admission-plugins=NodeRestriction'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [...nodeArgs, ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), entry, ...serverArgs(port)], { stdio: ['ignore', 'ignore', 'inherit'] });
   children.push(child);
   return child;
 };
@@ -154,6 +157,7 @@ if (baseline) {
 console.log(`API server CPU per GET: ${viaApi.cpuUs} µs (user+system, independent of outside load)`);
 console.log(`LIST 1000 ConfigMaps: p50 ${lists[10].toFixed(1)} ms, p99 ${lists[19].toFixed(1)} ms (20 runs)`);
 console.log(`API server RSS: idle after start ${rssStart.toFixed(0)} MB (target <= 120 MB), idle after 1,000 writes ${rssIdle.toFixed(0)} MB, under load ${rssPeak.toFixed(0)} MB`);
+await writeBenchmark({ dir, repo, main, serverArgs, ports: [await freePort(), await freePort()], tls: { ca: file('ca.crt'), cert: file('admin.crt'), key: file('admin.key') }, concurrency: CONCURRENCY, seconds: SECONDS, rounds: ROUNDS, children });
 apiserver.kill('SIGTERM');
 await new Promise((r) => { apiserver.once('exit', r); setTimeout(r, profileDir ? 10_000 : 1000); });
 process.exit(0);

@@ -12,9 +12,13 @@ import { DEFAULT_NODE_TOKEN_GROUP, type BindingSpec } from './rbac.js';
 export const KUBEADM_CERTS_SECRET = 'kubeadm-certs';
 export const CERTIFICATE_KEY_TTL = '2h0m0s';
 
-/** The files copied, relative to the certificates dir (kubeadm's certsToTransfer, local etcd). */
+/**
+ * The files copied, relative to the certificates dir (kubeadm's certsToTransfer, local etcd), and
+ * kubeforge's EncryptionConfiguration: every API server must hold the key Secrets are encrypted
+ * with. A file absent on the first node (external CA, encryption turned off) is not copied.
+ */
 export const SHARED_CONTROL_PLANE_FILES = [
-  'ca.crt', 'ca.key', 'sa.key', 'sa.pub', 'front-proxy-ca.crt', 'front-proxy-ca.key', 'etcd/ca.crt', 'etcd/ca.key',
+  'ca.crt', 'ca.key', 'sa.key', 'sa.pub', 'front-proxy-ca.crt', 'front-proxy-ca.key', 'etcd/ca.crt', 'etcd/ca.key', 'encryption-config.yaml',
 ] as const;
 
 export const kubeadmCertsBinding: BindingSpec = {

@@ -17,6 +17,7 @@ const commands: CommandEntry[] = [
   { name: 'join', summary: 'Run this on any machine you wish to join an existing cluster', register: async () => (await import('./join.js')).registerJoin },
   { name: 'reset', summary: 'Performs a best effort revert of changes made to this host by "kubeforge init" or "kubeforge join"', register: async () => (await import('./reset.js')).registerReset },
   { name: 'certs', summary: 'Commands related to handling kubernetes certificates', register: async () => (await import('./certs.js')).registerCerts },
+  { name: 'check', summary: 'Check this node against the CIS Kubernetes Benchmark', register: async () => (await import('./check.js')).registerCheck },
   { name: 'kubeconfig', summary: 'Kubeconfig file utilities', register: async () => (await import('./kubeconfig.js')).registerKubeconfig },
   { name: 'config', summary: 'Manage configuration for a kubeforge cluster', register: async () => (await import('./config.js')).registerConfig },
   { name: 'token', summary: 'Manage bootstrap tokens', register: async () => (await import('./token.js')).registerToken },

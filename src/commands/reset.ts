@@ -4,10 +4,12 @@
  * interface the agent uses), then removes the manifests, PKI, kubeconfigs, etcd data and the
  * agent's state. A root that was never initialised is left alone.
  */
+import path from 'node:path';
 import { isRunning, ProcessRunner, readAgentPid, type ProcessIdentity } from '../agent/index.js';
 import { KubeforgeError } from '../errors.js';
 import { createDryRunHost, createHost, ETCD_DATA_DIR, KUBELET_DIR, KUBERNETES_DIR, POD_LOGS_DIR, RUN_DIR, type Host } from '../host/index.js';
 import { createLogger, type Logger } from '../log.js';
+import { AUDIT_LOG_FILE, AUDIT_POLICY_FILE } from '../manifests/index.js';
 
 export interface ResetOptions {
   root: string;
@@ -28,7 +30,7 @@ export interface ResetResult {
 const AGENT_STOP_TIMEOUT_MS = 60_000;
 const POD_GRACE_MS = 10_000;
 
-/** What reset removes, kubeadm's list plus the agent's own state and logs. */
+/** What reset removes, kubeadm's list plus the agent's own state and logs, and the audit policy and log init wrote. */
 function resetPaths(certDir: string): string[] {
   return [
     `${KUBERNETES_DIR}/manifests`,
@@ -39,6 +41,9 @@ function resetPaths(certDir: string): string[] {
     RUN_DIR,
     POD_LOGS_DIR,
     '/var/log/kubeforge',
+    // The CIS defaults' files (the encryption configuration lives in certDir).
+    AUDIT_POLICY_FILE,
+    path.posix.dirname(AUDIT_LOG_FILE),
   ];
 }
 

@@ -11,6 +11,9 @@ export interface FileStat {
   size: number;
   isDirectory: boolean;
   mtime: Date;
+  /** Owner and group ids (absent for files a dry run only recorded). */
+  uid?: number;
+  gid?: number;
 }
 
 export interface WriteOptions {
@@ -114,7 +117,7 @@ export class RealFiles implements FileHost {
   async stat(logical: string): Promise<FileStat | undefined> {
     try {
       const s = await fs.stat(this.resolve(logical));
-      return { mode: s.mode & 0o7777, size: s.size, isDirectory: s.isDirectory(), mtime: s.mtime };
+      return { mode: s.mode & 0o7777, size: s.size, isDirectory: s.isDirectory(), mtime: s.mtime, uid: s.uid, gid: s.gid };
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;

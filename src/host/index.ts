@@ -40,3 +40,4 @@ export function createDryRunHost(root: string, reportWrite: (write: RecordedWrit
   return { ...real, files: new RecordingFiles(real.files, reportWrite), processes: new RecordingProcesses(real.processes, reportProcess), dryRun: true };
 }
 export { readTemplate, TEMPLATES_DIR } from './templates.js';
+export { readAccounts, type Accounts } from './accounts.js';

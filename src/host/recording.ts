@@ -11,7 +11,8 @@ export interface RecordedWrite {
 }
 
 const PRIVATE_KEY_BLOCK = /-----BEGIN ([A-Z ]*)PRIVATE KEY-----[\s\S]*?-----END \1PRIVATE KEY-----/g;
-const SECRET_FIELDS = /^(\s*(?:client-key-data|token|token-secret):\s*)\S+/gm;
+/** Kubeconfig keys, bootstrap tokens, and the EncryptionConfiguration's key (`- name: k` / `secret: …`). */
+const SECRET_FIELDS = /^(\s*(?:- )?(?:client-key-data|token|token-secret|secret):\s*)\S+/gm;
 
 /** Removes private keys and token secrets from text that is about to be shown. */
 export function redactSecrets(text: string): string {

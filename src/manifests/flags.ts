@@ -6,6 +6,8 @@
  */
 import path from 'node:path';
 import type { APIEndpoint, Arg, ClusterConfiguration } from '../config/types.js';
+// The leaf module: its path is all the flag needs.
+import { ENCRYPTION_CONFIG_BASENAME } from '../pki/encryption-config.js';
 import { type NodeAddresses, joinHostPort, urlList } from './addresses.js';
 import { getArgValue, setArgValue } from './args.js';
 
@@ -34,6 +36,16 @@ export interface FlagContext {
 }
 
 const KUBERNETES_DIR = '/etc/kubernetes';
+
+/**
+ * kubeforge's CIS defaults (CIS Kubernetes Benchmark v1.10, kube-bench cis-1.10), on top of
+ * kubeadm's flags; each is overridable through extraArgs as any kubeadm default (an empty value
+ * turns audit logging or encryption off). Init writes the files they name: the audit policy with
+ * the kube-apiserver manifest, the encryption configuration (in the certificates dir, so
+ * upload-certs copies it) with the certificates.
+ */
+export const AUDIT_POLICY_FILE = '/etc/kubernetes/audit-policy.yaml';
+export const AUDIT_LOG_FILE = '/var/log/kubernetes/audit/audit.log';
 
 function pki(ctx: FlagContext, file: string): string {
   return path.posix.join(ctx.cluster.certificatesDir, file);
@@ -73,6 +85,14 @@ export function apiServerFlags(ctx: FlagContext): Arg[] {
     { name: 'requestheader-allowed-names', value: 'front-proxy-client' },
     { name: 'proxy-client-cert-file', value: pki(ctx, 'front-proxy-client.crt') },
     { name: 'proxy-client-key-file', value: pki(ctx, 'front-proxy-client.key') },
+    // CIS 1.2.15-1.2.19 and 1.2.27 (kubeadm sets none of them).
+    { name: 'profiling', value: 'false' },
+    { name: 'audit-policy-file', value: AUDIT_POLICY_FILE },
+    { name: 'audit-log-path', value: AUDIT_LOG_FILE },
+    { name: 'audit-log-maxage', value: '30' },
+    { name: 'audit-log-maxbackup', value: '10' },
+    { name: 'audit-log-maxsize', value: '100' },
+    { name: 'encryption-provider-config', value: pki(ctx, ENCRYPTION_CONFIG_BASENAME) },
   ];
   // kubeforge: kubeadm listens on all interfaces; a loopback node binds only its own address.
   if (addresses.bindAddress !== undefined) args.push({ name: 'bind-address', value: addresses.bindAddress });
@@ -117,6 +137,8 @@ export function controllerManagerFlags(ctx: FlagContext): Arg[] {
     { name: 'cluster-signing-key-file', value: pki(ctx, 'ca.key') },
     { name: 'use-service-account-credentials', value: 'true' },
     { name: 'controllers', value: '*,bootstrapsigner,tokencleaner' },
+    // CIS 1.3.2
+    { name: 'profiling', value: 'false' },
   ];
   // With an external CA the csrsigning controller must not start: empty signing files.
   if (ctx.externalCA) {
@@ -141,6 +163,8 @@ export function schedulerFlags(ctx: FlagContext): Arg[] {
     { name: 'kubeconfig', value: kubeconfig },
     { name: 'authentication-kubeconfig', value: kubeconfig },
     { name: 'authorization-kubeconfig', value: kubeconfig },
+    // CIS 1.4.1
+    { name: 'profiling', value: 'false' },
   ];
 }
 

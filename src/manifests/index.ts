@@ -12,6 +12,7 @@
  * - kubelet.ts     /var/lib/kubelet/config.yaml and the agent's systemd unit
  * - templates.ts   loading templates/ and the one deterministic YAML serialiser (kubeadm's key order)
  * - addresses.ts   the loopback rule, below
+ * - audit-policy.ts the audit policy file the CIS default --audit-policy-file names
  *
  * The loopback rule (ARCHITECTURE.md, "Running many nodes on one machine"). kubeforge runs
  * several nodes on one machine, each advertising its own loopback address (127.0.0.2, ...). Where
@@ -61,4 +62,6 @@ export {
   type KubeletConfigOptions,
 } from './kubelet.js';
 export { toYaml } from './templates.js';
+export { auditPolicyFile, type AuditPolicyFile } from './audit-policy.js';
+export { AUDIT_LOG_FILE, AUDIT_POLICY_FILE } from './flags.js';
 export { CA_CERTS_EXTRA_VOLUME_PATHS } from './volumes.js';

@@ -82,15 +82,21 @@ describe('renderStaticPods', () => {
 });
 
 describe('kube-apiserver', () => {
-  it('carries every kubeadm flag with its value for the default config', () => {
+  it('carries every kubeadm flag with its value for the default config, plus the CIS defaults', () => {
     expect(flags(config(), 'kube-apiserver')).toEqual([
       'kube-apiserver',
       '--advertise-address=10.0.0.5',
       '--allow-privileged=true',
+      '--audit-log-maxage=30',
+      '--audit-log-maxbackup=10',
+      '--audit-log-maxsize=100',
+      '--audit-log-path=/var/log/kubernetes/audit/audit.log',
+      '--audit-policy-file=/etc/kubernetes/audit-policy.yaml',
       '--authorization-mode=Node,RBAC',
       '--client-ca-file=/etc/kubernetes/pki/ca.crt',
       '--enable-admission-plugins=NodeRestriction',
       '--enable-bootstrap-token-auth=true',
+      '--encryption-provider-config=/etc/kubernetes/pki/encryption-config.yaml',
       '--etcd-cafile=/etc/kubernetes/pki/etcd/ca.crt',
       '--etcd-certfile=/etc/kubernetes/pki/apiserver-etcd-client.crt',
       '--etcd-keyfile=/etc/kubernetes/pki/apiserver-etcd-client.key',
@@ -98,6 +104,7 @@ describe('kube-apiserver', () => {
       '--kubelet-client-certificate=/etc/kubernetes/pki/apiserver-kubelet-client.crt',
       '--kubelet-client-key=/etc/kubernetes/pki/apiserver-kubelet-client.key',
       '--kubelet-preferred-address-types=InternalIP,ExternalIP,Hostname',
+      '--profiling=false',
       '--proxy-client-cert-file=/etc/kubernetes/pki/front-proxy-client.crt',
       '--proxy-client-key-file=/etc/kubernetes/pki/front-proxy-client.key',
       '--requestheader-allowed-names=front-proxy-client',
@@ -220,11 +227,15 @@ describe('kube-apiserver', () => {
     const { pod } = renderStaticPod(cfg, 'kube-apiserver');
     expect(pod.spec.volumes).toEqual([
       { hostPath: { path: '/var/log/kubernetes', type: 'DirectoryOrCreate' }, name: 'audit' },
+      { hostPath: { path: '/var/log/kubernetes/audit', type: 'DirectoryOrCreate' }, name: 'audit-log' },
+      { hostPath: { path: '/etc/kubernetes/audit-policy.yaml', type: 'File' }, name: 'audit-policy' },
       { hostPath: { path: '/opt/certs', type: 'Directory' }, name: 'ca-certs' },
       { hostPath: { path: '/etc/kubernetes/pki', type: 'DirectoryOrCreate' }, name: 'k8s-certs' },
     ]);
     expect(pod.spec.containers[0]?.volumeMounts).toEqual([
       { mountPath: '/var/log/kubernetes', name: 'audit' },
+      { mountPath: '/var/log/kubernetes/audit', name: 'audit-log' },
+      { mountPath: '/etc/kubernetes/audit-policy.yaml', name: 'audit-policy', readOnly: true },
       { mountPath: '/etc/ssl/certs', name: 'ca-certs', readOnly: true },
       { mountPath: '/etc/kubernetes/pki', name: 'k8s-certs', readOnly: true },
     ]);
@@ -232,7 +243,7 @@ describe('kube-apiserver', () => {
 
   it('mounts the host CA directories the caller found, named after their paths', () => {
     const c = renderStaticPod(config(), 'kube-apiserver', { caCertDirs: ['/etc/pki/ca-trust', '/usr/share/ca-certificates'] }).pod.spec.containers[0];
-    expect(c?.volumeMounts.map((m) => m.name)).toEqual(['ca-certs', 'etc-pki-ca-trust', 'k8s-certs', 'usr-share-ca-certificates']);
+    expect(c?.volumeMounts.map((m) => m.name)).toEqual(['audit-log', 'audit-policy', 'ca-certs', 'etc-pki-ca-trust', 'k8s-certs', 'usr-share-ca-certificates']);
   });
 
   it('passes *_proxy variables and extraEnvs, the latter winning, sorted by name', () => {
@@ -262,6 +273,7 @@ describe('kube-controller-manager', () => {
       '--controllers=*,bootstrapsigner,tokencleaner',
       '--kubeconfig=/etc/kubernetes/controller-manager.conf',
       '--leader-elect=true',
+      '--profiling=false',
       '--requestheader-client-ca-file=/etc/kubernetes/pki/front-proxy-ca.crt',
       '--root-ca-file=/etc/kubernetes/pki/ca.crt',
       '--service-account-private-key-file=/etc/kubernetes/pki/sa.key',
@@ -326,6 +338,7 @@ describe('kube-scheduler', () => {
       '--bind-address=127.0.0.1',
       '--kubeconfig=/etc/kubernetes/scheduler.conf',
       '--leader-elect=true',
+      '--profiling=false',
     ]);
     expect(c.image).toBe('registry.k8s.io/kube-scheduler:v1.32.0');
     expect(c.resources).toEqual({ requests: { cpu: '100m' } });
@@ -338,5 +351,26 @@ describe('kube-scheduler', () => {
     cfg.cluster.scheduler.extraArgs = [{ name: 'leader-elect', value: 'false' }];
     expect(flags(cfg, 'kube-scheduler')).toContain('--leader-elect=false');
     expect(flags(cfg, 'kube-scheduler')).not.toContain('--leader-elect=true');
+  });
+});
+
+describe('CIS defaults', () => {
+  it('mounts the audit policy and log directory where extraArgs move them, and none when audit is off', () => {
+    const cfg = config();
+    cfg.cluster.apiServer.extraArgs = [{ name: 'audit-policy-file', value: '/srv/policy.yaml' }, { name: 'audit-log-path', value: '/srv/logs/a.log' }];
+    const moved = renderStaticPod(cfg, 'kube-apiserver').pod.spec.volumes.filter((v) => v.name.startsWith('audit'));
+    expect(moved).toEqual([
+      { hostPath: { path: '/srv/logs', type: 'DirectoryOrCreate' }, name: 'audit-log' },
+      { hostPath: { path: '/srv/policy.yaml', type: 'File' }, name: 'audit-policy' },
+    ]);
+    cfg.cluster.apiServer.extraArgs = [{ name: 'audit-policy-file', value: '' }, { name: 'audit-log-path', value: '-' }];
+    expect(renderStaticPod(cfg, 'kube-apiserver').pod.spec.volumes.filter((v) => v.name.startsWith('audit'))).toEqual([]);
+  });
+
+  it('lets extraArgs turn profiling back on, as any kubeadm default', () => {
+    const cfg = config();
+    cfg.cluster.scheduler.extraArgs = [{ name: 'profiling', value: 'true' }];
+    expect(flags(cfg, 'kube-scheduler')).toContain('--profiling=true');
+    expect(flags(cfg, 'kube-scheduler')).not.toContain('--profiling=false');
   });
 });

@@ -5,6 +5,7 @@
 import path from 'node:path';
 import type { ClusterConfiguration, ExternalEtcd, HostPathMount } from '../config/types.js';
 import { getArgValue } from './args.js';
+import { AUDIT_LOG_FILE, AUDIT_POLICY_FILE } from './flags.js';
 import { mergeMounts } from './pod.js';
 import type { StaticPodComponent } from './pod.js';
 
@@ -35,8 +36,23 @@ const CONTROL_PLANE_MOUNTS: MountRow[] = [
   // Read-write: third-party storage plugins talk to their drivers over sockets in it.
   [['kube-controller-manager'], (cfg) => [hostPath('flexvolume-dir', getArgValue(cfg.controllerManager.extraArgs, 'flex-volume-plugin-dir') ?? DEFAULT_FLEXVOLUME_DIR, false, DIR)]],
   [['kube-scheduler'], () => [hostPath('kubeconfig', '/etc/kubernetes/scheduler.conf', true, FILE)]],
+  [['kube-apiserver'], auditMounts],
   [['kube-apiserver', 'kube-controller-manager'], (_cfg, dirs) => dirs.map((dir) => hostPath(dir.replaceAll('/', '-').slice(1), dir, true, DIR))],
 ];
+
+/**
+ * The audit policy (read-only) and the audit log's directory (written, rotated there), wherever
+ * the effective --audit-policy-file and --audit-log-path point; none when they are turned off
+ * (empty) or the log goes to stdout (`-`).
+ */
+function auditMounts(cfg: ClusterConfiguration): HostPathMount[] {
+  const policy = getArgValue(cfg.apiServer.extraArgs, 'audit-policy-file') ?? AUDIT_POLICY_FILE;
+  const log = getArgValue(cfg.apiServer.extraArgs, 'audit-log-path') ?? AUDIT_LOG_FILE;
+  return [
+    ...(policy === '' ? [] : [hostPath('audit-policy', policy, true, 'File')]),
+    ...(log === '' || log === '-' ? [] : [hostPath('audit-log', path.posix.dirname(log), false, DIR)]),
+  ];
+}
 
 /**
  * The hostPath mounts of one component, sorted by name, with the user's extraVolumes replacing

@@ -40,7 +40,8 @@ export async function startAgent(host: Host, log: Logger, options: AgentStartOpt
   log.info(`[kubelet-start] Writing kubelet environment file with flags to file "${KUBELET_FLAGS_ENV}"`);
   await host.files.writeFile(KUBELET_FLAGS_ENV, `KUBELET_KUBEADM_ARGS="--node-ip=${nodeIP} --hostname-override=${nodeName}"\n`);
   log.info(`[kubelet-start] Writing kubelet configuration to file "${KUBELET_CONFIG_PATH}"`);
-  await host.files.writeFile(KUBELET_CONFIG_PATH, options.kubeletConfig);
+  // 0600 (CIS 4.1.9); kubeadm writes it 0644.
+  await host.files.writeFile(KUBELET_CONFIG_PATH, options.kubeletConfig, { mode: 0o600 });
   const running = await readAgentPid(host);
   if (running && (await isRunning(host.system, running))) {
     log.info(`[kubelet-start] The agent is already running (pid ${running.pid}); it picks up the new configuration`);

@@ -3,15 +3,18 @@
  * kubeconfig and control-plane sub-phases are built from their tables, so adding a row there
  * adds a phase here.
  */
+import path from 'node:path';
 import type { InitConfig } from '../config/types.js';
 import type { Host } from '../host/index.js';
 import { MANIFESTS_DIR } from '../host/index.js';
 import type { JoinCommands } from '../bootstrap/index.js';
 import type { KubeClient } from '../kube/index.js';
 import type { Logger } from '../log.js';
-import { certificatePaths, certificatesFor, certificateTable, ensureCertificate, ensureCertificates, ensureServiceAccountKeys, isCertName, prefetchPrivateKeys } from '../pki/index.js';
+import {
+  certificatePaths, certificatesFor, certificateTable, ensureCertificate, ensureCertificates, ensureEncryptionConfig, ensureServiceAccountKeys, isCertName, prefetchPrivateKeys,
+} from '../pki/index.js';
 import { ensureKubeconfig, kubeconfigPath, kubeconfigTable } from '../kubeconfig/index.js';
-import { renderStaticPod, type StaticPodComponent } from '../manifests/index.js';
+import { auditPolicyFile, renderStaticPod, type StaticPodComponent } from '../manifests/index.js';
 import { initChecks, runPreflight } from '../preflight/index.js';
 import { clusterPhases } from './init-cluster.js';
 import type { Phase } from './runner.js';
@@ -39,12 +42,32 @@ async function writeStaticPod(ctx: InitContext, component: StaticPodComponent): 
   await ctx.host.files.writeFile(manifest.path, manifest.yaml, { mode: 0o600 });
 }
 
+/** The audit policy the API server's CIS default flag names; an existing (possibly edited) policy is kept. */
+async function writeAuditPolicy(ctx: InitContext): Promise<void> {
+  const policy = auditPolicyFile(ctx.cfg.cluster);
+  if (!policy || (await ctx.host.files.exists(policy.path))) return;
+  ctx.log.info(`[control-plane] Writing the audit policy to "${policy.path}"`);
+  await ctx.host.files.writeFile(policy.path, policy.content, { mode: 0o600 });
+}
+
+/**
+ * kubeadm's CreateLocalEtcdStaticPodManifestFile makes the data dir 0700 before etcd starts (CIS
+ * 1.1.11); the agent would otherwise create it as a hostPath volume, 0755.
+ */
+async function ensureEtcdDataDir(ctx: InitContext): Promise<void> {
+  const dataDir = ctx.cfg.cluster.etcd.local?.dataDir;
+  if (dataDir === undefined) return;
+  await ctx.host.files.mkdir(path.posix.dirname(dataDir));
+  await ctx.host.files.mkdir(dataDir, 0o700);
+}
+
 function controlPlanePhase(component: Exclude<StaticPodComponent, 'etcd'>, short: string): Phase<InitContext> {
   return {
     name: component.replace(/^kube-/, ''),
     short,
     run: async (ctx) => {
       ctx.log.info(`[control-plane] Creating static Pod manifest for "${component}"`);
+      if (component === 'kube-apiserver') await writeAuditPolicy(ctx);
       await writeStaticPod(ctx, component);
     },
   };
@@ -91,6 +114,7 @@ export function initPhases(): Phase<InitContext>[] {
         if (ctx.prefetchKeys) await prefetchKeys(ctx, names);
         await ensureCertificates(ctx.host, ctx.cfg, ctx.log, names.filter(isCertName));
         if (names.includes('sa')) await ensureServiceAccountKeys(ctx.host, ctx.cfg, ctx.log);
+        if (names.includes('encryption-config')) await ensureEncryptionConfig(ctx.host, ctx.cfg, ctx.log);
       },
       children: [
         ...certificateTable.map(
@@ -104,6 +128,11 @@ export function initPhases(): Phase<InitContext>[] {
           name: 'sa',
           short: 'Generate a private key for signing service account tokens along with its public key',
           run: async (ctx) => void (await ensureServiceAccountKeys(ctx.host, ctx.cfg, ctx.log)),
+        },
+        {
+          name: 'encryption-config',
+          short: 'Generate the key that encrypts Secrets in etcd and the API server\'s EncryptionConfiguration',
+          run: async (ctx) => void (await ensureEncryptionConfig(ctx.host, ctx.cfg, ctx.log)),
         },
       ],
     },
@@ -130,6 +159,7 @@ export function initPhases(): Phase<InitContext>[] {
           run: async (ctx) => {
             if (!usesLocalEtcd(ctx)) return ctx.log.info('[etcd] External etcd mode: skipping the local etcd manifest');
             ctx.log.info(`[etcd] Creating static Pod manifest for local etcd in "${MANIFESTS_DIR}"`);
+            await ensureEtcdDataDir(ctx);
             await writeStaticPod(ctx, 'etcd');
           },
         },

@@ -91,6 +91,7 @@ export async function writeCertificate(host: Host, path: string, pem: string): P
   await host.files.writeFile(path, pem, { mode: CERT_MODE });
 }
 
+/** 0600 as kubeadm writes sa.pub (keyutil.WriteKey), which CIS 1.1.21 checks with the keys. */
 export async function writePublicKey(host: Host, path: string, pem: string): Promise<void> {
-  await host.files.writeFile(path, pem, { mode: CERT_MODE });
+  await host.files.writeFile(path, pem, { mode: KEY_MODE });
 }

@@ -18,10 +18,12 @@
  *   keys.ts         key generation and PEM encodings
  *   netaddr.ts      IP/CIDR/DNS-name helpers
  *   asn1.ts         DER helpers over node-forge
+ *   encryption-config.ts  the API server's EncryptionConfiguration with a generated key
  */
 export { certificateTable, certificateSpec, certificatesFor, certificatePaths, isCertName, CERT_NAMES, type CertName, type CertificateSpec } from './table.js';
 export { apiServerAltNames, apiServerServiceIP, etcdPeerAltNames, etcdServerAltNames, type AltNamesResult } from './altnames.js';
 export { ensureCertificate, ensureCertificates, ensureServiceAccountKeys, type EnsureResult } from './ensure.js';
+export { ensureEncryptionConfig, encryptionConfiguration, ENCRYPTION_CONFIG_BASENAME } from './encryption-config.js';
 export { renewCertificate, reissueCertificate, keyAlgorithmOf } from './renew.js';
 export {
   issueClientCertificate, certificateTemplate, signCertificate, validityPeriodMs, validityWindow, CERTIFICATE_BACKDATE_MS,

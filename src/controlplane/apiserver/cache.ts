@@ -7,7 +7,7 @@
  * nor a second start() leaves a watcher behind.
  */
 import type { Watcher } from 'etcd3';
-import { decodeObject, type KubeObject, type Storage } from './storage.js';
+import type { KubeObject, Storage } from './storage.js';
 
 /** Back-off between resyncs: 0.5 s doubling to 30 s (upstream's reflector backs off alike). */
 const RESYNC_FIRST_MS = 500;
@@ -59,7 +59,7 @@ export class PrefixCache {
     this.version++;
     this.watcher = watcher;
     watcher.on('put', (kv) => {
-      this.objects.set(kv.key.toString('utf8'), decodeObject(kv));
+      this.objects.set(kv.key.toString('utf8'), this.storage.decode(kv));
       this.version++;
     });
     watcher.on('delete', (kv) => {

@@ -5,7 +5,7 @@
  * values as errors naming the flag) is the components' shared parser, common/flags.ts.
  */
 import { validationError } from '../../errors.js';
-import { acceptedFlag, flag, parseFlags, type FlagSpec } from '../common/flags.js';
+import { acceptedFlag, flag, parseFlags, type FlagSpec, type ParsedFlags } from '../common/flags.js';
 
 export const FLAG_TABLE: readonly FlagSpec[] = [
   flag('advertise-address'),
@@ -56,14 +56,14 @@ export const FLAG_TABLE: readonly FlagSpec[] = [
   acceptedFlag('service-account-lookup', 'bool'),
   acceptedFlag('feature-gates', 'list'),
   acceptedFlag('runtime-config', 'list'),
-  acceptedFlag('profiling', 'bool'),
-  acceptedFlag('audit-log-path'),
-  acceptedFlag('audit-log-maxage', 'int'),
-  acceptedFlag('audit-log-maxbackup', 'int'),
-  acceptedFlag('audit-log-maxsize', 'int'),
-  acceptedFlag('audit-policy-file'),
+  flag('profiling', 'bool', 'true'),
+  flag('audit-log-path'),
+  flag('audit-log-maxage', 'int', '0'),
+  flag('audit-log-maxbackup', 'int', '0'),
+  flag('audit-log-maxsize', 'int', '0'),
+  flag('audit-policy-file'),
   acceptedFlag('authorization-config'),
-  acceptedFlag('encryption-provider-config'),
+  flag('encryption-provider-config'),
   acceptedFlag('endpoint-reconciler-type'),
   acceptedFlag('event-ttl'),
   acceptedFlag('storage-backend'),
@@ -123,8 +123,23 @@ export interface ApiServerFlags {
   kubeletCertificateAuthority: string | undefined;
   kubeletPreferredAddressTypes: string[];
   verbosity: number;
+  /** --profiling: serve /debug/pprof (upstream's default true; kubeforge's manifests pass false, CIS 1.2.15). */
+  profiling: boolean;
+  /** --audit-policy-file; auditing is off without it or without --audit-log-path (as upstream). */
+  auditPolicyFile: string | undefined;
+  auditLogPath: string | undefined;
+  auditLogMaxAgeDays: number;
+  auditLogMaxBackups: number;
+  auditLogMaxSizeMB: number;
+  encryptionProviderConfig: string | undefined;
   /** Known flags that were given but change nothing here, for the -v=2 listing. */
   ignored: string[];
+}
+
+function nonNegativeInt(flags: ParsedFlags, name: string): number {
+  const value = flags.int(name);
+  if (value < 0) throw validationError('KF_APISERVER_FLAG_VALUE', `--${name} ${value} must not be negative`);
+  return value;
 }
 
 /** Parses kube-apiserver flags into typed settings with upstream defaults. */
@@ -134,13 +149,13 @@ export function parseApiServerFlags(argv: readonly string[]): ApiServerFlags {
   const list = (name: string): string[] => flags.list(name).filter((v) => v !== '');
   const port = flags.int('secure-port');
   if (port < 0 || port > 65535) throw validationError('KF_APISERVER_FLAG_VALUE', `--secure-port ${port} must be between 0 and 65535`);
-  const nonNegative = (name: string): number => {
+  const nonNegativeDuration = (name: string): number => {
     const ms = flags.duration(name);
     if (ms < 0) throw validationError('KF_APISERVER_FLAG_VALUE', `--${name} must not be negative`);
     return ms;
   };
   const positive = (name: string): number => {
-    const ms = nonNegative(name);
+    const ms = nonNegativeDuration(name);
     if (ms === 0) throw validationError('KF_APISERVER_FLAG_VALUE', `--${name} must be greater than 0`);
     return ms;
   };
@@ -158,7 +173,7 @@ export function parseApiServerFlags(argv: readonly string[]): ApiServerFlags {
     etcdCertFile: flags.string('etcd-certfile'),
     etcdKeyFile: flags.string('etcd-keyfile'),
     etcdPrefix: defaulted('etcd-prefix').replace(/\/+$/, ''),
-    etcdCompactionIntervalMs: nonNegative('etcd-compaction-interval'),
+    etcdCompactionIntervalMs: nonNegativeDuration('etcd-compaction-interval'),
     etcdReadycheckTimeoutMs: positive('etcd-readycheck-timeout'),
     requestTimeoutMs: positive('request-timeout'),
     serviceAccountKeyFiles: list('service-account-key-file'),
@@ -180,6 +195,13 @@ export function parseApiServerFlags(argv: readonly string[]): ApiServerFlags {
     kubeletPreferredAddressTypes: list('kubelet-preferred-address-types'),
     maxRequestBytes: flags.int('max-request-bytes'),
     verbosity: flags.int('v'),
+    profiling: flags.bool('profiling'),
+    auditPolicyFile: flags.string('audit-policy-file') || undefined,
+    auditLogPath: flags.string('audit-log-path') || undefined,
+    auditLogMaxAgeDays: nonNegativeInt(flags, 'audit-log-maxage'),
+    auditLogMaxBackups: nonNegativeInt(flags, 'audit-log-maxbackup'),
+    auditLogMaxSizeMB: nonNegativeInt(flags, 'audit-log-maxsize'),
+    encryptionProviderConfig: flags.string('encryption-provider-config') || undefined,
     ignored: flags.ignored,
   };
 }

@@ -7,6 +7,16 @@ import { AGGREGATED_DISCOVERY, aggregatedDiscovery, apiGroupDocument, apiGroupLi
 import { sendJson, sendText } from './http.js';
 import type { RequestInfo } from './requestinfo.js';
 import type { NonResourceRoute } from './server.js';
+import { pprofResponse } from '../common/pprof.js';
+
+/** /debug/pprof with --profiling (common/pprof.ts); authorized as any non-resource path. */
+export function pprofRoute(profiling: boolean): NonResourceRoute {
+  return (_req, res, info) => {
+    const pprof = pprofResponse(info.path, profiling);
+    if (pprof) sendText(res, pprof.status, pprof.body, pprof.contentType);
+    return pprof !== undefined;
+  };
+}
 
 export const KUBERNETES_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-kubeforge' };
 

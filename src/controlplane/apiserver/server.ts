@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
+import type { Auditor } from './audit.js';
 import { authenticate, type AuthnOptions, type UserInfo } from './authn.js';
 import type { Admit, Operation } from './admission/index.js';
 import type { Authorizer } from './authz.js';
@@ -56,6 +57,8 @@ export interface PipelineOptions {
   representation?: (req: IncomingMessage) => ((type: ResourceType, body: KubeObject) => KubeObject) | undefined;
   /** pods/log: proxies to the node's kubelet (podlogs.ts). */
   podLogs?: PodLogHandler;
+  /** --audit-policy-file and --audit-log-path (audit.ts). */
+  audit?: Auditor;
 }
 
 /** Splits path and query without resolving dot segments: `/x/%2E%2E` must reach routing as a name, not as `..`. */
@@ -89,6 +92,7 @@ export function createRequestHandler(options: PipelineOptions): (req: IncomingMe
     let verb = (req.method ?? 'GET').toLowerCase();
     let resource = '';
     res.on('finish', () => options.metrics?.observe(verb, resource, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9));
+    options.audit?.begin(req, res);
     void (async () => {
       const url = splitUrl(req.url ?? '/');
       const info = parseRequestInfo(req.method ?? 'GET', url.pathname, url.searchParams);
@@ -97,13 +101,16 @@ export function createRequestHandler(options: PipelineOptions): (req: IncomingMe
         { method: req.method ?? 'GET', path: url.pathname, authorization: req.headers.authorization, socket: req.socket as TLSSocket },
         options.authn,
       );
+      options.audit?.authenticated(req, res, authenticated, info);
       if (!authenticated) throw apiErrors.unauthorized();
       resource = metricsResource(info);
       const user = wantsImpersonation(req.headers) ? impersonatedUser(authenticated, req.headersDistinct, (a) => options.authorizer.authorize(a)) : authenticated;
       const attrs = attributes(user, info);
       if (!info.isResourceRequest) {
         const always = (options.alwaysAllowPaths ?? []).some((p) => p === info.path || (p.endsWith('*') && info.path.startsWith(p.slice(0, -1))));
-        if (!always && !options.authorizer.authorize(attrs).allowed) throw apiErrors.forbiddenPath(user.name, info.verb, info.path);
+        const decision = always ? { allowed: true, reason: '' } : options.authorizer.authorize(attrs);
+        options.audit?.authorized(req, decision.allowed, decision.reason);
+        if (!decision.allowed) throw apiErrors.forbiddenPath(user.name, info.verb, info.path);
         if (!(await options.nonResource(req, res, info))) throw apiErrors.notFoundPath();
         return;
       }
@@ -122,6 +129,7 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, query: U
   if (info.subresource && !handler && !GENERIC_SUBRESOURCES.has(info.subresource) && !PROXIED_SUBRESOURCES.has(info.subresource)) throw apiErrors.methodNotAllowed(`${req.method ?? ''} ${info.subresource}`);
   const attrs = attributes(user, info);
   const decision = options.authorizer.authorize(attrs);
+  options.audit?.authorized(req, decision.allowed, decision.reason);
   if (!decision.allowed) throw apiErrors.forbidden(user.name, info.verb, info.resource + (info.subresource ? `/${info.subresource}` : ''), info.apiGroup, info.name, type.namespaced ? info.namespace : undefined);
   // A cluster-scoped kind under /namespaces/<ns>/ has no route upstream: authorized (above, against <ns>) then 404.
   if (!type.namespaced && info.namespacedPath) throw apiErrors.notFoundPath();
@@ -134,6 +142,7 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, query: U
   }
   const isWrite = ['create', 'update', 'patch'].includes(info.verb);
   const body = isWrite ? decodeBody(await readBody(req, options.maxRequestBytes), mediaType(req), info.verb === 'patch') : undefined;
+  if (body !== undefined) options.audit?.requestObject(req, body);
   if (!handler && (info.verb === 'create' || info.verb === 'update')) checkFieldValidation(type, body, query.get('fieldValidation'), res);
   const bodyName = info.verb === 'create' ? (body as KubeObject | undefined)?.metadata?.name : undefined;
   const admit = (operation: Operation, object: KubeObject | undefined, oldObject: KubeObject | undefined) =>

@@ -6,6 +6,7 @@
 import { GRPCDeadlineExceededError, type Etcd3, type IKeyValue, type IRangeResponse, type Watcher } from 'etcd3';
 import type { ObjectMeta as ClientObjectMeta } from '../../kube/client.js';
 import { isTooLargeError } from './etcd-client.js';
+import type { ValueTransformer } from './encryption.js';
 import { ApiError, apiErrors } from './status.js';
 
 export type KubeObject = Record<string, unknown> & { metadata?: ObjectMeta };
@@ -101,7 +102,23 @@ export class Storage {
     readonly client: Etcd3,
     private readonly observer?: EtcdObserver,
     private readonly requestTimeoutMs = 60_000,
+    /** Encryption at rest (encryption.ts): applied to every value written and read. */
+    private readonly transformer?: ValueTransformer,
   ) {}
+
+  /** An etcd key-value as the object it stores (decrypted when encryption at rest is on). */
+  decode(kv: IKeyValue): KubeObject {
+    return decodeObject(this.transformer ? { ...kv, value: this.plain(kv) } : kv);
+  }
+
+  private plain(kv: IKeyValue): Buffer {
+    return this.transformer ? this.transformer.fromStorage(kv.key.toString('utf8'), kv.value) : kv.value;
+  }
+
+  private encode(key: string, object: KubeObject): Buffer {
+    const value = encodeObject(object);
+    return this.transformer ? this.transformer.toStorage(key, value) : value;
+  }
 
   /**
    * An etcd watch of every key under `prefix` from `fromRevision` (with each event's previous
@@ -133,7 +150,7 @@ export class Storage {
   async get(key: string): Promise<StoredObject | undefined> {
     const res = await this.guarded('get', () => this.client.kv.range({ key: Buffer.from(key) }));
     const kv = res.kvs[0];
-    return kv ? { object: decodeObject(kv), revision: Number(kv.mod_revision) } : undefined;
+    return kv ? { object: this.decode(kv), revision: Number(kv.mod_revision) } : undefined;
   }
 
   /** The object's JSON as served (with its resourceVersion), or undefined when absent. */
@@ -141,7 +158,7 @@ export class Storage {
     const res = await this.guarded('get', () => this.client.kv.range({ key: Buffer.from(key) }));
     const kv = res.kvs[0];
     if (!kv) return undefined;
-    return withResourceVersion(kv.value, kv.mod_revision) ?? Buffer.from(JSON.stringify(decodeObject(kv)));
+    return withResourceVersion(this.plain(kv), kv.mod_revision) ?? Buffer.from(JSON.stringify(this.decode(kv)));
   }
 
   /** Creates `key` only if it does not exist; returns the stored object with its resourceVersion. */
@@ -150,7 +167,7 @@ export class Storage {
     const res = await this.guarded('create', () =>
       this.client.kv.txn({
         compare: [{ key: k, target: 'Create', result: 'Equal', create_revision: 0 }],
-        success: [{ request_put: { key: k, value: encodeObject(object) } }],
+        success: [{ request_put: { key: k, value: this.encode(key, object) } }],
         failure: [],
       }),
     );
@@ -164,7 +181,7 @@ export class Storage {
     const res = await this.guarded('update', () =>
       this.client.kv.txn({
         compare: [{ key: k, target: 'Mod', result: 'Equal', mod_revision: expected }],
-        success: [{ request_put: { key: k, value: encodeObject(object) } }],
+        success: [{ request_put: { key: k, value: this.encode(key, object) } }],
         failure: [],
       }),
     );
@@ -208,7 +225,7 @@ export class Storage {
       if (!revision) revision = Number(res.header.revision);
       for (let i = 0; i < res.kvs.length; i++) {
         const kv = res.kvs[i] as IKeyValue;
-        const object = decodeObject(kv);
+        const object = this.decode(kv);
         if (options.keep && !options.keep(object)) continue;
         items.push(object);
         if (want && items.length === want) {

@@ -10,7 +10,7 @@
  * freed; the client relists and watches again, as every client does after a closed watch.
  */
 import type { ServerResponse } from 'node:http';
-import type { IEvent } from 'etcd3';
+import type { IEvent, IKeyValue } from 'etcd3';
 import { groupVersion, type ResourceType } from './resources.js';
 import type { Predicate } from './selectors.js';
 import { ApiError, apiErrors } from './status.js';
@@ -40,9 +40,9 @@ export interface WatchOptions {
 export const WATCH_BUFFER_BYTES = 1024 * 1024;
 
 /** Maps one etcd event to the watch event a filtered watcher sees, if any. */
-export function toWatchEvent(event: IEvent, keep: Predicate): WatchEvent | undefined {
-  const current = event.type === 'Delete' ? undefined : decodeObject(event.kv);
-  const previous = event.prev_kv && event.prev_kv.value.length > 0 ? decodeObject(event.prev_kv) : undefined;
+export function toWatchEvent(event: IEvent, keep: Predicate, decode: (kv: IKeyValue) => KubeObject = decodeObject): WatchEvent | undefined {
+  const current = event.type === 'Delete' ? undefined : decode(event.kv);
+  const previous = event.prev_kv && event.prev_kv.value.length > 0 ? decode(event.prev_kv) : undefined;
   const wasIn = previous !== undefined && keep(previous);
   if (current === undefined) {
     if (!previous || !wasIn) return undefined;
@@ -94,7 +94,7 @@ export async function serveWatch(storage: Storage, type: ResourceType, options: 
     if (finished) return;
     if (res.writableLength > allowance) return finish(true);
     for (const event of response.events) {
-      const watchEvent = toWatchEvent(event, options.keep);
+      const watchEvent = toWatchEvent(event, options.keep, (kv) => storage.decode(kv));
       lastSent = Math.max(lastSent, Number(event.kv.mod_revision));
       if (watchEvent) send(watchEvent);
     }

@@ -43,7 +43,7 @@ export const COMMON_FLAGS: readonly FlagSpec[] = [
   acceptedFlag('leader-elect-resource-lock'),
   acceptedFlag('leader-elect-resource-name'),
   acceptedFlag('feature-gates', 'list'),
-  acceptedFlag('profiling', 'bool'),
+  flag('profiling', 'bool', 'true'),
   acceptedFlag('contention-profiling', 'bool'),
   acceptedFlag('kube-api-qps', 'int'),
   acceptedFlag('kube-api-burst', 'int'),
@@ -138,7 +138,7 @@ export async function runComponent(spec: ComponentSpec, argv: readonly string[],
   const port = flags.int('secure-port');
   let server: HealthServer | undefined;
   if (port !== 0) {
-    server = await startHealthServer({ host, port, ...(await servingCertificate(flags, files, host)), checks, metrics, leaderName: spec.name, isLeader: () => leading });
+    server = await startHealthServer({ host, port, ...(await servingCertificate(flags, files, host)), checks, metrics, leaderName: spec.name, isLeader: () => leading, profiling: flags.bool('profiling') });
   }
 
   const lead = async (signal: AbortSignal) => {

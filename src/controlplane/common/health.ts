@@ -1,13 +1,15 @@
 /**
  * The HTTPS endpoint of kube-controller-manager and kube-scheduler: /healthz, /livez and
- * /readyz (`ok`, or with `?verbose` one `[+]check ok` line per check), and /metrics in
- * Prometheus text (work-queue depth, adds and retries; whether this instance leads). Upstream
+ * /readyz (`ok`, or with `?verbose` one `[+]check ok` line per check), /metrics in
+ * Prometheus text (work-queue depth, adds and retries; whether this instance leads), and
+ * /debug/pprof with --profiling. Upstream
  * serves with an in-memory self-signed certificate when no --tls-cert-file is given.
  */
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { KubeforgeError } from '../../errors.js';
 import type { MetricsRegistry } from './controller.js';
+import { pprofResponse } from './pprof.js';
 
 export type HealthCheck = () => string | undefined;
 
@@ -22,6 +24,8 @@ export interface HealthServerOptions {
   /** For `leader_election_master_status`. */
   leaderName: string;
   isLeader: () => boolean;
+  /** --profiling: serve /debug/pprof (pprof.ts). */
+  profiling?: boolean;
 }
 
 export interface HealthServer {
@@ -66,6 +70,8 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
       return send(status, body);
     }
     if (url.pathname === '/metrics') return send(200, prometheusText(options.metrics, options.leaderName, options.isLeader()), 'text/plain; version=0.0.4; charset=utf-8');
+    const pprof = pprofResponse(url.pathname, options.profiling ?? false);
+    if (pprof) return send(pprof.status, pprof.body, pprof.contentType);
     send(404, '404 page not found');
   });
   await new Promise<void>((resolve, reject) => {
