@@ -16,8 +16,8 @@ import { MetricsRegistry, SharedInformers, type ApiClient, type ControllerContex
 import { acceptedFlag, flag, parseFlags, type FlagSpec, type ParsedFlags } from './flags.js';
 import { startHealthServer, type HealthServer } from './health.js';
 import { kubeClientConfig } from '../../kubeconfig/index.js';
+import { selfSignedServingCertificate } from '../../pki/index.js';
 import { apiLeaseStore, DEFAULT_LEADER_ELECTION, runLeaderElection } from './leaderelection.js';
-import { selfSignedServingCertificate } from './x509.js';
 
 /** Flags every component takes (kubeadm's manifests and common hand-written ones). */
 export const COMMON_FLAGS: readonly FlagSpec[] = [
@@ -108,7 +108,10 @@ async function servingCertificate(flags: ParsedFlags, files: FileHost, host: str
   const certFile = flags.string('tls-cert-file');
   const keyFile = flags.string('tls-private-key-file');
   if (certFile && keyFile) return { cert: await files.readFile(certFile), key: await files.readFile(keyFile) };
-  return selfSignedServingCertificate(host === '0.0.0.0' || host === '::' ? 'localhost' : host);
+  // As upstream's MaybeDefaultWithSelfSignedCerts: for the bind address (localhost when it is
+  // the wildcard), plus localhost and 127.0.0.1.
+  const { certPem, keyPem } = await selfSignedServingCertificate(host === '0.0.0.0' || host === '::' ? 'localhost' : host, { dnsNames: ['localhost'], ips: ['127.0.0.1'] }, new Date());
+  return { cert: certPem, key: keyPem };
 }
 
 /** Starts a component: serves health at once, then campaigns and runs the loops when leading. */

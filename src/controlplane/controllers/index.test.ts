@@ -53,10 +53,11 @@ describe('runControllerManager (FakeApi as the API, real files, real HTTPS)', ()
   }
 
   it('takes kubeadm\'s manifest flags, serves /healthz over HTTPS, leads and runs bootstrapsigner', async () => {
-    root = nodeRoot();
+    root = await nodeRoot();
     // The signing CA: reuse the fixture's CA certificate with a key made for it.
-    const { selfSignedServingCertificate } = await import('../common/x509.js');
-    const ca = selfSignedServingCertificate('kubernetes');
+    const { selfSignedServingCertificate } = await import('../../pki/index.js');
+    const tls = await selfSignedServingCertificate('kubernetes', {}, new Date());
+    const ca = { cert: tls.certPem, key: tls.keyPem };
     const files = createHost(root.root).files;
     await files.writeFile('/etc/kubernetes/pki/ca.crt', ca.cert.split(/(?<=-----END CERTIFICATE-----\n)/)[0]!);
     await files.writeFile('/etc/kubernetes/pki/ca.key', ca.key, { mode: 0o600 });
@@ -81,7 +82,7 @@ describe('runControllerManager (FakeApi as the API, real files, real HTTPS)', ()
   });
 
   it('lets a second candidate lead only after the first stops and its Lease expires', async () => {
-    root = nodeRoot();
+    root = await nodeRoot();
     const api = new FakeApi();
     const fast = ['--leader-elect-lease-duration=2s', '--leader-elect-renew-deadline=1s', '--leader-elect-retry-period=100ms', '--controllers=tokencleaner', '--secure-port=0', '--kubeconfig=/etc/kubernetes/controller-manager.conf'];
     const a = (await start(api, fast, 'cp1')).r;
@@ -95,7 +96,7 @@ describe('runControllerManager (FakeApi as the API, real files, real HTTPS)', ()
   });
 
   it('acts as each controller\'s ServiceAccount with --use-service-account-credentials (TokenRequest), and falls back with a warning', async () => {
-    root = nodeRoot();
+    root = await nodeRoot();
     const api = new FakeApi();
     api.put(ref('configmaps'), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cluster-info', namespace: 'kube-public' }, data: { kubeconfig: KUBECONFIG } });
     api.on('POST', /\/serviceaccounts\/bootstrap-signer\/token$/, () => ({ status: { token: 'sa-token-bootstrap-signer', expirationTimestamp: new Date(Date.now() + 3_600_000).toISOString() } }));
@@ -112,13 +113,13 @@ describe('runControllerManager (FakeApi as the API, real files, real HTTPS)', ()
   });
 
   it('rejects an unknown flag, naming it', async () => {
-    root = nodeRoot();
+    root = await nodeRoot();
     await expect(runControllerManager(['--kubeconfig=/etc/kubernetes/controller-manager.conf', '--no-such-flag=1'], { files: createHost(root.root).files, client: () => new FakeApi() }))
       .rejects.toMatchObject({ code: 'KF_FLAG_UNKNOWN', message: 'kube-controller-manager: unknown flag: --no-such-flag' });
   });
 
   it('refuses --allocate-node-cidrs without a usable --cluster-cidr', async () => {
-    root = nodeRoot();
+    root = await nodeRoot();
     const base = ['--kubeconfig=/etc/kubernetes/controller-manager.conf', '--secure-port=0', '--allocate-node-cidrs=true'];
     const deps = { files: createHost(root.root).files, client: () => new FakeApi() };
     await expect(runControllerManager(base, deps)).rejects.toMatchObject({ code: 'KF_FLAG_INVALID', message: expect.stringContaining('--cluster-cidr') });
@@ -126,13 +127,13 @@ describe('runControllerManager (FakeApi as the API, real files, real HTTPS)', ()
   });
 
   it('says which kubeconfig is missing', async () => {
-    root = nodeRoot();
+    root = await nodeRoot();
     await expect(runControllerManager(['--kubeconfig=/etc/kubernetes/nope.conf', '--secure-port=0'], { files: createHost(root.root).files, client: () => new FakeApi() }))
       .rejects.toMatchObject({ code: 'KF_KUBECONFIG_MISSING', message: expect.stringContaining('nope.conf does not exist') });
   });
 
   it('refuses a signing key file that does not exist', async () => {
-    root = nodeRoot();
+    root = await nodeRoot();
     await expect(runControllerManager(['--kubeconfig=/etc/kubernetes/controller-manager.conf', '--cluster-signing-cert-file=/etc/kubernetes/pki/ca.crt', '--cluster-signing-key-file=/etc/kubernetes/pki/ca.key', '--secure-port=0'], { files: createHost(root.root).files, client: () => new FakeApi() }))
       .rejects.toMatchObject({ code: 'KF_COMPONENT_FILE_MISSING' });
   });

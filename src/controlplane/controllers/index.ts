@@ -5,17 +5,17 @@
  * controllers --controllers selects. One file per controller, each with its decisions as pure
  * functions:
  * - bootstrapsigner.ts, tokencleaner.ts (bootstraptoken.ts: token Secrets, detached JWS)
- * - csrapproving.ts, csrsigning.ts (csr.ts: CSR objects and PKCS#10 parsing)
+ * - csrapproving.ts, csrsigning.ts (csr.ts: CSR objects; src/pki parses and signs the requests)
  * - nodelifecycle.ts, nodeipam.ts, serviceaccount.ts (+ root-ca-cert-publisher), namespace.ts
  * - deployment.ts, replicaset.ts, garbagecollector.ts (workloads.ts: shared shapes, template hash)
  * - manager.ts: the controller table and --controllers selection
  */
 import { KubeforgeError, validationError } from '../../errors.js';
 import type { FileHost } from '../../host/index.js';
+import { loadCertificateAuthority, type CertificateAuthority } from '../../pki/index.js';
 import { untilAborted, type ControllerContext } from '../common/controller.js';
 import { COMMON_FLAGS, runComponent, type ComponentDeps, type Running } from '../common/component.js';
 import { acceptedFlag, flag, type FlagSpec, type ParsedFlags } from '../common/flags.js';
-import { loadCertificateAuthority, type CertificateAuthority } from '../common/x509.js';
 import { serviceAccountCredentials } from './credentials.js';
 import { nextPodCIDR, type NodeIpamOptions } from './nodeipam.js';
 import { CONTROLLERS, isControllerEnabled, unknownControllers, type ControllerRow, type ManagerOptions } from './manager.js';
