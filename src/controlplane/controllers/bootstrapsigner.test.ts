@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ref } from '../common/resources.js';
 import { eventually, FakeApi, runAgainstFake, stopFakes } from '../common/testing.js';
-import { detachedJWS } from './bootstraptoken.js';
+import { detachedJWS } from '../../token/index.js';
 import { bootstrapSignerController, nextExpiryMs, signedClusterInfoData, type ConfigMap } from './bootstrapsigner.js';
 import { tokenSecret } from './testing.js';
 
