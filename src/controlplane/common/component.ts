@@ -2,8 +2,8 @@
  * What kube-controller-manager and kube-scheduler share as processes: flag parsing (with the
  * flags both take), the kubeconfig and API client, the HTTPS health/metrics server, and
  * leader election through a Lease in kube-system. Only the leader runs the component's loops;
- * losing the Lease ends the component with KF_LEADER_ELECTION_LOST, as upstream exits, so the
- * node agent restarts it as a candidate.
+ * losing the Lease ends the component with KF_LEADER_ELECTION_LOST, as upstream exits, and so
+ * does a failure of its loops (e.g. KF_CONTROLLER_FAILED), so the node agent restarts it.
  */
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
@@ -161,6 +161,7 @@ export async function runComponent(spec: ComponentSpec, argv: readonly string[],
       return;
     }
     let lost = false;
+    let failed: unknown;
     // The store only calls get/create/update, which the ApiClient shape provides.
     const store = apiLeaseStore(client as KubeClient);
     const renewing = <T>(write: Promise<T>) => write.then((lease) => ((lastRenew = Date.now()), lease));
@@ -175,7 +176,13 @@ export async function runComponent(spec: ComponentSpec, argv: readonly string[],
         retryPeriodMs: flags.duration('leader-elect-retry-period') || DEFAULT_LEADER_ELECTION.retryPeriodMs,
       },
       {
-        onStartedLeading: (signal) => lead(signal).catch((err) => log.warn(`[${spec.name}] ${err instanceof Error ? err.message : String(err)}`)),
+        onStartedLeading: (signal) =>
+          lead(signal).catch((err) => {
+            if (signal.aborted) return;
+            // The loops failed while leading: stop campaigning and end the component with it.
+            failed = err;
+            stopAll.abort();
+          }),
         onStoppedLeading: () => {
           lost = true;
           leading = false;
@@ -183,6 +190,7 @@ export async function runComponent(spec: ComponentSpec, argv: readonly string[],
       },
       stopAll.signal,
     );
+    if (failed !== undefined) throw failed;
     if (lost) throw new KubeforgeError('KF_LEADER_ELECTION_LOST', `${spec.name}: leaderelection lost`, { hint: 'the API server was unreachable for longer than --leader-elect-renew-deadline; the agent restarts this component' });
   })().finally(async () => {
     leading = false;

@@ -4,6 +4,7 @@ import { createHost } from '../../host/index.js';
 import { renderStaticPod } from '../../manifests/index.js';
 import { createMemoryLogger } from '../../log.js';
 import { freePort, httpsGet, nodeRoot, type NodeRoot } from '../common/component-fixtures.js';
+import { KubeApiError, type KubeObject, type ResourceRef } from '../../kube/index.js';
 import { ref } from '../common/resources.js';
 import { eventually, FakeApi } from '../common/testing.js';
 import type { Lease } from '../common/leaderelection.js';
@@ -63,6 +64,8 @@ describe('runControllerManager (FakeApi as the API, real files, real HTTPS)', ()
     await files.writeFile('/etc/kubernetes/pki/ca.key', ca.key, { mode: 0o600 });
     const api = new FakeApi();
     api.put(ref('configmaps'), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cluster-info', namespace: 'kube-public' }, data: { kubeconfig: KUBECONFIG } });
+    // kubeadm's manifest sets --use-service-account-credentials=true: every controller gets its token.
+    api.on('POST', /\/serviceaccounts\/[^/]+\/token$/, (_body, path) => ({ status: { token: `sa-token-${path.split('/').at(-2)}`, expirationTimestamp: new Date(Date.now() + 3_600_000).toISOString() } }));
     const port = await freePort();
     const { r } = await start(api, kubeadmArgs(port));
     expect(r.address).toEqual({ host: '127.0.0.1', port });
@@ -78,6 +81,7 @@ describe('runControllerManager (FakeApi as the API, real files, real HTTPS)', ()
     expect(metrics).toContain('workqueue_adds_total{name="bootstrap_signer_queue"}');
     expect(metrics).toContain('leader_election_master_status{name="kube-controller-manager"} 1');
     await r.stop();
+    await r.done;
     await expect(httpsGet('127.0.0.1', port, '/healthz')).rejects.toThrow(/ECONNREFUSED/);
   });
 
@@ -95,21 +99,70 @@ describe('runControllerManager (FakeApi as the API, real files, real HTTPS)', ()
     expect(api.find<Lease>(ref('leases'), 'kube-system', 'kube-controller-manager')?.spec).toMatchObject({ holderIdentity: 'cp2', leaseTransitions: 1 });
   });
 
-  it('acts as each controller\'s ServiceAccount with --use-service-account-credentials (TokenRequest), and falls back with a warning', async () => {
+  const saArgs = ['--kubeconfig=/etc/kubernetes/controller-manager.conf', '--secure-port=0', '--leader-elect=false', '--controllers=bootstrapsigner,tokencleaner', '--use-service-account-credentials=true'];
+  const grantToken = (api: FakeApi, serviceAccount: string) =>
+    api.on('POST', new RegExp(`/serviceaccounts/${serviceAccount}/token$`), () => ({ status: { token: `sa-token-${serviceAccount}`, expirationTimestamp: new Date(Date.now() + 3_600_000).toISOString() } }));
+
+  it('acts as each controller\'s ServiceAccount with --use-service-account-credentials (TokenRequest)', async () => {
     root = await nodeRoot();
     const api = new FakeApi();
     api.put(ref('configmaps'), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cluster-info', namespace: 'kube-public' }, data: { kubeconfig: KUBECONFIG } });
-    api.on('POST', /\/serviceaccounts\/bootstrap-signer\/token$/, () => ({ status: { token: 'sa-token-bootstrap-signer', expirationTimestamp: new Date(Date.now() + 3_600_000).toISOString() } }));
+    grantToken(api, 'bootstrap-signer');
+    grantToken(api, 'token-cleaner');
     const configs: Array<string | undefined> = [];
-    const log = createMemoryLogger(2);
-    const args = ['--kubeconfig=/etc/kubernetes/controller-manager.conf', '--secure-port=0', '--leader-elect=false', '--controllers=bootstrapsigner,tokencleaner', '--use-service-account-credentials=true'];
-    const r = await runControllerManager(args, { files: createHost(root.root).files, log, client: (config) => (configs.push(config.token), api) });
+    const r = await runControllerManager(saArgs, { files: createHost(root.root).files, log: createMemoryLogger(2), client: (config) => (configs.push(config.token), api) });
     running.push(r);
     api.put(ref('secrets'), tokenSecret('abcdef.0123456789abcdef'));
     await eventually(() => Boolean(api.find<ConfigMap>(ref('configmaps'), 'kube-public', 'cluster-info')?.data?.['jws-kubeconfig-abcdef']));
     expect(api.all(ref('serviceaccounts'), 'kube-system').map((s) => s.metadata.name).sort()).toEqual(['bootstrap-signer', 'token-cleaner']);
-    expect(configs).toEqual([undefined, 'sa-token-bootstrap-signer']);
-    expect(log.lines.join('\n')).toMatch(/\[tokencleaner\] cannot act as kube-system\/token-cleaner .*; using the --kubeconfig identity/);
+    await eventually(() => configs.length === 3);
+    expect(configs.sort()).toEqual(['sa-token-bootstrap-signer', 'sa-token-token-cleaner', undefined]);
+  });
+
+  it('exits with KF_CONTROLLER_CREDENTIALS when a controller cannot get its ServiceAccount token, never using its own identity instead', async () => {
+    root = await nodeRoot();
+    const api = new FakeApi();
+    grantToken(api, 'bootstrap-signer');
+    const configs: Array<string | undefined> = [];
+    const r = await runControllerManager(saArgs, { files: createHost(root.root).files, log: createMemoryLogger(2), client: (config) => (configs.push(config.token), api) });
+    running.push(r);
+    await expect(r.done).rejects.toMatchObject({ code: 'KF_CONTROLLER_CREDENTIALS', message: expect.stringContaining('tokencleaner cannot act as kube-system/token-cleaner') });
+    // The manager's own client serves only the informers and TokenRequests: no controller ran as it.
+    expect(configs.filter((token) => token === undefined)).toHaveLength(1);
+    expect(api.calls.filter((c) => c.method === 'DELETE')).toEqual([]);
+  });
+
+  it('exits with KF_CONTROLLER_FAILED when a controller fails, instead of leading on without it', async () => {
+    root = await nodeRoot();
+    const api = new FakeApi();
+    const crashing = { name: 'crashing', serviceAccount: 'crashing', alias: 'crashing-controller', enabledByDefault: true, make: () => ({ name: 'crashing', run: async () => { throw new Error('boom'); } }) };
+    const steady = { ...crashing, name: 'steady', alias: 'steady-controller', make: () => ({ name: 'steady', run: (ctx: { signal: AbortSignal }) => new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve())) }) };
+    const port = await freePort();
+    const args = ['--kubeconfig=/etc/kubernetes/controller-manager.conf', `--secure-port=${port}`, '--bind-address=127.0.0.1', '--leader-elect-retry-period=100ms'];
+    const r = await runControllerManager(args, { files: createHost(root.root).files, log: createMemoryLogger(2), client: () => api, identity: 'cp1', controllers: [steady, crashing] });
+    running.push(r);
+    await expect(r.done).rejects.toMatchObject({ code: 'KF_CONTROLLER_FAILED', message: 'kube-controller-manager: controller crashing failed: boom' });
+    expect(r.isLeader()).toBe(false);
+    await expect(httpsGet('127.0.0.1', port, '/healthz')).rejects.toThrow(/ECONNREFUSED/);
+  });
+
+  it('exits with KF_LEADER_ELECTION_LOST when it cannot renew its Lease within the renew deadline', async () => {
+    root = await nodeRoot();
+    let leaseWritesFail = false;
+    class LeaseOutageApi extends FakeApi {
+      override async update<T extends KubeObject>(target: ResourceRef, object: T): Promise<T> {
+        if (leaseWritesFail && target.resource === 'leases') throw new KubeApiError(0, '', 'connect ECONNREFUSED');
+        return super.update(target, object);
+      }
+    }
+    const api = new LeaseOutageApi();
+    const args = ['--kubeconfig=/etc/kubernetes/controller-manager.conf', '--secure-port=0', '--controllers=tokencleaner', '--leader-elect-lease-duration=2s', '--leader-elect-renew-deadline=1s', '--leader-elect-retry-period=100ms'];
+    const r = await runControllerManager(args, { files: createHost(root.root).files, log: createMemoryLogger(2), client: () => api, identity: 'cp1' });
+    running.push(r);
+    await eventually(() => r.isLeader());
+    leaseWritesFail = true;
+    await expect(r.done).rejects.toMatchObject({ code: 'KF_LEADER_ELECTION_LOST' });
+    expect(r.isLeader()).toBe(false);
   });
 
   it('rejects an unknown flag, naming it', async () => {
