@@ -49,7 +49,7 @@ export const COMMON_FLAGS: readonly FlagSpec[] = [
   acceptedFlag('kube-api-burst', 'int'),
   acceptedFlag('kube-api-content-type'),
   acceptedFlag('permit-port-sharing', 'bool'),
-  acceptedFlag('tls-min-version'),
+  flag('tls-min-version', 'tls-version'),
   acceptedFlag('tls-cipher-suites', 'list'),
   acceptedFlag('cert-dir'),
   acceptedFlag('logging-format'),
@@ -141,7 +141,7 @@ export async function runComponent(spec: ComponentSpec, argv: readonly string[],
   const port = flags.int('secure-port');
   let server: HealthServer | undefined;
   if (port !== 0) {
-    server = await startHealthServer({ host, port, ...(await servingCertificate(flags, files, host)), checks, metrics, leaderName: spec.name, isLeader: () => leading });
+    server = await startHealthServer({ host, port, ...(await servingCertificate(flags, files, host)), minVersion: flags.tlsVersion('tls-min-version'), checks, metrics, leaderName: spec.name, isLeader: () => leading });
   }
 
   const lead = async (signal: AbortSignal) => {

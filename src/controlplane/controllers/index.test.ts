@@ -1,3 +1,4 @@
+import { connect, type SecureVersion } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultInitConfig } from '../../config/defaults.js';
 import { createHost } from '../../host/index.js';
@@ -163,6 +164,20 @@ describe('runControllerManager (FakeApi as the API, real files, real HTTPS)', ()
     leaseWritesFail = true;
     await expect(r.done).rejects.toMatchObject({ code: 'KF_LEADER_ELECTION_LOST' });
     expect(r.isLeader()).toBe(false);
+  });
+
+  it('serves health with the --tls-min-version it is given', async () => {
+    root = await nodeRoot();
+    const port = await freePort();
+    const args = ['--kubeconfig=/etc/kubernetes/controller-manager.conf', `--secure-port=${port}`, '--bind-address=127.0.0.1', '--leader-elect=false', '--controllers=tokencleaner', '--tls-min-version=VersionTLS13'];
+    running.push((await start(new FakeApi(), args)).r);
+    const handshake = (maxVersion: SecureVersion) =>
+      new Promise<string>((resolve) => {
+        const socket = connect({ host: '127.0.0.1', port, rejectUnauthorized: false, maxVersion }, () => (resolve(socket.getProtocol() ?? ''), socket.end()));
+        socket.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+      });
+    expect(await handshake('TLSv1.3')).toBe('TLSv1.3');
+    expect(await handshake('TLSv1.2')).toMatch(/ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION|ERR_SSL_UNSUPPORTED_PROTOCOL/);
   });
 
   it('rejects an unknown flag, naming it', async () => {
