@@ -14,6 +14,7 @@ import type { ApiConnection } from './api-connection.js';
 import { certificateLifetimeMs, expirationMetricsText, expiryEvent, pendingExpiryWarnings, renewalDue, EXPIRY_WARNING_MS } from './cert-expiry.js';
 import type { Component } from './component.js';
 import { PeriodicComponent } from './periodic.js';
+import type { Unsubscribe } from './listeners.js';
 
 export interface RenewalRequest {
   host: Host;
@@ -69,8 +70,8 @@ export class CertificateMonitor extends PeriodicComponent implements Component {
     this.loop.trigger();
   }
 
-  protected override wire(): void {
-    this.options.connection?.onConnected(() => this.loop.trigger());
+  protected override wire(): Unsubscribe[] {
+    return this.options.connection ? [this.options.connection.onConnected(() => this.loop.trigger())] : [];
   }
 
   protected async sync(): Promise<void> {

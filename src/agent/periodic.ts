@@ -6,6 +6,7 @@
  * runs the task soon instead of waiting; runs never overlap.
  */
 import type { Logger } from '../log.js';
+import type { Unsubscribe } from './listeners.js';
 
 export interface PeriodicOptions {
   name: string;
@@ -88,6 +89,7 @@ export class Periodic {
 export abstract class PeriodicComponent {
   abstract readonly name: string;
   protected readonly loop: Periodic;
+  private unsubscribe: Unsubscribe[] = [];
 
   constructor(options: PeriodicOptions) {
     this.loop = new Periodic(options, () => this.sync());
@@ -96,13 +98,15 @@ export abstract class PeriodicComponent {
   /** One round of the component's work. */
   protected abstract sync(): Promise<void>;
 
-  /** Hooks the loop to other components' events before the first round. */
-  protected wire(): void {}
+  /** Hooks the loop to other components' events before the first round; stop() unhooks them. */
+  protected wire(): Unsubscribe[] {
+    return [];
+  }
 
   async init(): Promise<void> {}
 
   async start(): Promise<void> {
-    this.wire();
+    this.unsubscribe = this.wire();
     this.loop.start();
   }
 
@@ -110,6 +114,7 @@ export abstract class PeriodicComponent {
   async ready(): Promise<void> {}
 
   async stop(): Promise<void> {
+    for (const unsubscribe of this.unsubscribe.splice(0)) unsubscribe();
     await this.loop.stop();
   }
 }
