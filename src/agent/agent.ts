@@ -9,7 +9,7 @@ import type { Logger } from '../log.js';
 import { KubeforgeError } from '../errors.js';
 import { AgentLock } from './agent-lock.js';
 import { KUBELET_BACKOFF } from './backoff.js';
-import { ComponentManager, type Component, type StopMode } from './component.js';
+import { ComponentManager, type Component, type StopMode } from './component-manager.js';
 import { defaultKubeforgeCommand } from './images.js';
 import { ApiConnection } from './api-connection.js';
 import { CertificateMonitor, type CertificateRenewer } from './cert-monitor.js';

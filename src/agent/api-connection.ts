@@ -14,7 +14,7 @@ import type { KubeClient } from '../kube/index.js';
 import { loadKubeClient } from '../kubeconfig/index.js';
 import type { Logger } from '../log.js';
 import { CLIENT_CERT_CURRENT } from './client-cert.js';
-import type { Component } from './component.js';
+import type { Component } from './component-manager.js';
 import { PeriodicComponent } from './periodic.js';
 import { Listeners, type Unsubscribe } from './listeners.js';
 

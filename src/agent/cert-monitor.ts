@@ -12,7 +12,7 @@ import type { Logger } from '../log.js';
 import { certificateValidity, type CertificateInfo } from '../pki/index.js';
 import type { ApiConnection } from './api-connection.js';
 import { certificateLifetimeMs, expirationMetricsText, expiryEvent, pendingExpiryWarnings, renewalDue, EXPIRY_WARNING_MS } from './cert-expiry.js';
-import type { Component } from './component.js';
+import type { Component } from './component-manager.js';
 import { PeriodicComponent } from './periodic.js';
 import type { Unsubscribe } from './listeners.js';
 

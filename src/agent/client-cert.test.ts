@@ -8,7 +8,7 @@ import { createMemoryLogger } from '../log.js';
 import {
   createCertificateFromCSR, ensureCertificates, issueClientCertificate, loadCertificate, loadCertificateAuthority, parseCertificateSigningRequest, type IssuedCertificate,
 } from '../pki/index.js';
-import { testInitConfig } from '../pki/testing.js';
+import { testInitConfig } from '../../test/helpers/pki-config.js';
 import type { ApiConnection } from './api-connection.js';
 import { awaitCsrDecision, CLIENT_CERT_CURRENT, ClientCertificates, datedClientCertName, kubeletKubeconfig, rotationDeadline } from './client-cert.js';
 

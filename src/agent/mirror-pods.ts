@@ -10,7 +10,7 @@ import type { Clock } from '../host/index.js';
 import { isAlreadyExists, isConflict, isNotFound, type KubeClient, type KubeObject, type ResourceRef } from '../kube/index.js';
 import type { Logger } from '../log.js';
 import type { ApiConnection } from './api-connection.js';
-import type { Component } from './component.js';
+import type { Component } from './component-manager.js';
 import type { Unsubscribe } from './listeners.js';
 import { CONFIG_MIRROR_ANNOTATION, mirrorPodFor, type MirrorPod } from './mirror-pod.js';
 import type { NodeRegistration } from './node-registration.js';

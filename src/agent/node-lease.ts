@@ -8,7 +8,7 @@ import type { Clock } from '../host/index.js';
 import { isConflict, isNotFound, type KubeClient, type ResourceRef } from '../kube/index.js';
 import type { Logger } from '../log.js';
 import type { ApiConnection } from './api-connection.js';
-import type { Component } from './component.js';
+import type { Component } from './component-manager.js';
 import { NODE_LEASE_NAMESPACE, nodeLease, type LeaseObject } from './node-object.js';
 import type { NodeRegistration } from './node-registration.js';
 import { PeriodicComponent } from './periodic.js';

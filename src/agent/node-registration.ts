@@ -10,7 +10,7 @@ import type { Clock } from '../host/index.js';
 import { isAlreadyExists, isNotFound, type KubeClient, type ResourceRef } from '../kube/index.js';
 import type { Logger } from '../log.js';
 import type { ApiConnection } from './api-connection.js';
-import type { Component } from './component.js';
+import type { Component } from './component-manager.js';
 import { metaTime, nodeLabels, nodeObject, nodeStatus, statusFingerprint, type NodeCondition, type NodeFacts, type NodeObject } from './node-object.js';
 import { PeriodicComponent } from './periodic.js';
 import { Listeners, type Unsubscribe } from './listeners.js';

@@ -6,7 +6,7 @@
  * adopted, the others (orphans) stopped. Pods stop in reverse start order.
  */
 import type { Logger } from '../log.js';
-import type { Component, StopMode } from './component.js';
+import type { Component, StopMode } from './component-manager.js';
 import type { ManifestSnapshot } from './manifest-source.js';
 import type { StaticPod } from './pod.js';
 import { PodWorker, type PodWorkerOptions } from './pod-worker.js';

@@ -5,7 +5,7 @@
  */
 import type { FileHost } from '../host/index.js';
 import { RUN_DIR } from '../host/index.js';
-import type { Component, StopMode } from './component.js';
+import type { Component, StopMode } from './component-manager.js';
 import type { ManifestError, StaticPods } from './static-pods.js';
 import type { PodStatus } from './status.js';
 

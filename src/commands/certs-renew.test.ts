@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createHost } from '../host/index.js';
 import { createMemoryLogger } from '../log.js';
 import { ensureCertificate, loadCertificate } from '../pki/index.js';
-import { testInitConfig } from '../pki/testing.js';
+import { testInitConfig } from '../../test/helpers/pki-config.js';
 import { runCertsRenew } from './certs-renew.js';
 
 const HOUR = 3600_000;

@@ -7,7 +7,7 @@ import { createMemoryLogger } from '../log.js';
 import {
   createCertificateFromCSR, createCertificateSigningRequest, ensureCertificate, generatePrivateKey, loadCertificate, loadCertificateAuthority, parseCertificateSigningRequest,
 } from './index.js';
-import { openssl, testInitConfig } from './testing.js';
+import { openssl, testInitConfig } from '../../test/helpers/pki-config.js';
 
 let root: string;
 let host: Host;

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MetricsRegistry } from './controller.js';
-import { freePort, httpsGet } from './component-fixtures.js';
+import { freePort, httpsGet } from '../../../test/helpers/component-root.js';
 import { startHealthServer, type HealthServer } from './health.js';
 import { WorkQueue } from './workqueue.js';
 import { selfSignedServingCertificate } from '../../pki/index.js';

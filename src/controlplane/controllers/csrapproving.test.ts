@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../kube/index.js';
 import { ref } from '../common/resources.js';
-import { eventually, FakeApi, runAgainstFake, stopFakes } from '../common/testing.js';
-import { csrObject, opensslCSR, opensslKeys, type OpensslKeys } from './csr-fixtures.js';
+import { eventually, FakeApi, runAgainstFake, stopFakes } from '../../../test/helpers/fake-api.js';
+import { csrObject, opensslCSR, opensslKeys, type OpensslKeys } from '../../../test/helpers/openssl-csr.js';
 import { parseCertificateSigningRequest } from '../../pki/index.js';
 import { APISERVER_CLIENT_SIGNER, parseCSR, type CertificateSigningRequest } from './csr.js';
 import { approvedCSR, csrApprovingController, needsApprovalDecision, recognizeNodeClientCSR } from './csrapproving.js';

@@ -1,9 +1,9 @@
 import { X509Certificate } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ref } from '../common/resources.js';
-import { eventually, FakeApi, runAgainstFake, stopFakes } from '../common/testing.js';
+import { eventually, FakeApi, runAgainstFake, stopFakes } from '../../../test/helpers/fake-api.js';
 import { loadCertificateAuthority, parseCertificateSigningRequest, validityWindow, type CertificateAuthority } from '../../pki/index.js';
-import { csrObject, opensslCA, opensslCSR, opensslKeys, opensslText, opensslVerify, type OpensslKeys } from './csr-fixtures.js';
+import { csrObject, opensslCA, opensslCSR, opensslKeys, opensslText, opensslVerify, type OpensslKeys } from '../../../test/helpers/openssl-csr.js';
 import { APISERVER_CLIENT_SIGNER, type CertificateSigningRequest } from './csr.js';
 import { approvedCSR } from './csrapproving.js';
 import { certificateDurationMs, csrSigningController, issueCertificate, signingDecision } from './csrsigning.js';

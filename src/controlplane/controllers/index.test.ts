@@ -4,14 +4,14 @@ import { defaultInitConfig } from '../../config/defaults.js';
 import { createHost } from '../../host/index.js';
 import { renderStaticPod } from '../../manifests/index.js';
 import { createMemoryLogger } from '../../log.js';
-import { freePort, httpsGet, nodeRoot, type NodeRoot } from '../common/component-fixtures.js';
+import { freePort, httpsGet, nodeRoot, type NodeRoot } from '../../../test/helpers/component-root.js';
 import { KubeApiError, type KubeObject, type ResourceRef } from '../../kube/index.js';
 import { ref } from '../common/resources.js';
-import { eventually, FakeApi } from '../common/testing.js';
+import { eventually, FakeApi } from '../../../test/helpers/fake-api.js';
 import type { Lease } from '../common/leaderelection.js';
 import type { ConfigMap } from './bootstrapsigner.js';
 import { CONTROLLERS, isControllerEnabled, runControllerManager, type Running } from './index.js';
-import { tokenSecret } from './testing.js';
+import { tokenSecret } from '../../../test/helpers/token-secrets.js';
 
 const KUBECONFIG = 'apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority-data: Q0EK\n    server: https://127.0.0.2:6443\n  name: ""\ncontexts: null\ncurrent-context: ""\nkind: Config\npreferences: {}\nusers: null\n';
 

@@ -14,13 +14,13 @@ import { errorMessage, isKubeforgeError, KubeforgeError, validationError } from 
 import type { FileHost } from '../../host/index.js';
 import { loadCertificateAuthority, type CertificateAuthority } from '../../pki/index.js';
 import { untilAborted, type ControllerContext } from '../common/controller.js';
-import { COMMON_FLAGS, runComponent, type ComponentDeps, type Running } from '../common/component.js';
+import { COMMON_FLAGS, runComponent, type ComponentDeps, type Running } from '../common/run-component.js';
 import { acceptedFlag, flag, type FlagSpec, type ParsedFlags } from '../common/flags.js';
 import { serviceAccountCredentials } from './credentials.js';
 import { nextPodCIDR, type NodeIpamOptions } from './nodeipam.js';
 import { CONTROLLERS, isControllerEnabled, unknownControllers, type ControllerRow, type ManagerOptions } from './manager.js';
 
-export type { Running } from '../common/component.js';
+export type { Running } from '../common/run-component.js';
 export { CONTROLLERS, isControllerEnabled } from './manager.js';
 
 export const CONTROLLER_MANAGER_FLAGS: readonly FlagSpec[] = [

@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHost } from '../../host/index.js';
 import { createMemoryLogger } from '../../log.js';
-import { freePort, httpsGet, nodeRoot, type NodeRoot } from '../common/component-fixtures.js';
+import { freePort, httpsGet, nodeRoot, type NodeRoot } from '../../../test/helpers/component-root.js';
 import type { Lease } from '../common/leaderelection.js';
 import { ref } from '../common/resources.js';
-import { eventually, FakeApi } from '../common/testing.js';
+import { eventually, FakeApi } from '../../../test/helpers/fake-api.js';
 import { runScheduler, type Running } from './index.js';
 import type { Pod } from './schedule.js';
 

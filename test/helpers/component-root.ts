@@ -4,7 +4,7 @@ import https from 'node:https';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { selfSignedServingCertificate } from '../../pki/index.js';
+import { selfSignedServingCertificate } from '../../src/pki/index.js';
 
 export interface NodeRoot {
   root: string;
