@@ -111,13 +111,13 @@ describe('csrapproving loop (against the in-memory FakeApi with kubeadm RBAC as 
       return { status: { allowed } };
     });
     runAgainstFake(api, csrApprovingController);
-    const conditions = (name: string) => api.find<CertificateSigningRequest>(ref('csrs'), undefined, name)?.status?.conditions ?? [];
+    const conditions = (name: string) => api.find<CertificateSigningRequest>(ref('certificatesigningrequests'), undefined, name)?.status?.conditions ?? [];
     return { api, reviews, conditions };
   }
 
   it('approves a bootstrap token CSR of the kubelet shape through /approval', async () => {
     const { api, conditions } = start();
-    api.put(ref('csrs'), csrObject(opensslCSR(keys.ec, KUBELET), {}, 'node-csr-1'));
+    api.put(ref('certificatesigningrequests'), csrObject(opensslCSR(keys.ec, KUBELET), {}, 'node-csr-1'));
     await eventually(() => conditions('node-csr-1').length === 1);
     expect(conditions('node-csr-1')[0]).toMatchObject({ type: 'Approved', reason: 'AutoApproved' });
     expect(api.calls.some((c) => c.method === 'PUT' && c.path === '/apis/certificates.k8s.io/v1/certificatesigningrequests/node-csr-1/approval')).toBe(true);
@@ -125,7 +125,7 @@ describe('csrapproving loop (against the in-memory FakeApi with kubeadm RBAC as 
 
   it('approves a node renewing its own certificate as selfnodeclient', async () => {
     const { api, conditions, reviews } = start();
-    api.put(ref('csrs'), csrObject(opensslCSR(keys.ec, KUBELET), { username: 'system:node:w1', groups: ['system:nodes', 'system:authenticated'] }, 'renew'));
+    api.put(ref('certificatesigningrequests'), csrObject(opensslCSR(keys.ec, KUBELET), { username: 'system:node:w1', groups: ['system:nodes', 'system:authenticated'] }, 'renew'));
     await eventually(() => conditions('renew').length === 1);
     expect(conditions('renew')[0]?.message).toContain('self');
     expect(reviews).toEqual(['system:node:w1:selfnodeclient']);
@@ -133,7 +133,7 @@ describe('csrapproving loop (against the in-memory FakeApi with kubeadm RBAC as 
 
   it('leaves pending a node asking for another node\'s certificate (its SubjectAccessReview fails)', async () => {
     const { api, conditions, reviews } = start();
-    api.put(ref('csrs'), csrObject(opensslCSR(keys.ec, KUBELET), { username: 'system:node:w2', groups: ['system:nodes', 'system:authenticated'] }, 'steal'));
+    api.put(ref('certificatesigningrequests'), csrObject(opensslCSR(keys.ec, KUBELET), { username: 'system:node:w2', groups: ['system:nodes', 'system:authenticated'] }, 'steal'));
     await eventually(() => reviews.length >= 1);
     await new Promise((r) => setTimeout(r, 50));
     expect(reviews[0]).toBe('system:node:w2:nodeclient');
@@ -148,8 +148,8 @@ describe('csrapproving loop (against the in-memory FakeApi with kubeadm RBAC as 
       csrObject(opensslCSR(keys.ec, KUBELET), { usages: ['digital signature', 'client auth', 'server auth'] }, 'serverauth'),
       csrObject(opensslCSR(keys.ec, KUBELET), { request: Buffer.from('garbage').toString('base64') }, 'garbage'),
     ];
-    for (const csr of shapes) api.put(ref('csrs'), csr);
-    api.put(ref('csrs'), csrObject(opensslCSR(keys.ec, KUBELET), {}, 'good'));
+    for (const csr of shapes) api.put(ref('certificatesigningrequests'), csr);
+    api.put(ref('certificatesigningrequests'), csrObject(opensslCSR(keys.ec, KUBELET), {}, 'good'));
     await eventually(() => conditions('good').length === 1);
     await new Promise((r) => setTimeout(r, 50));
     for (const csr of shapes) expect(conditions(csr.metadata.name!)).toEqual([]);

@@ -99,13 +99,13 @@ export const csrApprovingController: Controller = {
       for (const permission of recognition.permissions) {
         const review = await ctx.client.request<{ status?: { allowed?: boolean } }>('POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', { body: subjectAccessReview(csr, permission) });
         if (!review.status?.allowed) continue;
-        await ctx.client.update(ref('csrs', undefined, name, 'approval'), approvedCSR(csr, permission, ctx.now()));
+        await ctx.client.update(ref('certificatesigningrequests', undefined, name, 'approval'), approvedCSR(csr, permission, ctx.now()));
         ctx.log.info(`[csrapproving] approved ${name} for ${csr.spec.username} (${permission})`);
         return;
       }
       // Upstream re-queues with back-off: RBAC may grant the permission later.
-      throw new Error(`recognized ${name} as ${recognition.permissions.join(', ')} but the SubjectAccessReview of ${csr.spec.username} was not allowed (${resourcePath(ref('csrs', undefined, name))})`);
+      throw new Error(`recognized ${name} as ${recognition.permissions.join(', ')} but the SubjectAccessReview of ${csr.spec.username} was not allowed (${resourcePath(ref('certificatesigningrequests', undefined, name))})`);
     };
-    await runInformerLoop(ctx, { name: 'csrapproving', informer: ctx.informers.informerFor<CertificateSigningRequest>(ref('csrs')), accept: needsApprovalDecision, workers: 2, sync });
+    await runInformerLoop(ctx, { name: 'csrapproving', informer: ctx.informers.informerFor<CertificateSigningRequest>(ref('certificatesigningrequests')), accept: needsApprovalDecision, workers: 2, sync });
   },
 };

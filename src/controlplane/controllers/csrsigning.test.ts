@@ -156,10 +156,10 @@ describe('csrsigning loop (against the in-memory FakeApi)', () => {
   it('writes the certificate of an approved CSR via /status and marks a bad one Failed', async () => {
     const api = new FakeApi();
     runAgainstFake(api, csrSigningController({ ca, durationMs: HOUR }));
-    api.put(ref('csrs'), approved(csrObject(opensslCSR(keys.ec, KUBELET), { expirationSeconds: 1200 }, 'good')));
-    api.put(ref('csrs'), approved(csrObject(opensslCSR(keys.ec, '/O=system:masters/CN=system:node:w1'), {}, 'bad')));
-    api.put(ref('csrs'), csrObject(opensslCSR(keys.ec, KUBELET), {}, 'pending'));
-    const get = (name: string) => api.find<CertificateSigningRequest>(ref('csrs'), undefined, name)!;
+    api.put(ref('certificatesigningrequests'), approved(csrObject(opensslCSR(keys.ec, KUBELET), { expirationSeconds: 1200 }, 'good')));
+    api.put(ref('certificatesigningrequests'), approved(csrObject(opensslCSR(keys.ec, '/O=system:masters/CN=system:node:w1'), {}, 'bad')));
+    api.put(ref('certificatesigningrequests'), csrObject(opensslCSR(keys.ec, KUBELET), {}, 'pending'));
+    const get = (name: string) => api.find<CertificateSigningRequest>(ref('certificatesigningrequests'), undefined, name)!;
     await eventually(() => Boolean(get('good').status?.certificate) && (get('bad').status?.conditions?.length ?? 0) === 2);
     const cert = new X509Certificate(Buffer.from(get('good').status!.certificate!, 'base64').toString());
     expect(cert.subject).toBe('O=system:nodes\nCN=system:node:w1');

@@ -106,16 +106,16 @@ export function csrSigningController(options: CSRSigningOptions): Controller {
         const at = now.toISOString().replace(/\.\d+Z$/, 'Z');
         if (decision.action === 'fail') {
           const conditions = [...(csr.status?.conditions ?? []), { type: 'Failed', status: 'True', reason: 'SignerValidationFailure', message: decision.message, lastUpdateTime: at, lastTransitionTime: at }];
-          await ctx.client.update(ref('csrs', undefined, name, 'status'), { ...csr, status: { ...csr.status, conditions } });
+          await ctx.client.update(ref('certificatesigningrequests', undefined, name, 'status'), { ...csr, status: { ...csr.status, conditions } });
           ctx.log.info(`[csrsigning] refused ${name}: ${decision.message}`);
           return;
         }
         const pem = issueCertificate(decision.parsed, csr.spec.usages ?? [], ca, certificateDurationMs(options.durationMs, csr.spec.expirationSeconds), now);
-        await ctx.client.update(ref('csrs', undefined, name, 'status'), { ...csr, status: { ...csr.status, certificate: Buffer.from(pem).toString('base64') } });
+        await ctx.client.update(ref('certificatesigningrequests', undefined, name, 'status'), { ...csr, status: { ...csr.status, certificate: Buffer.from(pem).toString('base64') } });
         ctx.log.info(`[csrsigning] signed ${name} for ${decision.parsed.subject.commonName}`);
       };
       const accept = (csr: CertificateSigningRequest) => isApproved(csr) && !isFailed(csr) && !isIssued(csr) && SIGNERS.includes(csr.spec.signerName);
-      await runInformerLoop(ctx, { name: 'csrsigning', informer: ctx.informers.informerFor<CertificateSigningRequest>(ref('csrs')), accept, workers: 2, sync });
+      await runInformerLoop(ctx, { name: 'csrsigning', informer: ctx.informers.informerFor<CertificateSigningRequest>(ref('certificatesigningrequests')), accept, workers: 2, sync });
     },
   };
 }
