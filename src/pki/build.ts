@@ -33,7 +33,7 @@ export interface Issuer {
 }
 
 /** A random positive 127-bit serial (kubeadm draws below 2^63; RFC 5280 allows up to 20 octets). */
-export function randomSerial(): Buffer {
+function randomSerial(): Buffer {
   const serial = randomBytes(16);
   serial[0] = (serial[0]! & 0x7f) | 0x40;
   return serial;

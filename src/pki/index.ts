@@ -34,7 +34,7 @@ export {
   createCertificateSigningRequest, parseCertificateSigningRequest, createCertificateFromCSR,
   type CertificateSigningRequestInfo, type CSRSigningOptions,
 } from './csr.js';
-export { buildCertificate, randomSerial, type CertificateTemplate, type Issuer } from './build.js';
+export { buildCertificate, type CertificateTemplate, type Issuer } from './build.js';
 export {
   loadCertificate, verifySignedBy, keyMatchesCertificate,
   type CertificateInfo, type Subject, type AltNames, type GeneralNames, type ExtKeyUsage, type KeyUsage,

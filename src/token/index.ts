@@ -11,7 +11,7 @@ export {
 export { formatRFC3339, parseRFC3339, tokenExpiration, type TokenExpiration } from './expiration.js';
 export { detachedJWS, verifyDetachedJWS } from './jws.js';
 export {
-  bootstrapTokenSecret, bootstrapTokenExpiration, readBootstrapTokenSecret, secretDataValue, isBootstrapTokenSecret,
+  bootstrapTokenSecret, readBootstrapTokenSecret, secretDataValue, isBootstrapTokenSecret,
   BOOTSTRAP_TOKEN_SECRET_TYPE, BOOTSTRAP_TOKEN_SECRET_PREFIX,
   type BootstrapTokenOptions, type BootstrapTokenSecret, type SecretObject, type StoredBootstrapToken,
 } from './secret.js';

@@ -25,7 +25,7 @@ export interface BootstrapTokenSecret {
 }
 
 /** When the token expires: `expires` wins over `ttl`; a zero TTL never expires (undefined). */
-export function bootstrapTokenExpiration(options: BootstrapTokenOptions, now: Date): Date | undefined {
+function bootstrapTokenExpiration(options: BootstrapTokenOptions, now: Date): Date | undefined {
   if (options.expires) {
     const at = parseRFC3339(options.expires);
     if (!at) {

@@ -33,7 +33,7 @@ export interface HealthServer {
   close(): Promise<void>;
 }
 
-export function prometheusText(metrics: MetricsRegistry, leaderName: string, leading: boolean): string {
+function prometheusText(metrics: MetricsRegistry, leaderName: string, leading: boolean): string {
   const lines: string[] = [];
   const family = (name: string, type: string, help: string, value: (q: MetricsRegistry['queues'][number]) => number) => {
     lines.push(`# HELP ${name} [ALPHA] ${help}`, `# TYPE ${name} ${type}`);

@@ -40,7 +40,7 @@ export const isFailed = (csr: CertificateSigningRequest) => hasCondition(csr, 'F
 export const isIssued = (csr: CertificateSigningRequest) => Boolean(csr.status?.certificate);
 
 /** The PEM request inside a CSR object (spec.request is base64 of the PEM). */
-export const csrRequestPem = (csr: CertificateSigningRequest) => Buffer.from(csr.spec.request ?? '', 'base64').toString('utf8');
+const csrRequestPem = (csr: CertificateSigningRequest) => Buffer.from(csr.spec.request ?? '', 'base64').toString('utf8');
 
 /** The request of a CSR object, parsed and its signature verified by src/pki; KF_CSR_INVALID when it is not one. */
 export function parseCSR(csr: CertificateSigningRequest): CertificateSigningRequestInfo {

@@ -55,7 +55,7 @@ export function recognizeNodeClientCSR(csr: CertificateSigningRequest, parsed: C
 export const needsApprovalDecision = (csr: CertificateSigningRequest) => !isApproved(csr) && !isDenied(csr) && !isFailed(csr) && !isIssued(csr);
 
 /** The SubjectAccessReview asking whether the CSR's requester may create this node-client kind. */
-export function subjectAccessReview(csr: CertificateSigningRequest, permission: NodeClientPermission): KubeObject {
+function subjectAccessReview(csr: CertificateSigningRequest, permission: NodeClientPermission): KubeObject {
   return {
     apiVersion: 'authorization.k8s.io/v1',
     kind: 'SubjectAccessReview',

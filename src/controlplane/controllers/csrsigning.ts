@@ -13,7 +13,6 @@ import { ref } from '../common/resources.js';
 import { APISERVER_CLIENT_SIGNER, isApproved, isFailed, isIssued, KUBELET_CLIENT_SIGNER, KUBELET_SERVING_SIGNER, parseCSR, type CertificateSigningRequest } from './csr.js';
 import { kubeletClientShapeError } from './csrapproving.js';
 
-export const DEFAULT_CLUSTER_SIGNING_DURATION_MS = 8760 * 3600_000;
 const MIN_DURATION_MS = 10 * 60_000;
 
 const KEY_USAGES: Record<string, KeyUsage> = {
@@ -33,7 +32,7 @@ export function certificateDurationMs(signingDurationMs: number, expirationSecon
 }
 
 /** upstream's ValidateKubeletServingCSR: a node's serving cert with DNS/IP names only. */
-export function kubeletServingShapeError(parsed: CertificateSigningRequestInfo, usages: string[]): string | undefined {
+function kubeletServingShapeError(parsed: CertificateSigningRequestInfo, usages: string[]): string | undefined {
   if (parsed.subject.organizations.length !== 1 || parsed.subject.organizations[0] !== 'system:nodes') return `organization must be exactly [system:nodes], got [${parsed.subject.organizations.join(', ')}]`;
   const cn = parsed.subject.commonName;
   if (!cn.startsWith('system:node:') || cn.length === 'system:node:'.length) return `common name must be system:node:<name>, got "${cn}"`;
@@ -45,7 +44,7 @@ export function kubeletServingShapeError(parsed: CertificateSigningRequestInfo, 
 }
 
 /** Why the signer refuses the request, or undefined when it signs it. */
-export function signerValidationError(csr: CertificateSigningRequest, parsed: CertificateSigningRequestInfo): string | undefined {
+function signerValidationError(csr: CertificateSigningRequest, parsed: CertificateSigningRequestInfo): string | undefined {
   const usages = csr.spec.usages ?? [];
   if (csr.spec.signerName === KUBELET_CLIENT_SIGNER) return kubeletClientShapeError(parsed, usages);
   if (csr.spec.signerName === KUBELET_SERVING_SIGNER) return kubeletServingShapeError(parsed, usages);

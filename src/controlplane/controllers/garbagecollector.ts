@@ -15,7 +15,7 @@ const RESYNC_MS = 30_000;
 type OwnerReference = NonNullable<KubeObject['metadata']['ownerReferences']>[number];
 
 /** Whether the owner still exists (same uid), asked of the API. */
-export async function ownerExists(client: ApiClient, owner: OwnerReference, namespace: string | undefined): Promise<boolean> {
+async function ownerExists(client: ApiClient, owner: OwnerReference, namespace: string | undefined): Promise<boolean> {
   let ownerRef;
   try {
     ownerRef = refFor({ apiVersion: owner.apiVersion, kind: owner.kind, metadata: { name: owner.name, namespace } });
