@@ -3,6 +3,7 @@
  * (bootstraptokenv1.BootstrapTokenFromSecret), the output object (output.kubeadm.k8s.io/v1alpha3
  * BootstrapToken) and the table row (tokenTextPrinter, duration.ShortHumanDuration). Pure.
  */
+import { shortHumanDuration } from '../config/duration.js';
 import { formatRFC3339, parseRFC3339, readBootstrapTokenSecret, type SecretObject } from '../token/index.js';
 
 export const TOKEN_COLUMNS = ['TOKEN', 'TTL', 'EXPIRES', 'USAGES', 'DESCRIPTION', 'EXTRA GROUPS'];
@@ -31,27 +32,13 @@ export function bootstrapTokenFromSecret(secret: SecretObject): BootstrapTokenOu
   return out;
 }
 
-/** Kubernetes' duration.ShortHumanDuration (kubectl's AGE): `<invalid>` once more than a second late. */
-export function shortHumanDuration(ms: number): string {
-  const seconds = Math.trunc(ms / 1000);
-  if (seconds < -1) return '<invalid>';
-  if (seconds < 0) return '0s';
-  if (seconds < 60) return `${seconds}s`;
-  const minutes = Math.trunc(seconds / 60);
-  if (minutes < 60) return `${minutes}m`;
-  const hours = Math.trunc(minutes / 60);
-  if (hours < 24) return `${hours}h`;
-  if (hours < 24 * 365) return `${Math.trunc(hours / 24)}d`;
-  return `${Math.trunc(hours / 24 / 365)}y`;
-}
-
 /** One `token list` row: `<forever>`/`<never>` without expiration, `<none>` for empty fields. */
 export function tokenRow(token: BootstrapTokenOutput, now: Date): string[] {
   const expires = token.expires ? new Date(token.expires) : undefined;
   const orNone = (text: string | undefined) => (text ? text : '<none>');
   return [
     token.token,
-    expires ? shortHumanDuration(expires.getTime() - now.getTime()) : '<forever>',
+    expires ? shortHumanDuration(Math.trunc((expires.getTime() - now.getTime()) / 1000)) : '<forever>',
     token.expires ?? '<never>',
     orNone(token.usages?.join(',')),
     orNone(token.description),
