@@ -6,7 +6,7 @@
 import type { Host } from '../host/index.js';
 import { RUN_DIR } from '../host/index.js';
 import { KubeforgeError } from '../errors.js';
-import type { Component } from './component.js';
+import type { Component } from './component-manager.js';
 import { isRunning, procStat, type ProcessIdentity } from './proc.js';
 
 export const AGENT_PID_FILE = `${RUN_DIR}/agent.pid`;

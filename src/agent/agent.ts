@@ -9,7 +9,7 @@ import type { Logger } from '../log.js';
 import { KubeforgeError } from '../errors.js';
 import { AgentLock } from './agent-lock.js';
 import { KUBELET_BACKOFF } from './backoff.js';
-import { ComponentManager, type Component, type StopMode } from './component.js';
+import { ComponentManager, type Component, type StopMode } from './component-manager.js';
 import { defaultKubeforgeCommand } from './images.js';
 import { ApiConnection } from './api-connection.js';
 import { CertificateMonitor, type CertificateRenewer } from './cert-monitor.js';
@@ -24,6 +24,7 @@ import { ProcessRunner } from './process-runner.js';
 import type { PodRunner } from './runner.js';
 import { StaticPods, type StaticPodView } from './static-pods.js';
 import { StatusFile, type AgentStatus } from './status-file.js';
+import type { Unsubscribe } from './listeners.js';
 
 export interface AgentOptions {
   /** The host; defaults to a real host on `root`. */
@@ -95,7 +96,7 @@ export interface RunningAgent {
   /** What the status file says, computed now. */
   status(): AgentStatus;
   /** Called whenever a pod or its status changes (mirror pods will hang here). */
-  onChange(listener: () => void): void;
+  onChange(listener: () => void): Unsubscribe;
   /** The port of the kubelet API, when the agent serves one. */
   kubeletPort(): number | undefined;
   /** The API connection, when the agent has an API side. */

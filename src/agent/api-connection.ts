@@ -14,8 +14,9 @@ import type { KubeClient } from '../kube/index.js';
 import { loadKubeClient } from '../kubeconfig/index.js';
 import type { Logger } from '../log.js';
 import { CLIENT_CERT_CURRENT } from './client-cert.js';
-import type { Component } from './component.js';
+import type { Component } from './component-manager.js';
 import { PeriodicComponent } from './periodic.js';
+import { Listeners, type Unsubscribe } from './listeners.js';
 
 export interface ApiConnectionOptions {
   host: Host;
@@ -31,7 +32,7 @@ export interface ApiConnectionOptions {
 export class ApiConnection extends PeriodicComponent implements Component {
   readonly name = 'api-connection';
   private current: KubeClient | undefined;
-  private readonly listeners: ((client: KubeClient) => void)[] = [];
+  private readonly listeners = new Listeners<[client: KubeClient]>();
 
   constructor(private readonly options: ApiConnectionOptions) {
     super({ name: 'connecting to the API server', intervalMs: 2 ** 31 - 1, retryBaseMs: options.retryBaseMs ?? 200, retryMaxMs: options.retryMaxMs ?? 500, log: options.log });
@@ -52,9 +53,9 @@ export class ApiConnection extends PeriodicComponent implements Component {
   }
 
   /** Called with each new client (the first connection and every reload). */
-  onConnected(listener: (client: KubeClient) => void): void {
-    this.listeners.push(listener);
+  onConnected(listener: (client: KubeClient) => void): Unsubscribe {
     if (this.current) listener(this.current);
+    return this.listeners.add(listener);
   }
 
   /** Drops the client and connects again from the kubeconfig on disk. */
@@ -76,6 +77,6 @@ export class ApiConnection extends PeriodicComponent implements Component {
     }
     this.current = client;
     log.info(`agent: connected to the API server at ${client.config.server}`);
-    for (const l of this.listeners) l(client);
+    this.listeners.emit(client);
   }
 }

@@ -12,8 +12,9 @@ import type { Logger } from '../log.js';
 import { certificateValidity, type CertificateInfo } from '../pki/index.js';
 import type { ApiConnection } from './api-connection.js';
 import { certificateLifetimeMs, expirationMetricsText, expiryEvent, pendingExpiryWarnings, renewalDue, EXPIRY_WARNING_MS } from './cert-expiry.js';
-import type { Component } from './component.js';
+import type { Component } from './component-manager.js';
 import { PeriodicComponent } from './periodic.js';
+import type { Unsubscribe } from './listeners.js';
 
 export interface RenewalRequest {
   host: Host;
@@ -69,8 +70,8 @@ export class CertificateMonitor extends PeriodicComponent implements Component {
     this.loop.trigger();
   }
 
-  protected override wire(): void {
-    this.options.connection?.onConnected(() => this.loop.trigger());
+  protected override wire(): Unsubscribe[] {
+    return this.options.connection ? [this.options.connection.onConnected(() => this.loop.trigger())] : [];
   }
 
   protected async sync(signal: AbortSignal): Promise<void> {

@@ -6,9 +6,9 @@ import type { KubeClient, KubeObject, ResourceRef } from '../kube/index.js';
 import { buildKubeconfig, currentClusterAndUser, parseKubeconfig } from '../kubeconfig/index.js';
 import { createMemoryLogger } from '../log.js';
 import {
-  createCertificateFromCSR, ensureCertificates, issueClientCertificate, loadCertificate, parseCertificateSigningRequest, type IssuedCertificate,
+  createCertificateFromCSR, ensureCertificates, issueClientCertificate, loadCertificate, loadCertificateAuthority, parseCertificateSigningRequest, type IssuedCertificate,
 } from '../pki/index.js';
-import { testInitConfig } from '../pki/testing.js';
+import { testInitConfig } from '../../test/helpers/pki-config.js';
 import type { ApiConnection } from './api-connection.js';
 import { awaitCsrDecision, CLIENT_CERT_CURRENT, ClientCertificates, datedClientCertName, kubeletKubeconfig, rotationDeadline } from './client-cert.js';
 
@@ -106,7 +106,7 @@ function signingApi(ca: IssuedCertificate, now: () => Date): { client: KubeClien
     create: async (_ref: ResourceRef, csr: PostedCSR) => {
       const name = `${csr.metadata.generateName ?? 'x-'}${posted.length}`;
       const request = parseCertificateSigningRequest(Buffer.from(csr.spec.request, 'base64'));
-      const certPem = createCertificateFromCSR(request, ca, { usages: ['clientAuth'], validityMs: DAY_MS, now: now() });
+      const certPem = createCertificateFromCSR(request, loadCertificateAuthority(ca.certPem, ca.keyPem), { usages: ['clientAuth'], validityMs: DAY_MS, now: now() });
       posted.push({ ...csr, metadata: { ...csr.metadata, name }, status: { certificate: Buffer.from(certPem).toString('base64') } });
       return posted.at(-1)!;
     },

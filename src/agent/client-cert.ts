@@ -22,7 +22,7 @@ import { currentClusterAndUser, loadKubeClient, parseKubeconfig } from '../kubec
 import type { Logger } from '../log.js';
 import { createCertificateSigningRequest, encodePrivateKeyPem, generatePrivateKey, loadCertificate } from '../pki/index.js';
 import type { ApiConnection } from './api-connection.js';
-import type { Component } from './component.js';
+import type { Component } from './component-manager.js';
 import { PeriodicComponent } from './periodic.js';
 import { KUBELET_PKI_DIR } from './serving-cert.js';
 

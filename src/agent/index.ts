@@ -2,7 +2,7 @@
  * The node agent (`kubeforge agent`), a small kubelet. Here:
  * - agent.ts          runAgent: the components below, started in order, stopped in reverse
  * - agent-lock.ts     /run/kubeforge/agent.pid: one agent per root
- * - component.ts      k0s-style component lifecycle (init/start/ready/stop)
+ * - component-manager.ts k0s-style component lifecycle (init/start/ready/stop)
  * - manifest-source.ts watches /etc/kubernetes/manifests (fs.watch + periodic re-scan)
  * - pod.ts            the v1 Pod subset, manifest parsing and validation, static pod uid, spec hash
  * - static-pods.ts    manifests → pod workers (start, replace, stop, adopt, orphans)
@@ -29,7 +29,7 @@
  *   cert-expiry.ts: its pure rules (due, lifetime, metric text, once-only warnings, the Event)
  */
 export { runAgent, type AgentOptions, type AgentApiOptions, type RunningAgent } from './agent.js';
-export type { StopMode, Component } from './component.js';
+export type { StopMode, Component } from './component-manager.js';
 export { AGENT_PID_FILE, readAgentPid } from './agent-lock.js';
 export { isRunning, type ProcessIdentity } from './proc.js';
 export { readAgentStatus, AGENT_STATUS_FILE, type AgentStatus, type AgentStatusPod } from './status-file.js';

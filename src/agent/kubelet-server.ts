@@ -14,7 +14,7 @@ import type { TLSSocket } from 'node:tls';
 import { KubeforgeError } from '../errors.js';
 import type { Host } from '../host/index.js';
 import type { Logger } from '../log.js';
-import type { Component } from './component.js';
+import type { Component } from './component-manager.js';
 import { streamContainerLog } from './container-logs.js';
 import type { StaticPod } from './pod.js';
 import { ensureServingCertificate } from './serving-cert.js';

@@ -9,6 +9,7 @@ import type { FileHost } from '../host/index.js';
 import { MANIFESTS_DIR } from '../host/index.js';
 import type { Logger } from '../log.js';
 import { parseStaticPod, type ParseResult } from './pod.js';
+import { Listeners, type Unsubscribe } from './listeners.js';
 
 /** Every manifest file by logical path, parsed or with the reason it is invalid. */
 export type ManifestSnapshot = Map<string, ParseResult>;
@@ -31,14 +32,14 @@ export class ManifestSource {
   private timer: NodeJS.Timeout | undefined;
   private debounce: NodeJS.Timeout | undefined;
   private scanning: Promise<void> = Promise.resolve();
-  private readonly listeners: ((snapshot: ManifestSnapshot) => Promise<void> | void)[] = [];
+  private readonly listeners = new Listeners<[ManifestSnapshot]>();
 
   constructor(private readonly options: ManifestSourceOptions) {
     this.dir = options.dir ?? MANIFESTS_DIR;
   }
 
-  onUpdate(listener: (snapshot: ManifestSnapshot) => Promise<void> | void): void {
-    this.listeners.push(listener);
+  onUpdate(listener: (snapshot: ManifestSnapshot) => Promise<void> | void): Unsubscribe {
+    return this.listeners.add(listener);
   }
 
   /** Scans once (the listeners run before this resolves), then watches. */
@@ -95,7 +96,7 @@ export class ManifestSource {
     for (const source of this.texts.keys()) if (!next.has(source)) this.texts.delete(source);
     if (!changed) return;
     this.snapshot = next;
-    for (const listener of this.listeners) await listener(next);
+    await this.listeners.emitInOrder(next);
   }
 
   current(): ManifestSnapshot {

@@ -10,7 +10,8 @@ import type { Clock } from '../host/index.js';
 import { isAlreadyExists, isConflict, isNotFound, type KubeClient, type KubeObject, type ResourceRef } from '../kube/index.js';
 import type { Logger } from '../log.js';
 import type { ApiConnection } from './api-connection.js';
-import type { Component } from './component.js';
+import type { Component } from './component-manager.js';
+import type { Unsubscribe } from './listeners.js';
 import { CONFIG_MIRROR_ANNOTATION, mirrorPodFor, type MirrorPod } from './mirror-pod.js';
 import type { NodeRegistration } from './node-registration.js';
 import { PeriodicComponent } from './periodic.js';
@@ -21,7 +22,7 @@ export interface MirrorPodsOptions {
   connection: ApiConnection;
   registration: NodeRegistration;
   pods: () => StaticPodView[];
-  onChange: (listener: () => void) => void;
+  onChange: (listener: () => void) => Unsubscribe;
   clock: Clock;
   log: Logger;
   resyncMs?: number;
@@ -48,22 +49,29 @@ export class MirrorPods extends PeriodicComponent implements Component {
     super({ name: 'mirror pods', intervalMs: options.resyncMs ?? 10_000, log: options.log });
   }
 
-  protected override wire(): void {
-    this.options.onChange(() => this.loop.trigger());
-    this.options.registration.onRegistered(() => this.loop.trigger());
+  protected override wire(): Unsubscribe[] {
+    return [this.options.onChange(() => this.loop.trigger()), this.options.registration.onRegistered(() => this.loop.trigger())];
   }
 
-  /** The mirror pods this node should have now, by namespace/name. */
+  /** The mirror pods this node should have now, by namespace/name; static pods that are gone are forgotten. */
   private desired(nodeUid: string): Map<string, MirrorPod> {
     const now = this.options.clock.now().toISOString();
     const wanted = new Map<string, MirrorPod>();
-    for (const view of this.options.pods()) {
+    const views = this.options.pods();
+    const current = new Set(views.map((view) => view.pod.pod.metadata.uid));
+    for (const uid of this.seen.keys()) if (!current.has(uid)) this.seen.delete(uid);
+    for (const view of views) {
       const uid = view.pod.pod.metadata.uid;
       if (!this.seen.has(uid)) this.seen.set(uid, now);
       const mirror = mirrorPodFor(view, this.options.nodeName, this.seen.get(uid)!, nodeUid);
       wanted.set(keyOf(mirror), mirror);
     }
     return wanted;
+  }
+
+  /** How many static pods it remembers a first-seen time for (the pods the agent has now). */
+  rememberedPods(): number {
+    return this.seen.size;
   }
 
   protected async sync(signal: AbortSignal): Promise<void> {

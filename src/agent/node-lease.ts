@@ -8,10 +8,11 @@ import type { Clock } from '../host/index.js';
 import { isConflict, isNotFound, type KubeClient, type ResourceRef } from '../kube/index.js';
 import type { Logger } from '../log.js';
 import type { ApiConnection } from './api-connection.js';
-import type { Component } from './component.js';
+import type { Component } from './component-manager.js';
 import { NODE_LEASE_NAMESPACE, nodeLease, type LeaseObject } from './node-object.js';
 import type { NodeRegistration } from './node-registration.js';
 import { PeriodicComponent } from './periodic.js';
+import type { Unsubscribe } from './listeners.js';
 
 export interface NodeLeaseOptions {
   nodeName: string;
@@ -33,11 +34,13 @@ export class NodeLease extends PeriodicComponent implements Component {
     this.ref = { group: 'coordination.k8s.io', version: 'v1', resource: 'leases', namespace: NODE_LEASE_NAMESPACE, name: options.nodeName };
   }
 
-  protected override wire(): void {
-    this.options.registration.onRegistered(() => {
-      this.last = undefined;
-      this.loop.trigger();
-    });
+  protected override wire(): Unsubscribe[] {
+    return [
+      this.options.registration.onRegistered(() => {
+        this.last = undefined;
+        this.loop.trigger();
+      }),
+    ];
   }
 
   protected async sync(signal: AbortSignal): Promise<void> {

@@ -10,9 +10,10 @@ import type { Clock } from '../host/index.js';
 import { isAlreadyExists, isNotFound, type KubeClient, type ResourceRef } from '../kube/index.js';
 import type { Logger } from '../log.js';
 import type { ApiConnection } from './api-connection.js';
-import type { Component } from './component.js';
+import type { Component } from './component-manager.js';
 import { metaTime, nodeLabels, nodeObject, nodeStatus, statusFingerprint, type NodeCondition, type NodeFacts, type NodeObject } from './node-object.js';
 import { PeriodicComponent } from './periodic.js';
+import { Listeners, type Unsubscribe } from './listeners.js';
 
 export interface NodeRegistrationOptions {
   connection: ApiConnection;
@@ -32,14 +33,14 @@ export class NodeRegistration extends PeriodicComponent implements Component {
   private uid: string | undefined;
   private conditions: NodeCondition[] = [];
   private posted: { fingerprint: string; at: number } | undefined;
-  private readonly listeners: ((uid: string) => void)[] = [];
+  private readonly listeners = new Listeners<[uid: string]>();
 
   constructor(private readonly options: NodeRegistrationOptions) {
     super({ name: 'node status', intervalMs: options.statusUpdateMs ?? 10_000, log: options.log });
   }
 
-  protected override wire(): void {
-    this.options.connection.onConnected(() => this.loop.trigger());
+  protected override wire(): Unsubscribe[] {
+    return [this.options.connection.onConnected(() => this.loop.trigger())];
   }
 
   /** The registered Node's uid, once registered. */
@@ -48,9 +49,9 @@ export class NodeRegistration extends PeriodicComponent implements Component {
   }
 
   /** Called with the Node's uid when it is registered (again). */
-  onRegistered(listener: (uid: string) => void): void {
-    this.listeners.push(listener);
+  onRegistered(listener: (uid: string) => void): Unsubscribe {
     if (this.uid) listener(this.uid);
+    return this.listeners.add(listener);
   }
 
   private ref(facts: NodeFacts, subresource?: string): ResourceRef {
@@ -81,7 +82,7 @@ export class NodeRegistration extends PeriodicComponent implements Component {
     this.posted = undefined;
     await this.updateStatus(client, facts);
     this.uid = node.metadata.uid!;
-    for (const l of this.listeners) l(this.uid);
+    this.listeners.emit(this.uid);
   }
 
   private async updateStatus(client: KubeClient, facts: NodeFacts): Promise<void> {

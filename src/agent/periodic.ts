@@ -8,6 +8,7 @@
  * holding the agent's stop for the request timeout.
  */
 import type { Logger } from '../log.js';
+import type { Unsubscribe } from './listeners.js';
 
 export interface PeriodicOptions {
   name: string;
@@ -95,6 +96,7 @@ export class Periodic {
 export abstract class PeriodicComponent {
   abstract readonly name: string;
   protected readonly loop: Periodic;
+  private unsubscribe: Unsubscribe[] = [];
 
   constructor(options: PeriodicOptions) {
     this.loop = new Periodic(options, (signal) => this.sync(signal));
@@ -103,13 +105,15 @@ export abstract class PeriodicComponent {
   /** One round of the component's work; its API requests carry `signal` (aborted by stop). */
   protected abstract sync(signal: AbortSignal): Promise<void>;
 
-  /** Hooks the loop to other components' events before the first round. */
-  protected wire(): void {}
+  /** Hooks the loop to other components' events before the first round; stop() unhooks them. */
+  protected wire(): Unsubscribe[] {
+    return [];
+  }
 
   async init(): Promise<void> {}
 
   async start(): Promise<void> {
-    this.wire();
+    this.unsubscribe = this.wire();
     this.loop.start();
   }
 
@@ -117,6 +121,7 @@ export abstract class PeriodicComponent {
   async ready(): Promise<void> {}
 
   async stop(): Promise<void> {
+    for (const unsubscribe of this.unsubscribe.splice(0)) unsubscribe();
     await this.loop.stop();
   }
 }

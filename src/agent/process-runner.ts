@@ -20,6 +20,7 @@ import { isRunning, procStat, terminate, type ProcessIdentity } from './proc.js'
 import { ContainerStartError, type ContainerRuntimeState, type ExecResult, type PodRunner } from './runner.js';
 import { directoriesToCreate, pathMappings, rewriteVolumePaths, type PathMapping } from './volumes.js';
 import { setOwn } from '../safe-keys.js';
+import { Listeners, type Unsubscribe } from './listeners.js';
 
 export const PODS_RUN_DIR = `${RUN_DIR}/pods`;
 
@@ -58,7 +59,7 @@ const containerId = (r: ProcessIdentity) => `process://${r.pid}.${r.startTicks}`
 
 export class ProcessRunner implements PodRunner {
   private readonly tracked = new Map<string, Tracked>();
-  private readonly exitListeners: ((podUid: string, containerName: string) => void)[] = [];
+  private readonly exitListeners = new Listeners<[podUid: string, containerName: string]>();
 
   constructor(private readonly options: ProcessRunnerOptions) {}
 
@@ -78,8 +79,8 @@ export class ProcessRunner implements PodRunner {
     return this.files.resolve(`${POD_LOGS_DIR}/${podDirName(pod)}/${containerName}/0.log`);
   }
 
-  onContainerExit(listener: (podUid: string, containerName: string) => void): void {
-    this.exitListeners.push(listener);
+  onContainerExit(listener: (podUid: string, containerName: string) => void): Unsubscribe {
+    return this.exitListeners.add(listener);
   }
 
   async listPods(): Promise<StaticPod[]> {
@@ -185,7 +186,7 @@ export class ProcessRunner implements PodRunner {
     child.once('exit', (code, signal) => {
       const exitCode = code ?? 128 + (signal ? os.constants.signals[signal] : 9);
       tracked.exit = { exitCode, finishedAt: new Date() };
-      for (const listener of this.exitListeners) listener(record.podUid, container.name);
+      this.exitListeners.emit(record.podUid, container.name);
     });
     record.startTicks = (await procStat(host.system, child.pid))?.startTicks ?? -1;
     await this.files.writeFile(`${this.recordDir(pod)}/${container.name}.json`, `${JSON.stringify(record)}\n`);

@@ -6,6 +6,7 @@
  * runner; nothing outside a runner may assume containers are processes.
  */
 import type { Container, StaticPod } from './pod.js';
+import type { Unsubscribe } from './listeners.js';
 
 export type ContainerRuntimeState =
   | { state: 'running'; id: string; startedAt: Date; restartCount: number }
@@ -60,7 +61,7 @@ export interface PodRunner {
   /** The container's log file (real path). */
   logPath(pod: StaticPod, containerName: string): string;
   /** Called when a container exits, so the pod's worker can react without waiting for its next sync. */
-  onContainerExit(listener: (podUid: string, containerName: string) => void): void;
+  onContainerExit(listener: (podUid: string, containerName: string) => void): Unsubscribe;
   /** Forgets every container without stopping it (the agent stops, its pods keep running). */
   detach(): void;
 }

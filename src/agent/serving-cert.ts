@@ -1,17 +1,14 @@
 /**
  * The agent's HTTPS serving certificate, as the kubelet makes one when no tlsCertFile is given:
- * self-signed, `CN=<node>@<unix time>`, SANs the node name and the node IP, kept in
- * /var/lib/kubelet/pki/kubelet.{crt,key} and reused while it is valid and matches its key.
+ * `CN=<node>@<unix time>` signed by its own `<node>-ca@<unix time>`, SANs the node name and the
+ * node IP, kept in /var/lib/kubelet/pki/kubelet.{crt,key} and reused while it is valid and matches its key.
  */
 import type { Host } from '../host/index.js';
-import {
-  buildCertificate, encodePrivateKeyPem, generatePrivateKey, keyMatchesCertificate, loadCertificate, parsePrivateKeyPem, validityWindow,
-} from '../pki/index.js';
+import { keyMatchesCertificate, loadCertificate, parsePrivateKeyPem, selfSignedServingCertificate } from '../pki/index.js';
 
 export const KUBELET_PKI_DIR = '/var/lib/kubelet/pki';
 const SERVING_CERT = `${KUBELET_PKI_DIR}/kubelet.crt`;
 const SERVING_KEY = `${KUBELET_PKI_DIR}/kubelet.key`;
-const VALIDITY_MS = 365 * 24 * 3600 * 1000;
 
 export interface ServingCertificate {
   certPem: string;
@@ -31,19 +28,7 @@ export async function ensureServingCertificate(host: Host, nodeName: string, nod
   const now = host.clock.now();
   const [cert, key] = await Promise.all([host.files.tryReadFile(SERVING_CERT), host.files.tryReadFile(SERVING_KEY)]);
   if (cert && key && stillGood(cert.toString('utf8'), key.toString('utf8'), nodeIP, now)) return { certPem: cert.toString('utf8'), keyPem: key.toString('utf8') };
-  const privateKey = await generatePrivateKey('ECDSA-P256');
-  const certPem = buildCertificate(
-    {
-      subject: { commonName: `${nodeName}@${Math.floor(now.getTime() / 1000)}`, organizations: [] },
-      altNames: { dnsNames: [nodeName], ips: [nodeIP] },
-      usages: ['serverAuth'],
-      isCA: false,
-      ...validityWindow(now, VALIDITY_MS),
-    },
-    privateKey,
-    { key: privateKey },
-  );
-  const keyPem = encodePrivateKeyPem(privateKey);
+  const { certPem, keyPem } = await selfSignedServingCertificate(nodeName, { ips: [nodeIP] }, now);
   await host.files.mkdir(KUBELET_PKI_DIR, 0o755);
   await host.files.writeFile(SERVING_KEY, keyPem, { mode: 0o600 });
   await host.files.writeFile(SERVING_CERT, certPem, { mode: 0o644 });

@@ -6,12 +6,13 @@
  * adopted, the others (orphans) stopped. Pods stop in reverse start order.
  */
 import type { Logger } from '../log.js';
-import type { Component, StopMode } from './component.js';
+import type { Component, StopMode } from './component-manager.js';
 import type { ManifestSnapshot } from './manifest-source.js';
 import type { StaticPod } from './pod.js';
 import { PodWorker, type PodWorkerOptions } from './pod-worker.js';
 import type { PodRunner } from './runner.js';
 import type { PodStatus } from './status.js';
+import { Listeners, type Unsubscribe } from './listeners.js';
 
 export interface StaticPodView {
   pod: StaticPod;
@@ -31,12 +32,13 @@ export class StaticPods implements Component {
   private readonly workers = new Map<string, PodWorker>();
   private errors: ManifestError[] = [];
   private first = true;
-  private readonly listeners: (() => void)[] = [];
+  private readonly listeners = new Listeners<[]>();
+  private unsubscribe: Unsubscribe | undefined;
 
   constructor(private readonly options: StaticPodsOptions) {}
 
   async init(): Promise<void> {
-    this.options.runner.onContainerExit((podUid) => {
+    this.unsubscribe = this.options.runner.onContainerExit((podUid) => {
       for (const w of this.workers.values()) if (w.pod.pod.metadata.uid === podUid) void w.requestSync();
     });
   }
@@ -46,12 +48,12 @@ export class StaticPods implements Component {
   /** Ready at once: the manifest source, started next, applies its first snapshot before it is ready. */
   async ready(): Promise<void> {}
 
-  onChange(listener: () => void): void {
-    this.listeners.push(listener);
+  onChange(listener: () => void): Unsubscribe {
+    return this.listeners.add(listener);
   }
 
   private changed(): void {
-    for (const l of this.listeners) l();
+    this.listeners.emit();
   }
 
   pods(): StaticPodView[] {
@@ -116,6 +118,7 @@ export class StaticPods implements Component {
   }
 
   async stop(mode: StopMode): Promise<void> {
+    this.unsubscribe?.();
     for (const worker of [...this.workers.values()].reverse()) {
       if (mode === 'detach') await worker.detach();
       else {

@@ -5,7 +5,7 @@
  */
 import type { FileHost } from '../host/index.js';
 import { RUN_DIR } from '../host/index.js';
-import type { Component, StopMode } from './component.js';
+import type { Component, StopMode } from './component-manager.js';
 import type { ManifestError, StaticPods } from './static-pods.js';
 import type { PodStatus } from './status.js';
 
@@ -46,13 +46,14 @@ export class StatusFile implements Component {
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
   private state: AgentStatus['state'] = 'running';
+  private unsubscribe: (() => void) | undefined;
 
   constructor(
     private readonly options: { files: FileHost; nodeName: string; staticPods: StaticPods; now: () => Date; debounceMs?: number },
   ) {}
 
   async init(): Promise<void> {
-    this.options.staticPods.onChange(() => this.schedule());
+    this.unsubscribe = this.options.staticPods.onChange(() => this.schedule());
   }
 
   async start(): Promise<void> {
@@ -93,6 +94,7 @@ export class StatusFile implements Component {
   }
 
   async stop(mode: StopMode): Promise<void> {
+    this.unsubscribe?.();
     clearTimeout(this.timer);
     this.timer = undefined;
     this.state = mode === 'detach' ? 'detached' : 'stopped';

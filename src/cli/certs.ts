@@ -44,9 +44,9 @@ function registerRenew(certs: Command): void {
     .argument('<name>', 'a certificate name (apiserver, admin.conf, …) or all')
     .description('Renew a certificate (or all) with the local CA, keeping its subject, SANs and usages; the agent restarts the static pods that use it')
     .option('--cert-dir <dir>', 'the path where to save the certificates', CERT_DIR)
-    .option('--validity-period <duration>', 'validity of the renewed certificates (kubeadm certificateValidityPeriod)', '8760h')
+    .option('--validity-period <duration>', "validity of the renewed certificates (default: the cluster's certificateValidityPeriod, else 8760h)")
     .option('--dry-run', "don't apply any changes; just output what would be done", false)
-    .action(async (name: string, opts: { certDir: string; validityPeriod: string; dryRun: boolean }, self: Command) => {
+    .action(async (name: string, opts: { certDir: string; validityPeriod?: string; dryRun: boolean }, self: Command) => {
       const { runCertsRenew } = await import('../commands/certs-renew.js');
       const g = globals(self);
       const result = await runCertsRenew({ root: resolveRoot(g.root), verbosity: g.v, name, certDir: opts.certDir, dryRun: opts.dryRun, validityPeriod: opts.validityPeriod });

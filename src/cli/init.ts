@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { runInit, type InitOptions, type InitResult } from '../commands/init.js';
 import type { InitFlags } from '../config/index.js';
 import { resolveRoot } from '../host/index.js';
+import { BOOTSTRAP_TOKEN_PATTERN } from '../token/index.js';
 import { initPhases } from '../phases/init.js';
 import { describePhases, type Phase } from '../phases/runner.js';
 import { globals } from './globals.js';
@@ -29,7 +30,7 @@ function addInitFlags(cmd: Command): Command {
     .option('--service-cidr <cidr>', 'use alternative range of IP address for service VIPs', '10.96.0.0/12')
     .option('--service-dns-domain <domain>', 'use alternative domain for services', 'cluster.local')
     .option('--skip-phases <phases>', 'list of phases to be skipped', list)
-    .option('--token <token>', 'the token to use for establishing bidirectional trust between nodes and control-plane nodes ([a-z0-9]{6}.[a-z0-9]{16})')
+    .option('--token <token>', `the token to use for establishing bidirectional trust between nodes and control-plane nodes (${BOOTSTRAP_TOKEN_PATTERN})`)
     .option('--token-ttl <duration>', 'the duration before the token is automatically deleted (e.g. 1s, 2m, 3h); 0 means never', '24h0m0s')
     .option('--upload-certs', 'upload control-plane certificates to the kubeadm-certs Secret', false)
     .option('--timeout <duration>', 'how long wait-control-plane waits for the control plane (e.g. 4m0s; default: the config\'s controlPlaneComponentHealthCheck)');

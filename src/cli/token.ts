@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { TokenCreateOptions } from '../commands/token.js';
 import { resolveRoot } from '../host/index.js';
+import { BOOTSTRAP_GROUP_PATTERN, BOOTSTRAP_TOKEN_ID_PATTERN } from '../token/index.js';
 import { globals } from './globals.js';
 import { formatTable, parseOutputFormat } from './output.js';
 
@@ -34,7 +35,7 @@ export function registerToken(program: Command): void {
     .option('--kubeconfig <file>', KUBECONFIG_HELP)
     .option('--ttl <duration>', 'the duration before the token is automatically deleted (e.g. 1s, 2m, 3h); 0 means never expires', '24h0m0s')
     .option('--usages <usages>', 'describes the ways in which this token can be used (signing, authentication)', list)
-    .option('--groups <groups>', 'extra groups that this token will authenticate as when used for authentication; must match "\\Asystem:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]\\z"', list)
+    .option('--groups <groups>', `extra groups that this token will authenticate as when used for authentication; must match "\\A${BOOTSTRAP_GROUP_PATTERN.source.slice(1, -1)}\\z"`, list)
     .option('--description <text>', 'a human friendly description of how this token is used')
     .option('--print-join-command', 'instead of printing only the token, print the full `kubeforge join` command using the token', false)
     .option('--certificate-key <key>', 'when used together with --print-join-command, print the full join command for a control-plane node')
@@ -75,7 +76,7 @@ export function registerToken(program: Command): void {
     });
   token
     .command('delete <token...>')
-    .description('Delete bootstrap tokens on the server (by token id "[a-z0-9]{6}" or whole token)')
+    .description(`Delete bootstrap tokens on the server (by token id "${BOOTSTRAP_TOKEN_ID_PATTERN}" or whole token)`)
     .option('--kubeconfig <file>', KUBECONFIG_HELP)
     .action(async (tokens: string[], opts: TokenCliOptions, self: Command) => {
       const { runTokenDelete } = await import('../commands/token.js');

@@ -3,7 +3,7 @@
  * kubeconfigs (plus the kubelet client certificate), its text table byte for byte, and
  * `--warn-within` for cron and CI. Loads no node-forge, no execa: it must start fast.
  */
-import { parseGoDuration } from '../config/duration.js';
+import { parseGoDuration, shortHumanDuration } from '../config/duration.js';
 import { KubeforgeError, validationError } from '../errors.js';
 import { RealFiles, type FileHost } from '../host/files.js';
 import { PKI_DIR } from '../host/paths.js';
@@ -92,19 +92,6 @@ export async function runCheckExpiration(options: CheckExpirationOptions): Promi
     expiringSoon,
     ...(warnWithinMs === undefined ? {} : { warnWithinMs }),
   };
-}
-
-/** Go's duration.ShortHumanDuration (k8s.io/apimachinery). */
-export function shortHumanDuration(seconds: number): string {
-  if (seconds < -1) return '<invalid>';
-  if (seconds < 0) return '0s';
-  if (seconds < 60) return `${seconds}s`;
-  const minutes = Math.trunc(seconds / 60);
-  if (minutes < 60) return `${minutes}m`;
-  const hours = Math.trunc(seconds / 3600);
-  if (hours < 24) return `${hours}h`;
-  if (hours < 24 * 365) return `${Math.trunc(hours / 24)}d`;
-  return `${Math.trunc(hours / 24 / 365)}y`;
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];

@@ -8,10 +8,13 @@
  */
 import type { KeyObject } from 'node:crypto';
 import path from 'node:path';
+import { DEFAULT_CERT_VALIDITY } from '../config/defaults.js';
 import { parseGoDuration } from '../config/duration.js';
+import { parseYamlDocuments } from '../config/yaml.js';
 import { errorMessage, KubeforgeError, validationError } from '../errors.js';
 import { createDryRunHost, createHost, PKI_DIR, type Host } from '../host/index.js';
-import { hasLocalEtcd, kubeconfigClientCertificate, managedCertificates, renewableNames, replaceClientCredentials, type ManagedCertificate, type StaticPodName } from '../kubeconfig/index.js';
+import type { KubeObject } from '../kube/index.js';
+import { hasLocalEtcd, kubeconfigClientCertificate, loadKubeClient, managedCertificates, renewableNames, replaceClientCredentials, type ManagedCertificate, type StaticPodName } from '../kubeconfig/index.js';
 import { createLogger, type Logger } from '../log.js';
 import {
   certificateSpec, encodePrivateKeyPem, generatePrivateKey, keyAlgorithmOf, loadCertificate, reissueCertificate,
@@ -26,8 +29,10 @@ export interface RenewOptions {
   name: string;
   certDir?: string;
   dryRun: boolean;
-  /** Validity of the renewed certificates (Go duration); kubeadm's default 8760h. */
+  /** Validity of the renewed certificates (Go duration); else the cluster's certificateValidityPeriod. */
   validityPeriod?: string;
+  /** The cluster's ClusterConfiguration YAML (kube-system/kubeadm-config); read through admin.conf by default. */
+  clusterConfiguration?: (host: Host) => Promise<string>;
   log?: Logger;
   host?: Host;
 }
@@ -47,7 +52,35 @@ interface Plan {
   issuer: Issuer;
 }
 
-const DEFAULT_VALIDITY = '8760h';
+const ADMIN_CONF = '/etc/kubernetes/admin.conf';
+
+/** The ClusterConfiguration `init` uploaded to kube-system/kubeadm-config, read as admin.conf's user. */
+async function uploadedClusterConfiguration(host: Host): Promise<string> {
+  const client = await loadKubeClient(host, ADMIN_CONF, { timeoutMs: 10_000, userAgent: 'kubeforge-certs-renew' });
+  try {
+    const configMap = await client.get<KubeObject & { data?: Record<string, string> }>({ version: 'v1', resource: 'configmaps', namespace: 'kube-system', name: 'kubeadm-config' });
+    const text = configMap.data?.ClusterConfiguration;
+    if (!text) throw new Error('kube-system/kubeadm-config has no ClusterConfiguration');
+    return text;
+  } finally {
+    client.close();
+  }
+}
+
+/**
+ * kubeadm's renew reads its configuration from the cluster and falls back to the defaults when
+ * it cannot (with a warning): the validity is the cluster's certificateValidityPeriod.
+ */
+async function clusterValidityPeriod(host: Host, read: (host: Host) => Promise<string>, log: Logger): Promise<string> {
+  try {
+    const docs = parseYamlDocuments(await read(host), 'kube-system/kubeadm-config') as Array<{ kind?: string; certificateValidityPeriod?: unknown }>;
+    const period = docs.find((d) => d?.kind === 'ClusterConfiguration')?.certificateValidityPeriod;
+    return typeof period === 'string' ? period : DEFAULT_CERT_VALIDITY;
+  } catch (err) {
+    log.warn(`Error reading configuration from the Cluster. Falling back to default configuration (certificateValidityPeriod ${DEFAULT_CERT_VALIDITY}): ${errorMessage(err)}`);
+    return DEFAULT_CERT_VALIDITY;
+  }
+}
 
 function unknownName(name: string, names: string[]): KubeforgeError {
   return validationError('KF_CERTS_UNKNOWN_NAME', `unknown certificate "${name}": use one of ${names.join(', ')}`, { hint: 'see `kubeforge certs renew --help`' });
@@ -127,11 +160,13 @@ export async function runCertsRenew(options: RenewOptions): Promise<RenewResult>
   const localEtcd = await hasLocalEtcd(host.files, certDir);
   const names = renewableNames(localEtcd);
   if (!names.includes(options.name)) throw unknownName(options.name, renewableNames(true));
+  const period = options.validityPeriod ?? (await clusterValidityPeriod(host, options.clusterConfiguration ?? uploadedClusterConfiguration, log));
   let validityMs: number;
   try {
-    validityMs = parseGoDuration(options.validityPeriod ?? DEFAULT_VALIDITY);
+    validityMs = parseGoDuration(period);
   } catch (err) {
-    throw validationError('KF_CERTS_VALIDITY', `--validity-period ${JSON.stringify(options.validityPeriod)} is not a Go duration`, { cause: err, hint: 'e.g. 8760h' });
+    const what = options.validityPeriod === undefined ? "the cluster's certificateValidityPeriod" : '--validity-period';
+    throw validationError('KF_CERTS_VALIDITY', `${what} ${JSON.stringify(period)} is not a Go duration`, { cause: err, hint: 'e.g. 8760h' });
   }
   const rows = managedCertificates(certDir, localEtcd).filter((row) => options.name === 'all' || row.name === options.name);
   const { plans, missing } = await plan(host, rows, certDir, options.name !== 'all');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatExpirationText, goTabwriter, shortHumanDuration, type CertificateExpirationInfo } from './certs-check-expiration.js';
+import { shortHumanDuration } from '../config/duration.js';
+import { formatExpirationText, goTabwriter, type CertificateExpirationInfo } from './certs-check-expiration.js';
 import { stampCertsRenewedAt } from './certs-restart.js';
 
 describe('check-expiration text', () => {

@@ -10,7 +10,9 @@ import { isAlreadyExists, isNotFound, type KubeClient, type KubeObject } from '.
 import { currentClusterAndUser, loadKubeClient, parseKubeconfig } from '../kubeconfig/index.js';
 import { createLogger, type Logger } from '../log.js';
 import { caPublicKeyPin, certificatePem, pemCertificates } from '../pki/index.js';
-import { bootstrapTokenSecret, generateBootstrapToken, parseBootstrapToken, redactToken, type BootstrapTokenOptions } from '../token/index.js';
+import {
+  BOOTSTRAP_TOKEN_ID_PATTERN, BOOTSTRAP_TOKEN_PATTERN, bootstrapTokenSecret, generateBootstrapToken, isBootstrapTokenId, parseBootstrapToken, redactToken, type BootstrapTokenOptions,
+} from '../token/index.js';
 import { bootstrapTokenFromSecret, type BootstrapTokenOutput } from './token-view.js';
 
 export const DEFAULT_ADMIN_KUBECONFIG = '/etc/kubernetes/admin.conf';
@@ -124,16 +126,16 @@ export async function runTokenList(options: TokenCommonOptions): Promise<TokenLi
 /** `token delete`: each argument is a token id or a whole token; all are checked before any delete. */
 export function tokenIdsToDelete(args: string[]): string[] {
   if (args.length === 0) {
-    throw validationError('KF_TOKEN_DELETE_NO_ARGS', 'missing subcommand; "token delete" is missing token of form "[a-z0-9]{6}"', {
+    throw validationError('KF_TOKEN_DELETE_NO_ARGS', `missing subcommand; "token delete" is missing token of form "${BOOTSTRAP_TOKEN_ID_PATTERN}"`, {
       hint: 'pass one or more token ids or tokens: kubeforge token delete abcdef',
     });
   }
   return args.map((arg) => {
-    if (/^[a-z0-9]{6}$/.test(arg)) return arg;
+    if (isBootstrapTokenId(arg)) return arg;
     try {
       return parseBootstrapToken(arg).id;
     } catch {
-      throw validationError('KF_TOKEN_INVALID', 'given token didn\'t match pattern "[a-z0-9]{6}" or "[a-z0-9]{6}.[a-z0-9]{16}"', {
+      throw validationError('KF_TOKEN_INVALID', `given token didn't match pattern "${BOOTSTRAP_TOKEN_ID_PATTERN}" or "${BOOTSTRAP_TOKEN_PATTERN}"`, {
         hint: 'pass a token id (abcdef) or a whole token (abcdef.0123456789abcdef); see `kubeforge token list`',
       });
     }

@@ -100,3 +100,16 @@ function fraction(value: bigint, scale: bigint): string {
   const frac = rem.toString().padStart(digits, '0').replace(/0+$/, '');
   return `${whole}.${frac}`;
 }
+
+/** Go's duration.ShortHumanDuration (k8s.io/apimachinery; kubectl's AGE, kubeadm's TTL and RESIDUAL TIME), of whole seconds. */
+export function shortHumanDuration(seconds: number): string {
+  if (seconds < -1) return '<invalid>';
+  if (seconds < 0) return '0s';
+  if (seconds < 60) return `${seconds}s`;
+  const minutes = Math.trunc(seconds / 60);
+  if (minutes < 60) return `${minutes}m`;
+  const hours = Math.trunc(seconds / 3600);
+  if (hours < 24) return `${hours}h`;
+  if (hours < 24 * 365) return `${Math.trunc(hours / 24)}d`;
+  return `${Math.trunc(hours / 24 / 365)}y`;
+}

@@ -41,7 +41,6 @@ export {
   MIN_SERVICE_SUBNET_ADDRESSES,
   MAX_SERVICE_SUBNET_HOST_BITS,
 } from './validation.js';
-export { BOOTSTRAP_TOKEN_PATTERN, BOOTSTRAP_TOKEN_FORMAT } from './rules.js';
 export { redactToken } from './fielderrors.js';
 export * from './print.js';
 export { parseIP, parseCIDR, parseCIDRList, indexedIP, formatIP, formatCIDR, rangeSize, parseHostPort, dns1123SubdomainErrors } from './net.js';

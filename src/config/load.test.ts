@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultInitConfig } from './defaults.js';
 import { loadInitConfig, loadJoinConfig, type LoadInitOptions } from './load.js';
 import { printInitDefaults, printJoinDefaults } from './print.js';
-import { thrownBy, yamlDocs } from './testing.js';
+import { thrownBy, yamlDocs } from '../../test/helpers/config-errors.js';
 import { validateInitConfig, validateJoinConfig } from './validation.js';
 
 const host = { hostname: 'Node-A', defaultAdvertiseAddress: '127.0.0.2' };

@@ -14,11 +14,8 @@ import {
   wildcardDns1123SubdomainErrors,
 } from './net.js';
 import type { APIEndpoint, Arg, NodeRegistration, Taint } from './types.js';
+import { BOOTSTRAP_GROUP_PATTERN, BOOTSTRAP_TOKEN_PATTERN, BOOTSTRAP_TOKEN_USAGES, isBootstrapGroup, isBootstrapToken, isBootstrapTokenUsage } from '../token/index.js';
 
-export const BOOTSTRAP_TOKEN_PATTERN = /^([a-z0-9]{6})\.([a-z0-9]{16})$/;
-export const BOOTSTRAP_TOKEN_FORMAT = '[a-z0-9]{6}.[a-z0-9]{16}';
-const BOOTSTRAP_GROUP_PATTERN = /^system:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]$/;
-const BOOTSTRAP_TOKEN_USAGES = ['signing', 'authentication'];
 const CA_CERT_HASH_PATTERN = /^sha256:[0-9a-f]{64}$/i;
 const CERTIFICATE_KEY_BYTES = 32;
 const TAINT_EFFECTS: Taint['effect'][] = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
@@ -81,15 +78,15 @@ export function validateCertificateKey(errors: FieldErrors, key: string, path: s
   }
 }
 
-/** `[a-z0-9]{6}.[a-z0-9]{16}`; the secret never appears in the message. */
+/** The token format of src/token; the secret never appears in the message. */
 export function validateToken(errors: FieldErrors, token: string, path: string): void {
-  if (!BOOTSTRAP_TOKEN_PATTERN.test(token)) {
-    invalid(errors, path, redactToken(token), `the bootstrap token is invalid; the expected format is ${BOOTSTRAP_TOKEN_FORMAT} (e.g. abcdef.0123456789abcdef)`);
+  if (!isBootstrapToken(token)) {
+    invalid(errors, path, redactToken(token), `the bootstrap token is invalid; the expected format is ${BOOTSTRAP_TOKEN_PATTERN} (e.g. abcdef.0123456789abcdef)`);
   }
 }
 
 export function validateTokenUsages(errors: FieldErrors, usages: string[], path: string): void {
-  const bad = usages.filter((u) => !BOOTSTRAP_TOKEN_USAGES.includes(u));
+  const bad = usages.filter((u) => !isBootstrapTokenUsage(u));
   if (bad.length > 0) invalid(errors, path, usages, `invalid bootstrap token usage string: ${bad.join(',')}, valid usage options: ${BOOTSTRAP_TOKEN_USAGES.join(',')}`);
 }
 
@@ -98,7 +95,7 @@ export function validateTokenGroups(errors: FieldErrors, usages: string[], group
     invalid(errors, path, groups, 'token groups cannot be specified unless --usages includes "authentication"');
   }
   for (const group of groups) {
-    if (!BOOTSTRAP_GROUP_PATTERN.test(group)) invalid(errors, path, groups, `bootstrap group "${group}" is invalid (must match ${BOOTSTRAP_GROUP_PATTERN.source})`);
+    if (!isBootstrapGroup(group)) invalid(errors, path, groups, `bootstrap group "${group}" is invalid (must match ${BOOTSTRAP_GROUP_PATTERN.source})`);
   }
 }
 

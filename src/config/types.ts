@@ -89,7 +89,7 @@ export interface APIEndpoint {
 }
 
 export interface BootstrapToken {
-  /** `[a-z0-9]{6}.[a-z0-9]{16}`. */
+  /** `<id>.<secret>` (src/token's BOOTSTRAP_TOKEN_PATTERN). */
   token: string;
   description: string;
   /** Go duration string, e.g. `24h0m0s`; ignored when `expires` is set. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defaultInitConfig, defaultJoinConfig } from './defaults.js';
-import { thrownBy } from './testing.js';
+import { thrownBy } from '../../test/helpers/config-errors.js';
 import type { InitConfig, JoinConfig } from './types.js';
 import { initConfigErrors, joinConfigErrors, validateInitConfig, validateJoinConfig } from './validation.js';
 

@@ -24,6 +24,7 @@ import {
   validateTokenUsages,
 } from './rules.js';
 import type { BootstrapToken, ClusterConfiguration, Discovery, InitConfig, JoinConfig, Timeouts } from './types.js';
+import { parseRFC3339 } from '../token/index.js';
 
 /** constants.MinimumAddressesInServiceSubnet: the DNS service is the 10th address. */
 export const MIN_SERVICE_SUBNET_ADDRESSES = 10n;
@@ -90,7 +91,7 @@ function validateBootstrapTokens(errors: FieldErrors, tokens: BootstrapToken[], 
       invalid(errors, at, '', 'the BootstrapToken .TTL and .Expires fields are mutually exclusive');
     }
     if (token.ttl !== '') validateDuration(errors, token.ttl, `${at}.ttl`);
-    if (token.expires !== undefined && Number.isNaN(Date.parse(token.expires))) {
+    if (token.expires !== undefined && !parseRFC3339(token.expires)) {
       invalid(errors, `${at}.expires`, token.expires, 'expected an RFC 3339 time such as "2030-01-02T15:04:05Z"');
     }
   });

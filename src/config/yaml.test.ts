@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { thrownBy as thrown } from './testing.js';
+import { thrownBy as thrown } from '../../test/helpers/config-errors.js';
 import { MAX_CONFIG_BYTES, parseYamlDocuments } from './yaml.js';
 
 

@@ -6,7 +6,7 @@ import { discoverWithToken, type TokenDiscoveryOptions } from './index.js';
 import {
   buildKubeconfig, clusterInfoKubeconfig, makeServingCert, makeTestCA, signedClusterInfoData, startClusterInfoServer, startRawServer, unusedEndpoint,
   type ClusterInfoAnswer, type TestKeyPair, type TestServer,
-} from './testing.js';
+} from '../../test/helpers/cluster-info-servers.js';
 
 const TOKEN = 'abcdef.0123456789abcdef';
 let ca: TestKeyPair;

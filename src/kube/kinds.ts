@@ -3,32 +3,49 @@ import { KubeforgeError } from '../errors.js';
 import { isAlreadyExists, type KubeClient, type KubeObject, type ResourceRef } from './client.js';
 
 interface KindInfo {
+  group?: string;
+  version: string;
   resource: string;
   namespaced: boolean;
 }
 
-const KINDS: Record<string, KindInfo> = {
-  Namespace: { resource: 'namespaces', namespaced: false },
-  ConfigMap: { resource: 'configmaps', namespaced: true },
-  Secret: { resource: 'secrets', namespaced: true },
-  ServiceAccount: { resource: 'serviceaccounts', namespaced: true },
-  Service: { resource: 'services', namespaced: true },
-  Node: { resource: 'nodes', namespaced: false },
-  Pod: { resource: 'pods', namespaced: true },
-  Lease: { resource: 'leases', namespaced: true },
-  Event: { resource: 'events', namespaced: true },
-  Role: { resource: 'roles', namespaced: true },
-  RoleBinding: { resource: 'rolebindings', namespaced: true },
-  ClusterRole: { resource: 'clusterroles', namespaced: false },
-  ClusterRoleBinding: { resource: 'clusterrolebindings', namespaced: false },
-  Deployment: { resource: 'deployments', namespaced: true },
-  DaemonSet: { resource: 'daemonsets', namespaced: true },
-  CertificateSigningRequest: { resource: 'certificatesigningrequests', namespaced: false },
-};
+/**
+ * The one kind → resource table of the clients (commands, phases, agent, controllers,
+ * scheduler); the API server has its own registry, the authority it serves from.
+ */
+const KINDS = {
+  Namespace: { version: 'v1', resource: 'namespaces', namespaced: false },
+  ConfigMap: { version: 'v1', resource: 'configmaps', namespaced: true },
+  Secret: { version: 'v1', resource: 'secrets', namespaced: true },
+  ServiceAccount: { version: 'v1', resource: 'serviceaccounts', namespaced: true },
+  Service: { version: 'v1', resource: 'services', namespaced: true },
+  Node: { version: 'v1', resource: 'nodes', namespaced: false },
+  Pod: { version: 'v1', resource: 'pods', namespaced: true },
+  Event: { version: 'v1', resource: 'events', namespaced: true },
+  Lease: { group: 'coordination.k8s.io', version: 'v1', resource: 'leases', namespaced: true },
+  Role: { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'roles', namespaced: true },
+  RoleBinding: { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'rolebindings', namespaced: true },
+  ClusterRole: { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'clusterroles', namespaced: false },
+  ClusterRoleBinding: { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'clusterrolebindings', namespaced: false },
+  Deployment: { group: 'apps', version: 'v1', resource: 'deployments', namespaced: true },
+  ReplicaSet: { group: 'apps', version: 'v1', resource: 'replicasets', namespaced: true },
+  DaemonSet: { group: 'apps', version: 'v1', resource: 'daemonsets', namespaced: true },
+  CertificateSigningRequest: { group: 'certificates.k8s.io', version: 'v1', resource: 'certificatesigningrequests', namespaced: false },
+} as const satisfies Record<string, KindInfo>;
+
+/** A resource of the table by its plural name (`pods`, `certificatesigningrequests`, ...). */
+export type ResourceName = (typeof KINDS)[keyof typeof KINDS]['resource'];
+const BY_RESOURCE = new Map<string, KindInfo>(Object.values(KINDS).map((info) => [info.resource, info]));
+
+/** The reference of a resource, optionally in a namespace, of one object, or of its subresource. */
+export function resourceRef(resource: ResourceName, namespace?: string, name?: string, subresource?: string): ResourceRef {
+  const { group, version } = BY_RESOURCE.get(resource)!;
+  return { ...(group ? { group } : {}), version, resource, namespace, name, subresource };
+}
 
 /** The resource reference of an object, from its apiVersion, kind, namespace and name. */
 export function refFor(object: KubeObject): ResourceRef {
-  const info = object.kind ? KINDS[object.kind] : undefined;
+  const info: KindInfo | undefined = object.kind ? (KINDS as Record<string, KindInfo>)[object.kind] : undefined;
   if (!info || !object.apiVersion) {
     throw new KubeforgeError('KF_UNKNOWN_KIND', `no API resource is known for ${object.apiVersion ?? '?'} ${object.kind ?? '?'}`);
   }

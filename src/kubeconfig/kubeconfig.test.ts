@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHost, type Host } from '../host/index.js';
 import { createMemoryLogger } from '../log.js';
 import { ensureCertificates, loadCertificate, verifySignedBy } from '../pki/index.js';
-import { testInitConfig } from '../pki/testing.js';
+import { testInitConfig } from '../../test/helpers/pki-config.js';
 import {
   buildKubeconfig, clusterInfoKubeconfig, currentClusterAndUser, ensureKubeconfig, kubeconfigPath, kubeconfigTable, parseKubeconfig, referClientCredentialsTo,
 } from './index.js';

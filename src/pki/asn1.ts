@@ -27,7 +27,7 @@ export const OID = {
 } as const;
 
 export const toBinary = (bytes: Uint8Array): string => Buffer.from(bytes).toString('latin1');
-export const fromBinary = (text: string): Buffer => Buffer.from(text, 'latin1');
+const fromBinary = (text: string): Buffer => Buffer.from(text, 'latin1');
 
 export function toDer(node: Asn1): Buffer {
   return fromBinary(asn1.toDer(node).getBytes());
@@ -66,7 +66,7 @@ export const smallInteger = (n: number): Asn1 => asn1.create(U, T.INTEGER, false
 
 // Go's asn1 marshals a string as PrintableString when every character allows it, else UTF8String.
 const PRINTABLE = /^[A-Za-z0-9 '()+,\-./:=?*&]*$/;
-export const directoryString = (text: string): Asn1 =>
+const directoryString = (text: string): Asn1 =>
   PRINTABLE.test(text)
     ? asn1.create(U, T.PRINTABLESTRING, false, text)
     : asn1.create(U, T.UTF8, false, forge.util.encodeUtf8(text));

@@ -7,14 +7,17 @@ import {
   bitString, bool, bytesOf, children, encodeName, encodeTime, fromDer, octets, oid, OID, seq, smallInteger, tagged, toDer, unsignedInteger,
   type Asn1,
 } from './asn1.js';
-import { EXT_KEY_USAGE_OIDS, KEY_USAGE_BITS, type AltNames, type CertificateInfo, type ExtKeyUsage, type KeyUsage, type Subject } from './certificate.js';
+import { EXT_KEY_USAGE_OIDS, KEY_USAGE_BITS, type AltNames, type CertificateInfo, type GeneralNames, type ExtKeyUsage, type KeyUsage, type Subject } from './certificate.js';
 import { certificatePem } from './x509.js';
 import { publicKeyAlgorithm, signatureAlgorithm, signWith, spkiDer } from './keys.js';
 import { ipToBytes } from './netaddr.js';
 
 export interface CertificateTemplate {
   subject: Subject;
-  altNames: AltNames;
+  /** The subject Name exactly as a CSR requested it (DER); written instead of `subject`. */
+  subjectDer?: Buffer;
+  /** DNS names and IPs; the CSR signer also copies requested email and URI names. */
+  altNames: AltNames & Partial<Pick<GeneralNames, 'emailAddresses' | 'uris'>>;
   usages: ExtKeyUsage[];
   isCA: boolean;
   /** Overrides the key usages kubeadm derives from isCA and the key type (the CSR signer grants what was requested). */
@@ -30,7 +33,7 @@ export interface Issuer {
 }
 
 /** A random positive 127-bit serial (kubeadm draws below 2^63; RFC 5280 allows up to 20 octets). */
-export function randomSerial(): Buffer {
+function randomSerial(): Buffer {
   const serial = randomBytes(16);
   serial[0] = (serial[0]! & 0x7f) | 0x40;
   return serial;
@@ -55,7 +58,7 @@ function keyUsageBits(usages: KeyUsage[]): Asn1 {
 }
 
 /** The SubjectAltName extension value (GeneralNames), or undefined when there are no names. */
-function subjectAltNames(names: AltNames): Asn1 | undefined {
+function subjectAltNames(names: CertificateTemplate['altNames']): Asn1 | undefined {
   const general = [
     ...names.dnsNames.map((dns) => tagged(2, Buffer.from(dns, 'latin1'))),
     ...names.ips.map((ip) => {
@@ -63,6 +66,8 @@ function subjectAltNames(names: AltNames): Asn1 | undefined {
       if (!bytes) throw new Error(`not an IP address: ${ip}`);
       return tagged(7, bytes);
     }),
+    ...(names.emailAddresses ?? []).map((email) => tagged(1, Buffer.from(email, 'latin1'))),
+    ...(names.uris ?? []).map((uri) => tagged(6, Buffer.from(uri, 'latin1'))),
   ];
   return general.length > 0 ? seq(general) : undefined;
 }
@@ -85,7 +90,8 @@ function extensions(template: CertificateTemplate, subjectKey: KeyObject, spki: 
     : publicKeyAlgorithm(subjectKey) === 'RSA'
       ? ['digitalSignature', 'keyEncipherment']
       : ['digitalSignature']);
-  const list = [extension(OID.keyUsage, true, keyUsageBits(keyUsage))];
+  // Go writes no KeyUsage extension when a template grants none (a CSR asking only for client auth).
+  const list = keyUsage.length > 0 ? [extension(OID.keyUsage, true, keyUsageBits(keyUsage))] : [];
   if (template.usages.length > 0) list.push(extension(OID.extKeyUsage, false, seq(template.usages.map((u) => oid(EXT_KEY_USAGE_OIDS[u])))));
   list.push(extension(OID.basicConstraints, true, seq(template.isCA ? [bool(true)] : [])));
   if (template.isCA) list.push(extension(OID.subjectKeyId, false, octets(subjectKeyId(spki))));
@@ -100,7 +106,7 @@ function extensions(template: CertificateTemplate, subjectKey: KeyObject, spki: 
 export function buildCertificate(template: CertificateTemplate, subjectKey: KeyObject, issuer: Issuer): string {
   const spki = spkiDer(subjectKey);
   const sigAlg = signatureAlgorithm(issuer.key);
-  const subjectName = encodeName(template.subject);
+  const subjectName = template.subjectDer ? fromDer(template.subjectDer) : encodeName(template.subject);
   const issuerName = issuer.certificate ? fromDer(issuer.certificate.subjectDer) : subjectName;
   const tbs = seq([
     tagged(0, [smallInteger(2)]),

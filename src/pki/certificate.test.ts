@@ -7,7 +7,7 @@ import { createMemoryLogger } from '../log.js';
 import {
   caPublicKeyPin, ensureCertificate, issueClientCertificate, keyMatchesCertificate, loadCertificate, parsePrivateKeyPem, verifySignedBy,
 } from './index.js';
-import { openssl, testInitConfig } from './testing.js';
+import { openssl, testInitConfig } from '../../test/helpers/pki-config.js';
 
 let root: string;
 let host: Host;

@@ -19,11 +19,24 @@ export interface AltNames {
   ips: string[];
 }
 
-export type ExtKeyUsage = 'serverAuth' | 'clientAuth';
-export type KeyUsage = 'digitalSignature' | 'contentCommitment' | 'keyEncipherment' | 'dataEncipherment' | 'keyAgreement' | 'keyCertSign' | 'cRLSign';
+/** The SubjectAltName entries a CSR may carry beyond DNS names and IPs (the CSR signer copies them). */
+export interface GeneralNames extends AltNames {
+  emailAddresses: string[];
+  uris: string[];
+  /** How many entries of other kinds (otherName, directoryName, ...) there were: kubeforge signs none. */
+  otherNames: number;
+}
+
+export type ExtKeyUsage = 'serverAuth' | 'clientAuth' | 'codeSigning' | 'emailProtection' | 'timeStamping' | 'OCSPSigning';
+export type KeyUsage =
+  | 'digitalSignature' | 'contentCommitment' | 'keyEncipherment' | 'dataEncipherment' | 'keyAgreement' | 'keyCertSign' | 'cRLSign' | 'encipherOnly' | 'decipherOnly';
 /** Bit positions of RFC 5280's KeyUsage. */
-export const KEY_USAGE_BITS: readonly KeyUsage[] = ['digitalSignature', 'contentCommitment', 'keyEncipherment', 'dataEncipherment', 'keyAgreement', 'keyCertSign', 'cRLSign'];
-export const EXT_KEY_USAGE_OIDS: Record<ExtKeyUsage, string> = { serverAuth: OID.serverAuth, clientAuth: OID.clientAuth };
+export const KEY_USAGE_BITS: readonly KeyUsage[] = [
+  'digitalSignature', 'contentCommitment', 'keyEncipherment', 'dataEncipherment', 'keyAgreement', 'keyCertSign', 'cRLSign', 'encipherOnly', 'decipherOnly',
+];
+export const EXT_KEY_USAGE_OIDS: Record<ExtKeyUsage, string> = {
+  serverAuth: OID.serverAuth, clientAuth: OID.clientAuth, codeSigning: '1.3.6.1.5.5.7.3.3', emailProtection: '1.3.6.1.5.5.7.3.4', timeStamping: '1.3.6.1.5.5.7.3.8', OCSPSigning: '1.3.6.1.5.5.7.3.9',
+};
 
 export interface CertificateInfo {
   pem: string;
@@ -65,14 +78,19 @@ export function decodeName(name: Asn1 | undefined): Subject {
   return subject;
 }
 
-/** Appends the DNS names and IPs of a GeneralNames value. */
-export function decodeSubjectAltNames(generalNames: Asn1, into: AltNames): void {
+/** Appends the entries of a GeneralNames value (RFC 5280 4.2.1.6 tags). */
+export function decodeSubjectAltNames(generalNames: Asn1, into: GeneralNames): void {
   for (const gn of children(generalNames)) {
-    if (gn.tagClass !== Tag.class.CONTEXT_SPECIFIC) continue;
-    if (gn.type === 2) into.dnsNames.push(bytesOf(gn).toString('latin1'));
-    if (gn.type === 7) into.ips.push(formatIP(bytesOf(gn)));
+    const tag = gn.tagClass === Tag.class.CONTEXT_SPECIFIC ? gn.type : -1;
+    if (tag === 1) into.emailAddresses.push(bytesOf(gn).toString('latin1'));
+    else if (tag === 2) into.dnsNames.push(bytesOf(gn).toString('latin1'));
+    else if (tag === 6) into.uris.push(bytesOf(gn).toString('latin1'));
+    else if (tag === 7) into.ips.push(formatIP(bytesOf(gn)));
+    else into.otherNames++;
   }
 }
+
+export const noGeneralNames = (): GeneralNames => ({ dnsNames: [], ips: [], emailAddresses: [], uris: [], otherNames: 0 });
 
 function decodeKeyUsage(extValue: Asn1): KeyUsage[] {
   const bits = bytesOf(extValue).subarray(1);
@@ -93,9 +111,13 @@ function applyExtension(info: CertificateInfo, extOid: string, value: Asn1): voi
         return (Object.keys(EXT_KEY_USAGE_OIDS) as ExtKeyUsage[]).find((k) => EXT_KEY_USAGE_OIDS[k] === dotted) ?? dotted;
       });
       break;
-    case OID.subjectAltName:
-      decodeSubjectAltNames(value, info);
+    case OID.subjectAltName: {
+      const names = noGeneralNames();
+      decodeSubjectAltNames(value, names);
+      info.dnsNames.push(...names.dnsNames);
+      info.ips.push(...names.ips);
       break;
+    }
     case OID.subjectKeyId:
       info.subjectKeyId = bytesOf(value);
       break;

@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHost, type Host } from '../host/index.js';
 import { createMemoryLogger } from '../log.js';
 import {
-  createCertificateFromCSR, createCertificateSigningRequest, ensureCertificate, generatePrivateKey, loadCertificate, parseCertificateSigningRequest,
+  createCertificateFromCSR, createCertificateSigningRequest, ensureCertificate, generatePrivateKey, loadCertificate, loadCertificateAuthority, parseCertificateSigningRequest,
 } from './index.js';
-import { openssl, testInitConfig } from './testing.js';
+import { openssl, testInitConfig } from '../../test/helpers/pki-config.js';
 
 let root: string;
 let host: Host;
@@ -39,8 +39,8 @@ describe.each(['ECDSA-P256', 'RSA-2048'] as const)('certificate signing requests
     const key = await generatePrivateKey(algorithm);
     const csr = parseCertificateSigningRequest(createCertificateSigningRequest(key, { commonName: 'system:node:node-c', organizations: ['system:nodes'] }));
     expect(csr.subject).toEqual({ commonName: 'system:node:node-c', organizations: ['system:nodes'] });
-    expect(csr.publicKeyAlgorithm).toBe(algorithm === 'RSA-2048' ? 'RSA' : 'ECDSA');
-    const certPem = createCertificateFromCSR(csr, ca, { usages: ['clientAuth'], keyUsage: ['digitalSignature'], validityMs: 3600_000, now: new Date() });
+    expect(csr.keyType).toBe(algorithm === 'RSA-2048' ? 'rsa' : 'ec');
+    const certPem = createCertificateFromCSR(csr, loadCertificateAuthority(ca.certPem, ca.keyPem), { usages: ['clientAuth'], keyUsage: ['digitalSignature'], validityMs: 3600_000, now: new Date() });
     const cert = loadCertificate(certPem);
     expect(cert.subject.commonName).toBe('system:node:node-c');
     expect(cert.keyUsage).toEqual(['digitalSignature']);

@@ -9,7 +9,7 @@ import {
   certificatePaths, certificateSpec, ensureCertificate, ensureCertificates, ensureServiceAccountKeys, keyMatchesCertificate, loadCertificate, renewCertificate,
   type CertName,
 } from './index.js';
-import { testInitConfig } from './testing.js';
+import { testInitConfig } from '../../test/helpers/pki-config.js';
 
 const cfg = testInitConfig('ECDSA-P256');
 let root: string;

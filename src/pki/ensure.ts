@@ -22,6 +22,7 @@ import {
 import { certificateTemplate, signCertificate } from './issue.js';
 import { encodePrivateKeyPem, encodePublicKeyPem, generatePrivateKey, spkiDer } from './keys.js';
 import { certificatePaths, certificatesFor, certificateSpec, type CertificateSpec, type CertName } from './table.js';
+import { pemDecode } from './x509.js';
 
 /** 'skipped': an etcd row while etcd is external (kubeadm prints "External etcd mode: Skipping …"). */
 export type EnsureResult = 'created' | 'reused' | 'skipped';
@@ -181,6 +182,6 @@ export async function ensureServiceAccountKeys(host: Host, cfg: InitConfig, log:
 }
 
 function publicKeyPemEquals(pem: string, key: KeyObject): boolean {
-  const der = /-----BEGIN PUBLIC KEY-----([\s\S]*?)-----END PUBLIC KEY-----/.exec(pem)?.[1];
-  return der !== undefined && Buffer.from(der.replace(/\s+/g, ''), 'base64').equals(spkiDer(key));
+  const der = pemDecode(pem, ['PUBLIC KEY'])[0];
+  return der !== undefined && der.equals(spkiDer(key));
 }

@@ -6,7 +6,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { InitConfig } from '../config/types.js';
 import { buildCertificate, type CertificateTemplate, type Issuer } from './build.js';
-import { loadCertificate, type Subject } from './certificate.js';
+import { keyMatchesCertificate, loadCertificate, type CertificateInfo, type Subject } from './certificate.js';
 import { parseGoDuration } from '../config/duration.js';
 import { encodePrivateKeyPem, generatePrivateKey, parsePrivateKeyPem, type KeyAlgorithm } from './keys.js';
 import type { CertificateSpec } from './table.js';
@@ -19,8 +19,19 @@ export function validityPeriodMs(cfg: InitConfig, isCA: boolean): number {
   return parseGoDuration(isCA ? cfg.cluster.caCertificateValidityPeriod : cfg.cluster.certificateValidityPeriod);
 }
 
-export function validityWindow(now: Date, validityMs: number): { notBefore: Date; notAfter: Date } {
-  return { notBefore: new Date(now.getTime() - CERTIFICATE_BACKDATE_MS), notAfter: new Date(now.getTime() + validityMs) };
+/** Lifetimes below this keep their full length when the CSR signer back-dates (upstream's policy Short). */
+const SHORT_LIFETIME_MS = 8 * 3600_000;
+
+/**
+ * NotBefore back-dated by CERTIFICATE_BACKDATE_MS, NotAfter `validityMs` from now, as kubeadm.
+ * With `signerNotAfter` it is upstream's CSR signing policy instead: NotAfter is back-dated too
+ * unless the lifetime is under 8 hours, and never later than the signer's own expiry.
+ */
+export function validityWindow(now: Date, validityMs: number, signerNotAfter?: Date): { notBefore: Date; notAfter: Date } {
+  const notBefore = new Date(now.getTime() - CERTIFICATE_BACKDATE_MS);
+  if (!signerNotAfter) return { notBefore, notAfter: new Date(now.getTime() + validityMs) };
+  const notAfter = now.getTime() + validityMs - (validityMs < SHORT_LIFETIME_MS ? 0 : CERTIFICATE_BACKDATE_MS);
+  return { notBefore, notAfter: new Date(Math.min(notAfter, signerNotAfter.getTime())) };
 }
 
 export function certificateTemplate(spec: CertificateSpec, cfg: InitConfig, now: Date): CertificateTemplate {
@@ -37,6 +48,19 @@ export function certificateTemplate(spec: CertificateSpec, cfg: InitConfig, now:
 /** Signs `template` for `key`; a CA template without an issuer is self-signed. */
 export function signCertificate(template: CertificateTemplate, key: KeyObject, issuer?: Issuer): string {
   return buildCertificate(template, key, issuer ?? { key });
+}
+
+/** A CA loaded to sign with: its key and its parsed certificate. */
+export interface CertificateAuthority extends Issuer {
+  certificate: CertificateInfo;
+}
+
+/** Loads a CA from PEM (as tls.X509KeyPair: the key must be the certificate's); throws a plain Error saying what is wrong. */
+export function loadCertificateAuthority(certPem: string | Buffer, keyPem: string | Buffer): CertificateAuthority {
+  const certificate = loadCertificate(certPem);
+  const key = parsePrivateKeyPem(keyPem);
+  if (!keyMatchesCertificate(key, certificate)) throw new Error('the private key does not belong to the certificate');
+  return { key, certificate };
 }
 
 export interface IssuedCertificate {

@@ -6,9 +6,9 @@ import type { EncryptionAlgorithm, InitConfig } from '../config/types.js';
 import { createHost, type Host } from '../host/index.js';
 import { createMemoryLogger } from '../log.js';
 import { certificatePaths, certificateTable, ensureCertificates, ensureServiceAccountKeys, loadCertificate } from './index.js';
-import { openssl, testInitConfig } from './testing.js';
+import { openssl, testInitConfig } from '../../test/helpers/pki-config.js';
 
-const EKU_TEXT = { serverAuth: 'TLS Web Server Authentication', clientAuth: 'TLS Web Client Authentication' };
+const EKU_TEXT: Record<string, string> = { serverAuth: 'TLS Web Server Authentication', clientAuth: 'TLS Web Client Authentication' };
 
 /** What `openssl x509 -text` must show for each row under the test configuration. */
 const EXPECTED: Record<string, { subject: string; san?: string }> = {

@@ -1,6 +1,6 @@
 /**
- * PEM framing and the few certificate facts that need no ASN.1 walk (Node's X509Certificate,
- * i.e. OpenSSL's parser), without node-forge: `certs check-expiration`, the agent's expiry
+ * PEM framing (kubeforge's one PEM encoder and decoder) and the few certificate facts that need
+ * no ASN.1 walk (Node's X509Certificate, i.e. OpenSSL's parser), without node-forge: `certs check-expiration`, the agent's expiry
  * metrics and join's discovery load only this, so they start in a few milliseconds.
  */
 import { createHash, X509Certificate } from 'node:crypto';
@@ -11,17 +11,21 @@ export interface CertificateValidity {
   isCA: boolean;
 }
 
-const PEM_CERT = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+)-----END CERTIFICATE-----/g;
+/** The DER of every PEM block whose label is one of `labels`, in order. */
+export function pemDecode(text: string, labels: readonly string[]): Buffer[] {
+  const blocks = text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----([A-Za-z0-9+/=\s]*)-----END \1-----/g);
+  return [...blocks].filter((m) => labels.includes(m[1]!)).map((m) => Buffer.from(m[2]!.replace(/\s+/g, ''), 'base64'));
+}
+
+/** A PEM block: base64 in 64-character lines, as Go's pem.Encode writes it. */
+export function pemEncode(label: string, der: Uint8Array): string {
+  return `-----BEGIN ${label}-----\n${Buffer.from(der).toString('base64').replace(/.{1,64}/g, '$&\n')}-----END ${label}-----\n`;
+}
 
 /** The DER of every CERTIFICATE block in a PEM text. */
-export function pemCertificates(pem: string): Buffer[] {
-  return [...pem.matchAll(PEM_CERT)].map((m) => Buffer.from((m[1] ?? '').replace(/\s+/g, ''), 'base64'));
-}
+export const pemCertificates = (pem: string): Buffer[] => pemDecode(pem, ['CERTIFICATE']);
 
-export function certificatePem(der: Uint8Array): string {
-  const b64 = Buffer.from(der).toString('base64');
-  return `-----BEGIN CERTIFICATE-----\n${b64.replace(/.{1,64}/g, '$&\n')}-----END CERTIFICATE-----\n`;
-}
+export const certificatePem = (der: Uint8Array): string => pemEncode('CERTIFICATE', der);
 
 /** The first certificate of a PEM text, parsed by OpenSSL; throws a plain Error when there is none or it is malformed. */
 export function firstCertificate(pem: string | Buffer): X509Certificate {

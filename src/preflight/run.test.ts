@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ExitCode } from '../errors.js';
 import { createMemoryLogger } from '../log.js';
 import { PreflightError, runPreflight } from './run.js';
-import { cleanupFakeHosts, fakeHost } from './testing.js';
+import { cleanupFakeHosts, fakeHost } from '../../test/helpers/fake-host.js';
 import type { Check, CheckResult } from './types.js';
 
 afterEach(cleanupFakeHosts);

@@ -123,7 +123,7 @@ export function kubeletGet(port: number, path: string, client?: IssuedCertificat
  */
 export async function signKubeletCsrs(cluster: TestCluster, validityMs: number): Promise<() => Promise<void>> {
   const { KubeClient } = await import('../../src/kube/index.js');
-  const { parseCertificateSigningRequest, createCertificateFromCSR } = await import('../../src/pki/index.js');
+  const { parseCertificateSigningRequest, createCertificateFromCSR, loadCertificateAuthority } = await import('../../src/pki/index.js');
   const ca = await clusterCa(cluster);
   const admin = new KubeClient({
     server: cluster.url,
@@ -151,7 +151,7 @@ export async function signKubeletCsrs(cluster: TestCluster, validityMs: number):
     const approved = { ...item, status: { conditions: [{ type: 'Approved', status: 'True', reason: 'AutoApproved', message: 'test signer', lastUpdateTime: now, lastTransitionTime: now }] } };
     const withApproval = await admin.update({ ...ref, name: item.metadata.name, subresource: 'approval' }, approved as never);
     const request = parseCertificateSigningRequest(Buffer.from(item.spec.request, 'base64'));
-    const certPem = createCertificateFromCSR(request, ca, { usages: ['clientAuth'], validityMs, now: new Date() });
+    const certPem = createCertificateFromCSR(request, loadCertificateAuthority(ca.certPem, ca.keyPem), { usages: ['clientAuth'], validityMs, now: new Date() });
     const status = { ...(withApproval as unknown as Csr).status, certificate: Buffer.from(certPem).toString('base64') };
     await admin.update({ ...ref, name: item.metadata.name, subresource: 'status' }, { ...(withApproval as object), status } as never);
   }

@@ -6,6 +6,7 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
+import { isBootstrapGroup, isBootstrapTokenSecret, secretDataValue, splitBootstrapToken, tokenExpiration } from '../../token/index.js';
 import type { KubeObject } from './storage.js';
 
 export interface UserInfo {
@@ -36,8 +37,6 @@ export interface AuthnRequest {
 
 const ANONYMOUS_PATHS = new Set(['/livez', '/readyz', '/healthz', '/version', '/version/']);
 const CLUSTER_INFO_PATH = '/api/v1/namespaces/kube-public/configmaps/cluster-info';
-const BOOTSTRAP_TOKEN = /^([a-z0-9]{6})\.([a-z0-9]{16})$/;
-const BOOTSTRAP_GROUP = /^system:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]$/;
 
 /** Whether an anonymous request may reach authorization at all. */
 export function anonymousAllowed(method: string, path: string): boolean {
@@ -80,12 +79,6 @@ function readCertificateUser(socket: TLSSocket): UserInfo | null | 'invalid' {
   return { name: cn, groups: asList(cert.subject?.O) };
 }
 
-function secretString(secret: KubeObject, key: string): string | undefined {
-  const data = secret.data as Record<string, string> | undefined;
-  const value = data?.[key];
-  return value === undefined ? undefined : Buffer.from(value, 'base64').toString('utf8');
-}
-
 function constantTimeEqual(a: string, b: string): boolean {
   const left = Buffer.from(a);
   const right = Buffer.from(b);
@@ -94,22 +87,19 @@ function constantTimeEqual(a: string, b: string): boolean {
 
 /** Authenticates `<id>.<secret>` against Secret kube-system/bootstrap-token-<id>, as upstream's bootstrap authenticator. */
 export async function bootstrapTokenUser(token: string, options: AuthnOptions): Promise<UserInfo | undefined> {
-  const match = BOOTSTRAP_TOKEN.exec(token);
-  if (!match) return undefined;
-  const [, id, secretPart] = match as unknown as [string, string, string];
+  const parts = splitBootstrapToken(token);
+  if (!parts) return undefined;
+  const { id, secret: secretPart } = parts;
   const secret = await options.getSecret('kube-system', `bootstrap-token-${id}`);
-  if (!secret || secret.type !== 'bootstrap.kubernetes.io/token' || secret.metadata?.deletionTimestamp) return undefined;
-  const storedSecret = secretString(secret, 'token-secret') ?? '';
-  if (!constantTimeEqual(storedSecret, secretPart)) return undefined;
-  if (secretString(secret, 'token-id') !== id) return undefined;
-  const expiration = secretString(secret, 'expiration');
-  if (expiration !== undefined) {
-    const at = Date.parse(expiration);
-    if (Number.isNaN(at) || at <= (options.now?.() ?? new Date()).getTime()) return undefined;
-  }
-  if (secretString(secret, 'usage-bootstrap-authentication') !== 'true') return undefined;
-  const extra = (secretString(secret, 'auth-extra-groups') ?? '').split(',').map((g) => g.trim()).filter((g) => g !== '');
-  if (extra.some((g) => !BOOTSTRAP_GROUP.test(g))) return undefined;
+  const stored = secret as (KubeObject & { type?: string; data?: Record<string, string> }) | undefined;
+  if (!stored || !isBootstrapTokenSecret(stored) || stored.metadata?.deletionTimestamp) return undefined;
+  const value = (key: string) => secretDataValue(stored, key);
+  if (!constantTimeEqual(value('token-secret'), secretPart)) return undefined;
+  if (value('token-id') !== id) return undefined;
+  if (tokenExpiration(value('expiration'), options.now?.() ?? new Date()).kind === 'expired') return undefined;
+  if (value('usage-bootstrap-authentication') !== 'true') return undefined;
+  const extra = value('auth-extra-groups').split(',').map((g) => g.trim()).filter((g) => g !== '');
+  if (extra.some((g) => !isBootstrapGroup(g))) return undefined;
   return { name: `system:bootstrap:${id}`, groups: ['system:bootstrappers', ...extra] };
 }
 

@@ -21,6 +21,12 @@ describe('kube-apiserver flags', () => {
     expect(() => parseApiServerFlags(['--secure-port=1', '--no-such-flag=1'])).toThrow(expect.objectContaining({ code: 'KF_FLAG_UNKNOWN', message: 'kube-apiserver: unknown flag: --no-such-flag', exitCode: 3 }));
   });
 
+  it('honours --tls-min-version (VersionTLS12 by default)', () => {
+    expect(parseApiServerFlags([]).tlsMinVersion).toBe('TLSv1.2');
+    expect(parseApiServerFlags(['--tls-min-version=VersionTLS13']).tlsMinVersion).toBe('TLSv1.3');
+    expect(() => parseApiServerFlags(['--tls-min-version=VersionSSL3'])).toThrow(expect.objectContaining({ code: 'KF_FLAG_INVALID' }));
+  });
+
   it('rejects a stray argument', () => {
     expect(() => parseApiServerFlags(['--secure-port=1', 'serve'])).toThrow(expect.objectContaining({ code: 'KF_FLAG_UNEXPECTED_ARGUMENT', message: 'kube-apiserver: unexpected argument "serve"', exitCode: 3 }));
   });

@@ -4,6 +4,7 @@
  * accepted for compatibility and listed at -v=2. Parsing (pflag syntax, unknown flags and bad
  * values as errors naming the flag) is the components' shared parser, common/flags.ts.
  */
+import type { SecureVersion } from 'node:tls';
 import { validationError } from '../../errors.js';
 import { acceptedFlag, flag, parseFlags, type FlagSpec, type ParsedFlags } from '../common/flags.js';
 
@@ -13,7 +14,7 @@ export const FLAG_TABLE: readonly FlagSpec[] = [
   flag('bind-address', 'string', '0.0.0.0'),
   flag('tls-cert-file'),
   flag('tls-private-key-file'),
-  flag('tls-min-version', 'string', 'VersionTLS12'),
+  flag('tls-min-version', 'tls-version', 'VersionTLS12'),
   flag('client-ca-file'),
   flag('etcd-servers', 'list'),
   flag('etcd-cafile'),
@@ -87,6 +88,8 @@ export interface ApiServerFlags {
   bindAddress: string;
   tlsCertFile: string | undefined;
   tlsPrivateKeyFile: string | undefined;
+  /** --tls-min-version, as Node names it. */
+  tlsMinVersion: SecureVersion;
   clientCaFile: string | undefined;
   etcdServers: string[];
   etcdCaFile: string | undefined;
@@ -167,6 +170,7 @@ export function parseApiServerFlags(argv: readonly string[]): ApiServerFlags {
     bindAddress: defaulted('bind-address'),
     tlsCertFile: flags.string('tls-cert-file'),
     tlsPrivateKeyFile: flags.string('tls-private-key-file'),
+    tlsMinVersion: flags.tlsVersion('tls-min-version'),
     clientCaFile: flags.string('client-ca-file'),
     etcdServers: list('etcd-servers'),
     etcdCaFile: flags.string('etcd-cafile'),

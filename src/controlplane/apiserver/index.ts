@@ -250,7 +250,7 @@ export async function runKubeApiserver(argv: string[], options: ApiServerOptions
     }),
   });
   const server = https.createServer(
-    { cert, key, ...(clientCa ? { ca: clientCa } : {}), requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' },
+    { cert, key, ...(clientCa ? { ca: clientCa } : {}), requestCert: true, rejectUnauthorized: false, minVersion: flags.tlsMinVersion },
     handler,
   );
   // As upstream (Go's TLS server), no renegotiation: a connection keeps the identity it started with.

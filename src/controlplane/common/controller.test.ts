@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runQueue } from './controller.js';
-import { FakeApi, fakeContext } from './testing.js';
+import { FakeApi, fakeContext } from '../../../test/helpers/fake-api.js';
 import { WorkQueue } from './workqueue.js';
 
 describe('runQueue logging (fake time)', () => {

@@ -85,11 +85,6 @@ export function objectKey(object: KubeObject): string {
   return namespace ? `${namespace}/${name}` : (name ?? '');
 }
 
-export function splitKey(key: string): { namespace?: string; name: string } {
-  const slash = key.indexOf('/');
-  return slash < 0 ? { name: key } : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
-}
-
 /** Resolves when the signal aborts. */
 export function untilAborted(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {

@@ -10,7 +10,7 @@ import { ref } from './resources.js';
 export type EventType = 'Normal' | 'Warning';
 
 /** The Event object for `reason`/`message` about `object`, from `component`. */
-export function eventFor(object: KubeObject, type: EventType, reason: string, message: string, component: string, now: Date): KubeObject {
+function eventFor(object: KubeObject, type: EventType, reason: string, message: string, component: string, now: Date): KubeObject {
   const at = now.toISOString().replace(/\.\d+Z$/, 'Z');
   const namespace = object.metadata.namespace ?? 'default';
   return {

@@ -9,6 +9,7 @@ const TABLE = [
   flag('controllers', 'list', '*'),
   flag('v', 'int', '0', 'v'),
   acceptedFlag('profiling', 'bool'),
+  flag('tls-min-version', 'tls-version'),
 ];
 const parse = (...argv: string[]) => parseFlags(TABLE, argv, 'kube-controller-manager');
 
@@ -21,6 +22,12 @@ describe('flag parsing', () => {
   it('reads durations with Go\'s grammar, in milliseconds', () => {
     expect(['40s', '1h30m', '1.5s', '500ms', '0'].map((d) => parse(`--cluster-signing-duration=${d}`).duration('cluster-signing-duration'))).toEqual([40_000, 90 * 60_000, 1500, 500, 0]);
     for (const bad of ['40', '3d', '']) expect(() => parse(`--cluster-signing-duration=${bad}`)).toThrow(expect.objectContaining({ code: 'KF_FLAG_INVALID' }));
+  });
+
+  it('reads --tls-min-version with Go\'s names as Node\'s, TLS 1.2 when not given', () => {
+    expect(['VersionTLS12', 'VersionTLS13', ''].map((v) => parse(`--tls-min-version=${v}`).tlsVersion('tls-min-version'))).toEqual(['TLSv1.2', 'TLSv1.3', 'TLSv1.2']);
+    expect(parse().tlsVersion('tls-min-version')).toBe('TLSv1.2');
+    expect(() => parse('--tls-min-version=TLS13')).toThrow(expect.objectContaining({ code: 'KF_FLAG_INVALID', message: expect.stringContaining('one of VersionTLS10, VersionTLS11, VersionTLS12, VersionTLS13') }));
   });
 
   it('reads --name=value and --name value', () => {

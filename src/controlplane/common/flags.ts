@@ -5,13 +5,14 @@
  * component uses it or only accepts it for compatibility with upstream manifests. Accepted:
  * `--name=value`, `--name value`, `--bool`, `--bool=false`, `-v=2`, `-v 2`. An unknown flag,
  * a bad value or a stray argument is a validation error naming it. Durations are Go's
- * (config/duration.ts), in milliseconds.
+ * (config/duration.ts), in milliseconds; TLS versions (`VersionTLS12`) read as Node's (`TLSv1.2`).
  */
 // The leaf module, not config/index.js: the bundled components load nothing else of config.
 import { tryParseGoDuration } from '../../config/duration.js';
+import type { SecureVersion } from 'node:tls';
 import { validationError } from '../../errors.js';
 
-export type FlagType = 'string' | 'bool' | 'int' | 'duration' | 'list';
+export type FlagType = 'string' | 'bool' | 'int' | 'duration' | 'list' | 'tls-version';
 export type FlagValue = string | boolean | number | string[];
 
 export interface FlagSpec {
@@ -26,6 +27,9 @@ export interface FlagSpec {
 
 export const flag = (name: string, type: FlagType = 'string', defaultValue?: string, shorthand?: string): FlagSpec => ({ name, type, default: defaultValue, used: true, shorthand });
 export const acceptedFlag = (name: string, type: FlagType = 'string'): FlagSpec => ({ name, type, used: false });
+
+/** Go's cliflag.TLSVersion names, as Node's `minVersion` names them. */
+const TLS_VERSIONS: Record<string, string> = { VersionTLS10: 'TLSv1', VersionTLS11: 'TLSv1.1', VersionTLS12: 'TLSv1.2', VersionTLS13: 'TLSv1.3' };
 
 const TRUE = new Set(['1', 't', 'T', 'true', 'TRUE', 'True']);
 const FALSE = new Set(['0', 'f', 'F', 'false', 'FALSE', 'False']);
@@ -48,6 +52,10 @@ function convert(spec: FlagSpec, raw: string, component: string): FlagValue {
     }
     case 'list':
       return raw === '' ? [] : raw.split(',').map((s) => s.trim());
+    case 'tls-version':
+      // '' is Go's default for servers, TLS 1.2.
+      if (raw !== '' && !TLS_VERSIONS[raw]) throw bad(`one of ${Object.keys(TLS_VERSIONS).join(', ')}`);
+      return TLS_VERSIONS[raw] ?? 'TLSv1.2';
     default:
       return raw;
   }
@@ -64,6 +72,8 @@ export interface ParsedFlags {
   /** Milliseconds. */
   duration(name: string): number;
   list(name: string): string[];
+  /** Node's name of the minimum TLS version (`TLSv1.2` when not given). */
+  tlsVersion(name: string): SecureVersion;
 }
 
 /** Parses argv against the table; defaults fill what was not given. */
@@ -110,5 +120,6 @@ export function parseFlags(table: readonly FlagSpec[], argv: readonly string[], 
     int: (name) => typed(name, 'int', 0),
     duration: (name) => typed(name, 'duration', 0),
     list: (name) => typed<string[]>(name, 'list', []),
+    tlsVersion: (name) => typed<string>(name, 'tls-version', 'TLSv1.2') as SecureVersion,
   };
 }

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MetricsRegistry } from './controller.js';
-import { freePort, httpsGet } from './component-fixtures.js';
+import { freePort, httpsGet } from '../../../test/helpers/component-root.js';
 import { startHealthServer, type HealthServer } from './health.js';
 import { WorkQueue } from './workqueue.js';
-import { selfSignedServingCertificate } from './x509.js';
+import { selfSignedServingCertificate } from '../../pki/index.js';
 
 describe('health server (real HTTPS on a free loopback port)', () => {
   const servers: HealthServer[] = [];
@@ -12,7 +12,8 @@ describe('health server (real HTTPS on a free loopback port)', () => {
   });
 
   async function start(checks: Record<string, () => string | undefined> = {}, metrics = new MetricsRegistry()) {
-    const tls = selfSignedServingCertificate('127.0.0.1');
+    const serving = await selfSignedServingCertificate('127.0.0.1', { dnsNames: ['localhost'] }, new Date());
+    const tls = { cert: serving.certPem, key: serving.keyPem, ca: serving.caPem };
     const server = await startHealthServer({ host: '127.0.0.1', port: await freePort(), cert: tls.cert, key: tls.key, checks, metrics, leaderName: 'kube-controller-manager', isLeader: () => true });
     servers.push(server);
     return { server, tls };

@@ -7,6 +7,7 @@
  */
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { SecureVersion } from 'node:tls';
 import { KubeforgeError } from '../../errors.js';
 import type { MetricsRegistry } from './controller.js';
 import { pprofResponse } from './pprof.js';
@@ -18,6 +19,8 @@ export interface HealthServerOptions {
   port: number;
   cert: string | Buffer;
   key: string | Buffer;
+  /** --tls-min-version (TLS 1.2 by default, as Go's servers). */
+  minVersion?: SecureVersion;
   /** Named checks: undefined is healthy, a string says what is wrong. */
   checks: Record<string, HealthCheck>;
   metrics: MetricsRegistry;
@@ -34,7 +37,7 @@ export interface HealthServer {
   close(): Promise<void>;
 }
 
-export function prometheusText(metrics: MetricsRegistry, leaderName: string, leading: boolean): string {
+function prometheusText(metrics: MetricsRegistry, leaderName: string, leading: boolean): string {
   const lines: string[] = [];
   const family = (name: string, type: string, help: string, value: (q: MetricsRegistry['queues'][number]) => number) => {
     lines.push(`# HELP ${name} [ALPHA] ${help}`, `# TYPE ${name} ${type}`);
@@ -58,7 +61,7 @@ function healthBody(checks: Record<string, HealthCheck>, path: string, verbose: 
 }
 
 export async function startHealthServer(options: HealthServerOptions): Promise<HealthServer> {
-  const server = https.createServer({ cert: options.cert, key: options.key }, (req, res) => {
+  const server = https.createServer({ cert: options.cert, key: options.key, minVersion: options.minVersion ?? 'TLSv1.2' }, (req, res) => {
     const url = new URL(req.url ?? '/', 'https://localhost');
     const send = (status: number, body: string, type = 'text/plain; charset=utf-8') => {
       res.writeHead(status, { 'Content-Type': type, 'X-Content-Type-Options': 'nosniff' });

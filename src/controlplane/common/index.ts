@@ -6,13 +6,12 @@
  * - leaderelection.ts Lease-based leader election (client-go semantics)
  * - resources.ts      where the kinds they touch live in the API
  * - events.ts         best-effort core/v1 Events
- * - component.ts      the process shell: flags, kubeconfig, health server, leader election
- * - flags.ts          table-driven pflag-style parser (string, bool, int, duration, list)
+ * - run-component.ts  the process shell: flags, kubeconfig (src/kubeconfig), serving
+ *                     certificate (src/pki), health server, leader election, exit on failure
+ * - flags.ts          table-driven pflag-style parser (string, bool, int, duration, list, TLS version)
  * - health.ts         HTTPS /healthz /livez /readyz /metrics
- * - kubeconfig.ts     a component's kubeconfig → KubeClientConfig (swap for src/kubeconfig)
- * - x509.ts, der.ts   certificate building with native signatures (swap for src/pki)
- * - testing.ts        FakeApi, an in-memory API of the KubeClient's shape, for loop tests;
- *                     component-fixtures.ts: node roots, free ports, HTTPS GET for tests
+ * Their tests use test/helpers/fake-api.ts (FakeApi, an in-memory API of the KubeClient's
+ * shape) and test/helpers/component-root.ts (node roots, free ports, HTTPS GET).
  */
 export * from './controller.js';
 export * from './informer.js';
@@ -20,5 +19,5 @@ export * from './workqueue.js';
 export * from './leaderelection.js';
 export * from './resources.js';
 export * from './flags.js';
-export * from './component.js';
+export * from './run-component.js';
 export * from './events.js';

@@ -3,7 +3,7 @@ import type { KubeObject } from '../../kube/index.js';
 import { createMemoryLogger } from '../../log.js';
 import { Informer } from './informer.js';
 import { ref } from './resources.js';
-import { eventually, FakeApi } from './testing.js';
+import { eventually, FakeApi } from '../../../test/helpers/fake-api.js';
 
 const secret = (name: string, data: Record<string, string> = {}, namespace = 'kube-system'): KubeObject => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, data });
 

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ref } from '../common/resources.js';
-import { eventually, FakeApi, runAgainstFake, stopFakes } from '../common/testing.js';
-import { detachedJWS } from './bootstraptoken.js';
+import { eventually, FakeApi, runAgainstFake, stopFakes } from '../../../test/helpers/fake-api.js';
+import { detachedJWS } from '../../token/index.js';
 import { bootstrapSignerController, nextExpiryMs, signedClusterInfoData, type ConfigMap } from './bootstrapsigner.js';
-import { tokenSecret } from './testing.js';
+import { tokenSecret } from '../../../test/helpers/token-secrets.js';
 
 // The reference's test vectors, computed with go-jose.
 const KUBECONFIG = 'apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority-data: Q0EK\n    server: https://127.0.0.2:6443\n  name: ""\ncontexts: null\ncurrent-context: ""\nkind: Config\npreferences: {}\nusers: null\n';

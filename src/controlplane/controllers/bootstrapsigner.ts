@@ -8,7 +8,8 @@
 import type { KubeObject } from '../../kube/index.js';
 import { contextQueue, runQueue, untilAborted, type Controller, type ControllerContext } from '../common/controller.js';
 import { ref } from '../common/resources.js';
-import { detachedJWS, isBootstrapTokenSecret, signingToken, tokenExpiration, type DetachedSigner, type Secret } from './bootstraptoken.js';
+import { detachedJWS, isBootstrapTokenSecret, secretDataValue, tokenExpiration } from '../../token/index.js';
+import { signingToken, type DetachedSigner, type Secret } from './bootstraptoken.js';
 import { setOwn } from '../../safe-keys.js';
 
 export const CLUSTER_INFO = { namespace: 'kube-public', name: 'cluster-info' };
@@ -38,7 +39,7 @@ export function signedClusterInfoData(clusterInfo: ConfigMap, secrets: Secret[],
 
 /** Milliseconds until the first of these tokens expires, if any has an expiration. */
 export function nextExpiryMs(secrets: Secret[], now: Date): number | undefined {
-  const times = secrets.map((s) => tokenExpiration(s, now)).flatMap((e) => (e.kind === 'expires' ? [e.inMs] : []));
+  const times = secrets.map((s) => tokenExpiration(secretDataValue(s, 'expiration'), now)).flatMap((e) => (e.kind === 'expires' ? [e.inMs] : []));
   return times.length ? Math.min(...times) : undefined;
 }
 

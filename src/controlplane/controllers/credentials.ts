@@ -8,7 +8,7 @@
 import { isAlreadyExists, resourcePath, type KubeClientConfig } from '../../kube/index.js';
 import type { Logger } from '../../log.js';
 import type { ApiClient } from '../common/controller.js';
-import type { ClientFactory } from '../common/component.js';
+import type { ClientFactory } from '../common/run-component.js';
 import { ref } from '../common/resources.js';
 
 export const TOKEN_EXPIRATION_SECONDS = 3600;

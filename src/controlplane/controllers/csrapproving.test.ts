@@ -1,8 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../kube/index.js';
 import { ref } from '../common/resources.js';
-import { eventually, FakeApi, runAgainstFake, stopFakes } from '../common/testing.js';
-import { csrObject, opensslCSR, opensslKeys, type OpensslKeys } from './csr-fixtures.js';
+import { eventually, FakeApi, runAgainstFake, stopFakes } from '../../../test/helpers/fake-api.js';
+import { csrObject, opensslCSR, opensslKeys, type OpensslKeys } from '../../../test/helpers/openssl-csr.js';
+import { parseCertificateSigningRequest } from '../../pki/index.js';
 import { APISERVER_CLIENT_SIGNER, parseCSR, type CertificateSigningRequest } from './csr.js';
 import { approvedCSR, csrApprovingController, needsApprovalDecision, recognizeNodeClientCSR } from './csrapproving.js';
 
@@ -13,33 +14,34 @@ beforeAll(() => {
 afterAll(() => keys.cleanup());
 
 const KUBELET = '/O=system:nodes/CN=system:node:w1';
-const recognize = (csr: CertificateSigningRequest) => recognizeNodeClientCSR(csr, parseCSR(Buffer.from(csr.spec.request, 'base64').toString()));
+const recognize = (csr: CertificateSigningRequest) => recognizeNodeClientCSR(csr, parseCSR(csr));
 
-describe('CSR parsing', () => {
+describe('CSR parsing (src/pki, against requests openssl made)', () => {
   it('reads subject, key type and every kind of SAN from an openssl ECDSA request', () => {
-    const parsed = parseCSR(opensslCSR(keys.ec, KUBELET, 'DNS:w1.example,IP:10.0.0.7,IP:::1,email:a@b.c,URI:spiffe://x/y'));
+    const parsed = parseCertificateSigningRequest(opensslCSR(keys.ec, KUBELET, 'DNS:w1.example,IP:10.0.0.7,IP:::1,email:a@b.c,URI:spiffe://x/y,RID:1.2.3.4'));
     expect(parsed).toMatchObject({
-      commonName: 'system:node:w1', organizations: ['system:nodes'], keyType: 'ec', signatureValid: true,
-      dnsNames: ['w1.example'], ipAddresses: ['10.0.0.7', '0:0:0:0:0:0:0:1'], emailAddresses: ['a@b.c'], uris: ['spiffe://x/y'],
+      subject: { commonName: 'system:node:w1', organizations: ['system:nodes'] }, subjectAttributes: ['O', 'CN'], keyType: 'ec',
+      dnsNames: ['w1.example'], ips: ['10.0.0.7', '::1'], emailAddresses: ['a@b.c'], uris: ['spiffe://x/y'], otherNames: 1,
     });
   });
 
   it('reads an RSA request and verifies its signature', () => {
-    expect(parseCSR(opensslCSR(keys.rsa, KUBELET))).toMatchObject({ keyType: 'rsa', signatureValid: true, dnsNames: [] });
+    expect(parseCertificateSigningRequest(opensslCSR(keys.rsa, KUBELET))).toMatchObject({ keyType: 'rsa', dnsNames: [] });
   });
 
-  it('reports a request whose signed part was altered as not verifying', () => {
+  it('refuses a request whose signed part was altered', () => {
     const pem = opensslCSR(keys.ec, KUBELET);
     const der = Buffer.from(pem.replace(/-----[^-]+-----/g, '').replace(/\s/g, ''), 'base64');
     const at = der.indexOf(Buffer.from('w1'));
     der[at + 1] = '2'.charCodeAt(0);
     const tampered = `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64')}\n-----END CERTIFICATE REQUEST-----\n`;
-    expect(parseCSR(tampered)).toMatchObject({ commonName: 'system:node:w2', signatureValid: false });
+    expect(() => parseCertificateSigningRequest(tampered)).toThrow('the request signature does not verify');
+    expect(() => parseCSR(csrObject(tampered))).toThrow(expect.objectContaining({ code: 'KF_CSR_INVALID' }));
   });
 
   it('rejects text that is not a CSR with KF_CSR_INVALID', () => {
-    expect(() => parseCSR('hello')).toThrow(expect.objectContaining({ code: 'KF_CSR_INVALID' }));
-    expect(() => parseCSR('-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n')).toThrow(expect.objectContaining({ code: 'KF_CSR_INVALID' }));
+    expect(() => parseCSR(csrObject('hello'))).toThrow(expect.objectContaining({ code: 'KF_CSR_INVALID' }));
+    expect(() => parseCSR(csrObject('-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n'))).toThrow(expect.objectContaining({ code: 'KF_CSR_INVALID' }));
   });
 });
 
@@ -68,6 +70,7 @@ describe('csrapproving recognition', () => {
     ['a CSR with an IP SAN', () => csrObject(opensslCSR(keys.ec, KUBELET, 'IP:127.0.0.3'))],
     ['a CSR with an email SAN', () => csrObject(opensslCSR(keys.ec, KUBELET, 'email:root@w1'))],
     ['a CSR with a URI SAN', () => csrObject(opensslCSR(keys.ec, KUBELET, 'URI:https://w1'))],
+    ['a CSR with a registered-ID SAN', () => csrObject(opensslCSR(keys.ec, KUBELET, 'RID:1.2.3.4'))],
     ['a CSR with server auth usage', () => csrObject(opensslCSR(keys.ec, KUBELET), { usages: ['digital signature', 'client auth', 'server auth'] })],
     ['a CSR with only client auth usage', () => csrObject(opensslCSR(keys.ec, KUBELET), { usages: ['client auth'] })],
     ['a CSR with a duplicated usage', () => csrObject(opensslCSR(keys.ec, KUBELET), { usages: ['digital signature', 'client auth', 'client auth'] })],
@@ -108,13 +111,13 @@ describe('csrapproving loop (against the in-memory FakeApi with kubeadm RBAC as 
       return { status: { allowed } };
     });
     runAgainstFake(api, csrApprovingController);
-    const conditions = (name: string) => api.find<CertificateSigningRequest>(ref('csrs'), undefined, name)?.status?.conditions ?? [];
+    const conditions = (name: string) => api.find<CertificateSigningRequest>(ref('certificatesigningrequests'), undefined, name)?.status?.conditions ?? [];
     return { api, reviews, conditions };
   }
 
   it('approves a bootstrap token CSR of the kubelet shape through /approval', async () => {
     const { api, conditions } = start();
-    api.put(ref('csrs'), csrObject(opensslCSR(keys.ec, KUBELET), {}, 'node-csr-1'));
+    api.put(ref('certificatesigningrequests'), csrObject(opensslCSR(keys.ec, KUBELET), {}, 'node-csr-1'));
     await eventually(() => conditions('node-csr-1').length === 1);
     expect(conditions('node-csr-1')[0]).toMatchObject({ type: 'Approved', reason: 'AutoApproved' });
     expect(api.calls.some((c) => c.method === 'PUT' && c.path === '/apis/certificates.k8s.io/v1/certificatesigningrequests/node-csr-1/approval')).toBe(true);
@@ -122,7 +125,7 @@ describe('csrapproving loop (against the in-memory FakeApi with kubeadm RBAC as 
 
   it('approves a node renewing its own certificate as selfnodeclient', async () => {
     const { api, conditions, reviews } = start();
-    api.put(ref('csrs'), csrObject(opensslCSR(keys.ec, KUBELET), { username: 'system:node:w1', groups: ['system:nodes', 'system:authenticated'] }, 'renew'));
+    api.put(ref('certificatesigningrequests'), csrObject(opensslCSR(keys.ec, KUBELET), { username: 'system:node:w1', groups: ['system:nodes', 'system:authenticated'] }, 'renew'));
     await eventually(() => conditions('renew').length === 1);
     expect(conditions('renew')[0]?.message).toContain('self');
     expect(reviews).toEqual(['system:node:w1:selfnodeclient']);
@@ -130,7 +133,7 @@ describe('csrapproving loop (against the in-memory FakeApi with kubeadm RBAC as 
 
   it('leaves pending a node asking for another node\'s certificate (its SubjectAccessReview fails)', async () => {
     const { api, conditions, reviews } = start();
-    api.put(ref('csrs'), csrObject(opensslCSR(keys.ec, KUBELET), { username: 'system:node:w2', groups: ['system:nodes', 'system:authenticated'] }, 'steal'));
+    api.put(ref('certificatesigningrequests'), csrObject(opensslCSR(keys.ec, KUBELET), { username: 'system:node:w2', groups: ['system:nodes', 'system:authenticated'] }, 'steal'));
     await eventually(() => reviews.length >= 1);
     await new Promise((r) => setTimeout(r, 50));
     expect(reviews[0]).toBe('system:node:w2:nodeclient');
@@ -145,8 +148,8 @@ describe('csrapproving loop (against the in-memory FakeApi with kubeadm RBAC as 
       csrObject(opensslCSR(keys.ec, KUBELET), { usages: ['digital signature', 'client auth', 'server auth'] }, 'serverauth'),
       csrObject(opensslCSR(keys.ec, KUBELET), { request: Buffer.from('garbage').toString('base64') }, 'garbage'),
     ];
-    for (const csr of shapes) api.put(ref('csrs'), csr);
-    api.put(ref('csrs'), csrObject(opensslCSR(keys.ec, KUBELET), {}, 'good'));
+    for (const csr of shapes) api.put(ref('certificatesigningrequests'), csr);
+    api.put(ref('certificatesigningrequests'), csrObject(opensslCSR(keys.ec, KUBELET), {}, 'good'));
     await eventually(() => conditions('good').length === 1);
     await new Promise((r) => setTimeout(r, 50));
     for (const csr of shapes) expect(conditions(csr.metadata.name!)).toEqual([]);

@@ -9,9 +9,10 @@
  * (a bootstrap token). Anything else stays pending for a human.
  */
 import { resourcePath, type KubeObject } from '../../kube/index.js';
+import type { CertificateSigningRequestInfo } from '../../pki/index.js';
 import { runInformerLoop, type Controller, type ControllerContext } from '../common/controller.js';
 import { ref } from '../common/resources.js';
-import { csrRequestPem, isApproved, isDenied, isFailed, isIssued, KUBELET_CLIENT_SIGNER, OID_NAMES, parseCSR, type CertificateSigningRequest, type ParsedCSR } from './csr.js';
+import { isApproved, isDenied, isFailed, isIssued, KUBELET_CLIENT_SIGNER, parseCSR, type CertificateSigningRequest } from './csr.js';
 
 export type NodeClientPermission = 'selfnodeclient' | 'nodeclient';
 
@@ -24,17 +25,15 @@ const ALLOWED_USAGE_SETS = [
 ];
 
 /** Why this request is not a kubelet client certificate request, or undefined when it is one. */
-export function kubeletClientShapeError(parsed: ParsedCSR, usages: string[]): string | undefined {
-  if (!parsed.signatureValid) return 'the request signature does not verify';
-  if (parsed.organizations.length !== 1 || parsed.organizations[0] !== 'system:nodes') return `organization must be exactly [system:nodes], got [${parsed.organizations.join(', ')}]`;
-  const cn = parsed.commonName ?? '';
+export function kubeletClientShapeError(parsed: CertificateSigningRequestInfo, usages: string[]): string | undefined {
+  const { organizations, commonName: cn } = parsed.subject;
+  if (organizations.length !== 1 || organizations[0] !== 'system:nodes') return `organization must be exactly [system:nodes], got [${organizations.join(', ')}]`;
   if (!cn.startsWith(NODE_PREFIX) || cn.length === NODE_PREFIX.length) return `common name must be system:node:<name>, got "${cn}"`;
-  const others = parsed.subject.filter((a) => a.oid !== OID_NAMES.commonName && a.oid !== OID_NAMES.organization);
-  if (others.length || parsed.subject.filter((a) => a.oid === OID_NAMES.commonName).length !== 1) return 'the subject must hold only one CN and O=system:nodes';
+  if ([...parsed.subjectAttributes].sort().join(',') !== 'CN,O') return 'the subject must hold only one CN and O=system:nodes';
   if (parsed.dnsNames.length) return 'DNS subjectAltNames are not allowed';
-  if (parsed.ipAddresses.length) return 'IP subjectAltNames are not allowed';
+  if (parsed.ips.length) return 'IP subjectAltNames are not allowed';
   if (parsed.emailAddresses.length) return 'email subjectAltNames are not allowed';
-  if (parsed.uris.length) return 'URI subjectAltNames are not allowed';
+  if (parsed.uris.length || parsed.otherNames) return 'URI and other subjectAltNames are not allowed';
   const sorted = [...new Set(usages)].sort();
   if (sorted.length !== usages.length || !ALLOWED_USAGE_SETS.some((set) => set.join(',') === sorted.join(','))) {
     return `usages must be exactly {digital signature, client auth} or {digital signature, key encipherment, client auth}, got {${usages.join(', ')}}`;
@@ -44,11 +43,11 @@ export function kubeletClientShapeError(parsed: ParsedCSR, usages: string[]): st
 }
 
 /** Which SubjectAccessReviews may approve this CSR (selfnodeclient first, as upstream). */
-export function recognizeNodeClientCSR(csr: CertificateSigningRequest, parsed: ParsedCSR): Recognition {
+export function recognizeNodeClientCSR(csr: CertificateSigningRequest, parsed: CertificateSigningRequestInfo): Recognition {
   if (csr.spec.signerName !== KUBELET_CLIENT_SIGNER) return { recognized: false, reason: `signer ${csr.spec.signerName} is not ${KUBELET_CLIENT_SIGNER}` };
   const error = kubeletClientShapeError(parsed, csr.spec.usages ?? []);
   if (error) return { recognized: false, reason: error };
-  const self = csr.spec.username === parsed.commonName;
+  const self = csr.spec.username === parsed.subject.commonName;
   return { recognized: true, permissions: self ? ['selfnodeclient', 'nodeclient'] : ['nodeclient'] };
 }
 
@@ -56,7 +55,7 @@ export function recognizeNodeClientCSR(csr: CertificateSigningRequest, parsed: P
 export const needsApprovalDecision = (csr: CertificateSigningRequest) => !isApproved(csr) && !isDenied(csr) && !isFailed(csr) && !isIssued(csr);
 
 /** The SubjectAccessReview asking whether the CSR's requester may create this node-client kind. */
-export function subjectAccessReview(csr: CertificateSigningRequest, permission: NodeClientPermission): KubeObject {
+function subjectAccessReview(csr: CertificateSigningRequest, permission: NodeClientPermission): KubeObject {
   return {
     apiVersion: 'authorization.k8s.io/v1',
     kind: 'SubjectAccessReview',
@@ -85,9 +84,9 @@ export const csrApprovingController: Controller = {
   name: 'csrapproving',
   async run(ctx: ControllerContext) {
     const sync = async (csr: CertificateSigningRequest, name: string) => {
-      let parsed: ParsedCSR;
+      let parsed: CertificateSigningRequestInfo;
       try {
-        parsed = parseCSR(csrRequestPem(csr));
+        parsed = parseCSR(csr);
       } catch (err) {
         ctx.log.debug(2, `[csrapproving] ${name}: ${err instanceof Error ? err.message : String(err)}; leaving it pending`);
         return;
@@ -100,13 +99,13 @@ export const csrApprovingController: Controller = {
       for (const permission of recognition.permissions) {
         const review = await ctx.client.request<{ status?: { allowed?: boolean } }>('POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', { body: subjectAccessReview(csr, permission) });
         if (!review.status?.allowed) continue;
-        await ctx.client.update(ref('csrs', undefined, name, 'approval'), approvedCSR(csr, permission, ctx.now()));
+        await ctx.client.update(ref('certificatesigningrequests', undefined, name, 'approval'), approvedCSR(csr, permission, ctx.now()));
         ctx.log.info(`[csrapproving] approved ${name} for ${csr.spec.username} (${permission})`);
         return;
       }
       // Upstream re-queues with back-off: RBAC may grant the permission later.
-      throw new Error(`recognized ${name} as ${recognition.permissions.join(', ')} but the SubjectAccessReview of ${csr.spec.username} was not allowed (${resourcePath(ref('csrs', undefined, name))})`);
+      throw new Error(`recognized ${name} as ${recognition.permissions.join(', ')} but the SubjectAccessReview of ${csr.spec.username} was not allowed (${resourcePath(ref('certificatesigningrequests', undefined, name))})`);
     };
-    await runInformerLoop(ctx, { name: 'csrapproving', informer: ctx.informers.informerFor<CertificateSigningRequest>(ref('csrs')), accept: needsApprovalDecision, workers: 2, sync });
+    await runInformerLoop(ctx, { name: 'csrapproving', informer: ctx.informers.informerFor<CertificateSigningRequest>(ref('certificatesigningrequests')), accept: needsApprovalDecision, workers: 2, sync });
   },
 };

@@ -1,12 +1,12 @@
 import { X509Certificate } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ref } from '../common/resources.js';
-import { eventually, FakeApi, runAgainstFake, stopFakes } from '../common/testing.js';
-import { loadCertificateAuthority, type CertificateAuthority } from '../common/x509.js';
-import { csrObject, opensslCA, opensslCSR, opensslKeys, opensslText, opensslVerify, type OpensslKeys } from './csr-fixtures.js';
-import { APISERVER_CLIENT_SIGNER, parseCSR, type CertificateSigningRequest } from './csr.js';
+import { eventually, FakeApi, runAgainstFake, stopFakes } from '../../../test/helpers/fake-api.js';
+import { loadCertificateAuthority, parseCertificateSigningRequest, validityWindow, type CertificateAuthority } from '../../pki/index.js';
+import { csrObject, opensslCA, opensslCSR, opensslKeys, opensslText, opensslVerify, type OpensslKeys } from '../../../test/helpers/openssl-csr.js';
+import { APISERVER_CLIENT_SIGNER, type CertificateSigningRequest } from './csr.js';
 import { approvedCSR } from './csrapproving.js';
-import { certificateDurationMs, csrSigningController, issueCertificate, signingDecision, validityWindow } from './csrsigning.js';
+import { certificateDurationMs, csrSigningController, issueCertificate, signingDecision } from './csrsigning.js';
 
 let keys: OpensslKeys;
 let rsaCA: ReturnType<typeof opensslCA>;
@@ -112,7 +112,7 @@ describe('csrsigning certificates (checked with openssl)', () => {
     for (const keyType of ['ec', 'rsa'] as const) {
       it(`issues a ${keyType.toUpperCase()} kubelet client cert from a ${caType.toUpperCase()} CA that openssl verifies for client auth`, () => {
         const authority = caType === 'rsa' ? rsaCA : ecCA;
-        const pem = issueCertificate(parseCSR(opensslCSR(keyType === 'ec' ? keys.ec : keys.rsa, KUBELET)), ['digital signature', 'key encipherment', 'client auth'], loadCertificateAuthority(authority.cert, authority.key), HOUR, new Date());
+        const pem = issueCertificate(parseCertificateSigningRequest(opensslCSR(keyType === 'ec' ? keys.ec : keys.rsa, KUBELET)), ['digital signature', 'key encipherment', 'client auth'], loadCertificateAuthority(authority.cert, authority.key), HOUR, new Date());
         expect(opensslVerify(keys.dir, authority.certFile, pem, 'sslclient')).toMatch(/: OK$/);
         const text = opensslText(keys.dir, pem);
         expect(text).toMatch(/Subject: O\s*=\s*system:nodes, CN\s*=\s*system:node:w1/);
@@ -125,28 +125,28 @@ describe('csrsigning certificates (checked with openssl)', () => {
   }
 
   it('copies SANs of a kube-apiserver-client request and is not valid for server auth', () => {
-    const pem = issueCertificate(parseCSR(opensslCSR(keys.ec, '/CN=jane', 'DNS:jane.example,IP:10.1.2.3')), ['client auth'], ca, HOUR, new Date());
+    const pem = issueCertificate(parseCertificateSigningRequest(opensslCSR(keys.ec, '/CN=jane', 'DNS:jane.example,IP:10.1.2.3')), ['client auth'], ca, HOUR, new Date());
     const cert = new X509Certificate(pem);
     expect(cert.subjectAltName).toBe('DNS:jane.example, IP Address:10.1.2.3');
     expect(opensslVerify(keys.dir, rsaCA.certFile, pem, 'sslserver')).not.toMatch(/: OK$/);
   });
 
   it('issues a kubelet serving cert that openssl verifies for server auth, with the node addresses', () => {
-    const pem = issueCertificate(parseCSR(opensslCSR(keys.ec, KUBELET, 'DNS:w1,IP:127.0.0.3')), ['digital signature', 'server auth'], ca, HOUR, new Date());
+    const pem = issueCertificate(parseCertificateSigningRequest(opensslCSR(keys.ec, KUBELET, 'DNS:w1,IP:127.0.0.3')), ['digital signature', 'server auth'], ca, HOUR, new Date());
     expect(opensslVerify(keys.dir, rsaCA.certFile, pem, 'sslserver')).toMatch(/: OK$/);
     expect(new X509Certificate(pem).subjectAltName).toBe('DNS:w1, IP Address:127.0.0.3');
   });
 
   it('gives the certificate the requested lifetime', () => {
     const now = new Date();
-    const cert = new X509Certificate(issueCertificate(parseCSR(opensslCSR(keys.ec, KUBELET)), ['client auth', 'digital signature'], ca, 3 * 60_000 * 10, now));
+    const cert = new X509Certificate(issueCertificate(parseCertificateSigningRequest(opensslCSR(keys.ec, KUBELET)), ['client auth', 'digital signature'], ca, 3 * 60_000 * 10, now));
     expect(Date.parse(cert.validTo) - now.getTime()).toBeGreaterThan(30 * 60_000 - 2000);
     expect(Date.parse(cert.validTo) - now.getTime()).toBeLessThanOrEqual(30 * 60_000);
     expect(now.getTime() - Date.parse(cert.validFrom)).toBeGreaterThanOrEqual(5 * 60_000 - 1000);
   });
 
   it('refuses to sign once the CA has expired', () => {
-    expect(() => issueCertificate(parseCSR(opensslCSR(keys.ec, KUBELET)), ['client auth'], ca, HOUR, new Date(Date.now() + 20 * 365 * 24 * HOUR))).toThrow(/expired/);
+    expect(() => issueCertificate(parseCertificateSigningRequest(opensslCSR(keys.ec, KUBELET)), ['client auth'], ca, HOUR, new Date(Date.now() + 20 * 365 * 24 * HOUR))).toThrow(/expired/);
   });
 });
 
@@ -156,10 +156,10 @@ describe('csrsigning loop (against the in-memory FakeApi)', () => {
   it('writes the certificate of an approved CSR via /status and marks a bad one Failed', async () => {
     const api = new FakeApi();
     runAgainstFake(api, csrSigningController({ ca, durationMs: HOUR }));
-    api.put(ref('csrs'), approved(csrObject(opensslCSR(keys.ec, KUBELET), { expirationSeconds: 1200 }, 'good')));
-    api.put(ref('csrs'), approved(csrObject(opensslCSR(keys.ec, '/O=system:masters/CN=system:node:w1'), {}, 'bad')));
-    api.put(ref('csrs'), csrObject(opensslCSR(keys.ec, KUBELET), {}, 'pending'));
-    const get = (name: string) => api.find<CertificateSigningRequest>(ref('csrs'), undefined, name)!;
+    api.put(ref('certificatesigningrequests'), approved(csrObject(opensslCSR(keys.ec, KUBELET), { expirationSeconds: 1200 }, 'good')));
+    api.put(ref('certificatesigningrequests'), approved(csrObject(opensslCSR(keys.ec, '/O=system:masters/CN=system:node:w1'), {}, 'bad')));
+    api.put(ref('certificatesigningrequests'), csrObject(opensslCSR(keys.ec, KUBELET), {}, 'pending'));
+    const get = (name: string) => api.find<CertificateSigningRequest>(ref('certificatesigningrequests'), undefined, name)!;
     await eventually(() => Boolean(get('good').status?.certificate) && (get('bad').status?.conditions?.length ?? 0) === 2);
     const cert = new X509Certificate(Buffer.from(get('good').status!.certificate!, 'base64').toString());
     expect(cert.subject).toBe('O=system:nodes\nCN=system:node:w1');

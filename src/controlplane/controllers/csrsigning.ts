@@ -7,17 +7,13 @@
  * the request, usages from spec.usages, requested extensions dropped. A request the signer
  * must refuse gets a Failed condition (SignerValidationFailure) instead.
  */
-import { randomBytes } from 'node:crypto';
+import { createCertificateFromCSR, type CertificateAuthority, type CertificateSigningRequestInfo, type ExtKeyUsage, type KeyUsage } from '../../pki/index.js';
 import { runInformerLoop, type Controller, type ControllerContext } from '../common/controller.js';
 import { ref } from '../common/resources.js';
-import { signCertificate, toPem, type CertificateAuthority, type ExtKeyUsage, type KeyUsage } from '../common/x509.js';
-import { APISERVER_CLIENT_SIGNER, csrRequestPem, isApproved, isFailed, isIssued, KUBELET_CLIENT_SIGNER, KUBELET_SERVING_SIGNER, OID_NAMES, parseCSR, type CertificateSigningRequest, type ParsedCSR } from './csr.js';
+import { APISERVER_CLIENT_SIGNER, isApproved, isFailed, isIssued, KUBELET_CLIENT_SIGNER, KUBELET_SERVING_SIGNER, parseCSR, type CertificateSigningRequest } from './csr.js';
 import { kubeletClientShapeError } from './csrapproving.js';
 
-export const DEFAULT_CLUSTER_SIGNING_DURATION_MS = 8760 * 3600_000;
 const MIN_DURATION_MS = 10 * 60_000;
-const BACKDATE_MS = 5 * 60_000;
-const SHORT_MS = 8 * 3600_000;
 
 const KEY_USAGES: Record<string, KeyUsage> = {
   signing: 'digitalSignature', 'digital signature': 'digitalSignature', 'content commitment': 'contentCommitment', 'key encipherment': 'keyEncipherment',
@@ -35,30 +31,21 @@ export function certificateDurationMs(signingDurationMs: number, expirationSecon
   return Math.max(requested, MIN_DURATION_MS);
 }
 
-/** Upstream's validity window for a lifetime, capped at the signer's own expiry. */
-export function validityWindow(now: Date, durationMs: number, signerNotAfter: Date): { notBefore: Date; notAfter: Date } {
-  const notBefore = new Date(now.getTime() - BACKDATE_MS);
-  let notAfter = new Date(now.getTime() + durationMs - (durationMs < SHORT_MS ? 0 : BACKDATE_MS));
-  if (notAfter.getTime() >= signerNotAfter.getTime()) notAfter = signerNotAfter;
-  return { notBefore, notAfter };
-}
-
 /** upstream's ValidateKubeletServingCSR: a node's serving cert with DNS/IP names only. */
-export function kubeletServingShapeError(parsed: ParsedCSR, usages: string[]): string | undefined {
-  if (parsed.organizations.length !== 1 || parsed.organizations[0] !== 'system:nodes') return `organization must be exactly [system:nodes], got [${parsed.organizations.join(', ')}]`;
-  const cn = parsed.subject.find((a) => a.oid === OID_NAMES.commonName)?.value ?? '';
+function kubeletServingShapeError(parsed: CertificateSigningRequestInfo, usages: string[]): string | undefined {
+  if (parsed.subject.organizations.length !== 1 || parsed.subject.organizations[0] !== 'system:nodes') return `organization must be exactly [system:nodes], got [${parsed.subject.organizations.join(', ')}]`;
+  const cn = parsed.subject.commonName;
   if (!cn.startsWith('system:node:') || cn.length === 'system:node:'.length) return `common name must be system:node:<name>, got "${cn}"`;
-  if (parsed.emailAddresses.length || parsed.uris.length) return 'email and URI subjectAltNames are not allowed';
-  if (!parsed.dnsNames.length && !parsed.ipAddresses.length) return 'at least one DNS or IP subjectAltName is required';
+  if (parsed.emailAddresses.length || parsed.uris.length || parsed.otherNames) return 'email, URI and other subjectAltNames are not allowed';
+  if (!parsed.dnsNames.length && !parsed.ips.length) return 'at least one DNS or IP subjectAltName is required';
   const sorted = [...new Set(usages)].sort().join(',');
   if (sorted !== 'digital signature,server auth' && sorted !== 'digital signature,key encipherment,server auth') return `usages must be exactly {digital signature, server auth} or {digital signature, key encipherment, server auth}, got {${usages.join(', ')}}`;
   return undefined;
 }
 
 /** Why the signer refuses the request, or undefined when it signs it. */
-export function signerValidationError(csr: CertificateSigningRequest, parsed: ParsedCSR): string | undefined {
+function signerValidationError(csr: CertificateSigningRequest, parsed: CertificateSigningRequestInfo): string | undefined {
   const usages = csr.spec.usages ?? [];
-  if (!parsed.signatureValid) return 'the request signature does not verify';
   if (csr.spec.signerName === KUBELET_CLIENT_SIGNER) return kubeletClientShapeError(parsed, usages);
   if (csr.spec.signerName === KUBELET_SERVING_SIGNER) return kubeletServingShapeError(parsed, usages);
   const invalid = usages.find((u) => u !== 'digital signature' && u !== 'key encipherment' && u !== 'client auth');
@@ -67,16 +54,16 @@ export function signerValidationError(csr: CertificateSigningRequest, parsed: Pa
   return undefined;
 }
 
-export type SigningDecision = { action: 'skip' } | { action: 'fail'; message: string } | { action: 'sign'; parsed: ParsedCSR };
+export type SigningDecision = { action: 'skip' } | { action: 'fail'; message: string } | { action: 'sign'; parsed: CertificateSigningRequestInfo };
 
 export const SIGNERS = [KUBELET_CLIENT_SIGNER, APISERVER_CLIENT_SIGNER, KUBELET_SERVING_SIGNER];
 
 /** What the signer does with this CSR now. */
 export function signingDecision(csr: CertificateSigningRequest): SigningDecision {
   if (!isApproved(csr) || isFailed(csr) || isIssued(csr) || !SIGNERS.includes(csr.spec.signerName)) return { action: 'skip' };
-  let parsed: ParsedCSR;
+  let parsed: CertificateSigningRequestInfo;
   try {
-    parsed = parseCSR(csrRequestPem(csr));
+    parsed = parseCSR(csr);
   } catch (err) {
     return { action: 'fail', message: err instanceof Error ? err.message : String(err) };
   }
@@ -84,32 +71,16 @@ export function signingDecision(csr: CertificateSigningRequest): SigningDecision
   return error ? { action: 'fail', message: error } : { action: 'sign', parsed };
 }
 
-/**
- * Builds and signs the certificate for a request (PEM). The one place that makes certificates
- * here: the lead swaps it for src/pki's builder at merge.
- */
-export function issueCertificate(parsed: ParsedCSR, usages: string[], ca: CertificateAuthority, durationMs: number, now: Date): string {
+/** Signs the certificate for a request (PEM) with src/pki, usages translated from the API's names. */
+export function issueCertificate(parsed: CertificateSigningRequestInfo, usages: string[], ca: CertificateAuthority, durationMs: number, now: Date): string {
   const unknown = usages.filter((u) => !KEY_USAGES[u] && !EXT_KEY_USAGES[u]);
   if (unknown.length) throw new Error(`unrecognized usages: ${unknown.join(', ')}`);
-  if (now.getTime() >= ca.notAfter.getTime()) throw new Error(`refusing to sign a certificate that expired in the past: NotAfter=${ca.notAfter.toISOString()}`);
-  const { notBefore, notAfter } = validityWindow(now, durationMs, ca.notAfter);
-  const der = signCertificate(
-    {
-      subjectDer: parsed.subjectDer,
-      spkiDer: parsed.spkiDer,
-      notBefore,
-      notAfter,
-      serial: Buffer.concat([Buffer.from([0x01]), randomBytes(15)]),
-      keyUsage: [...new Set(usages.flatMap((u) => (KEY_USAGES[u] ? [KEY_USAGES[u]] : [])))],
-      extKeyUsage: [...new Set(usages.flatMap((u) => (EXT_KEY_USAGES[u] ? [EXT_KEY_USAGES[u]] : [])))],
-      dnsNames: parsed.dnsNames,
-      ipAddresses: parsed.ipAddresses,
-      emailAddresses: parsed.emailAddresses,
-      uris: parsed.uris,
-    },
-    ca,
-  );
-  return toPem(der);
+  return createCertificateFromCSR(parsed, ca, {
+    keyUsage: [...new Set(usages.flatMap((u) => (KEY_USAGES[u] ? [KEY_USAGES[u]] : [])))],
+    usages: [...new Set(usages.flatMap((u) => (EXT_KEY_USAGES[u] ? [EXT_KEY_USAGES[u]] : [])))],
+    validityMs: durationMs,
+    now,
+  });
 }
 
 export interface CSRSigningOptions {
@@ -134,16 +105,16 @@ export function csrSigningController(options: CSRSigningOptions): Controller {
         const at = now.toISOString().replace(/\.\d+Z$/, 'Z');
         if (decision.action === 'fail') {
           const conditions = [...(csr.status?.conditions ?? []), { type: 'Failed', status: 'True', reason: 'SignerValidationFailure', message: decision.message, lastUpdateTime: at, lastTransitionTime: at }];
-          await ctx.client.update(ref('csrs', undefined, name, 'status'), { ...csr, status: { ...csr.status, conditions } });
+          await ctx.client.update(ref('certificatesigningrequests', undefined, name, 'status'), { ...csr, status: { ...csr.status, conditions } });
           ctx.log.info(`[csrsigning] refused ${name}: ${decision.message}`);
           return;
         }
         const pem = issueCertificate(decision.parsed, csr.spec.usages ?? [], ca, certificateDurationMs(options.durationMs, csr.spec.expirationSeconds), now);
-        await ctx.client.update(ref('csrs', undefined, name, 'status'), { ...csr, status: { ...csr.status, certificate: Buffer.from(pem).toString('base64') } });
-        ctx.log.info(`[csrsigning] signed ${name} for ${decision.parsed.commonName ?? '?'}`);
+        await ctx.client.update(ref('certificatesigningrequests', undefined, name, 'status'), { ...csr, status: { ...csr.status, certificate: Buffer.from(pem).toString('base64') } });
+        ctx.log.info(`[csrsigning] signed ${name} for ${decision.parsed.subject.commonName}`);
       };
       const accept = (csr: CertificateSigningRequest) => isApproved(csr) && !isFailed(csr) && !isIssued(csr) && SIGNERS.includes(csr.spec.signerName);
-      await runInformerLoop(ctx, { name: 'csrsigning', informer: ctx.informers.informerFor<CertificateSigningRequest>(ref('csrs')), accept, workers: 2, sync });
+      await runInformerLoop(ctx, { name: 'csrsigning', informer: ctx.informers.informerFor<CertificateSigningRequest>(ref('certificatesigningrequests')), accept, workers: 2, sync });
     },
   };
 }

@@ -69,7 +69,7 @@ const byAge = (a: ReplicaSet, b: ReplicaSet) => (a.metadata.creationTimestamp ??
 const revisionOf = (rs: ReplicaSet) => Number(rs.metadata.annotations?.[REVISION_ANNOTATION] ?? 0);
 
 /** The ReplicaSet a Deployment's current template would have. */
-export function newReplicaSetFor(d: Deployment, hash: string, replicas: number, revision: number): ReplicaSet {
+function newReplicaSetFor(d: Deployment, hash: string, replicas: number, revision: number): ReplicaSet {
   const labels = { ...(d.spec.template.metadata?.labels ?? {}), [POD_TEMPLATE_HASH]: hash };
   return {
     apiVersion: 'apps/v1',

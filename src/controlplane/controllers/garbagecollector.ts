@@ -12,21 +12,13 @@ import { ref, type ResourceName } from '../common/resources.js';
 const DEPENDENTS: ResourceName[] = ['pods', 'replicasets'];
 const RESYNC_MS = 30_000;
 
-/** Owner kinds of the workloads (src/kube's kinds table lacks ReplicaSet). */
-const OWNER_KINDS: Record<string, { resource: ResourceName; namespaced: boolean }> = {
-  Deployment: { resource: 'deployments', namespaced: true },
-  ReplicaSet: { resource: 'replicasets', namespaced: true },
-  Node: { resource: 'nodes', namespaced: false },
-};
-
 type OwnerReference = NonNullable<KubeObject['metadata']['ownerReferences']>[number];
 
 /** Whether the owner still exists (same uid), asked of the API. */
-export async function ownerExists(client: ApiClient, owner: OwnerReference, namespace: string | undefined): Promise<boolean> {
+async function ownerExists(client: ApiClient, owner: OwnerReference, namespace: string | undefined): Promise<boolean> {
   let ownerRef;
-  const known = OWNER_KINDS[owner.kind];
   try {
-    ownerRef = known ? ref(known.resource, known.namespaced ? namespace : undefined, owner.name) : refFor({ apiVersion: owner.apiVersion, kind: owner.kind, metadata: { name: owner.name, namespace } });
+    ownerRef = refFor({ apiVersion: owner.apiVersion, kind: owner.kind, metadata: { name: owner.name, namespace } });
   } catch {
     return true; // a kind we cannot look up: never collect on a guess
   }

@@ -1,15 +1,17 @@
+import { connect, type SecureVersion } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultInitConfig } from '../../config/defaults.js';
 import { createHost } from '../../host/index.js';
 import { renderStaticPod } from '../../manifests/index.js';
 import { createMemoryLogger } from '../../log.js';
-import { freePort, httpsGet, nodeRoot, type NodeRoot } from '../common/component-fixtures.js';
+import { freePort, httpsGet, nodeRoot, type NodeRoot } from '../../../test/helpers/component-root.js';
+import { KubeApiError, type KubeObject, type ResourceRef } from '../../kube/index.js';
 import { ref } from '../common/resources.js';
-import { eventually, FakeApi } from '../common/testing.js';
+import { eventually, FakeApi } from '../../../test/helpers/fake-api.js';
 import type { Lease } from '../common/leaderelection.js';
 import type { ConfigMap } from './bootstrapsigner.js';
 import { CONTROLLERS, isControllerEnabled, runControllerManager, type Running } from './index.js';
-import { tokenSecret } from './testing.js';
+import { tokenSecret } from '../../../test/helpers/token-secrets.js';
 
 const KUBECONFIG = 'apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority-data: Q0EK\n    server: https://127.0.0.2:6443\n  name: ""\ncontexts: null\ncurrent-context: ""\nkind: Config\npreferences: {}\nusers: null\n';
 
@@ -53,15 +55,18 @@ describe('runControllerManager (FakeApi as the API, real files, real HTTPS)', ()
   }
 
   it('takes kubeadm\'s manifest flags, serves /healthz over HTTPS, leads and runs bootstrapsigner', async () => {
-    root = nodeRoot();
+    root = await nodeRoot();
     // The signing CA: reuse the fixture's CA certificate with a key made for it.
-    const { selfSignedServingCertificate } = await import('../common/x509.js');
-    const ca = selfSignedServingCertificate('kubernetes');
+    const { selfSignedServingCertificate } = await import('../../pki/index.js');
+    const tls = await selfSignedServingCertificate('kubernetes', {}, new Date());
+    const ca = { cert: tls.certPem, key: tls.keyPem };
     const files = createHost(root.root).files;
     await files.writeFile('/etc/kubernetes/pki/ca.crt', ca.cert.split(/(?<=-----END CERTIFICATE-----\n)/)[0]!);
     await files.writeFile('/etc/kubernetes/pki/ca.key', ca.key, { mode: 0o600 });
     const api = new FakeApi();
     api.put(ref('configmaps'), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cluster-info', namespace: 'kube-public' }, data: { kubeconfig: KUBECONFIG } });
+    // kubeadm's manifest sets --use-service-account-credentials=true: every controller gets its token.
+    api.on('POST', /\/serviceaccounts\/[^/]+\/token$/, (_body, path) => ({ status: { token: `sa-token-${path.split('/').at(-2)}`, expirationTimestamp: new Date(Date.now() + 3_600_000).toISOString() } }));
     const port = await freePort();
     const { r } = await start(api, kubeadmArgs(port));
     expect(r.address).toEqual({ host: '127.0.0.1', port });
@@ -77,11 +82,12 @@ describe('runControllerManager (FakeApi as the API, real files, real HTTPS)', ()
     expect(metrics).toContain('workqueue_adds_total{name="bootstrap_signer_queue"}');
     expect(metrics).toContain('leader_election_master_status{name="kube-controller-manager"} 1');
     await r.stop();
+    await r.done;
     await expect(httpsGet('127.0.0.1', port, '/healthz')).rejects.toThrow(/ECONNREFUSED/);
   });
 
   it('lets a second candidate lead only after the first stops and its Lease expires', async () => {
-    root = nodeRoot();
+    root = await nodeRoot();
     const api = new FakeApi();
     const fast = ['--leader-elect-lease-duration=2s', '--leader-elect-renew-deadline=1s', '--leader-elect-retry-period=100ms', '--controllers=tokencleaner', '--secure-port=0', '--kubeconfig=/etc/kubernetes/controller-manager.conf'];
     const a = (await start(api, fast, 'cp1')).r;
@@ -94,31 +100,94 @@ describe('runControllerManager (FakeApi as the API, real files, real HTTPS)', ()
     expect(api.find<Lease>(ref('leases'), 'kube-system', 'kube-controller-manager')?.spec).toMatchObject({ holderIdentity: 'cp2', leaseTransitions: 1 });
   });
 
-  it('acts as each controller\'s ServiceAccount with --use-service-account-credentials (TokenRequest), and falls back with a warning', async () => {
-    root = nodeRoot();
+  const saArgs = ['--kubeconfig=/etc/kubernetes/controller-manager.conf', '--secure-port=0', '--leader-elect=false', '--controllers=bootstrapsigner,tokencleaner', '--use-service-account-credentials=true'];
+  const grantToken = (api: FakeApi, serviceAccount: string) =>
+    api.on('POST', new RegExp(`/serviceaccounts/${serviceAccount}/token$`), () => ({ status: { token: `sa-token-${serviceAccount}`, expirationTimestamp: new Date(Date.now() + 3_600_000).toISOString() } }));
+
+  it('acts as each controller\'s ServiceAccount with --use-service-account-credentials (TokenRequest)', async () => {
+    root = await nodeRoot();
     const api = new FakeApi();
     api.put(ref('configmaps'), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cluster-info', namespace: 'kube-public' }, data: { kubeconfig: KUBECONFIG } });
-    api.on('POST', /\/serviceaccounts\/bootstrap-signer\/token$/, () => ({ status: { token: 'sa-token-bootstrap-signer', expirationTimestamp: new Date(Date.now() + 3_600_000).toISOString() } }));
+    grantToken(api, 'bootstrap-signer');
+    grantToken(api, 'token-cleaner');
     const configs: Array<string | undefined> = [];
-    const log = createMemoryLogger(2);
-    const args = ['--kubeconfig=/etc/kubernetes/controller-manager.conf', '--secure-port=0', '--leader-elect=false', '--controllers=bootstrapsigner,tokencleaner', '--use-service-account-credentials=true'];
-    const r = await runControllerManager(args, { files: createHost(root.root).files, log, client: (config) => (configs.push(config.token), api) });
+    const r = await runControllerManager(saArgs, { files: createHost(root.root).files, log: createMemoryLogger(2), client: (config) => (configs.push(config.token), api) });
     running.push(r);
     api.put(ref('secrets'), tokenSecret('abcdef.0123456789abcdef'));
     await eventually(() => Boolean(api.find<ConfigMap>(ref('configmaps'), 'kube-public', 'cluster-info')?.data?.['jws-kubeconfig-abcdef']));
     expect(api.all(ref('serviceaccounts'), 'kube-system').map((s) => s.metadata.name).sort()).toEqual(['bootstrap-signer', 'token-cleaner']);
-    expect(configs).toEqual([undefined, 'sa-token-bootstrap-signer']);
-    expect(log.lines.join('\n')).toMatch(/\[tokencleaner\] cannot act as kube-system\/token-cleaner .*; using the --kubeconfig identity/);
+    await eventually(() => configs.length === 3);
+    expect(configs.sort()).toEqual(['sa-token-bootstrap-signer', 'sa-token-token-cleaner', undefined]);
+  });
+
+  it('exits with KF_CONTROLLER_CREDENTIALS when a controller cannot get its ServiceAccount token, never using its own identity instead', async () => {
+    root = await nodeRoot();
+    const api = new FakeApi();
+    grantToken(api, 'bootstrap-signer');
+    const configs: Array<string | undefined> = [];
+    const r = await runControllerManager(saArgs, { files: createHost(root.root).files, log: createMemoryLogger(2), client: (config) => (configs.push(config.token), api) });
+    running.push(r);
+    await expect(r.done).rejects.toMatchObject({ code: 'KF_CONTROLLER_CREDENTIALS', message: expect.stringContaining('tokencleaner cannot act as kube-system/token-cleaner') });
+    // The manager's own client serves only the informers and TokenRequests: no controller ran as it.
+    expect(configs.filter((token) => token === undefined)).toHaveLength(1);
+    expect(api.calls.filter((c) => c.method === 'DELETE')).toEqual([]);
+  });
+
+  it('exits with KF_CONTROLLER_FAILED when a controller fails, instead of leading on without it', async () => {
+    root = await nodeRoot();
+    const api = new FakeApi();
+    const crashing = { name: 'crashing', serviceAccount: 'crashing', alias: 'crashing-controller', enabledByDefault: true, make: () => ({ name: 'crashing', run: async () => { throw new Error('boom'); } }) };
+    const steady = { ...crashing, name: 'steady', alias: 'steady-controller', make: () => ({ name: 'steady', run: (ctx: { signal: AbortSignal }) => new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve())) }) };
+    const port = await freePort();
+    const args = ['--kubeconfig=/etc/kubernetes/controller-manager.conf', `--secure-port=${port}`, '--bind-address=127.0.0.1', '--leader-elect-retry-period=100ms'];
+    const r = await runControllerManager(args, { files: createHost(root.root).files, log: createMemoryLogger(2), client: () => api, identity: 'cp1', controllers: [steady, crashing] });
+    running.push(r);
+    await expect(r.done).rejects.toMatchObject({ code: 'KF_CONTROLLER_FAILED', message: 'kube-controller-manager: controller crashing failed: boom' });
+    expect(r.isLeader()).toBe(false);
+    await expect(httpsGet('127.0.0.1', port, '/healthz')).rejects.toThrow(/ECONNREFUSED/);
+  });
+
+  it('exits with KF_LEADER_ELECTION_LOST when it cannot renew its Lease within the renew deadline', async () => {
+    root = await nodeRoot();
+    let leaseWritesFail = false;
+    class LeaseOutageApi extends FakeApi {
+      override async update<T extends KubeObject>(target: ResourceRef, object: T): Promise<T> {
+        if (leaseWritesFail && target.resource === 'leases') throw new KubeApiError(0, '', 'connect ECONNREFUSED');
+        return super.update(target, object);
+      }
+    }
+    const api = new LeaseOutageApi();
+    const args = ['--kubeconfig=/etc/kubernetes/controller-manager.conf', '--secure-port=0', '--controllers=tokencleaner', '--leader-elect-lease-duration=2s', '--leader-elect-renew-deadline=1s', '--leader-elect-retry-period=100ms'];
+    const r = await runControllerManager(args, { files: createHost(root.root).files, log: createMemoryLogger(2), client: () => api, identity: 'cp1' });
+    running.push(r);
+    await eventually(() => r.isLeader());
+    leaseWritesFail = true;
+    await expect(r.done).rejects.toMatchObject({ code: 'KF_LEADER_ELECTION_LOST' });
+    expect(r.isLeader()).toBe(false);
+  });
+
+  it('serves health with the --tls-min-version it is given', async () => {
+    root = await nodeRoot();
+    const port = await freePort();
+    const args = ['--kubeconfig=/etc/kubernetes/controller-manager.conf', `--secure-port=${port}`, '--bind-address=127.0.0.1', '--leader-elect=false', '--controllers=tokencleaner', '--tls-min-version=VersionTLS13'];
+    running.push((await start(new FakeApi(), args)).r);
+    const handshake = (maxVersion: SecureVersion) =>
+      new Promise<string>((resolve) => {
+        const socket = connect({ host: '127.0.0.1', port, rejectUnauthorized: false, maxVersion }, () => (resolve(socket.getProtocol() ?? ''), socket.end()));
+        socket.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+      });
+    expect(await handshake('TLSv1.3')).toBe('TLSv1.3');
+    expect(await handshake('TLSv1.2')).toMatch(/ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION|ERR_SSL_UNSUPPORTED_PROTOCOL/);
   });
 
   it('rejects an unknown flag, naming it', async () => {
-    root = nodeRoot();
+    root = await nodeRoot();
     await expect(runControllerManager(['--kubeconfig=/etc/kubernetes/controller-manager.conf', '--no-such-flag=1'], { files: createHost(root.root).files, client: () => new FakeApi() }))
       .rejects.toMatchObject({ code: 'KF_FLAG_UNKNOWN', message: 'kube-controller-manager: unknown flag: --no-such-flag' });
   });
 
   it('refuses --allocate-node-cidrs without a usable --cluster-cidr', async () => {
-    root = nodeRoot();
+    root = await nodeRoot();
     const base = ['--kubeconfig=/etc/kubernetes/controller-manager.conf', '--secure-port=0', '--allocate-node-cidrs=true'];
     const deps = { files: createHost(root.root).files, client: () => new FakeApi() };
     await expect(runControllerManager(base, deps)).rejects.toMatchObject({ code: 'KF_FLAG_INVALID', message: expect.stringContaining('--cluster-cidr') });
@@ -126,13 +195,13 @@ describe('runControllerManager (FakeApi as the API, real files, real HTTPS)', ()
   });
 
   it('says which kubeconfig is missing', async () => {
-    root = nodeRoot();
+    root = await nodeRoot();
     await expect(runControllerManager(['--kubeconfig=/etc/kubernetes/nope.conf', '--secure-port=0'], { files: createHost(root.root).files, client: () => new FakeApi() }))
       .rejects.toMatchObject({ code: 'KF_KUBECONFIG_MISSING', message: expect.stringContaining('nope.conf does not exist') });
   });
 
   it('refuses a signing key file that does not exist', async () => {
-    root = nodeRoot();
+    root = await nodeRoot();
     await expect(runControllerManager(['--kubeconfig=/etc/kubernetes/controller-manager.conf', '--cluster-signing-cert-file=/etc/kubernetes/pki/ca.crt', '--cluster-signing-key-file=/etc/kubernetes/pki/ca.key', '--secure-port=0'], { files: createHost(root.root).files, client: () => new FakeApi() }))
       .rejects.toMatchObject({ code: 'KF_COMPONENT_FILE_MISSING' });
   });

@@ -5,22 +5,22 @@
  * controllers --controllers selects. One file per controller, each with its decisions as pure
  * functions:
  * - bootstrapsigner.ts, tokencleaner.ts (bootstraptoken.ts: token Secrets, detached JWS)
- * - csrapproving.ts, csrsigning.ts (csr.ts: CSR objects and PKCS#10 parsing)
+ * - csrapproving.ts, csrsigning.ts (csr.ts: CSR objects; src/pki parses and signs the requests)
  * - nodelifecycle.ts, nodeipam.ts, serviceaccount.ts (+ root-ca-cert-publisher), namespace.ts
  * - deployment.ts, replicaset.ts, garbagecollector.ts (workloads.ts: shared shapes, template hash)
  * - manager.ts: the controller table and --controllers selection
  */
-import { KubeforgeError, validationError } from '../../errors.js';
+import { errorMessage, isKubeforgeError, KubeforgeError, validationError } from '../../errors.js';
 import type { FileHost } from '../../host/index.js';
+import { loadCertificateAuthority, type CertificateAuthority } from '../../pki/index.js';
 import { untilAborted, type ControllerContext } from '../common/controller.js';
-import { COMMON_FLAGS, runComponent, type ComponentDeps, type Running } from '../common/component.js';
+import { COMMON_FLAGS, runComponent, type ComponentDeps, type Running } from '../common/run-component.js';
 import { acceptedFlag, flag, type FlagSpec, type ParsedFlags } from '../common/flags.js';
-import { loadCertificateAuthority, type CertificateAuthority } from '../common/x509.js';
 import { serviceAccountCredentials } from './credentials.js';
 import { nextPodCIDR, type NodeIpamOptions } from './nodeipam.js';
 import { CONTROLLERS, isControllerEnabled, unknownControllers, type ControllerRow, type ManagerOptions } from './manager.js';
 
-export type { Running } from '../common/component.js';
+export type { Running } from '../common/run-component.js';
 export { CONTROLLERS, isControllerEnabled } from './manager.js';
 
 export const CONTROLLER_MANAGER_FLAGS: readonly FlagSpec[] = [
@@ -92,7 +92,8 @@ function nodeIpamOptions(flags: ParsedFlags): NodeIpamOptions | undefined {
 }
 
 /** Starts the controller manager; resolves once it serves health (it leads in the background). */
-export function runControllerManager(argv: string[], deps: ComponentDeps = {}): Promise<Running> {
+export function runControllerManager(argv: string[], deps: ComponentDeps & { controllers?: readonly ControllerRow[] } = {}): Promise<Running> {
+  const table = deps.controllers ?? CONTROLLERS;
   return runComponent(
     {
       name: 'kube-controller-manager',
@@ -107,27 +108,36 @@ export function runControllerManager(argv: string[], deps: ComponentDeps = {}): 
           nodeIpam: nodeIpamOptions(flags),
         };
         const selection = flags.list('controllers');
-        const unknown = unknownControllers(selection);
+        const unknown = unknownControllers(selection, table);
         if (unknown.length) log.debug(1, `[kube-controller-manager] not bundled, ignored: ${unknown.join(', ')}`);
-        const enabled = CONTROLLERS.filter((row) => isControllerEnabled(row, selection));
+        const enabled = table.filter((row) => isControllerEnabled(row, selection));
         const perController = flags.bool('use-service-account-credentials');
         return async (ctx) => {
           ctx.log.info(`[kube-controller-manager] starting controllers: ${enabled.map((r) => r.name).join(', ')}`);
           const credentials = serviceAccountCredentials(ctx.client, clientConfig, makeClient, log);
+          // Never the manager's own, broader identity instead: upstream's ClientOrDie exits.
           const contextFor = async (row: ControllerRow): Promise<ControllerContext> => {
             if (!perController) return ctx;
             try {
               return { ...ctx, client: await credentials.clientFor(row.serviceAccount, ctx.signal) };
             } catch (err) {
-              log.warn(`[${row.name}] cannot act as kube-system/${row.serviceAccount} (${err instanceof Error ? err.message : String(err)}); using the --kubeconfig identity`);
-              return ctx;
+              throw new KubeforgeError('KF_CONTROLLER_CREDENTIALS', `kube-controller-manager: ${row.name} cannot act as kube-system/${row.serviceAccount}: ${errorMessage(err)}`, {
+                cause: err,
+                hint: '--use-service-account-credentials needs the API server\'s TokenRequest API and RBAC letting the --kubeconfig identity create kube-system serviceaccounts and their tokens; the agent restarts the controller manager',
+              });
             }
           };
+          // A controller that stops with an error ends the controller manager (the agent
+          // restarts it), rather than a leader that holds the Lease, reports healthy and does
+          // nothing. Returning without an error (a controller with nothing to do) is fine.
           const runs = enabled.map(async (row) => {
             try {
               await row.make(options).run(await contextFor(row));
             } catch (err) {
-              ctx.log.warn(`[${row.name}] stopped: ${err instanceof Error ? err.message : String(err)}`);
+              if (ctx.signal.aborted) return;
+              throw isKubeforgeError(err) && err.code === 'KF_CONTROLLER_CREDENTIALS'
+                ? err
+                : new KubeforgeError('KF_CONTROLLER_FAILED', `kube-controller-manager: controller ${row.name} failed: ${errorMessage(err)}`, { cause: err, hint: 'see the log above; the agent restarts the controller manager' });
             }
           });
           await Promise.race([Promise.all(runs), untilAborted(ctx.signal)]);

@@ -5,7 +5,7 @@
  * default upstream; kubeadm enables them explicitly).
  */
 import type { Controller } from '../common/controller.js';
-import type { CertificateAuthority } from '../common/x509.js';
+import type { CertificateAuthority } from '../../pki/index.js';
 import { bootstrapSignerController } from './bootstrapsigner.js';
 import { csrApprovingController } from './csrapproving.js';
 import { csrSigningController } from './csrsigning.js';

@@ -39,7 +39,7 @@ export function deletableResources(discovered: DiscoveredGroupVersion[]): Resour
   return out.sort((a, b) => last(a) - last(b));
 }
 
-export const isTerminating = (namespace: KubeObject) => Boolean(namespace.metadata.deletionTimestamp);
+const isTerminating = (namespace: KubeObject) => Boolean(namespace.metadata.deletionTimestamp);
 
 /** The namespace with the `kubernetes` finalizer removed from spec.finalizers. */
 export function finalizedNamespace(namespace: KubeObject): KubeObject {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ref } from '../common/resources.js';
-import { eventually, FakeApi, runAgainstFake, stopFakes } from '../common/testing.js';
+import { eventually, FakeApi, runAgainstFake, stopFakes } from '../../../test/helpers/fake-api.js';
 import { nextPodCIDR, nodeIpamController } from './nodeipam.js';
 import type { Node } from './nodelifecycle.js';
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ref } from '../common/resources.js';
-import { eventually, FakeApi, runAgainstFake, stopFakes } from '../common/testing.js';
+import { eventually, FakeApi, runAgainstFake, stopFakes } from '../../../test/helpers/fake-api.js';
 import { judgedTaints, nodeLifecycleController, nodeLifecycleUpdate, observeNodeHealth, type Node, type NodeHealth, type NodeLease, type Taint } from './nodelifecycle.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');

@@ -65,7 +65,7 @@ export function observeNodeHealth(previous: NodeHealth | undefined, node: Node, 
 const stamp = (now: number) => new Date(now).toISOString().replace(/\.\d+Z$/, 'Z');
 
 /** The node's conditions once it is judged: unchanged while fresh, Unknown once stale. */
-export function judgedConditions(node: Node, health: NodeHealth, now: number, graceMs: number): NodeCondition[] {
+function judgedConditions(node: Node, health: NodeHealth, now: number, graceMs: number): NodeCondition[] {
   const conditions = node.status?.conditions ?? [];
   if (now - health.probeTimestamp <= graceMs) return conditions;
   const out = conditions.map((c) =>

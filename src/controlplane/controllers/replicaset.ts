@@ -69,7 +69,7 @@ export function podFromTemplate(rs: ReplicaSet): WorkloadPod {
 }
 
 /** The pods of a ReplicaSet: controlled by it (orphans matching its selector are not adopted). */
-export const podsOf = (rs: ReplicaSet, pods: WorkloadPod[]) => pods.filter((p) => p.metadata.namespace === rs.metadata.namespace && isControlledBy(p, rs) && matchesSelector(rs.spec.selector, p.metadata.labels));
+const podsOf = (rs: ReplicaSet, pods: WorkloadPod[]) => pods.filter((p) => p.metadata.namespace === rs.metadata.namespace && isControlledBy(p, rs) && matchesSelector(rs.spec.selector, p.metadata.labels));
 
 const sameStatus = (a: ReplicaSet['status'], b: ReplicaSet['status']) => JSON.stringify(a ?? {}) === JSON.stringify(b ?? {});
 

@@ -18,7 +18,7 @@ export interface ConfigMapObject extends KubeObject {
 
 const active = (namespace: KubeObject) => !namespace.metadata.deletionTimestamp && (namespace.status as { phase?: string } | undefined)?.phase !== 'Terminating';
 
-export function defaultServiceAccount(namespace: string): KubeObject {
+function defaultServiceAccount(namespace: string): KubeObject {
   return { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace } };
 }
 

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ref } from '../common/resources.js';
-import { eventually, FakeApi, runAgainstFake, stopFakes } from '../common/testing.js';
+import { eventually, FakeApi, runAgainstFake, stopFakes } from '../../../test/helpers/fake-api.js';
 import { tokenCleanerController, tokenCleanerDecision } from './tokencleaner.js';
-import { tokenSecret } from './testing.js';
+import { tokenSecret } from '../../../test/helpers/token-secrets.js';
 
 const now = new Date('2026-01-01T00:00:00Z');
 

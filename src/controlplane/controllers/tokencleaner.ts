@@ -7,14 +7,15 @@ import { isNotFound, resourcePath } from '../../kube/index.js';
 import { runInformerLoop, type Controller, type ControllerContext } from '../common/controller.js';
 import type { WorkQueue } from '../common/workqueue.js';
 import { ref } from '../common/resources.js';
-import { isBootstrapTokenSecret, tokenExpiration, type Secret } from './bootstraptoken.js';
+import { isBootstrapTokenSecret, secretDataValue, tokenExpiration } from '../../token/index.js';
+import type { Secret } from './bootstraptoken.js';
 
 export type TokenCleanerDecision = { action: 'keep' } | { action: 'delete' } | { action: 'recheck'; afterMs: number };
 
 /** What to do with a Secret now: delete it, keep it, or look again when it expires. */
 export function tokenCleanerDecision(secret: Secret, now: Date): TokenCleanerDecision {
   if (!isBootstrapTokenSecret(secret) || secret.metadata.namespace !== 'kube-system') return { action: 'keep' };
-  const expiration = tokenExpiration(secret, now);
+  const expiration = tokenExpiration(secretDataValue(secret, 'expiration'), now);
   if (expiration.kind === 'expired') return { action: 'delete' };
   if (expiration.kind === 'expires') return { action: 'recheck', afterMs: expiration.inMs };
   return { action: 'keep' };

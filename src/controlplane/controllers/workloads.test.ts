@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../kube/index.js';
 import { ref } from '../common/resources.js';
-import { eventually, FakeApi, runAgainstFake, stopFakes } from '../common/testing.js';
+import { eventually, FakeApi, runAgainstFake, stopFakes } from '../../../test/helpers/fake-api.js';
 import { deploymentController, deploymentStatus, deploymentStep, resolveIntOrPercent, surgeAndUnavailable, type Deployment } from './deployment.js';
 import { podFromTemplate, podsToDelete, replicaSetController, replicaSetDiff, replicaSetStatus } from './replicaset.js';
 import { podTemplateHash, POD_TEMPLATE_HASH, type ReplicaSet, type WorkloadPod } from './workloads.js';

@@ -93,5 +93,3 @@ export function podTemplateHash(template: PodTemplate, collisionCount = 0): stri
   return [...String(hash)].map((c) => SAFE_ALPHABET[c.charCodeAt(0) % SAFE_ALPHABET.length]).join('');
 }
 
-/** Templates equal apart from the pod-template-hash label. */
-export const sameTemplate = (a: PodTemplate, b: PodTemplate) => podTemplateHash(a) === podTemplateHash(b);

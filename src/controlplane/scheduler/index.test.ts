@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHost } from '../../host/index.js';
 import { createMemoryLogger } from '../../log.js';
-import { freePort, httpsGet, nodeRoot, type NodeRoot } from '../common/component-fixtures.js';
+import { freePort, httpsGet, nodeRoot, type NodeRoot } from '../../../test/helpers/component-root.js';
 import type { Lease } from '../common/leaderelection.js';
 import { ref } from '../common/resources.js';
-import { eventually, FakeApi } from '../common/testing.js';
+import { eventually, FakeApi } from '../../../test/helpers/fake-api.js';
 import { runScheduler, type Running } from './index.js';
 import type { Pod } from './schedule.js';
 
@@ -17,7 +17,7 @@ describe('runScheduler (FakeApi as the API, real files, real HTTPS)', () => {
   });
 
   it('takes kubeadm\'s manifest flags, serves health on its port, leads and binds a pending pod', async () => {
-    root = nodeRoot();
+    root = await nodeRoot();
     const api = new FakeApi();
     api.on('POST', /\/binding$/, (body) => {
       const b = body as { metadata: { name: string; namespace: string }; target: { name: string } };
@@ -44,7 +44,7 @@ describe('runScheduler (FakeApi as the API, real files, real HTTPS)', () => {
   });
 
   it('defaults to port 10259 and rejects the controller manager\'s flags', async () => {
-    root = nodeRoot();
+    root = await nodeRoot();
     await expect(runScheduler(['--kubeconfig=/etc/kubernetes/scheduler.conf', '--controllers=*'], { files: createHost(root.root).files, client: () => new FakeApi() }))
       .rejects.toMatchObject({ code: 'KF_FLAG_UNKNOWN', message: 'kube-scheduler: unknown flag: --controllers' });
   });

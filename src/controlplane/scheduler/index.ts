@@ -6,11 +6,11 @@
  * - quantity.ts   resource quantities
  * - scheduler.ts  the loop: binding, assumed pods, the Unschedulable condition
  */
-import { COMMON_FLAGS, runComponent, type ComponentDeps, type Running } from '../common/component.js';
+import { COMMON_FLAGS, runComponent, type ComponentDeps, type Running } from '../common/run-component.js';
 import { acceptedFlag, flag, type FlagSpec } from '../common/flags.js';
 import { runSchedulingLoop } from './scheduler.js';
 
-export type { Running } from '../common/component.js';
+export type { Running } from '../common/run-component.js';
 export { schedule } from './schedule.js';
 
 export const SCHEDULER_FLAGS: readonly FlagSpec[] = [

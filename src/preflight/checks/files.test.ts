@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanupFakeHosts, fakeHost, runCheck, type TestHost } from '../testing.js';
+import { cleanupFakeHosts, fakeHost, runCheck, type TestHost } from '../../../test/helpers/fake-host.js';
 import { dirAvailableCheck, fileAvailableCheck, fileExistingCheck, ipv4ForwardCheck, ipv6ForwardCheck } from './files.js';
 
 let host: TestHost;

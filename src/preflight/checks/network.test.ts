@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanupFakeHosts, fakeHost, runCheck } from '../testing.js';
+import { cleanupFakeHosts, fakeHost, runCheck } from '../../../test/helpers/fake-host.js';
 import { hostnameCheck, httpProxyCheck, httpProxyCIDRCheck } from './network.js';
 
 afterEach(cleanupFakeHosts);

@@ -2,7 +2,7 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHost } from '../../host/index.js';
 import { parseProcNetTcp } from '../port-owner.js';
-import { cleanupFakeHosts, fakeHost, runCheck } from '../testing.js';
+import { cleanupFakeHosts, fakeHost, runCheck } from '../../../test/helpers/fake-host.js';
 import { portCheckAddress, portOpenCheck } from './ports.js';
 
 afterEach(cleanupFakeHosts);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { GiB } from '../../host/fake-system.js';
-import { cleanupFakeHosts, fakeHost, runCheck, type TestHost } from '../testing.js';
+import { cleanupFakeHosts, fakeHost, runCheck, type TestHost } from '../../../test/helpers/fake-host.js';
 import { isPrivilegedUserCheck, kubernetesVersionCheck, memCheck, numCPUCheck, swapCheck } from './resources.js';
 
 let host: TestHost;

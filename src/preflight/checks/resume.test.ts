@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHost } from '../../host/index.js';
-import { runCheck } from '../testing.js';
+import { runCheck } from '../../../test/helpers/fake-host.js';
 import { portOpenCheck } from './ports.js';
 import { resumableFileCheck, resumablePortCheck } from './resume.js';
 import { fileAvailableCheck } from './files.js';

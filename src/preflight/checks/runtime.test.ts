@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RealSystem } from '../../host/system.js';
-import { cleanupFakeHosts, fakeHost, runCheck } from '../testing.js';
+import { cleanupFakeHosts, fakeHost, runCheck } from '../../../test/helpers/fake-host.js';
 import { ipv4ForwardCheck } from './files.js';
 import { criCheck, etcdBinaryCheck, neededWithRuntime } from './runtime.js';
 

@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanupFakeHosts, fakeHost, runCheck, type TestHost } from '../testing.js';
+import { cleanupFakeHosts, fakeHost, runCheck, type TestHost } from '../../../test/helpers/fake-host.js';
 import { detectCgroupMode, parseProcCgroups, SYS_SPEC, systemVerificationCheck } from './system-verification.js';
 
 afterEach(cleanupFakeHosts);

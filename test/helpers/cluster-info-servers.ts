@@ -5,9 +5,9 @@
  */
 import https from 'node:https';
 import net from 'node:net';
-import { buildKubeconfig, clusterInfoKubeconfig } from '../kubeconfig/index.js';
-import { buildCertificate, encodePrivateKeyPem, generatePrivateKey, loadCertificate, parsePrivateKeyPem } from '../pki/index.js';
-import { detachedJWS, parseBootstrapToken } from '../token/index.js';
+import { buildKubeconfig, clusterInfoKubeconfig } from '../../src/kubeconfig/index.js';
+import { buildCertificate, encodePrivateKeyPem, generatePrivateKey, loadCertificate, parsePrivateKeyPem } from '../../src/pki/index.js';
+import { detachedJWS, parseBootstrapToken } from '../../src/token/index.js';
 
 export interface TestKeyPair {
   certPem: string;

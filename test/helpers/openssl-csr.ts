@@ -6,8 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { CertificateSigningRequest } from './csr.js';
-import { KUBELET_CLIENT_SIGNER } from './csr.js';
+import type { CertificateSigningRequest } from '../../src/controlplane/controllers/csr.js';
+import { KUBELET_CLIENT_SIGNER } from '../../src/controlplane/controllers/csr.js';
 
 export interface OpensslKeys {
   dir: string;

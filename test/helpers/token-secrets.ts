@@ -1,5 +1,5 @@
 /** Builders for the objects the controller tests feed in. */
-import type { Secret } from './bootstraptoken.js';
+import type { Secret } from '../../src/controlplane/controllers/bootstraptoken.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 

@@ -2,9 +2,9 @@
  * Support for PKI tests (and other folders' tests that need a PKI): a defaulted configuration for a
  * node on its own loopback address, and openssl run through the host's process runner.
  */
-import { defaultInitConfig } from '../config/defaults.js';
-import type { EncryptionAlgorithm, InitConfig } from '../config/types.js';
-import type { Host } from '../host/index.js';
+import { defaultInitConfig } from '../../src/config/defaults.js';
+import type { EncryptionAlgorithm, InitConfig } from '../../src/config/types.js';
+import type { Host } from '../../src/host/index.js';
 
 export function testInitConfig(algorithm: EncryptionAlgorithm = 'ECDSA-P256', nodeName = 'node-a', advertiseAddress = '127.0.0.2'): InitConfig {
   const cfg = defaultInitConfig(nodeName, advertiseAddress);

@@ -2,11 +2,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { FakeSystem, type FakeSystemState } from '../host/fake-system.js';
-import { RealFiles } from '../host/files.js';
-import { systemClock, type Host } from '../host/index.js';
-import { RealProcesses } from '../host/processes.js';
-import type { Check, CheckResult } from './types.js';
+import { FakeSystem, type FakeSystemState } from '../../src/host/fake-system.js';
+import { RealFiles } from '../../src/host/files.js';
+import { systemClock, type Host } from '../../src/host/index.js';
+import { RealProcesses } from '../../src/host/processes.js';
+import type { Check, CheckResult } from '../../src/preflight/types.js';
 
 export interface TestHost extends Host {
   readonly system: FakeSystem;

@@ -1,5 +1,5 @@
 /** Test helpers for src/config (not exported from index.ts). */
-import { isKubeforgeError, type KubeforgeError } from '../errors.js';
+import { isKubeforgeError, type KubeforgeError } from '../../src/errors.js';
 
 /** Runs `fn` and returns the KubeforgeError it throws; fails when it throws nothing. */
 export function thrownBy(fn: () => unknown): KubeforgeError {

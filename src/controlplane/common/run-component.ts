@@ -2,8 +2,8 @@
  * What kube-controller-manager and kube-scheduler share as processes: flag parsing (with the
  * flags both take), the kubeconfig and API client, the HTTPS health/metrics server, and
  * leader election through a Lease in kube-system. Only the leader runs the component's loops;
- * losing the Lease ends the component with KF_LEADER_ELECTION_LOST, as upstream exits, so the
- * node agent restarts it as a candidate.
+ * losing the Lease ends the component with KF_LEADER_ELECTION_LOST, as upstream exits, and so
+ * does a failure of its loops (e.g. KF_CONTROLLER_FAILED), so the node agent restarts it.
  */
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
@@ -16,8 +16,8 @@ import { MetricsRegistry, SharedInformers, type ApiClient, type ControllerContex
 import { acceptedFlag, flag, parseFlags, type FlagSpec, type ParsedFlags } from './flags.js';
 import { startHealthServer, type HealthServer } from './health.js';
 import { kubeClientConfig } from '../../kubeconfig/index.js';
+import { selfSignedServingCertificate } from '../../pki/index.js';
 import { apiLeaseStore, DEFAULT_LEADER_ELECTION, runLeaderElection } from './leaderelection.js';
-import { selfSignedServingCertificate } from './x509.js';
 
 /** Flags every component takes (kubeadm's manifests and common hand-written ones). */
 export const COMMON_FLAGS: readonly FlagSpec[] = [
@@ -49,7 +49,7 @@ export const COMMON_FLAGS: readonly FlagSpec[] = [
   acceptedFlag('kube-api-burst', 'int'),
   acceptedFlag('kube-api-content-type'),
   acceptedFlag('permit-port-sharing', 'bool'),
-  acceptedFlag('tls-min-version'),
+  flag('tls-min-version', 'tls-version'),
   acceptedFlag('tls-cipher-suites', 'list'),
   acceptedFlag('cert-dir'),
   acceptedFlag('logging-format'),
@@ -108,7 +108,10 @@ async function servingCertificate(flags: ParsedFlags, files: FileHost, host: str
   const certFile = flags.string('tls-cert-file');
   const keyFile = flags.string('tls-private-key-file');
   if (certFile && keyFile) return { cert: await files.readFile(certFile), key: await files.readFile(keyFile) };
-  return selfSignedServingCertificate(host === '0.0.0.0' || host === '::' ? 'localhost' : host);
+  // As upstream's MaybeDefaultWithSelfSignedCerts: for the bind address (localhost when it is
+  // the wildcard), plus localhost and 127.0.0.1.
+  const { certPem, keyPem } = await selfSignedServingCertificate(host === '0.0.0.0' || host === '::' ? 'localhost' : host, { dnsNames: ['localhost'], ips: ['127.0.0.1'] }, new Date());
+  return { cert: certPem, key: keyPem };
 }
 
 /** Starts a component: serves health at once, then campaigns and runs the loops when leading. */
@@ -138,7 +141,7 @@ export async function runComponent(spec: ComponentSpec, argv: readonly string[],
   const port = flags.int('secure-port');
   let server: HealthServer | undefined;
   if (port !== 0) {
-    server = await startHealthServer({ host, port, ...(await servingCertificate(flags, files, host)), checks, metrics, leaderName: spec.name, isLeader: () => leading, profiling: flags.bool('profiling') });
+    server = await startHealthServer({ host, port, ...(await servingCertificate(flags, files, host)), minVersion: flags.tlsVersion('tls-min-version'), checks, metrics, leaderName: spec.name, isLeader: () => leading, profiling: flags.bool('profiling') });
   }
 
   const lead = async (signal: AbortSignal) => {
@@ -158,6 +161,7 @@ export async function runComponent(spec: ComponentSpec, argv: readonly string[],
       return;
     }
     let lost = false;
+    let failed: unknown;
     // The store only calls get/create/update, which the ApiClient shape provides.
     const store = apiLeaseStore(client as KubeClient);
     const renewing = <T>(write: Promise<T>) => write.then((lease) => ((lastRenew = Date.now()), lease));
@@ -172,7 +176,13 @@ export async function runComponent(spec: ComponentSpec, argv: readonly string[],
         retryPeriodMs: flags.duration('leader-elect-retry-period') || DEFAULT_LEADER_ELECTION.retryPeriodMs,
       },
       {
-        onStartedLeading: (signal) => lead(signal).catch((err) => log.warn(`[${spec.name}] ${err instanceof Error ? err.message : String(err)}`)),
+        onStartedLeading: (signal) =>
+          lead(signal).catch((err) => {
+            if (signal.aborted) return;
+            // The loops failed while leading: stop campaigning and end the component with it.
+            failed = err;
+            stopAll.abort();
+          }),
         onStoppedLeading: () => {
           lost = true;
           leading = false;
@@ -180,6 +190,7 @@ export async function runComponent(spec: ComponentSpec, argv: readonly string[],
       },
       stopAll.signal,
     );
+    if (failed !== undefined) throw failed;
     if (lost) throw new KubeforgeError('KF_LEADER_ELECTION_LOST', `${spec.name}: leaderelection lost`, { hint: 'the API server was unreachable for longer than --leader-elect-renew-deadline; the agent restarts this component' });
   })().finally(async () => {
     leading = false;

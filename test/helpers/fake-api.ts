@@ -7,10 +7,10 @@
  * endpoints can be given handlers.
  */
 import { randomUUID } from 'node:crypto';
-import { KubeApiError, resourcePath, type KubeList, type KubeObject, type RequestOptions, type ResourceRef, type WatchEvent } from '../../kube/index.js';
-import { createMemoryLogger } from '../../log.js';
-import { MetricsRegistry, SharedInformers, type ApiClient, type ControllerContext } from './controller.js';
-import { own, setOwn } from '../../safe-keys.js';
+import { KubeApiError, resourcePath, type KubeList, type KubeObject, type RequestOptions, type ResourceRef, type WatchEvent } from '../../src/kube/index.js';
+import { createMemoryLogger } from '../../src/log.js';
+import { MetricsRegistry, SharedInformers, type ApiClient, type ControllerContext } from '../../src/controlplane/common/controller.js';
+import { own, setOwn } from '../../src/safe-keys.js';
 
 interface Stored {
   collection: string;

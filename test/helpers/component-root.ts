@@ -4,7 +4,7 @@ import https from 'node:https';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { selfSignedServingCertificate } from './x509.js';
+import { selfSignedServingCertificate } from '../../src/pki/index.js';
 
 export interface NodeRoot {
   root: string;
@@ -39,11 +39,12 @@ export function kubeconfigText(server: string, material: { ca: string; cert: str
 }
 
 /** A temp root holding /etc/kubernetes/{controller-manager,scheduler}.conf and pki/ca.{crt,key}. */
-export function nodeRoot(): NodeRoot {
+export async function nodeRoot(): Promise<NodeRoot> {
   const root = mkdtempSync(path.join(tmpdir(), 'kf-cp-'));
   const dir = path.join(root, 'etc/kubernetes');
   mkdirSync(path.join(dir, 'pki'), { recursive: true });
-  const material = selfSignedServingCertificate('kubernetes');
+  const serving = await selfSignedServingCertificate('kubernetes', { dnsNames: ['localhost'], ips: ['127.0.0.1'] }, new Date());
+  const material = { ca: serving.caPem, cert: serving.certPem, key: serving.keyPem };
   const caCert = material.ca;
   writeFileSync(path.join(dir, 'controller-manager.conf'), kubeconfigText('https://127.0.0.2:6443', material));
   writeFileSync(path.join(dir, 'scheduler.conf'), kubeconfigText('https://127.0.0.2:6443', material, 'system:kube-scheduler'));
