@@ -11,7 +11,8 @@ import type { ObjectStore } from './objects.js';
 import { parseResourceVersion } from './objects.js';
 import type { Attributes } from './rbac.js';
 import type { PodLogHandler } from './podlogs.js';
-import { parseRequestInfo, queryBool, type RequestInfo } from './requestinfo.js';
+import { parseListOptions } from './listoptions.js';
+import { parseRequestInfo, type RequestInfo } from './requestinfo.js';
 import { findResource, type ResourceType } from './resources.js';
 import { checkFieldValidation } from './openapi.js';
 import { evaluateReview } from './reviews.js';
@@ -150,9 +151,11 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, query: U
       else sendRawJson(res, 200, await objects.getEncoded(type, namespace, info.name as string));
       return;
     case 'list':
+      parseListOptions(query);
       sendJson(res, 200, represent(await objects.list(type, namespace, query)));
       return;
     case 'watch': {
+      const listOptions = parseListOptions(query);
       const labels = parseLabelSelector(query.get('labelSelector'));
       const fields = parseFieldSelector(query.get('fieldSelector'));
       const timeout = Number(query.get('timeoutSeconds') ?? 1800);
@@ -161,9 +164,10 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, query: U
         type,
         {
           prefix: objects.key(type, namespace),
-          fromRevision: parseResourceVersion(query.get('resourceVersion')),
+          fromRevision: parseResourceVersion(listOptions.resourceVersion),
+          initialEvents: listOptions.sendInitialEvents === true,
           keep: (o) => labels(o) && fields(o),
-          bookmarks: queryBool(query.get('allowWatchBookmarks')),
+          bookmarks: listOptions.allowWatchBookmarks,
           bookmarkIntervalMs: options.bookmarkIntervalMs ?? 15_000,
           timeoutMs: (Number.isFinite(timeout) && timeout > 0 ? timeout : 1800) * 1000,
           transform: represent,
