@@ -188,9 +188,11 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, query: U
       return;
     case 'delete': {
       const raw = await readBody(req, options.maxRequestBytes);
-      const deleteOptions = raw.length > 0 ? (decodeBody(raw, 'application/json', false) as { preconditions?: { resourceVersion?: string; uid?: string } }) : {};
+      // DeleteOptions: JSON, or protobuf from typed clients (helm uninstall).
+      const deleteOptions = raw.length > 0 ? (decodeBody(raw, mediaType(req), false) as { preconditions?: { resourceVersion?: string; uid?: string }; dryRun?: unknown }) : {};
       const preconditions = deleteOptions.preconditions;
-      sendJson(res, 200, await objects.delete(type, namespace, info.name as string, { ...(preconditions ? { preconditions } : {}), dryRun }));
+      const dryRunDelete = dryRun || (Array.isArray(deleteOptions.dryRun) && deleteOptions.dryRun.includes('All'));
+      sendJson(res, 200, await objects.delete(type, namespace, info.name as string, { ...(preconditions ? { preconditions } : {}), dryRun: dryRunDelete }));
       return;
     }
     case 'deletecollection':
