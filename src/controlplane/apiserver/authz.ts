@@ -7,7 +7,7 @@
 import type { PrefixCache } from './cache.js';
 import type { NodeGraph } from './nodegraph.js';
 import { BOOTSTRAP_CLUSTER_ROLES } from './policy.js';
-import { authorizeRbac, ruleAllows, type Attributes, type BindingLike, type Decision, type RbacState, type RoleLike } from './rbac.js';
+import { authorizeRbac, ruleAllows, rulesFor, type Attributes, type PolicyRule, type BindingLike, type Decision, type RbacState, type RoleLike } from './rbac.js';
 import { ApiError } from './status.js';
 import type { UserInfo } from './authn.js';
 
@@ -73,6 +73,21 @@ export class Authorizer {
       if (decision.allowed) return decision;
     }
     return { allowed: false, reason: '' };
+  }
+
+  /**
+   * What `user` may do in `namespace`, as upstream's RulesFor (SelfSubjectRulesReview):
+   * incomplete when a mode cannot list its rules (the Node authorizer for a node).
+   */
+  rulesFor(user: UserInfo, namespace: string): { rules: PolicyRule[]; incomplete: boolean } {
+    const rules: PolicyRule[] = [];
+    let incomplete = false;
+    for (const mode of this.modes) {
+      if (mode === 'AlwaysAllow') rules.push({ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }, { verbs: ['*'], nonResourceURLs: ['*'] });
+      if (mode === 'RBAC') rules.push(...rulesFor(this.rbacState(), user, namespace));
+      if (mode === 'Node' && nodeNameOf(user) !== undefined) incomplete = true;
+    }
+    return { rules, incomplete };
   }
 }
 

@@ -141,7 +141,7 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, query: U
   }
   if (type.virtual) {
     if (info.verb !== 'create') throw apiErrors.methodNotAllowed(req.method ?? '');
-    sendJson(res, 201, evaluateReview(type.kind, (body ?? {}) as KubeObject, user, (a) => options.authorizer.authorize(a)));
+    sendJson(res, 201, evaluateReview(type.kind, (body ?? {}) as KubeObject, user, options.authorizer, namespace));
     return;
   }
   switch (info.verb) {
