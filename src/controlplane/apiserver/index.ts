@@ -132,6 +132,11 @@ export async function runKubeApiserver(argv: string[], options: ApiServerOptions
     readFlagFile(files, 'etcd-certfile', flags.etcdCertFile, false),
     readFlagFile(files, 'etcd-keyfile', flags.etcdKeyFile, false),
   ]);
+  const requestHeaderCa = await readFlagFile(files, 'requestheader-client-ca-file', flags.requestHeader.clientCaFile, false);
+  const authentication = {
+    clientCa: clientCa?.toString('utf8'),
+    requestHeader: requestHeaderCa ? { ...flags.requestHeader, clientCa: requestHeaderCa.toString('utf8') } : undefined,
+  };
   const [kubeletCert, kubeletKey, kubeletCa] = await Promise.all([
     readFlagFile(files, 'kubelet-client-certificate', flags.kubeletClientCertificate, false),
     readFlagFile(files, 'kubelet-client-key', flags.kubeletClientKey, false),
@@ -159,7 +164,7 @@ export async function runKubeApiserver(argv: string[], options: ApiServerOptions
   const ready = (async () => {
     for (;;) {
       try {
-        await bootstrapCluster(objects);
+        await bootstrapCluster(objects, authentication);
         await ensureKubernetesService(objects, { address: advertise, port: flags.securePort, clusterIp: firstServiceIp(serviceIps) });
         await Promise.all(Object.values(caches).map((c) => c.start()));
         bootstrapped = true;
