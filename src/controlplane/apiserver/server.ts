@@ -12,6 +12,7 @@ import { parseResourceVersion } from './objects.js';
 import type { Attributes } from './rbac.js';
 import type { PodLogHandler } from './podlogs.js';
 import { parseListOptions } from './listoptions.js';
+import { APPLY_PATCH, managerOptions } from './patchoptions.js';
 import { parseRequestInfo, type RequestInfo } from './requestinfo.js';
 import { findResource, type ResourceType } from './resources.js';
 import { checkFieldValidation } from './openapi.js';
@@ -131,11 +132,13 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, query: U
     nodeRestriction({ ...attrs, name: info.name ?? bodyName });
   }
   const dryRun = query.getAll('dryRun').includes('All');
+  const manager = isWrite ? managerOptions(info.verb, mediaType(req), query, req.headers['user-agent']) : undefined;
+  const write = { dryRun, ...(manager ? { fieldManager: manager.fieldManager } : {}) };
   const transform = options.representation?.(req);
   const represent = (object: KubeObject) => (transform ? transform(type, object) : object);
   const { objects } = options;
   if (handler) {
-    const result = await handler({ objects, type, namespace, name: info.name as string, verb: info.verb, body, patchType: mediaType(req), user, dryRun, tokens: options.tokens });
+    const result = await handler({ objects, type, namespace, name: info.name as string, verb: info.verb, body, patchType: mediaType(req), user, dryRun, tokens: options.tokens, fieldManager: manager?.fieldManager });
     sendJson(res, result.code, result.body);
     return;
   }
@@ -178,14 +181,24 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, query: U
     }
     case 'create':
       if (info.subresource) throw apiErrors.methodNotAllowed('POST');
-      sendJson(res, 201, represent(await objects.create(type, namespace, body, user, { dryRun })));
+      sendJson(res, 201, represent(await objects.create(type, namespace, body, user, write)));
       return;
     case 'update':
-      sendJson(res, 200, represent(await objects.update(type, namespace, info.name as string, info.subresource, body, { dryRun })));
+      sendJson(res, 200, represent(await objects.update(type, namespace, info.name as string, info.subresource, body, write)));
       return;
-    case 'patch':
-      sendJson(res, 200, represent(await objects.patch(type, namespace, info.name as string, info.subresource, mediaType(req), body, { dryRun })));
+    case 'patch': {
+      if (mediaType(req) !== APPLY_PATCH) {
+        sendJson(res, 200, represent(await objects.patch(type, namespace, info.name as string, info.subresource, mediaType(req), body, write)));
+        return;
+      }
+      const mayCreate = () => {
+        const create = { ...attrs, verb: 'create' };
+        if (!options.authorizer.authorize(create).allowed) throw apiErrors.forbidden(user.name, 'create', info.resource, info.apiGroup, info.name, namespace);
+      };
+      const applied = await objects.apply(type, namespace, info.name as string, info.subresource, body, user, { dryRun, fieldManager: manager?.fieldManager ?? '', force: manager?.force ?? false, mayCreate });
+      sendJson(res, applied.created ? 201 : 200, represent(applied.object));
       return;
+    }
     case 'delete': {
       const raw = await readBody(req, options.maxRequestBytes);
       // DeleteOptions: JSON, or protobuf from typed clients (helm uninstall).
