@@ -57,9 +57,9 @@ const apiserver = spawn(process.execPath, [...nodeArgs, ...(profileDir ? ['--cpu
 children.push(apiserver);
 
 const agent = new https.Agent({ keepAlive: true, maxSockets: CONCURRENCY, ca: file('ca.crt'), cert: file('admin.crt'), key: file('admin.key') });
-function api(method, p, body) {
+function api(method, p, body, contentType = 'application/json') {
   return new Promise((resolve, reject) => {
-    const req = https.request({ host: '127.0.0.1', port: apiPort, path: p, method, agent, headers: body ? { 'Content-Type': 'application/json' } : {} }, (res) => {
+    const req = https.request({ host: '127.0.0.1', port: apiPort, path: p, method, agent, headers: body ? { 'Content-Type': contentType } : {} }, (res) => {
       const chunks = []; res.on('data', (c) => chunks.push(c)); res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks) }));
     });
     req.on('error', reject); req.end(body ? JSON.stringify(body) : undefined);
@@ -114,6 +114,20 @@ const viaApi = summary(apiSide);
 const lists = [];
 for (let i = 0; i < 20; i++) { const t = performance.now(); const r = await api('GET', '/api/v1/namespaces/bench/configmaps'); lists.push(performance.now() - t); if (JSON.parse(r.body).items.length !== OBJECTS) throw new Error('short list'); }
 lists.sort((a, b) => a - b);
+
+// Server-side apply of a 3-container Deployment (each apply changes one env value), against a
+// JSON merge patch making the same change in the same run as the baseline.
+const deployment = (n) => ({
+  apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'applied', labels: { app: 'applied' } },
+  spec: { replicas: 1, selector: { matchLabels: { app: 'applied' } }, template: { metadata: { labels: { app: 'applied' } }, spec: { containers: ['web', 'sidecar', 'metrics'].map((name, i) => ({
+    name, image: `registry.example/${name}:1.${i}`, ports: [{ containerPort: 8080 + i, name: `p${i}` }], env: [{ name: 'ROUND', value: String(n) }, { name: 'ROLE', value: name }],
+    resources: { requests: { cpu: '10m', memory: '16Mi' } },
+  })) } } },
+});
+const timedRuns = async (count, op) => { const out = []; for (let i = 0; i < count; i++) { const t = performance.now(); const r = await op(i); out.push(performance.now() - t); if (r.status >= 300) throw new Error(`${r.status} ${r.body}`); } return out.sort((a, b) => a - b); };
+const APPLY = '/apis/apps/v1/namespaces/bench/deployments/applied';
+const applies = await timedRuns(200, (i) => api('PATCH', `${APPLY}?fieldManager=bench`, deployment(i), 'application/apply-patch+yaml'));
+const merges = await timedRuns(200, (i) => api('PATCH', APPLY, { spec: { template: { metadata: { annotations: { round: String(i) } } } } }, 'application/merge-patch+json'));
 etcd.close(); agent.destroy();
 
 console.log(`kube-apiserver benchmark (${CONCURRENCY} concurrent clients, ${ROUNDS} alternating rounds of ${SECONDS}s per side, ${OBJECTS} ConfigMaps of ~256 B, same etcd)`);
@@ -121,6 +135,7 @@ console.table([direct, viaApi].map((r) => ({ test: r.name, 'req/s': r.rps, 'p50 
 console.log(`API server GET throughput = ${((viaApi.rps / direct.rps) * 100).toFixed(1)}% of direct etcd (target >= 40%)`);
 console.log(`API server CPU per GET: ${((apiCpu / apiSide.latencies.length) * 1e6).toFixed(0)} µs (user+system, independent of outside load)`);
 console.log(`LIST 1000 ConfigMaps: p50 ${lists[10].toFixed(1)} ms, p99 ${lists[19].toFixed(1)} ms (20 runs)`);
+console.log(`Server-side apply, 3-container Deployment: p50 ${applies[100].toFixed(1)} ms (target <= 10 ms), p99 ${applies[197].toFixed(1)} ms; merge patch of it: p50 ${merges[100].toFixed(1)} ms; apply/merge = ${(applies[100] / merges[100]).toFixed(2)}x (200 runs each)`);
 console.log(`API server RSS: idle after start ${rssStart.toFixed(0)} MB (target <= 120 MB), idle after 1,000 writes ${rssIdle.toFixed(0)} MB, under load ${rssPeak.toFixed(0)} MB`);
 apiserver.kill('SIGTERM');
 await new Promise((r) => { apiserver.once('exit', r); setTimeout(r, profileDir ? 10_000 : 1000); });

@@ -271,10 +271,11 @@ export class ObjectStore {
     applied.metadata = { ...applied.metadata, name };
     const write = { ...(options.dryRun ? { dryRun: true } : {}), subresource };
     for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
-      if (await this.storage.get(this.key(type, namespace, name))) {
+      try {
         return { object: await this.guaranteedUpdate(type, namespace, name, (current) => applyConfiguration(type, subresource, current, applied, options.fieldManager, options.force), write), created: false };
+      } catch (err) {
+        if (!(err instanceof ApiError && err.code === 404 && err.details?.name === name) || subresource) throw err;
       }
-      if (subresource) throw apiErrors.notFound(type.plural, type.group, name);
       options.mayCreate();
       const object = applyConfiguration(type, '', undefined, applied, options.fieldManager, options.force);
       try {
