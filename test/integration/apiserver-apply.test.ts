@@ -63,6 +63,36 @@ describe('kubectl apply --server-side (kubectl 1.32 and 1.35)', () => {
   });
 });
 
+describe('client-side apply, diff and the upgrade to server-side apply', () => {
+  const config = (replicas: number) => deployment(replicas).replace(/name: web/, 'name: upgraded').replace(/app: web/g, 'app: upgraded');
+
+  it('kubectl diff shows what an apply would change, without changing it (dryRun=All)', async () => {
+    await cluster.kubectl(['apply', '--server-side', '-f', '-'], { input: config(1) });
+    for (const run of [(a: string[], o: { input: string }) => cluster.kubectl(a, o), kubectl135]) {
+      const res = await run(['diff', '--server-side', '-f', '-'], { input: config(4) });
+      expect(res.code).toBe(1);
+      expect(res.stdout).toMatch(/^-\s+replicas: 1$/m);
+      expect(res.stdout).toMatch(/^\+\s+replicas: 4$/m);
+    }
+    expect(JSON.parse((await cluster.kubectl(['get', 'deploy', 'upgraded', '-o', 'json'])).stdout).spec.replicas).toBe(1);
+    await cluster.kubectl(['delete', 'deploy', 'upgraded']);
+  });
+
+  it('moves what kubectl-client-side-apply owned to the server-side applier, with no conflict', async () => {
+    const csa = await cluster.kubectl(['apply', '-f', '-'], { input: config(1) });
+    expect(csa.stderr).toBe('');
+    expect(csa.stdout).toBe('deployment.apps/upgraded created\n');
+    const before = JSON.parse((await cluster.kubectl(['get', 'deploy', 'upgraded', '-o', 'json', '--show-managed-fields'])).stdout);
+    expect(before.metadata.managedFields.map((m: { manager: string }) => m.manager)).toEqual(['kubectl-client-side-apply']);
+    const ssa = await kubectl135(['apply', '--server-side', '-f', '-'], { input: config(2) });
+    expect(ssa.stderr).toBe('');
+    const after = JSON.parse((await cluster.kubectl(['get', 'deploy', 'upgraded', '-o', 'json', '--show-managed-fields'])).stdout);
+    expect(after.spec.replicas).toBe(2);
+    expect(after.metadata.managedFields.map((m: { manager: string; operation: string }) => `${m.manager}/${m.operation}`)).toContain('kubectl/Apply');
+    expect(JSON.parse(after.metadata.annotations['kubectl.kubernetes.io/last-applied-configuration']).spec.replicas).toBe(2);
+  });
+});
+
 describe('server-side apply over the API', () => {
   const apply = (path: string, body: string | object, query = 'fieldManager=tester') => admin(`${path}?${query}`, { method: 'PATCH', contentType: 'application/apply-patch+yaml', body: typeof body === 'string' ? body : JSON.stringify(body) });
 

@@ -144,6 +144,24 @@ function conflictError(conflicts: Array<{ owner: Owner; path: FieldPath }>): Api
 }
 
 /**
+ * Upstream's lastAppliedManager: kubectl's first server-side apply over a client-side-applied
+ * object may take the fields of the last-applied annotation whose live values it still holds.
+ */
+function clientSideApplied(type: ResourceType, subresource: string, live: KubeObject | undefined, schema: FieldType): FieldSet {
+  const annotation = (live?.metadata?.annotations as Record<string, string> | undefined)?.[LAST_APPLIED];
+  if (!annotation) return new Map();
+  let lastApplied: KubeObject;
+  try {
+    lastApplied = JSON.parse(annotation) as KubeObject;
+  } catch {
+    return new Map();
+  }
+  const fields = tracked(type, subresource, lastApplied, []);
+  for (const [key, path] of fields) if (canonical(valueAt(lastApplied, path, schema)) !== canonical(valueAt(live, path, schema))) fields.delete(key);
+  return fields;
+}
+
+/**
  * Server-side apply of `applied` by `manager` over `live` (undefined: the object is created).
  * Returns the object to store, managedFields included.
  */
@@ -167,7 +185,11 @@ export function applyConfiguration(type: ResourceType, subresource: string, live
       if (canonical(valueAt(live, path, schema)) !== canonical(valueAt(merged, path, schema))) conflicts.push({ owner, path });
     }
   }
-  if (conflicts.length > 0 && !force) throw conflictError(conflicts);
+  if (conflicts.length > 0 && !force) {
+    const upgradable = clientSideApplied(type, subresource, live, schema);
+    const blocking = manager === 'kubectl' ? conflicts.filter((c) => !upgradable.has(pathKey(c.path))) : conflicts;
+    if (blocking.length > 0) throw conflictError(blocking);
+  }
   for (const { owner, path } of conflicts) owner.set.delete(pathKey(path));
   const own = ownerFor(owners, manager, 'Apply', String(config.apiVersion ?? groupVersion(type)), subresource);
   const others = owners.filter((o) => o !== own);
