@@ -25,7 +25,7 @@ const ANY: FieldType = { k: 'any' };
 /** Parses one type expression of the table; returns it and where it ended. */
 function parseType(text: string, at: number): [FieldType, number] {
   const c = text[at];
-  if (c === 's' || c === 'i' || c === 'n' || c === 'b') return [SCALAR, at + 1];
+  if (c !== undefined && 'sinboqt'.includes(c)) return [SCALAR, at + 1];
   if (c === 'x') return [ANY, at + 1];
   if (c === '@') {
     let end = at + 1;
