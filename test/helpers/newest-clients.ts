@@ -9,7 +9,7 @@ import { access, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { runCommand } from './apiserver-harness.js';
+import { runCommand, startTestCluster, type TestCluster } from './apiserver-harness.js';
 
 export interface NewestClients {
   /** kubectl v1.35. */
@@ -55,4 +55,12 @@ export async function newestClients(): Promise<NewestClients> {
 export function clientRunner(binary: string, cluster: { dir: string; kubeconfig: string }) {
   return (args: string[], options: { input?: string; timeoutMs?: number } = {}) =>
     runCommand(binary, ['--kubeconfig', cluster.kubeconfig, ...args], { ...options, env: { HOME: cluster.dir, XDG_CACHE_HOME: path.join(cluster.dir, '.cache'), XDG_CONFIG_HOME: path.join(cluster.dir, '.config'), XDG_DATA_HOME: path.join(cluster.dir, '.data') } });
+}
+
+export type ClientRunner = ReturnType<typeof clientRunner>;
+
+/** A test cluster (apiserver-harness.ts) with kubectl 1.35 and helm 4 pointed at it. */
+export async function startClusterWithNewestClients(options: Parameters<typeof startTestCluster>[0] = {}): Promise<{ cluster: TestCluster; kubectl135: ClientRunner; helm: ClientRunner; clients: NewestClients }> {
+  const [cluster, clients] = await Promise.all([startTestCluster(options), newestClients()]);
+  return { cluster, clients, kubectl135: clientRunner(clients.kubectl, cluster), helm: clientRunner(clients.helm, cluster) };
 }

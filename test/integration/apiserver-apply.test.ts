@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiRequest, type ApiRequest, type TestCluster, startTestCluster } from '../helpers/apiserver-harness.js';
-import { clientRunner, newestClients } from '../helpers/newest-clients.js';
+import { apiRequest, type ApiRequest, type TestCluster } from '../helpers/apiserver-harness.js';
+import { startClusterWithNewestClients, type ClientRunner } from '../helpers/newest-clients.js';
 
 let cluster: TestCluster;
-let kubectl135: ReturnType<typeof clientRunner>;
+let kubectl135: ClientRunner;
 const admin = (path: string, request: ApiRequest = {}) => apiRequest(cluster.url, cluster.pki, path, { client: cluster.pki.admin, ...request });
 
 const deployment = (replicas: number, image = 'nginx:1.27') => [
@@ -13,9 +13,7 @@ const deployment = (replicas: number, image = 'nginx:1.27') => [
 ].join('\n');
 
 beforeAll(async () => {
-  const [started, clients] = await Promise.all([startTestCluster(), newestClients()]);
-  cluster = started;
-  kubectl135 = clientRunner(clients.kubectl, cluster);
+  ({ cluster, kubectl135 } = await startClusterWithNewestClients());
 });
 afterAll(async () => {
   await cluster?.stop();

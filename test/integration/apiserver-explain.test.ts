@@ -1,14 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type TestCluster, startTestCluster } from '../helpers/apiserver-harness.js';
-import { clientRunner, newestClients } from '../helpers/newest-clients.js';
+import { type TestCluster } from '../helpers/apiserver-harness.js';
+import { startClusterWithNewestClients, type ClientRunner } from '../helpers/newest-clients.js';
 
 let cluster: TestCluster;
-let kubectl135: ReturnType<typeof clientRunner>;
+let kubectl135: ClientRunner;
 
 beforeAll(async () => {
-  const [started, clients] = await Promise.all([startTestCluster(), newestClients()]);
-  cluster = started;
-  kubectl135 = clientRunner(clients.kubectl, cluster);
+  ({ cluster, kubectl135 } = await startClusterWithNewestClients());
 });
 afterAll(async () => {
   await cluster?.stop();

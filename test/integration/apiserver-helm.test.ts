@@ -1,16 +1,14 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type TestCluster, startTestCluster } from '../helpers/apiserver-harness.js';
-import { clientRunner, newestClients } from '../helpers/newest-clients.js';
+import { type TestCluster } from '../helpers/apiserver-harness.js';
+import { startClusterWithNewestClients, type ClientRunner } from '../helpers/newest-clients.js';
 
 let cluster: TestCluster;
-let helm: ReturnType<typeof clientRunner>;
+let helm: ClientRunner;
 let chart: string;
 
 beforeAll(async () => {
-  const [started, clients] = await Promise.all([startTestCluster(), newestClients()]);
-  cluster = started;
-  helm = clientRunner(clients.helm, cluster);
+  ({ cluster, helm } = await startClusterWithNewestClients());
   chart = path.join(cluster.dir, 'demo');
 });
 afterAll(async () => {

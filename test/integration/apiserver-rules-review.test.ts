@@ -1,17 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiRequest, type ApiRequest, type TestCluster, startTestCluster } from '../helpers/apiserver-harness.js';
-import { clientRunner, newestClients } from '../helpers/newest-clients.js';
+import { apiRequest, type ApiRequest, type TestCluster } from '../helpers/apiserver-harness.js';
+import { startClusterWithNewestClients, type ClientRunner } from '../helpers/newest-clients.js';
 
 let cluster: TestCluster;
-let kubectl135: ReturnType<typeof clientRunner>;
+let kubectl135: ClientRunner;
 let alice: string;
 const admin = (path: string, request: ApiRequest = {}) => apiRequest(cluster.url, cluster.pki, path, { client: cluster.pki.admin, ...request });
 const LSAR = '/apis/authorization.k8s.io/v1/namespaces/team/localsubjectaccessreviews';
 
 beforeAll(async () => {
-  const [started, clients] = await Promise.all([startTestCluster(), newestClients()]);
-  cluster = started;
-  kubectl135 = clientRunner(clients.kubectl, cluster);
+  ({ cluster, kubectl135 } = await startClusterWithNewestClients());
   await cluster.kubectl(['create', 'ns', 'team']);
   await cluster.kubectl(['-n', 'team', 'create', 'role', 'cm-reader', '--verb=get,list', '--resource=configmaps', '--resource-name=settings']);
   await cluster.kubectl(['-n', 'team', 'create', 'rolebinding', 'alice-reads', '--role=cm-reader', '--user=alice']);

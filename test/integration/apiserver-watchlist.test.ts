@@ -1,19 +1,18 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiRequest, type ApiRequest, type TestCluster, startTestCluster } from '../helpers/apiserver-harness.js';
-import { clientRunner, newestClients } from '../helpers/newest-clients.js';
+import { apiRequest, type ApiRequest, type TestCluster } from '../helpers/apiserver-harness.js';
+import { startClusterWithNewestClients, type ClientRunner } from '../helpers/newest-clients.js';
 
 let cluster: TestCluster;
-let kubectl135: ReturnType<typeof clientRunner>;
+let kubectl135: ClientRunner;
 let kubectl135Path: string;
 const admin = (path: string, request: ApiRequest = {}) => apiRequest(cluster.url, cluster.pki, path, { client: cluster.pki.admin, ...request });
 const events = (text: string) => text.trim().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { type: string; object: { metadata: { name?: string; resourceVersion: string; annotations?: Record<string, string> } } });
 
 beforeAll(async () => {
-  const [started, clients] = await Promise.all([startTestCluster(), newestClients()]);
-  cluster = started;
+  let clients;
+  ({ cluster, kubectl135, clients } = await startClusterWithNewestClients());
   kubectl135Path = clients.kubectl;
-  kubectl135 = clientRunner(clients.kubectl, cluster);
   for (const name of ['one', 'two']) await admin('/api/v1/namespaces/default/configmaps', { method: 'POST', body: { metadata: { name } } });
 });
 afterAll(async () => {
