@@ -53,7 +53,7 @@ describe('protobuf request bodies', () => {
   });
 
   it('answers 415 for a kind it has no table for and 400 for a truncated body', () => {
-    expect(() => decodeKubernetesProtobuf(envelope('batch/v1', 'Job', Buffer.alloc(0)))).toThrow(expect.objectContaining({ code: 415 }));
+    expect(() => decodeKubernetesProtobuf(envelope('policy/v1', 'PodDisruptionBudget', Buffer.alloc(0)))).toThrow(expect.objectContaining({ code: 415 }));
     expect(() => decodeKubernetesProtobuf(envelope('v1', 'ConfigMap', Buffer.from([0x0a, 0x10, 0x01])))).toThrow(expect.objectContaining({ code: 400 }));
   });
 
