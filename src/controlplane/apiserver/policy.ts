@@ -17,6 +17,7 @@ const rule = (verbs: string[], apiGroups: string[], resources: string[], resourc
 const urls = (verbs: string[], nonResourceURLs: string[]): PolicyRule => ({ verbs, nonResourceURLs });
 
 const CORE_NAMESPACED = ['pods', 'pods/log', 'pods/status', 'services', 'services/status', 'endpoints', 'configmaps', 'serviceaccounts', 'events', 'persistentvolumeclaims', 'replicationcontrollers', 'resourcequotas', 'limitranges'];
+const BATCH = ['jobs', 'jobs/status', 'cronjobs', 'cronjobs/status'];
 const APPS = ['deployments', 'deployments/scale', 'deployments/status', 'replicasets', 'replicasets/scale', 'replicasets/status', 'daemonsets', 'daemonsets/status', 'statefulsets'];
 
 export const BOOTSTRAP_CLUSTER_ROLES: Record<string, PolicyRule[]> = {
@@ -24,6 +25,7 @@ export const BOOTSTRAP_CLUSTER_ROLES: Record<string, PolicyRule[]> = {
   admin: [
     rule(ALL, [''], [...CORE_NAMESPACED, 'secrets', 'serviceaccounts/token']),
     rule(ALL, ['apps'], APPS),
+    rule(ALL, ['batch'], BATCH),
     rule(ALL, ['rbac.authorization.k8s.io'], ['roles', 'rolebindings']),
     rule(['create'], ['authorization.k8s.io'], ['localsubjectaccessreviews']),
     rule(ALL, ['coordination.k8s.io'], ['leases']),
@@ -33,12 +35,14 @@ export const BOOTSTRAP_CLUSTER_ROLES: Record<string, PolicyRule[]> = {
   edit: [
     rule(ALL, [''], [...CORE_NAMESPACED, 'secrets', 'serviceaccounts/token']),
     rule(ALL, ['apps'], APPS),
+    rule(ALL, ['batch'], BATCH),
     rule(ALL, ['coordination.k8s.io'], ['leases']),
     rule(READ, [''], ['namespaces']),
   ],
   view: [
     rule(READ, [''], [...CORE_NAMESPACED, 'namespaces', 'namespaces/status']),
     rule(READ, ['apps'], APPS),
+    rule(READ, ['batch'], BATCH),
     rule(READ, ['coordination.k8s.io'], ['leases']),
   ],
   'system:basic-user': [
