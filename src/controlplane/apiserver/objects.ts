@@ -221,7 +221,9 @@ export class ObjectStore {
       if (options.fieldManager) recordUpdate(type, options.subresource ?? '', stored.object, next, options.fieldManager);
       this.validate(type, next);
       const unchanged = JSON.stringify({ ...next, metadata: { ...next.metadata, resourceVersion: undefined } }) === JSON.stringify({ ...stored.object, metadata: { ...stored.object.metadata, resourceVersion: undefined } });
-      if (unchanged || options.dryRun) return unchanged ? stored.object : next;
+      if (unchanged) return stored.object;
+      // A dry run answers with what would be stored, at the revision it would replace.
+      if (options.dryRun) return { ...next, metadata: { ...next.metadata, resourceVersion: stored.object.metadata?.resourceVersion } };
       if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0 && !pendingNamespaceFinalizers(next)) {
         const deleted = await this.storage.delete(key, stored.revision);
         if (deleted !== undefined) {
