@@ -26,17 +26,18 @@ export async function bootstrapCluster(objects: ObjectStore, authentication: Aut
     [rbac('rolebindings'), bootstrapRoleBindings()],
     [findResource('scheduling.k8s.io', 'v1', 'priorityclasses') as ResourceType, systemPriorityClasses()],
   ];
-  for (const [type, items] of table) {
-    for (const item of items) {
-      const namespace = (item.metadata as { namespace?: string }).namespace;
-      try {
-        await objects.create(type, namespace, item, SYSTEM_USER);
-      } catch (err) {
-        if (!(err instanceof ApiError && err.code === 409)) throw err;
-      }
+  const createIfMissing = async (type: ResourceType, item: Record<string, unknown>) => {
+    try {
+      await objects.create(type, (item.metadata as { namespace?: string }).namespace, item, SYSTEM_USER);
+    } catch (err) {
+      if (!(err instanceof ApiError && err.code === 409)) throw err;
     }
-  }
-  await reconcileAuthenticationConfigMap(objects, authentication);
+  };
+  // The namespaces first (the rest lives in them), then everything at once: a restarted API
+  // server authorizes nothing until this is done, so it must not take a round trip per object.
+  const [namespaces, ...rest] = table as [[ResourceType, Array<Record<string, unknown>>], ...Array<[ResourceType, Array<Record<string, unknown>>]>];
+  await Promise.all(namespaces[1].map((item) => createIfMissing(namespaces[0], item)));
+  await Promise.all([...rest.flatMap(([type, items]) => items.map((item) => createIfMissing(type, item))), reconcileAuthenticationConfigMap(objects, authentication)]);
 }
 
 /** Creates kube-system/extension-apiserver-authentication, or brings its data back to what the flags say. */
