@@ -143,6 +143,20 @@ const sides = [direct, viaApi, impersonated, ...(baseline ? [summary(baseSide), 
 const lists = [];
 for (let i = 0; i < 20; i++) { const t = performance.now(); const r = await api('GET', '/api/v1/namespaces/bench/configmaps'); lists.push(performance.now() - t); if (JSON.parse(r.body).items.length !== OBJECTS) throw new Error('short list'); }
 lists.sort((a, b) => a - b);
+
+// Server-side apply of a 3-container Deployment (each apply changes one env value), against a
+// JSON merge patch making the same change in the same run as the baseline.
+const deployment = (n) => ({
+  apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'applied', labels: { app: 'applied' } },
+  spec: { replicas: 1, selector: { matchLabels: { app: 'applied' } }, template: { metadata: { labels: { app: 'applied' } }, spec: { containers: ['web', 'sidecar', 'metrics'].map((name, i) => ({
+    name, image: `registry.example/${name}:1.${i}`, ports: [{ containerPort: 8080 + i, name: `p${i}` }], env: [{ name: 'ROUND', value: String(n) }, { name: 'ROLE', value: name }],
+    resources: { requests: { cpu: '10m', memory: '16Mi' } },
+  })) } } },
+});
+const timedRuns = async (count, op) => { const out = []; for (let i = 0; i < count; i++) { const t = performance.now(); const r = await op(i); out.push(performance.now() - t); if (r.status >= 300) throw new Error(`${r.status} ${r.body}`); } return out.sort((a, b) => a - b); };
+const APPLY = '/apis/apps/v1/namespaces/bench/deployments/applied';
+const applies = await timedRuns(200, (i) => api('PATCH', `${APPLY}?fieldManager=bench`, deployment(i), { 'Content-Type': 'application/apply-patch+yaml' }));
+const merges = await timedRuns(200, (i) => api('PATCH', APPLY, { spec: { template: { metadata: { annotations: { round: String(i) } } } } }, { 'Content-Type': 'application/merge-patch+json' }));
 etcd.close(); agent.destroy();
 
 console.log(`kube-apiserver benchmark (${CONCURRENCY} concurrent clients, ${ROUNDS} alternating rounds of ${SECONDS}s per side, ${OBJECTS} ConfigMaps of ~256 B, same etcd)`);
@@ -156,6 +170,7 @@ if (baseline) {
 }
 console.log(`API server CPU per GET: ${viaApi.cpuUs} µs (user+system, independent of outside load)`);
 console.log(`LIST 1000 ConfigMaps: p50 ${lists[10].toFixed(1)} ms, p99 ${lists[19].toFixed(1)} ms (20 runs)`);
+console.log(`Server-side apply, 3-container Deployment: p50 ${applies[100].toFixed(1)} ms (target <= 10 ms), p99 ${applies[197].toFixed(1)} ms; merge patch of it: p50 ${merges[100].toFixed(1)} ms; apply/merge = ${(applies[100] / merges[100]).toFixed(2)}x (200 runs each)`);
 console.log(`API server RSS: idle after start ${rssStart.toFixed(0)} MB (target <= 120 MB), idle after 1,000 writes ${rssIdle.toFixed(0)} MB, under load ${rssPeak.toFixed(0)} MB`);
 await writeBenchmark({ dir, repo, main, serverArgs, ports: [await freePort(), await freePort()], tls: { ca: file('ca.crt'), cert: file('admin.crt'), key: file('admin.key') }, concurrency: CONCURRENCY, seconds: SECONDS, rounds: ROUNDS, children });
 apiserver.kill('SIGTERM');

@@ -189,11 +189,19 @@ export async function startTestCluster(options: { extraArgs?: string[]; bookmark
   const pki = await makeTestPki(dir);
   const etcd = await startEtcd(dir, pki);
   const port = await freePort();
-  const apiserver = await runKubeApiserver(apiServerArgs(pki, [etcd.endpoint], port, options.extraArgs), {
-    logger: createMemoryLogger(),
-    ...(options.bookmarkIntervalMs ? { bookmarkIntervalMs: options.bookmarkIntervalMs } : {}),
-  });
-  await apiserver.ready;
+  let apiserver: RunningApiServer;
+  try {
+    apiserver = await runKubeApiserver(apiServerArgs(pki, [etcd.endpoint], port, options.extraArgs), {
+      logger: createMemoryLogger(),
+      ...(options.bookmarkIntervalMs ? { bookmarkIntervalMs: options.bookmarkIntervalMs } : {}),
+    });
+    await apiserver.ready;
+  } catch (err) {
+    // An API server that does not start (bad flags in a test) must not leave its etcd behind.
+    await etcd.stop();
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
   const url = `https://127.0.0.1:${port}`;
   const kubeconfig = path.join(dir, 'admin.conf');
   await writeFile(kubeconfig, kubeconfigYaml(url, pki.ca.cert, pki.admin));

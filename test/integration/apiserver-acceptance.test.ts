@@ -1,8 +1,8 @@
-import { execFileSync } from 'node:child_process';
 import { chmod, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiRequest, runCommand, startTestCluster, type ApiRequest, type TestCluster } from '../helpers/apiserver-harness.js';
+import { assertPythonKubernetes, SYSTEM_PYTHON } from '../helpers/python-client.js';
 
 let cluster: TestCluster;
 const admin = (p: string, request: ApiRequest = {}) => apiRequest(cluster.url, cluster.pki, p, { client: cluster.pki.admin, ...request });
@@ -13,15 +13,6 @@ const ok = async (args: string[], env?: NodeJS.ProcessEnv) => {
   return res.stdout;
 };
 
-/** Debian's python3-kubernetes lives in the system python, not in a pyenv one first on PATH. */
-const SYSTEM_PYTHON = '/usr/bin/python3';
-function assertPythonKubernetes(): void {
-  try {
-    execFileSync(SYSTEM_PYTHON, ['-c', 'import kubernetes'], { stdio: 'ignore' });
-  } catch (err) {
-    throw new Error('the python client is missing: apt-get install python3-kubernetes (scripts/install-deps.sh does it as root)', { cause: err });
-  }
-}
 
 beforeAll(async () => {
   cluster = await startTestCluster();

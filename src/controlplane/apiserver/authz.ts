@@ -80,4 +80,19 @@ export class Authorizer {
     }
     return { allowed: false, reason: '' };
   }
+
+  /**
+   * What `user` may do in `namespace`, as upstream's RulesFor (SelfSubjectRulesReview):
+   * incomplete when a mode cannot list its rules (the Node authorizer for a node).
+   */
+  rulesReview(user: UserInfo, namespace: string): { rules: PolicyRule[]; incomplete: boolean } {
+    const rules: PolicyRule[] = [];
+    let incomplete = false;
+    for (const mode of this.modes) {
+      if (mode === 'AlwaysAllow') rules.push({ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }, { verbs: ['*'], nonResourceURLs: ['*'] });
+      if (mode === 'RBAC') rules.push(...rulesFor(this.rbacState(), user, namespace));
+      if (mode === 'Node' && nodeNameOf(user) !== undefined) incomplete = true;
+    }
+    return { rules, incomplete };
+  }
 }

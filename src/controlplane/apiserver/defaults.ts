@@ -2,6 +2,7 @@
  * Per-kind behaviour on create and update, as a table: defaults (Secret type, Namespace
  * phase and finalizer), stringData folding, CSR requester identity, generation bumps.
  */
+import { createJob, defaultCronJob } from './batch.js';
 import type { UserInfo } from './authn.js';
 import { apiErrors } from './status.js';
 import type { KubeObject } from './storage.js';
@@ -94,6 +95,8 @@ const HOOKS: Record<string, KindHooks> = {
       csr.status = {};
     },
   },
+  Job: { create: createJob, generation: true },
+  CronJob: { write: defaultCronJob, generation: true },
   Deployment: { generation: true },
   ReplicaSet: { generation: true },
   DaemonSet: { generation: true },

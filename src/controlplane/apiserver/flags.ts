@@ -39,11 +39,11 @@ export const FLAG_TABLE: readonly FlagSpec[] = [
   flag('disable-admission-plugins', 'list'),
   flag('enable-bootstrap-token-auth', 'bool', 'false'),
   flag('anonymous-auth', 'bool', 'true'),
-  acceptedFlag('requestheader-client-ca-file'),
-  acceptedFlag('requestheader-allowed-names', 'list'),
-  acceptedFlag('requestheader-username-headers', 'list'),
-  acceptedFlag('requestheader-group-headers', 'list'),
-  acceptedFlag('requestheader-extra-headers-prefix', 'list'),
+  flag('requestheader-client-ca-file'),
+  flag('requestheader-allowed-names', 'list'),
+  flag('requestheader-username-headers', 'list'),
+  flag('requestheader-group-headers', 'list'),
+  flag('requestheader-extra-headers-prefix', 'list'),
   flag('max-request-bytes', 'int', String(3 * 1024 * 1024)),
   flag('v', 'int', '0', 'v'),
   acceptedFlag('allow-privileged', 'bool'),
@@ -120,6 +120,8 @@ export interface ApiServerFlags {
   enableBootstrapTokenAuth: boolean;
   anonymousAuth: boolean;
   maxRequestBytes: number;
+  /** --requestheader-*: published in kube-system/extension-apiserver-authentication. */
+  requestHeader: { clientCaFile: string | undefined; allowedNames: string[]; usernameHeaders: string[]; groupHeaders: string[]; extraHeadersPrefix: string[] };
   /** How pods/log reaches kubelets: client certificate, optional CA for their serving certs, address order. */
   kubeletClientCertificate: string | undefined;
   kubeletClientKey: string | undefined;
@@ -198,6 +200,13 @@ export function parseApiServerFlags(argv: readonly string[]): ApiServerFlags {
     kubeletCertificateAuthority: flags.string('kubelet-certificate-authority'),
     kubeletPreferredAddressTypes: list('kubelet-preferred-address-types'),
     maxRequestBytes: flags.int('max-request-bytes'),
+    requestHeader: {
+      clientCaFile: flags.string('requestheader-client-ca-file'),
+      allowedNames: list('requestheader-allowed-names'),
+      usernameHeaders: list('requestheader-username-headers'),
+      groupHeaders: list('requestheader-group-headers'),
+      extraHeadersPrefix: list('requestheader-extra-headers-prefix'),
+    },
     verbosity: flags.int('v'),
     profiling: flags.bool('profiling'),
     auditPolicyFile: flags.string('audit-policy-file') || undefined,

@@ -8,6 +8,7 @@ import { randomUUID, randomInt } from 'node:crypto';
 import type { UserInfo } from './authn.js';
 import { mergeCsrSubresource } from './csr.js';
 import { applyCreateDefaults, applyUpdateDefaults } from './defaults.js';
+import { applyConfiguration, recordUpdate } from './managedfields.js';
 import { applyPatch } from './patch.js';
 import { groupVersion, storageKey, findResource, type ResourceType } from './resources.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
@@ -54,6 +55,10 @@ export interface WriteOptions {
   dryRun?: boolean;
   /** The admission chain for this request, run on the object after defaults and validation. */
   admit?: (operation: Operation, object: KubeObject | undefined, oldObject: KubeObject | undefined) => ReturnType<Admit>;
+  /** Records the write in metadata.managedFields as an Update by this manager. */
+  fieldManager?: string;
+  /** The subresource written ('' for the object itself), for managedFields. */
+  subresource?: string;
 }
 
 /** What some kinds hold outside their own key (a Service's ClusterIP and node ports). */
@@ -160,6 +165,7 @@ export class ObjectStore {
     meta.creationTimestamp = nowTimestamp();
     object.metadata = meta;
     applyCreateDefaults(object, user);
+    if (options.fieldManager) recordUpdate(type, '', undefined, object, options.fieldManager);
     this.validate(type, object);
     if (type.namespaced) await this.namespaceUsable(namespace ?? '', true);
     await options.admit?.('CREATE', object, undefined);
@@ -217,10 +223,13 @@ export class ObjectStore {
       next.kind = type.kind;
       next.apiVersion = groupVersion(type);
       applyUpdateDefaults(next, stored.object);
+      if (options.fieldManager) recordUpdate(type, options.subresource ?? '', stored.object, next, options.fieldManager);
       this.validate(type, next, stored.object);
       await options.admit?.('UPDATE', next, stored.object);
       const unchanged = JSON.stringify({ ...next, metadata: { ...next.metadata, resourceVersion: undefined } }) === JSON.stringify({ ...stored.object, metadata: { ...stored.object.metadata, resourceVersion: undefined } });
-      if (unchanged || options.dryRun) return unchanged ? stored.object : next;
+      if (unchanged) return stored.object;
+      // A dry run answers with what would be stored, at the revision it would replace.
+      if (options.dryRun) return { ...next, metadata: { ...next.metadata, resourceVersion: stored.object.metadata?.resourceVersion } };
       if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0 && !pendingNamespaceFinalizers(next)) {
         const deleted = await this.storage.delete(key, stored.revision);
         if (deleted !== undefined) {
@@ -242,7 +251,7 @@ export class ObjectStore {
       const next = this.merged(type, subresource, current, sent);
       next.metadata = { ...next.metadata, resourceVersion: sent.metadata?.resourceVersion };
       return next;
-    }, options);
+    }, { ...options, subresource });
   }
 
   async patch(type: ResourceType, namespace: string | undefined, name: string, subresource: string, patchType: string, patch: unknown, options: WriteOptions = {}): Promise<KubeObject> {
@@ -252,7 +261,38 @@ export class ObjectStore {
       const sentRv = (patched.metadata?.resourceVersion ?? '') !== current.metadata?.resourceVersion ? patched.metadata?.resourceVersion : undefined;
       next.metadata = { ...next.metadata, resourceVersion: sentRv };
       return next;
-    }, options);
+    }, { ...options, subresource });
+  }
+
+  /**
+   * Server-side apply: creates the object from the configuration when it does not exist
+   * (after `mayCreate`, as upstream authorizes create too), else merges it in. `created`
+   * tells which (201 or 200).
+   */
+  async apply(type: ResourceType, namespace: string | undefined, name: string, subresource: string, body: unknown, user: UserInfo, options: WriteOptions & { fieldManager: string; force: boolean; mayCreate: () => void }): Promise<{ object: KubeObject; created: boolean }> {
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw apiErrors.badRequest('the body of the request must be a JSON or YAML object');
+    const sent = body as KubeObject;
+    if (typeof sent.kind !== 'string' || sent.kind === '') throw apiErrors.badRequest(`Object 'Kind' is missing in '${JSON.stringify(body).slice(0, 200)}'`);
+    const applied = this.checkBody(type, namespace, body);
+    const sentName = applied.metadata?.name;
+    if (sentName !== undefined && sentName !== name) throw apiErrors.badRequest(`the name of the object (${String(sentName)}) does not match the name on the URL (${name})`);
+    applied.metadata = { ...applied.metadata, name };
+    const write = { ...(options.dryRun ? { dryRun: true } : {}), ...(options.admit ? { admit: options.admit } : {}), subresource };
+    for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
+      try {
+        return { object: await this.guaranteedUpdate(type, namespace, name, (current) => applyConfiguration(type, subresource, current, applied, options.fieldManager, options.force), write), created: false };
+      } catch (err) {
+        if (!(err instanceof ApiError && err.code === 404 && err.details?.name === name) || subresource) throw err;
+      }
+      options.mayCreate();
+      const object = applyConfiguration(type, '', undefined, applied, options.fieldManager, options.force);
+      try {
+        return { object: await this.create(type, namespace, object, user, write), created: true };
+      } catch (err) {
+        if (!(err instanceof ApiError && err.reason === 'AlreadyExists')) throw err;
+      }
+    }
+    throw apiErrors.conflict(type.plural, type.group, name);
   }
 
   async delete(type: ResourceType, namespace: string | undefined, name: string, options: WriteOptions & { preconditions?: { resourceVersion?: string; uid?: string } } = {}): Promise<KubeObject> {

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendJson } from './http.js';
+import { componentName, componentSchemas, kindDefinition, type Docs } from './openapi-components.js';
 import type { RequestInfo } from './requestinfo.js';
 import { groupVersion, RESOURCES, servedGroupVersions, type ResourceType } from './resources.js';
 import { apiErrors } from './status.js';
@@ -48,7 +49,11 @@ export function checkFieldValidation(type: ResourceType, object: unknown, mode: 
   res.setHeader('Warning', unknown.map((u) => `299 - "unknown field \\"${u.slice(1)}\\""`));
 }
 
-const schemaName = (type: ResourceType) => `io.k8s.kubeforge.${(type.group || 'core').replace(/\./g, '_')}.${type.version}.${type.kind}`;
+/** Upstream's component name where upstream's OpenAPI describes the kind, else a shallow schema's. */
+const schemaName = (type: ResourceType) => {
+  const def = kindDefinition(groupVersion(type), type.kind);
+  return def ? componentName(def) : `io.k8s.kubeforge.${(type.group || 'core').replace(/\./g, '_')}.${type.version}.${type.kind}`;
+};
 
 function kindSchema(type: ResourceType): Record<string, unknown> {
   const properties: Record<string, unknown> = {
@@ -78,7 +83,7 @@ function operation(type: ResourceType, action: string, write: boolean): Record<s
   };
 }
 
-export function groupVersionDocument(group: string, version: string): Record<string, unknown> | undefined {
+export function groupVersionDocument(group: string, version: string, docs: Docs): Record<string, unknown> | undefined {
   const types = RESOURCES.filter((r) => r.group === group && r.version === version);
   if (types.length === 0) return undefined;
   const base = group ? `/apis/${group}/${version}` : `/api/${version}`;
@@ -92,7 +97,12 @@ export function groupVersionDocument(group: string, version: string): Record<str
     openapi: '3.0.0',
     info: { title: 'Kubernetes', version: 'v1.32.0' },
     paths,
-    components: { schemas: Object.fromEntries(types.map((t) => [schemaName(t), kindSchema(t)])) },
+    components: {
+      schemas: {
+        ...Object.fromEntries(types.filter((t) => !kindDefinition(groupVersion(t), t.kind)).map((t) => [schemaName(t), kindSchema(t)])),
+        ...componentSchemas(types.flatMap((t) => kindDefinition(groupVersion(t), t.kind) ?? []), docs),
+      },
+    },
   };
 }
 
@@ -100,30 +110,34 @@ function docPath(group: string, version: string): string {
   return group ? `apis/${group}/${version}` : `api/${version}`;
 }
 
+/** The descriptions, loaded on the first OpenAPI request (most of the generated data). */
+const loadDocs = async (): Promise<Docs> => (await import('./openapi-docs.js')).DOCS;
+
 /** The documents are built on request and never kept: only their hashes stay, once asked for. */
 export function openApiRoute() {
   let hashes: Map<string, string> | undefined;
-  const documentHashes = () => {
+  const documentHashes = (docs: Docs) => {
     if (hashes) return hashes;
     hashes = new Map();
     for (const { group, versions } of servedGroupVersions()) {
       for (const version of versions) {
-        const doc = JSON.stringify(groupVersionDocument(group, version));
+        const doc = JSON.stringify(groupVersionDocument(group, version, docs));
         hashes.set(docPath(group, version), createHash('sha512').update(doc).digest('hex').slice(0, 64).toUpperCase());
       }
     }
     return hashes;
   };
-  return (_req: IncomingMessage, res: ServerResponse, info: RequestInfo): boolean => {
+  return async (_req: IncomingMessage, res: ServerResponse, info: RequestInfo): Promise<boolean> => {
     const [first, second, ...rest] = info.parts;
     if (first !== 'openapi' || second !== 'v3') return false;
+    const docs = await loadDocs();
     if (rest.length === 0) {
-      const paths = Object.fromEntries([...documentHashes()].map(([p, hash]) => [p, { serverRelativeURL: `/openapi/v3/${p}?hash=${hash}` }]));
+      const paths = Object.fromEntries([...documentHashes(docs)].map(([p, hash]) => [p, { serverRelativeURL: `/openapi/v3/${p}?hash=${hash}` }]));
       sendJson(res, 200, { paths });
       return true;
     }
     const [kind, a, b] = rest;
-    const doc = kind === 'api' && a && !b ? groupVersionDocument('', a) : kind === 'apis' && a && b ? groupVersionDocument(a, b) : undefined;
+    const doc = kind === 'api' && a && !b ? groupVersionDocument('', a, docs) : kind === 'apis' && a && b ? groupVersionDocument(a, b, docs) : undefined;
     if (!doc) return false;
     sendJson(res, 200, doc);
     return true;

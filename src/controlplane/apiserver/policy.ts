@@ -17,6 +17,7 @@ const rule = (verbs: string[], apiGroups: string[], resources: string[], resourc
 const urls = (verbs: string[], nonResourceURLs: string[]): PolicyRule => ({ verbs, nonResourceURLs });
 
 const CORE_NAMESPACED = ['pods', 'pods/log', 'pods/status', 'services', 'services/status', 'endpoints', 'configmaps', 'serviceaccounts', 'events', 'persistentvolumeclaims', 'replicationcontrollers', 'resourcequotas', 'limitranges'];
+const BATCH = ['jobs', 'jobs/status', 'cronjobs', 'cronjobs/status'];
 const APPS = ['deployments', 'deployments/scale', 'deployments/status', 'replicasets', 'replicasets/scale', 'replicasets/status', 'daemonsets', 'daemonsets/status', 'statefulsets'];
 
 export const BOOTSTRAP_CLUSTER_ROLES: Record<string, PolicyRule[]> = {
@@ -24,7 +25,9 @@ export const BOOTSTRAP_CLUSTER_ROLES: Record<string, PolicyRule[]> = {
   admin: [
     rule(ALL, [''], [...CORE_NAMESPACED, 'secrets', 'serviceaccounts/token']),
     rule(ALL, ['apps'], APPS),
+    rule(ALL, ['batch'], BATCH),
     rule(ALL, ['rbac.authorization.k8s.io'], ['roles', 'rolebindings']),
+    rule(['create'], ['authorization.k8s.io'], ['localsubjectaccessreviews']),
     rule(ALL, ['coordination.k8s.io'], ['leases']),
     rule(ALL, ['events.k8s.io'], ['events']),
     rule(READ, [''], ['namespaces']),
@@ -32,12 +35,14 @@ export const BOOTSTRAP_CLUSTER_ROLES: Record<string, PolicyRule[]> = {
   edit: [
     rule(ALL, [''], [...CORE_NAMESPACED, 'secrets', 'serviceaccounts/token']),
     rule(ALL, ['apps'], APPS),
+    rule(ALL, ['batch'], BATCH),
     rule(ALL, ['coordination.k8s.io'], ['leases']),
     rule(READ, [''], ['namespaces']),
   ],
   view: [
     rule(READ, [''], [...CORE_NAMESPACED, 'namespaces', 'namespaces/status']),
     rule(READ, ['apps'], APPS),
+    rule(READ, ['batch'], BATCH),
     rule(READ, ['coordination.k8s.io'], ['leases']),
   ],
   'system:basic-user': [
@@ -90,10 +95,34 @@ export const BOOTSTRAP_CLUSTER_ROLES: Record<string, PolicyRule[]> = {
     rule(['list', 'watch'], ['*'], ['*']),
     rule(['create'], [''], ['serviceaccounts/token']),
   ],
+  'system:auth-delegator': [rule(['create'], ['authentication.k8s.io'], ['tokenreviews']), rule(['create'], ['authorization.k8s.io'], ['subjectaccessreviews'])],
+  'system:kube-dns': [rule(['list', 'watch'], [''], ['endpoints', 'services'])],
+  'system:kube-aggregator': [rule(READ, [''], ['endpoints', 'services'])],
+  'system:volume-scheduler': [
+    rule([...READ, 'patch', 'update'], [''], ['persistentvolumes']),
+    rule(READ, ['storage.k8s.io'], ['storageclasses']),
+    rule([...READ, 'patch', 'update'], [''], ['persistentvolumeclaims']),
+  ],
+  'system:persistent-volume-provisioner': [
+    rule(['create', 'delete', 'get', 'list', 'watch'], [''], ['persistentvolumes']),
+    rule(['get', 'list', 'update', 'watch'], [''], ['persistentvolumeclaims']),
+    rule(READ, ['storage.k8s.io'], ['storageclasses']),
+    rule(['create', 'patch', 'update'], ['', 'events.k8s.io'], ['events']),
+  ],
+  'system:kubelet-api-admin': [
+    rule(READ, [''], ['nodes']),
+    rule(['proxy'], [''], ['nodes']),
+    rule(['*'], [''], ['nodes/log', 'nodes/metrics', 'nodes/proxy', 'nodes/stats']),
+  ],
+  'system:node-problem-detector': [rule(['get'], [''], ['nodes']), rule(['patch'], [''], ['nodes/status']), rule(['create', 'patch', 'update'], ['', 'events.k8s.io'], ['events'])],
+  'system:service-account-issuer-discovery': [urls(['get'], ['/.well-known/openid-configuration', '/.well-known/openid-configuration/', '/openid/v1/jwks', '/openid/v1/jwks/'])],
+  'system:certificates.k8s.io:kube-apiserver-client-approver': [rule(['approve'], ['certificates.k8s.io'], ['signers'], ['kubernetes.io/kube-apiserver-client'])],
+  'system:certificates.k8s.io:kubelet-serving-approver': [rule(['approve'], ['certificates.k8s.io'], ['signers'], ['kubernetes.io/kubelet-serving'])],
+  'system:certificates.k8s.io:legacy-unknown-approver': [rule(['approve'], ['certificates.k8s.io'], ['signers'], ['kubernetes.io/legacy-unknown'])],
 };
 
 /** ClusterRoleBindings: binding name → [role, subjects]. */
-export const BOOTSTRAP_CLUSTER_ROLE_BINDINGS: Record<string, { role: string; groups?: string[]; users?: string[] }> = {
+export const BOOTSTRAP_CLUSTER_ROLE_BINDINGS: Record<string, { role: string; groups?: string[]; users?: string[]; serviceAccounts?: string[] }> = {
   'cluster-admin': { role: 'cluster-admin', groups: ['system:masters'] },
   'system:basic-user': { role: 'system:basic-user', groups: ['system:authenticated'] },
   'system:discovery': { role: 'system:discovery', groups: ['system:authenticated'] },
@@ -102,10 +131,13 @@ export const BOOTSTRAP_CLUSTER_ROLE_BINDINGS: Record<string, { role: string; gro
   'system:node-proxier': { role: 'system:node-proxier', users: ['system:kube-proxy'] },
   'system:kube-controller-manager': { role: 'system:kube-controller-manager', users: ['system:kube-controller-manager'] },
   'system:kube-scheduler': { role: 'system:kube-scheduler', users: ['system:kube-scheduler'] },
+  'system:kube-dns': { role: 'system:kube-dns', serviceAccounts: ['kube-dns'] },
+  'system:volume-scheduler': { role: 'system:volume-scheduler', users: ['system:kube-scheduler'] },
+  'system:service-account-issuer-discovery': { role: 'system:service-account-issuer-discovery', groups: ['system:serviceaccounts'] },
 };
 
-const LABELS = { 'kubernetes.io/bootstrapping': 'rbac-defaults' };
-const ANNOTATIONS = { 'rbac.authorization.kubernetes.io/autoupdate': 'true' };
+export const BOOTSTRAP_LABELS = { 'kubernetes.io/bootstrapping': 'rbac-defaults' };
+export const BOOTSTRAP_ANNOTATIONS = { 'rbac.authorization.kubernetes.io/autoupdate': 'true' };
 
 const controllerRoleName = (serviceAccount: string) => `system:controller:${serviceAccount}`;
 
@@ -114,7 +146,7 @@ export function bootstrapClusterRoles(): Array<Record<string, unknown>> {
   return [...Object.entries(BOOTSTRAP_CLUSTER_ROLES), ...controllerRoles].map(([name, rules]) => ({
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'ClusterRole',
-    metadata: { name, labels: LABELS, annotations: ANNOTATIONS },
+    metadata: { name, labels: BOOTSTRAP_LABELS, annotations: BOOTSTRAP_ANNOTATIONS },
     rules,
   }));
 }
@@ -126,7 +158,7 @@ export function bootstrapClusterRoleBindings(): Array<Record<string, unknown>> {
   return bindings.map(([name, b]) => ({
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'ClusterRoleBinding',
-    metadata: { name, labels: LABELS, annotations: ANNOTATIONS },
+    metadata: { name, labels: BOOTSTRAP_LABELS, annotations: BOOTSTRAP_ANNOTATIONS },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: b.role },
     subjects: [
       ...(b.groups ?? []).map((g) => ({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: g })),

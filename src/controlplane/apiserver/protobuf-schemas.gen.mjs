@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Regenerates protobuf-schemas.ts: the wire-format table (field number → JSON name, type,
+// Regenerates protobuf-schemas.ts (last from k8s.io/api v0.35.7, the newest tested client): the wire-format table (field number → JSON name, type,
 // repeated, whether a zero value is kept) of every message reachable from the kinds the API
 // server decodes from protobuf. Input: a checkout of k8s.io/api (github.com/kubernetes/api);
 // each package's generated.proto gives numbers and types, its types.go gives what JSON does
@@ -16,6 +16,7 @@ const PACKAGES = {
   'core/v1': 'v1', 'apps/v1': 'apps/v1', 'rbac/v1': 'rbac.authorization.k8s.io/v1', 'scheduling/v1': 'scheduling.k8s.io/v1',
   'autoscaling/v1': 'autoscaling/v1', 'coordination/v1': 'coordination.k8s.io/v1', 'events/v1': 'events.k8s.io/v1',
   'certificates/v1': 'certificates.k8s.io/v1', 'authorization/v1': 'authorization.k8s.io/v1', 'authentication/v1': 'authentication.k8s.io/v1',
+  'batch/v1': 'batch/v1',
 };
 /** Kinds decoded from request bodies (the roots of the closure). */
 const ROOTS = {
@@ -27,7 +28,8 @@ const ROOTS = {
   'coordination/v1': ['Lease'],
   'events/v1': ['Event'],
   'certificates/v1': ['CertificateSigningRequest'],
-  'authorization/v1': ['SelfSubjectAccessReview', 'SubjectAccessReview', 'SelfSubjectRulesReview'],
+  'authorization/v1': ['SelfSubjectAccessReview', 'SubjectAccessReview', 'SelfSubjectRulesReview', 'LocalSubjectAccessReview'],
+  'batch/v1': ['Job', 'CronJob'],
   'authentication/v1': ['TokenRequest', 'SelfSubjectReview', 'TokenReview'],
 };
 /** apimachinery messages the decoder knows natively (protobuf.ts). */

@@ -53,7 +53,14 @@ describe('protobuf request bodies', () => {
   });
 
   it('answers 415 for a kind it has no table for and 400 for a truncated body', () => {
-    expect(() => decodeKubernetesProtobuf(envelope('batch/v1', 'Job', Buffer.alloc(0)))).toThrow(expect.objectContaining({ code: 415 }));
+    expect(() => decodeKubernetesProtobuf(envelope('policy/v1', 'PodDisruptionBudget', Buffer.alloc(0)))).toThrow(expect.objectContaining({ code: 415 }));
     expect(() => decodeKubernetesProtobuf(envelope('v1', 'ConfigMap', Buffer.from([0x0a, 0x10, 0x01])))).toThrow(expect.objectContaining({ code: 400 }));
+  });
+
+  it('decodes a DeleteOptions body (helm uninstall) whatever group version names it', () => {
+    const options = Buffer.concat([bytes(2, Buffer.concat([bytes(1, 'u-1')])), bytes(4, 'Background'), bytes(5, 'All')]);
+    for (const apiVersion of ['v1', 'apps/v1', 'meta.k8s.io/v1']) {
+      expect(decodeKubernetesProtobuf(envelope(apiVersion, 'DeleteOptions', options))).toEqual({ apiVersion, kind: 'DeleteOptions', preconditions: { uid: 'u-1' }, propagationPolicy: 'Background', dryRun: ['All'] });
+    }
   });
 });

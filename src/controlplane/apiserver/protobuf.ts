@@ -32,6 +32,8 @@ const META_SCHEMAS: Record<string, string> = {
   'meta.LabelSelectorRequirement': '1 key s!;2 operator s!;3 values s*',
   'meta.FieldSelectorRequirement': '1 key s!;2 operator s!;3 values s*',
   'meta.Condition': '1 type s!;2 status s!;3 observedGeneration i;4 lastTransitionTime t!;5 reason s!;6 message s!',
+  'meta.DeleteOptions': '1 gracePeriodSeconds i!;2 preconditions m:meta.Preconditions;3 orphanDependents B!;4 propagationPolicy s!;5 dryRun s*;6 ignoreStoreReadErrorWithClusterBreakingPotential B!',
+  'meta.Preconditions': '1 uid s!;2 resourceVersion s!',
   'runtime.Unknown': '1 typeMeta m:runtime.TypeMeta;2 raw b',
   'runtime.TypeMeta': '1 apiVersion s;2 kind s',
 };
@@ -55,6 +57,8 @@ function schemaOf(message: string): Schema | undefined {
   parsed.set(message, schema);
   return schema;
 }
+
+const OPTIONS_KINDS = new Set(['DeleteOptions']);
 
 const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 
@@ -242,8 +246,10 @@ export function decodeKubernetesProtobuf(body: Buffer): Json {
   const typeMeta = (envelope.typeMeta ?? {}) as { apiVersion?: string; kind?: string };
   const apiVersion = typeMeta.apiVersion ?? '';
   const kind = typeMeta.kind ?? '';
+  const raw = Buffer.from(String(envelope.raw ?? ''), 'base64');
+  // Options bodies (DeleteOptions) are meta/v1 types registered in every group version.
+  if (OPTIONS_KINDS.has(kind)) return { apiVersion, kind, ...decodeMessage(raw, `meta.${kind}`) };
   const pkg = PACKAGE_OF_API_VERSION[apiVersion];
   if (!pkg) throw apiErrors.unsupportedMediaType(`application/vnd.kubernetes.protobuf (${apiVersion || 'no apiVersion'} ${kind})`);
-  const raw = Buffer.from(String(envelope.raw ?? ''), 'base64');
   return { apiVersion, kind, ...decodeMessage(raw, `${pkg}.${kind}`) };
 }

@@ -13,7 +13,9 @@ import type { ObjectStore } from './objects.js';
 import { parseResourceVersion } from './objects.js';
 import type { Attributes } from './rbac.js';
 import type { PodLogHandler } from './podlogs.js';
-import { parseRequestInfo, queryBool, type RequestInfo } from './requestinfo.js';
+import { parseListOptions } from './listoptions.js';
+import { APPLY_PATCH, managerOptions } from './patchoptions.js';
+import { parseRequestInfo, type RequestInfo } from './requestinfo.js';
 import { findResource, type ResourceType } from './resources.js';
 import { checkFieldValidation } from './openapi.js';
 import { metricsResource } from './metrics.js';
@@ -148,19 +150,21 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, query: U
   const admit = (operation: Operation, object: KubeObject | undefined, oldObject: KubeObject | undefined) =>
     options.admit({ user, operation, type, subresource: info.subresource, namespace, name: info.name ?? (operation === 'CREATE' ? bodyName : oldObject?.metadata?.name) ?? '', object, oldObject });
   const dryRun = query.getAll('dryRun').includes('All');
+  const manager = isWrite ? managerOptions(info.verb, mediaType(req), query, req.headers['user-agent']) : undefined;
+  const write = { dryRun, admit, ...(manager ? { fieldManager: manager.fieldManager } : {}) };
   const transform = options.representation?.(req);
   const represent = (object: KubeObject) => (transform ? transform(type, object) : object);
   const { objects } = options;
   if (handler) {
     // A subresource create (TokenRequest, Binding) is admitted with its body as the object.
     if (info.verb === 'create') await admit('CREATE', body as KubeObject, undefined);
-    const result = await handler({ objects, type, namespace, name: info.name as string, verb: info.verb, body, patchType: mediaType(req), user, dryRun, tokens: options.tokens });
+    const result = await handler({ objects, type, namespace, name: info.name as string, verb: info.verb, body, patchType: mediaType(req), user, dryRun, tokens: options.tokens, fieldManager: manager?.fieldManager });
     sendJson(res, result.code, result.body);
     return;
   }
   if (type.virtual) {
     if (info.verb !== 'create') throw apiErrors.methodNotAllowed(req.method ?? '');
-    sendJson(res, 201, evaluateReview(type.kind, (body ?? {}) as KubeObject, user, (a) => options.authorizer.authorize(a)));
+    sendJson(res, 201, evaluateReview(type.kind, (body ?? {}) as KubeObject, user, options.authorizer, namespace));
     return;
   }
   switch (info.verb) {
@@ -170,9 +174,11 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, query: U
       else sendRawJson(res, 200, await objects.getEncoded(type, namespace, info.name as string));
       return;
     case 'list':
+      parseListOptions(query);
       sendJson(res, 200, represent(await objects.list(type, namespace, query)));
       return;
     case 'watch': {
+      const listOptions = parseListOptions(query);
       const labels = parseLabelSelector(query.get('labelSelector'));
       const fields = parseFieldSelector(query.get('fieldSelector'));
       const timeout = Number(query.get('timeoutSeconds') ?? 1800);
@@ -181,9 +187,10 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, query: U
         type,
         {
           prefix: objects.key(type, namespace),
-          fromRevision: parseResourceVersion(query.get('resourceVersion')),
+          fromRevision: parseResourceVersion(listOptions.resourceVersion),
+          initialEvents: listOptions.sendInitialEvents === true,
           keep: (o) => labels(o) && fields(o),
-          bookmarks: queryBool(query.get('allowWatchBookmarks')),
+          bookmarks: listOptions.allowWatchBookmarks,
           bookmarkIntervalMs: options.bookmarkIntervalMs ?? 15_000,
           timeoutMs: (Number.isFinite(timeout) && timeout > 0 ? timeout : 1800) * 1000,
           transform: represent,
@@ -195,19 +202,31 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, query: U
     }
     case 'create':
       if (info.subresource) throw apiErrors.methodNotAllowed('POST');
-      sendJson(res, 201, represent(await objects.create(type, namespace, body, user, { dryRun, admit })));
+      sendJson(res, 201, represent(await objects.create(type, namespace, body, user, write)));
       return;
     case 'update':
-      sendJson(res, 200, represent(await objects.update(type, namespace, info.name as string, info.subresource, body, { dryRun, admit })));
+      sendJson(res, 200, represent(await objects.update(type, namespace, info.name as string, info.subresource, body, write)));
       return;
-    case 'patch':
-      sendJson(res, 200, represent(await objects.patch(type, namespace, info.name as string, info.subresource, mediaType(req), body, { dryRun, admit })));
+    case 'patch': {
+      if (mediaType(req) !== APPLY_PATCH) {
+        sendJson(res, 200, represent(await objects.patch(type, namespace, info.name as string, info.subresource, mediaType(req), body, write)));
+        return;
+      }
+      const mayCreate = () => {
+        const create = { ...attrs, verb: 'create' };
+        if (!options.authorizer.authorize(create).allowed) throw apiErrors.forbidden(user.name, 'create', info.resource, info.apiGroup, info.name, namespace);
+      };
+      const applied = await objects.apply(type, namespace, info.name as string, info.subresource, body, user, { ...write, fieldManager: manager?.fieldManager ?? '', force: manager?.force ?? false, mayCreate });
+      sendJson(res, applied.created ? 201 : 200, represent(applied.object));
       return;
+    }
     case 'delete': {
       const raw = await readBody(req, options.maxRequestBytes);
-      const deleteOptions = raw.length > 0 ? (decodeBody(raw, 'application/json', false) as { preconditions?: { resourceVersion?: string; uid?: string } }) : {};
+      // DeleteOptions: JSON, or protobuf from typed clients (helm uninstall).
+      const deleteOptions = raw.length > 0 ? (decodeBody(raw, mediaType(req), false) as { preconditions?: { resourceVersion?: string; uid?: string }; dryRun?: unknown }) : {};
       const preconditions = deleteOptions.preconditions;
-      sendJson(res, 200, await objects.delete(type, namespace, info.name as string, { ...(preconditions ? { preconditions } : {}), dryRun, admit }));
+      const dryRunDelete = dryRun || (Array.isArray(deleteOptions.dryRun) && deleteOptions.dryRun.includes('All'));
+      sendJson(res, 200, await objects.delete(type, namespace, info.name as string, { ...(preconditions ? { preconditions } : {}), dryRun: dryRunDelete, admit }));
       return;
     }
     case 'deletecollection':

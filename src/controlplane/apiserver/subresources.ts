@@ -33,6 +33,8 @@ export interface SubresourceRequest {
   user: UserInfo;
   dryRun: boolean;
   tokens: TokenIssuer | undefined;
+  /** Records the write in managedFields (scale). */
+  fieldManager?: string | undefined;
 }
 
 export interface SubresourceResult {
@@ -142,7 +144,7 @@ async function scale(request: SubresourceRequest): Promise<SubresourceResult> {
       if (pinned) parseResourceVersion(pinned, 'metadata.resourceVersion');
       return { ...current, spec: { ...obj(current.spec), replicas }, metadata: { ...current.metadata, resourceVersion: pinned } };
     },
-    { dryRun: request.dryRun },
+    { dryRun: request.dryRun, ...(request.fieldManager ? { fieldManager: request.fieldManager, subresource: 'scale' } : {}) },
   );
   return { code: 200, body: toScale(updated) };
 }

@@ -173,6 +173,18 @@ const bindingColumns: Column[] = [
   { name: 'ServiceAccounts', wide: true, cell: subjectsOf('ServiceAccount') },
 ];
 
+/** printJob's Status column: the first condition that holds, else Running. */
+function jobStatus(o: KubeObject): string {
+  const holds = (type: string) => list(status(o).conditions).some((c) => c.type === type && c.status === 'True');
+  if (holds('Complete')) return 'Complete';
+  if (holds('Failed')) return 'Failed';
+  if (o.metadata?.deletionTimestamp) return 'Terminating';
+  if (holds('Suspended')) return 'Suspended';
+  if (holds('FailureTarget')) return 'FailureTarget';
+  if (holds('SuccessCriteriaMet')) return 'SuccessCriteriaMet';
+  return 'Running';
+}
+
 const TABLES: Record<string, Column[]> = {
   Namespace: [name, { name: 'Status', cell: (o) => str(status(o).phase, '') }, age],
   ConfigMap: [name, { name: 'Data', type: 'integer', cell: count('data', 'binaryData') }, age],
@@ -262,6 +274,23 @@ const TABLES: Record<string, Column[]> = {
     { name: 'Available', type: 'integer', cell: (o) => int(status(o).availableReplicas) },
     age,
     ...workloadWide,
+  ],
+  Job: [
+    name,
+    { name: 'Status', cell: jobStatus },
+    { name: 'Completions', cell: (o) => (spec(o).completions === undefined ? `${int(status(o).succeeded)}/1 of ${int(spec(o).parallelism ?? 1)}` : `${int(status(o).succeeded)}/${int(spec(o).completions)}`) },
+    { name: 'Duration', cell: (o, now) => (status(o).startTime ? humanDuration((status(o).completionTime ? Date.parse(String(status(o).completionTime)) : now) - Date.parse(String(status(o).startTime))) : '') },
+    age,
+    ...workloadWide,
+  ],
+  CronJob: [
+    name,
+    { name: 'Schedule', cell: (o) => str(spec(o).schedule, '') },
+    { name: 'Timezone', cell: (o) => str(spec(o).timeZone) },
+    { name: 'Suspend', cell: (o) => (spec(o).suspend ? 'True' : 'False') },
+    { name: 'Active', type: 'integer', cell: (o) => list(status(o).active).length },
+    { name: 'Last Schedule', cell: (o, now) => (status(o).lastScheduleTime ? since(status(o).lastScheduleTime, now) : '<none>') },
+    age,
   ],
   ReplicaSet: [
     name,

@@ -3,6 +3,7 @@
  * path-segment names for RBAC), label keys and values, annotation size, required fields.
  * Returns Status causes; an empty list means valid. Pure.
  */
+import { validateCronJob, validateJob } from './batch.js';
 import type { StatusCause } from './status.js';
 import type { ResourceType } from './resources.js';
 import type { KubeObject } from './storage.js';
@@ -98,6 +99,10 @@ function kindSpecific(type: ResourceType, object: KubeObject): StatusCause[] {
     case 'ReplicaSet':
     case 'DaemonSet':
       return spec.selector && spec.template ? [] : [cause('spec.selector', 'Required value', 'FieldValueRequired')];
+    case 'Job':
+      return validateJob(object);
+    case 'CronJob':
+      return validateCronJob(object);
     case 'PriorityClass':
       return typeof object.value === 'number' ? [] : [cause('value', 'Required value', 'FieldValueRequired')];
     default:

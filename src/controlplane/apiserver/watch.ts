@@ -25,7 +25,13 @@ export interface WatchEvent {
 
 export interface WatchOptions {
   prefix: string;
+  /** 0: from now. */
   fromRevision: number;
+  /**
+   * sendInitialEvents: the current objects as ADDED first, then (with `bookmarks`) a BOOKMARK
+   * annotated k8s.io/initial-events-end at the revision they were read at.
+   */
+  initialEvents: boolean;
   keep: Predicate;
   bookmarks: boolean;
   bookmarkIntervalMs: number;
@@ -58,10 +64,12 @@ export async function serveWatch(storage: Storage, type: ResourceType, options: 
   const transform = options.transform ?? ((o: KubeObject) => o);
   let revision = options.fromRevision;
   const initial: KubeObject[] = [];
-  if (revision === 0) {
+  if (options.initialEvents) {
     const page = await storage.list(options.prefix, { keep: options.keep });
     initial.push(...page.items);
     revision = page.revision;
+  } else if (revision === 0) {
+    revision = await storage.currentRevision();
   } else {
     const current = await storage.currentRevision();
     await storage.checkNotCompacted(Math.min(revision, current));
@@ -74,6 +82,9 @@ export async function serveWatch(storage: Storage, type: ResourceType, options: 
   res.flushHeaders();
   const send = (event: WatchEvent) => res.write(`${JSON.stringify({ type: event.type, object: event.type === 'ERROR' || event.type === 'BOOKMARK' ? event.object : transform(event.object) })}\n`);
   for (const object of initial) send({ type: 'ADDED', object });
+  if (options.initialEvents && options.bookmarks) {
+    send({ type: 'BOOKMARK', object: { kind: type.kind, apiVersion: groupVersion(type), metadata: { resourceVersion: String(revision), annotations: { 'k8s.io/initial-events-end': 'true' } } } });
+  }
   // The replay may exceed the budget; it only counts until the client has taken it.
   let allowance = WATCH_BUFFER_BYTES + res.writableLength;
   res.on('drain', () => (allowance = WATCH_BUFFER_BYTES));
