@@ -24,6 +24,8 @@ export interface PodWorkerOptions {
   /** Grace period when the manifest does not set terminationGracePeriodSeconds. */
   defaultGracePeriodMs: number;
   onStatusChange(): void;
+  /** Events about the pod (BackOff, Unhealthy, Killing); API pods record them, static pods need not. */
+  onEvent?(type: 'Normal' | 'Warning', reason: string, message: string): void;
 }
 
 interface Slot {
@@ -154,6 +156,7 @@ export class PodWorker {
     slot.nextStartAt = now + backoff.delayMs;
     if (backoff.delayMs > 0) {
       slot.waiting = { reason: 'CrashLoopBackOff', message: `back-off ${Math.round(backoff.delayMs / 1000)}s restarting failed container=${slot.spec.name} pod=${this.pod.pod.metadata.name}` };
+      this.options.onEvent?.('Warning', 'BackOff', 'Back-off restarting failed container');
     }
   }
 
@@ -169,7 +172,10 @@ export class PodWorker {
       slot.backoff = backoff.state;
       slot.nextStartAt = now + backoff.delayMs;
       if (slot.waiting?.message !== err.message) this.options.log.warn(`agent: cannot start ${this.name}/${slot.spec.name}: ${err.message}`);
-      slot.waiting = { reason: err.reason, message: err.message };
+      // The kubelet shows ErrImagePull for the failed pull and ImagePullBackOff while it waits to try again.
+      const pullBackOff = err.reason === 'ErrImagePull' && (slot.waiting?.reason === 'ErrImagePull' || slot.waiting?.reason === 'ImagePullBackOff');
+      slot.waiting = pullBackOff ? { reason: 'ImagePullBackOff', message: `Back-off pulling image "${slot.spec.image}": ${err.message}` } : { reason: err.reason, message: err.message };
+      if (pullBackOff) this.options.onEvent?.('Normal', 'BackOff', `Back-off pulling image "${slot.spec.image}"`);
       this.wakeAt(slot.nextStartAt);
     }
   }
@@ -203,7 +209,7 @@ export class PodWorker {
   private addProbe(slot: Slot, kind: ProbeKind, state: Extract<ContainerRuntimeState, { state: 'running' }>): void {
     const probe = slot.spec[`${kind}Probe`]!;
     const target = {
-      podIP: this.options.nodeAddress,
+      podIP: this.podIPs()[0]!,
       container: slot.spec,
       exec: (command: string[], timeoutMs: number) => this.options.runner.exec(this.pod, slot.spec.name, command, timeoutMs),
     };
@@ -214,6 +220,7 @@ export class PodWorker {
 
   private onProbe(slot: Slot, state: Extract<ContainerRuntimeState, { state: 'running' }>, kind: ProbeKind, result: boolean, outcome: ProbeOutcome): void {
     if (this.closed || slot.probedId !== state.id) return;
+    if (!result) this.options.onEvent?.('Warning', 'Unhealthy', `${kind[0]!.toUpperCase()}${kind.slice(1)} probe failed: ${outcome.message}`);
     if (kind === 'readiness') {
       slot.ready = result;
       this.options.log.info(`agent: ${this.name}/${slot.spec.name} is ${result ? 'ready' : `not ready: ${outcome.message}`}`);
@@ -222,6 +229,7 @@ export class PodWorker {
       slot.ready = !slot.spec.readinessProbe;
       this.addRunningProbes(slot, state);
     } else if (!result) {
+      this.options.onEvent?.('Normal', 'Killing', `Container ${slot.spec.name} failed ${kind} probe, will be restarted`);
       this.options.log.warn(`agent: ${this.name}/${slot.spec.name} failed its ${kind} probe, restarting it: ${outcome.message}`);
       this.stopProbes(slot);
       void this.options.runner.stopContainer(this.pod, slot.spec.name, this.gracePeriodMs).then(() => this.requestSync());
@@ -258,11 +266,17 @@ export class PodWorker {
     };
   }
 
+  /** The pod's IPs: its sandbox's when it has its own network, else the node's address. */
+  private podIPs(): string[] {
+    return this.options.runner.podIPs?.(this.pod) ?? [this.options.nodeAddress];
+  }
+
   private buildStatus(previous?: PodStatus): PodStatus {
     return buildPodStatus({
       containers: this.slots.map((s) => this.containerStatus(s)),
       restartPolicy: this.pod.pod.spec.restartPolicy,
       nodeAddress: this.options.nodeAddress,
+      podIPs: this.options.runner.podIPs ? (this.options.runner.podIPs(this.pod) ?? []) : [this.options.nodeAddress],
       startTime: this.startTime,
       previous: previous?.conditions,
       now: this.options.clock.now().toISOString(),

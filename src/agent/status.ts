@@ -36,8 +36,8 @@ export interface PodStatus {
   phase: PodPhase;
   conditions: PodCondition[];
   hostIP: string;
-  podIP: string;
-  podIPs: { ip: string }[];
+  podIP?: string;
+  podIPs?: { ip: string }[];
   startTime: string;
   containerStatuses: ContainerStatus[];
 }
@@ -68,6 +68,8 @@ export interface PodStatusInput {
   containers: ContainerStatus[];
   restartPolicy?: RestartPolicy;
   nodeAddress: string;
+  /** The pod's IPs (the node's address for host-network pods; none before its sandbox exists). */
+  podIPs?: string[];
   startTime: string;
   /** Previous conditions, so lastTransitionTime only moves when a status flips. */
   previous?: PodCondition[];
@@ -93,11 +95,14 @@ export function buildPodStatus(input: PodStatusInput): PodStatus {
       condition('Ready', allReady, unready),
     ],
     hostIP: input.nodeAddress,
-    podIP: input.nodeAddress,
-    podIPs: [{ ip: input.nodeAddress }],
+    ...podIPFields(input.podIPs ?? [input.nodeAddress]),
     startTime: input.startTime,
     containerStatuses: input.containers,
   };
+}
+
+function podIPFields(ips: string[]): Pick<PodStatus, 'podIP' | 'podIPs'> {
+  return ips.length > 0 ? { podIP: ips[0], podIPs: ips.map((ip) => ({ ip })) } : {};
 }
 
 export function isPodReady(status: PodStatus): boolean {
