@@ -28,7 +28,7 @@
  *   renewer, `certs renew`'s code), the expiry gauges for /metrics, CertificateExpiringSoon events;
  *   cert-expiry.ts: its pure rules (due, lifetime, metric text, once-only warnings, the Event)
  */
-export { runAgent, type AgentOptions, type AgentApiOptions, type RunningAgent } from './agent.js';
+export { runAgent, type AgentOptions, type AgentApiOptions, type AgentCriOptions, type RunningAgent } from './agent.js';
 export type { StopMode, Component } from './component.js';
 export { AGENT_PID_FILE, readAgentPid } from './agent-lock.js';
 export { isRunning, type ProcessIdentity } from './proc.js';
@@ -48,3 +48,9 @@ export { nodeObject, nodeStatus, nodeLease, KUBELET_VERSION, NODE_LEASE_NAMESPAC
 export type { CertificateRenewer, RenewalRequest, RenewalOutcome } from './cert-monitor.js';
 export { renewalDue, certificateLifetimeMs, expirationMetricsText, RENEW_AT_FRACTION, EXPIRY_WARNING_MS } from './cert-expiry.js';
 export { BOOTSTRAP_KUBECONFIG, CLIENT_CERT_CURRENT, KUBELET_CLIENT_SIGNER } from './client-cert.js';
+export { chooseRuntime, kubeletFlags, kubeletFlagsEnv, parseKubeletFlagsEnv, type RuntimeChoice } from './cri/runtime-endpoint.js';
+export { privateEndpoint } from './cri/node-containerd.js';
+export { nodeRuntimeLayout, socketPath as criSocketPath, IMAGES_DIR, PAUSE_IMAGE, DEFAULT_POD_SUBNET } from './cri/layout.js';
+export { CriClient, type VersionInfo } from './cri/client.js';
+export { importImageArchives } from './cri/image-import.js';
+export { removeNodeRuntime, runtimePaths } from './cri/cleanup.js';

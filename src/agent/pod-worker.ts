@@ -299,10 +299,10 @@ export class PodWorker {
   }
 
   /** Stops the pod's containers (SIGTERM, then SIGKILL after the grace period) and forgets the pod. */
-  async stop(): Promise<void> {
+  async stop(gracePeriodMs = this.gracePeriodMs): Promise<void> {
     this.close();
     await this.syncing;
-    await this.options.runner.stopPod(this.pod, this.gracePeriodMs);
+    await this.options.runner.stopPod(this.pod, gracePeriodMs);
   }
 
   /** Stops watching the pod but leaves its containers running, for the next agent to adopt. */

@@ -110,6 +110,7 @@ export function clusterPhases(): Phase<InitContext>[] {
           nodeName: ctx.cfg.init.nodeRegistration.name,
           nodeIP: ctx.cfg.init.localAPIEndpoint.advertiseAddress,
           kubeletConfig: renderKubeletConfig(ctx.cfg),
+          criSocket: ctx.cfg.init.nodeRegistration.criSocket,
         }),
     },
     needsCluster({

@@ -12,6 +12,8 @@ export const PAUSE_IMAGE = 'registry.k8s.io/pause:3.10';
 export const CRI_NAMESPACE = 'k8s.io';
 /** Air-gap images: every archive here is imported when the agent starts (k3s's agent/images). */
 export const IMAGES_DIR = '/var/lib/kubeforge/images';
+/** The pause image's archive, built once per node. */
+export const PAUSE_ARCHIVE = '/var/lib/kubeforge/pause.tar';
 /** Default pod network when --pod-network-cidr is not given (Flannel's, which most guides use). */
 export const DEFAULT_POD_SUBNET = '10.244.0.0/16';
 
@@ -42,8 +44,8 @@ export function nodeRuntimeLayout(realRoot: string): NodeRuntimeLayout {
     socket: '/run/kubeforge/containerd/containerd.sock',
     pidFile: '/run/kubeforge/containerd.pid',
     logFile: '/var/log/kubeforge/containerd.log',
-    cniConfDir: '/etc/cni/net.d',
-    cniDataDir: '/var/lib/cni',
+    cniConfDir: '/etc/kubeforge/cni/net.d',
+    cniDataDir: '/var/lib/kubeforge/cni',
     networkName: `kubeforge-${prefix}`,
     bridge: `${prefix}br0`,
   };

@@ -10,12 +10,11 @@ import type { Logger } from '../../log.js';
 import type { Component } from '../component.js';
 import { CriClient } from './client.js';
 import { importImageArchives } from './image-import.js';
-import { IMAGES_DIR, PAUSE_IMAGE, nodeRuntimeLayout, type NodeRuntimeLayout } from './layout.js';
+import { IMAGES_DIR, PAUSE_ARCHIVE, PAUSE_IMAGE, nodeRuntimeLayout, type NodeRuntimeLayout } from './layout.js';
 import { buildPauseArchive } from './pause-image.js';
 import { containerdConfig } from './runtime-config.js';
 
 export const CNI_BIN_DIR = '/usr/lib/cni';
-const PAUSE_ARCHIVE = '/var/lib/kubeforge/pause.tar';
 
 export interface NodeContainerdOptions {
   host: Host;
@@ -37,6 +36,9 @@ export class NodeContainerd implements Component {
   readonly layout: NodeRuntimeLayout;
   private timer: NodeJS.Timeout | undefined;
   private restarting: Promise<void> | undefined;
+  private resolveUp!: () => void;
+  /** Resolves once containerd answered and the pause image is in place (never rejects). */
+  readonly up = new Promise<void>((resolve) => (this.resolveUp = resolve));
 
   constructor(private readonly options: NodeContainerdOptions) {
     this.layout = nodeRuntimeLayout(options.host.files.root);
@@ -53,9 +55,13 @@ export class NodeContainerd implements Component {
     await host.files.mkdir(this.layout.cniConfDir);
   }
 
+  /** Brings containerd up in the background: the control plane must not wait for the pods' runtime. */
   async start(): Promise<void> {
-    await this.ensureRunning();
-    await this.importImages();
+    this.restarting = this.ensureRunning()
+      .then(() => this.importImages())
+      .then(() => this.resolveUp())
+      .catch((err) => this.options.log.warn(`agent: the node containerd: ${(err as Error).message}`))
+      .finally(() => (this.restarting = undefined));
     this.timer = setInterval(() => void this.check(), this.options.superviseMs ?? 2000);
   }
 
@@ -76,6 +82,8 @@ export class NodeContainerd implements Component {
     if (this.restarting || (await this.pid())) return;
     this.options.log.warn('agent: the node containerd is gone; starting it again');
     this.restarting = this.ensureRunning()
+      .then(() => this.importImages())
+      .then(() => this.resolveUp())
       .catch((err) => this.options.log.warn(`agent: restarting containerd failed: ${(err as Error).message}`))
       .finally(() => (this.restarting = undefined));
   }

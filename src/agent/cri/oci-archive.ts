@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import tar from 'tar-stream';
+import { goArch } from '../node-object.js';
 
 export type LayerEntry =
   | { path: string; type: 'file'; content: Uint8Array; mode?: number }
@@ -98,11 +99,6 @@ export async function buildOciArchive(spec: ImageSpec, arch: string = goArch(pro
     blob(manifest),
     { path: 'index.json', type: 'file', content: index },
   ]);
-}
-
-/** Node's process.arch → the GOARCH name images use. */
-export function goArch(nodeArch: string): string {
-  return ({ x64: 'amd64', ia32: '386' } as Record<string, string>)[nodeArch] ?? nodeArch;
 }
 
 /**

@@ -9,6 +9,7 @@ import type { UserInfo } from './authn.js';
 import { mergeCsrSubresource } from './csr.js';
 import { applyCreateDefaults, applyUpdateDefaults } from './defaults.js';
 import { applyPatch } from './patch.js';
+import { podDeletionGrace } from './pod-deletion.js';
 import { groupVersion, storageKey, findResource, type ResourceType } from './resources.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { ApiError, apiErrors } from './status.js';
@@ -249,7 +250,7 @@ export class ObjectStore {
     }, options);
   }
 
-  async delete(type: ResourceType, namespace: string | undefined, name: string, options: { preconditions?: { resourceVersion?: string; uid?: string }; dryRun?: boolean } = {}): Promise<KubeObject> {
+  async delete(type: ResourceType, namespace: string | undefined, name: string, options: { preconditions?: { resourceVersion?: string; uid?: string }; dryRun?: boolean; gracePeriodSeconds?: number } = {}): Promise<KubeObject> {
     const key = this.key(type, namespace, name);
     for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
       const stored = await this.storage.get(key);
@@ -260,6 +261,15 @@ export class ObjectStore {
         throw new ApiError(409, 'Conflict', `Precondition failed: UID in precondition: ${pre.uid ?? ''}, UID in object meta: ${meta.uid ?? ''}`);
       }
       if (options.dryRun) return stored.object;
+      const grace = type.kind === 'Pod' && type.group === '' ? podDeletionGrace(stored.object as never, options.gracePeriodSeconds) : 0;
+      const shortened = typeof meta.deletionGracePeriodSeconds !== 'number' || grace < meta.deletionGracePeriodSeconds;
+      if (grace > 0 && (!meta.deletionTimestamp || shortened)) {
+        const next: KubeObject = { ...stored.object, metadata: { ...meta, deletionTimestamp: meta.deletionTimestamp && !shortened ? meta.deletionTimestamp : nowTimestamp(), deletionGracePeriodSeconds: grace } };
+        const updated = await this.storage.update(key, next, stored.revision);
+        if (updated) return updated;
+        continue;
+      }
+      if (grace > 0) return stored.object;
       const finalizing = (meta.finalizers ?? []).length > 0 || pendingNamespaceFinalizers(stored.object);
       if (finalizing) {
         if (meta.deletionTimestamp) return stored.object;

@@ -184,9 +184,11 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, query: U
       return;
     case 'delete': {
       const raw = await readBody(req, options.maxRequestBytes);
-      const deleteOptions = raw.length > 0 ? (decodeBody(raw, 'application/json', false) as { preconditions?: { resourceVersion?: string; uid?: string } }) : {};
+      const deleteOptions = raw.length > 0 ? (decodeBody(raw, 'application/json', false) as { preconditions?: { resourceVersion?: string; uid?: string }; gracePeriodSeconds?: number }) : {};
       const preconditions = deleteOptions.preconditions;
-      sendJson(res, 200, await objects.delete(type, namespace, info.name as string, { ...(preconditions ? { preconditions } : {}), dryRun }));
+      const queryGrace = query.get('gracePeriodSeconds');
+      const gracePeriodSeconds = typeof deleteOptions.gracePeriodSeconds === 'number' ? deleteOptions.gracePeriodSeconds : queryGrace !== null && queryGrace !== '' ? Number(queryGrace) : undefined;
+      sendJson(res, 200, await objects.delete(type, namespace, info.name as string, { ...(preconditions ? { preconditions } : {}), dryRun, ...(Number.isFinite(gracePeriodSeconds) ? { gracePeriodSeconds } : {}) }));
       return;
     }
     case 'deletecollection':
