@@ -28,7 +28,7 @@ import { NodeContainerd } from './cri/node-containerd.js';
 import { PodNetwork } from './cri/pod-network.js';
 import { ApiPodResources } from './cri/pod-resources.js';
 import { apiPodObjects } from './pod-objects.js';
-import { chooseRunner } from './runner-choice.js';
+import { chooseRunner, runnerKind } from './runner-choice.js';
 import type { PodRunner } from './runner.js';
 import { StaticPods, type StaticPodView } from './static-pods.js';
 import { StatusFile, type AgentStatus } from './status-file.js';
@@ -229,6 +229,7 @@ function apiComponents(host: Host, options: AgentOptions, api: AgentApiOptions, 
     clientCAFile: api.clientCAFile,
     pods: () => [...staticPods.pods(), ...(cri?.apiPods.pods() ?? [])],
     logPath: (pod, container) => chooseRunner(pod, runners).logPath(pod, container),
+    logFormat: (pod) => (runnerKind(pod) === 'cri' ? 'cri' : 'raw'),
     metrics: () => monitor.metricsText(),
   });
   const registration = new NodeRegistration({
