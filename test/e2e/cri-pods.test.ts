@@ -182,7 +182,7 @@ describe('pods run through CRI on a node-private containerd per node', () => {
       expect(list.stdout).toMatch(/docker\.io\/kubeforge\/busybox\s+e2e\s/);
       expect(list.stdout).toMatch(/registry\.k8s\.io\/pause\s+3\.10\s/);
     }
-  });
+  }, 180_000);
 
   it('rolls out a Deployment of 2: both pods 1/1 Running on different nodes with pod IPs', async () => {
     expect((await kubectl(['apply', '-f', '-'], DEPLOYMENT)).exitCode).toBe(0);
@@ -213,7 +213,7 @@ describe('pods run through CRI on a node-private containerd per node', () => {
   it('reaches a pod on the other node from a pod (wget across bridges) and from the host', async () => {
     const pods = await webPods();
     const target = pods.find((p) => p.node === 'w2')!;
-    for (const p of pods) expect((await tool('curl', ['-s', '-m', '5', `http://${p.ip}:8080/`])).stdout).toBe(`hello from ${p.name}\n`);
+    for (const p of pods) expect((await tool('curl', ['-s', '-m', '5', `http://${p.ip}:8080/`])).stdout.trim()).toBe(`hello from ${p.name}`);
     const client = `apiVersion: v1
 kind: Pod
 metadata: {name: client}
@@ -227,14 +227,16 @@ spec:
 `;
     expect((await kubectl(['apply', '-f', '-'], client)).exitCode).toBe(0);
     await waitFor('the client pod to succeed', async () => (await json(['get', 'pod', 'client'])).status.phase === 'Succeeded', 60_000);
-    expect((await kubectl(['logs', 'client'])).stdout).toBe(`hello from ${target.name}\n`);
+    expect((await kubectl(['logs', 'client'])).stdout.trim()).toBe(`hello from ${target.name}`);
   }, 90_000);
 
   it('restarts a killed container: restartCount + 1, and --previous shows the killed one', async () => {
     const pod = (await webPods()).find((p) => p.node === 'w1')!;
     const id = pod.containerID.replace('containerd://', '');
     const runcRoot = path.join(rootOf.w1!, 'run/kubeforge/containerd/runc/k8s.io');
-    const state = JSON.parse((await tool('runc', ['--root', runcRoot, 'state', id])).stdout) as { pid: number };
+    const runc = await tool('runc', ['--root', runcRoot, 'state', id]);
+    expect(runc.exitCode, runc.stderr).toBe(0);
+    const state = JSON.parse(runc.stdout) as { pid: number };
     process.kill(state.pid, 'SIGKILL');
     const after = await waitFor('the restart', async () => (await webPods()).find((p) => p.name === pod.name && p.restarts === pod.restarts + 1 && p.ready), 90_000);
     expect(after.containerID).not.toBe(pod.containerID);

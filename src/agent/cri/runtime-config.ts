@@ -42,6 +42,9 @@ export function containerdConfig({ layout, resolve, nodeIP, cniBinDir }: Runtime
     '    default_runtime_name = "runc"',
     '    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]',
     '      runtime_type = "io.containerd.runc.v2"',
+    // runc's state per node (the shim's default, /run/containerd/runc, is shared by every containerd).
+    '      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]',
+    `        Root = ${toml(resolve(`${layout.stateDir}/runc`))}`,
     '  [plugins."io.containerd.grpc.v1.cri".cni]',
     `    bin_dir = ${toml(cniBinDir)}`,
     `    conf_dir = ${toml(resolve(layout.cniConfDir))}`,
