@@ -48,6 +48,9 @@ type Terminated = Extract<ContainerState, { terminated: unknown }>;
 
 export class PodWorker {
   private readonly slots: Slot[];
+  /** Init containers, in order; the app containers start once every one exited 0. */
+  private readonly initSlots: Slot[];
+  private initFailed = false;
   private status: PodStatus;
   private readonly startTime: string;
   private syncing: Promise<void> | undefined;
@@ -60,7 +63,9 @@ export class PodWorker {
     readonly pod: StaticPod,
     private readonly options: PodWorkerOptions,
   ) {
-    this.slots = pod.pod.spec.containers.map((spec) => ({ spec, restartCount: 0, probes: [], started: false, ready: false }));
+    const slot = (spec: Container): Slot => ({ spec, restartCount: 0, probes: [], started: false, ready: false });
+    this.slots = pod.pod.spec.containers.map(slot);
+    this.initSlots = (pod.pod.spec.initContainers ?? []).map(slot);
     this.startTime = options.clock.now().toISOString();
     this.status = this.buildStatus();
   }
@@ -114,9 +119,47 @@ export class PodWorker {
     return this.syncing;
   }
 
+  /**
+   * The init containers, one at a time: the first that has not succeeded is started (again, with
+   * back-off, when the policy restarts it). True once all succeeded; a failure under
+   * restartPolicy Never fails the pod.
+   */
+  private async syncInit(states: Map<string, ContainerRuntimeState>, now: number): Promise<boolean> {
+    for (const slot of this.initSlots) {
+      const state = states.get(slot.spec.name);
+      slot.runtime = state;
+      if (state?.state === 'exited' && state.exitCode === 0) {
+        slot.waiting = undefined;
+        slot.lastTerminated = { terminated: { exitCode: 0, reason: state.reason, startedAt: state.startedAt.toISOString(), finishedAt: state.finishedAt.toISOString() } };
+        slot.nextStartAt = undefined;
+        continue;
+      }
+      if (this.initFailed) return false;
+      if (state?.state === 'running') return false;
+      if (state?.state === 'exited' && slot.handledExitId !== state.id) {
+        // An init container restarts unless the pod never restarts anything (Always acts as OnFailure here).
+        const policy = this.pod.pod.spec.restartPolicy === 'Never' ? 'Never' : 'OnFailure';
+        this.observeExit(slot, state, now, policy);
+        if (policy === 'Never') {
+          this.initFailed = true;
+          return false;
+        }
+      }
+      if (!state && slot.nextStartAt === undefined && slot.handledExitId === undefined) slot.nextStartAt = now;
+      if (slot.nextStartAt !== undefined && now >= slot.nextStartAt) await this.startContainer(slot, now);
+      else if (slot.nextStartAt !== undefined) this.wakeAt(slot.nextStartAt);
+      return false;
+    }
+    return true;
+  }
+
   private async sync(): Promise<void> {
     const states = await this.options.runner.status(this.pod);
     const now = this.options.clock.now().getTime();
+    if (!(await this.syncInit(states, now))) {
+      for (const slot of this.slots) slot.waiting ??= { reason: 'PodInitializing' };
+      return this.refreshStatus();
+    }
     for (const slot of this.slots) {
       if (this.closed) return;
       const state = states.get(slot.spec.name);
@@ -136,14 +179,13 @@ export class PodWorker {
     this.refreshStatus();
   }
 
-  private observeExit(slot: Slot, state: Extract<ContainerRuntimeState, { state: 'exited' }>, now: number): void {
+  private observeExit(slot: Slot, state: Extract<ContainerRuntimeState, { state: 'exited' }>, now: number, policy = this.pod.pod.spec.restartPolicy ?? 'Always'): void {
     slot.handledExitId = state.id;
     this.stopProbes(slot);
     const terminated: Terminated = {
       terminated: { exitCode: state.exitCode, reason: state.reason, startedAt: state.startedAt.toISOString(), finishedAt: state.finishedAt.toISOString(), ...(state.message ? { message: state.message } : {}) },
     };
     slot.lastTerminated = terminated;
-    const policy = this.pod.pod.spec.restartPolicy ?? 'Always';
     const restart = policy === 'Always' || (policy === 'OnFailure' && state.exitCode !== 0);
     this.options.log.info(`agent: ${this.name}/${slot.spec.name} exited with code ${state.exitCode} (${state.reason})${restart ? '' : `; restartPolicy ${policy}: not restarting`}`);
     if (!restart) {
@@ -274,6 +316,7 @@ export class PodWorker {
   private buildStatus(previous?: PodStatus): PodStatus {
     return buildPodStatus({
       containers: this.slots.map((s) => this.containerStatus(s)),
+      ...(this.initSlots.length > 0 ? { initContainers: this.initSlots.map((s) => this.containerStatus(s)), initFailed: this.initFailed } : {}),
       restartPolicy: this.pod.pod.spec.restartPolicy,
       nodeAddress: this.options.nodeAddress,
       podIPs: this.options.runner.podIPs ? (this.options.runner.podIPs(this.pod) ?? []) : [this.options.nodeAddress],
@@ -295,7 +338,7 @@ export class PodWorker {
     clearInterval(this.interval);
     clearTimeout(this.wake?.timer);
     this.wake = undefined;
-    for (const slot of this.slots) this.stopProbes(slot);
+    for (const slot of [...this.initSlots, ...this.slots]) this.stopProbes(slot);
   }
 
   /** Stops the pod's containers (SIGTERM, then SIGKILL after the grace period) and forgets the pod. */

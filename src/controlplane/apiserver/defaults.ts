@@ -3,6 +3,7 @@
  * phase and finalizer), stringData folding, CSR requester identity, generation bumps.
  */
 import type { UserInfo } from './authn.js';
+import { admitPodServiceAccount } from './serviceaccount-admission.js';
 import { apiErrors } from './status.js';
 import type { KubeObject } from './storage.js';
 
@@ -81,6 +82,7 @@ const HOOKS: Record<string, KindHooks> = {
       const spec = sub(pod, 'spec');
       spec.restartPolicy ??= 'Always';
       spec.schedulerName ??= 'default-scheduler';
+      admitPodServiceAccount(pod as Parameters<typeof admitPodServiceAccount>[0]);
     },
   },
   CertificateSigningRequest: {
