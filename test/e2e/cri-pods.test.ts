@@ -279,6 +279,101 @@ spec:
     expect((await kubectl(['delete', 'pod', 'missing', '--wait=true', '--timeout=60s'])).exitCode).toBe(0);
   }, 120_000);
 
+  it('gives a pod its init container, env from a ConfigMap and a Secret, volumes, and a service-account token that authenticates', async () => {
+    const objects = `apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings}
+data: {greeting: hello, file.txt: from-configmap}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: creds}
+stringData: {password: s3cret}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: wired, labels: {role: demo}}
+spec:
+  nodeName: w1
+  restartPolicy: Never
+  initContainers:
+  - name: prepare
+    image: ${IMAGE}
+    command: ["sh", "-c", "echo prepared > /work/ready"]
+    volumeMounts: [{name: work, mountPath: /work}]
+  containers:
+  - name: main
+    image: ${IMAGE}
+    workingDir: /work
+    command: ["sh", "-c"]
+    args: ["echo $(GREETING) $PASSWORD $NS $ROLE; cat ready /cfg/file.txt; echo; cat /info/labels; echo; cat /var/run/secrets/kubernetes.io/serviceaccount/namespace; echo; cat /var/run/secrets/kubernetes.io/serviceaccount/token"]
+    env:
+    - name: GREETING
+      valueFrom: {configMapKeyRef: {name: settings, key: greeting}}
+    - name: PASSWORD
+      valueFrom: {secretKeyRef: {name: creds, key: password}}
+    - name: NS
+      valueFrom: {fieldRef: {fieldPath: metadata.namespace}}
+    - name: ROLE
+      valueFrom: {fieldRef: {fieldPath: "metadata.labels['role']"}}
+    volumeMounts:
+    - {name: work, mountPath: /work}
+    - {name: cfg, mountPath: /cfg}
+    - {name: info, mountPath: /info}
+  volumes:
+  - {name: work, emptyDir: {}}
+  - {name: cfg, configMap: {name: settings}}
+  - name: info
+    downwardAPI: {items: [{path: labels, fieldRef: {fieldPath: metadata.labels}}]}
+`;
+    const applied = await kubectl(['apply', '-f', '-'], objects);
+    expect(applied.exitCode, applied.stderr).toBe(0);
+    const pod = await waitFor('the wired pod to succeed', async () => {
+      const p = await json(['get', 'pod', 'wired']);
+      if (p.status.phase === 'Failed') throw new Error(JSON.stringify(p.status));
+      return p.status.phase === 'Succeeded' ? p : undefined;
+    }, 90_000);
+    expect(pod.status.initContainerStatuses[0].state.terminated.exitCode).toBe(0);
+    expect(pod.status.conditions.find((c: { type: string }) => c.type === 'Initialized').status).toBe('True');
+    const lines = (await kubectl(['logs', 'wired'])).stdout.split('\n');
+    expect(lines.slice(0, 5)).toEqual(['hello s3cret default demo', 'prepared', 'from-configmap', 'role="demo"', 'default']);
+    const token = lines[5]!.trim();
+    const whoami = await tool('kubectl', ['--server', `https://${CP}:6443`, '--certificate-authority', path.join(cp, 'etc/kubernetes/pki/ca.crt'), '--token', token, 'auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}']);
+    expect(whoami.stdout, whoami.stderr).toBe('system:serviceaccount:default:default');
+  }, 120_000);
+
+  it('puts a crashing container in CrashLoopBackOff and a missing command in RunContainerError', async () => {
+    const pods = `apiVersion: v1
+kind: Pod
+metadata: {name: crasher}
+spec:
+  nodeName: w1
+  containers:
+  - {name: app, image: ${IMAGE}, command: ["sh", "-c", "echo bye; exit 3"]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: nocommand}
+spec:
+  nodeName: w1
+  containers:
+  - {name: app, image: ${IMAGE}, command: ["/no/such/program"]}
+`;
+    expect((await kubectl(['apply', '-f', '-'], pods)).exitCode).toBe(0);
+    const crash = await waitFor('CrashLoopBackOff', async () => {
+      const cs = (await json(['get', 'pod', 'crasher'])).status.containerStatuses?.[0];
+      return cs?.state?.waiting?.reason === 'CrashLoopBackOff' ? cs : undefined;
+    }, 90_000);
+    expect(crash.lastState.terminated.exitCode).toBe(3);
+    expect(crash.restartCount).toBeGreaterThanOrEqual(1);
+    const missing = await waitFor('RunContainerError', async () => {
+      const w = (await json(['get', 'pod', 'nocommand'])).status.containerStatuses?.[0]?.state?.waiting;
+      return w?.reason === 'RunContainerError' ? w : undefined;
+    }, 60_000);
+    expect(missing.message).toContain('/no/such/program');
+    expect((await kubectl(['delete', 'pod', 'crasher', 'nocommand', '--wait=true', '--timeout=60s'])).exitCode).toBe(0);
+  }, 180_000);
+
   it('resets w2 leaving no container, shim, sandbox, mount, veth, bridge or rule of it', async () => {
     const before = await runtimeTraces(rootOf.w2!);
     expect(before.bridge).not.toBe('');

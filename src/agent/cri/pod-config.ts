@@ -24,6 +24,9 @@ export interface CriMount {
 export interface ResolvedContainer {
   env: { key: string; value: string }[];
   mounts: CriMount[];
+  /** command and args with $(VAR) references expanded from the environment. */
+  command: string[];
+  args: string[];
 }
 
 export interface SandboxInput {
@@ -110,8 +113,8 @@ export function containerConfig(pod: Pod, c: Container, attempt: number, resolve
   return {
     metadata: { name: c.name, attempt },
     image: { image: c.image },
-    command: c.command ?? [],
-    args: c.args ?? [],
+    command: resolved.command,
+    args: resolved.args,
     workingDir: c.workingDir ?? '',
     envs: resolved.env,
     mounts: resolved.mounts,

@@ -191,7 +191,8 @@ export class ApiPodResources implements PodResources {
       const base = volume.hostPath ? underRoot(this.host.files.root, volume.hostPath.path) : this.host.files.resolve(this.volumeDir(pod, volume.name));
       mounts.push({ containerPath: m.mountPath, hostPath: m.subPath ? path.join(base, m.subPath) : base, readonly: m.readOnly === true || Boolean(volume.secret || volume.configMap || volume.projected || volume.downwardAPI) });
     }
-    return { env: [...env].map(([key, value]) => ({ key, value })), mounts };
+    const expand = (list: string[] | undefined) => (list ?? []).map((a) => expandVars(a, env));
+    return { env: [...env].map(([key, value]) => ({ key, value })), mounts, command: expand(container.command), args: expand(container.args) };
   }
 
   private async envValue(pod: Pod, e: EnvVar, env: Map<string, string>, facts: { podIP?: string }): Promise<string> {
