@@ -21,12 +21,13 @@ const LOG = [
   '2026-01-01T00:00:02.000000000Z stderr P part one, ',
   '2026-01-01T00:00:02.100000000Z stderr F part two',
   '2026-01-01T00:00:03.000000000Z stdout F ',
+  '2026-01-01T00:00:04.000000000Z stdout P no newline at the end',
   '',
 ].join('\n');
 
 describe('CRI log files read back as kubectl logs prints them', () => {
   it('prints the text, joining partial lines', async () => {
-    expect(await decode(LOG)).toBe('serving\npart one, part two\n\n');
+    expect(await decode(LOG)).toBe('serving\npart one, part two\n\nno newline at the end');
   });
 
   it('puts the timestamp first with timestamps', async () => {
@@ -34,7 +35,7 @@ describe('CRI log files read back as kubectl logs prints them', () => {
   });
 
   it('drops lines before since', async () => {
-    expect(await decode(LOG, { since: new Date('2026-01-01T00:00:02.500Z') })).toBe('\n');
+    expect(await decode(LOG, { since: new Date('2026-01-01T00:00:02.500Z') })).toBe('\nno newline at the end');
   });
 
   it('finds the previous attempt of a container for --previous', async () => {

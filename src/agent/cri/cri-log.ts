@@ -1,7 +1,7 @@
 /**
  * The CRI container log format (`<RFC3339Nano> <stdout|stderr> <P|F> <text>`, one line each, P
  * for a partial line continued by the next) turned back into what `kubectl logs` prints, as the
- * kubelet's ReadLogs does: the text, partial lines joined, with `timestamps` the time first, with
+ * kubelet's ReadLogs does: the text, partial lines joined, with `timestamps` the time before each entry, with
  * `since` only lines at or after it. Also finds the previous attempt's file for `--previous`.
  */
 import { readdir } from 'node:fs/promises';
@@ -18,18 +18,14 @@ const LINE = /^(\S+) (stdout|stderr) ([PF]) ?(.*)$/;
 /** A writable that decodes CRI log bytes and writes the plain log to `out` (left open). */
 export function criLogDecoder(out: Writable, options: CriLogOptions = {}): Writable {
   let rest = '';
-  let partial = '';
+  // A partial (P) entry is written as it comes, without a newline: the next entry continues the
+  // line, and output that ends without a newline (containerd's last P entry) is not lost.
   const emit = (line: string) => {
     const m = LINE.exec(line);
     if (!m) return;
     const [, time, , tag, text] = m;
     if (options.since && new Date(time!) < options.since) return;
-    if (tag === 'P') {
-      partial += text;
-      return;
-    }
-    out.write(`${options.timestamps ? `${time} ` : ''}${partial}${text}\n`);
-    partial = '';
+    out.write(`${options.timestamps ? `${time} ` : ''}${text}${tag === 'P' ? '' : '\n'}`);
   };
   return new Writable({
     write(chunk: Buffer, _enc, done) {
