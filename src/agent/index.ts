@@ -24,6 +24,15 @@
  * - kubelet-server.ts the kubelet API on <node-ip>:10250 (healthz, pods, containerLogs, metrics);
  *   serving-cert.ts its self-signed certificate; container-logs.ts reads/follows log files
  * - periodic.ts       a task repeated on an interval, with back-off after failures
+ * - api-pods.ts      every pod bound to this node from the API (workers, status, Events, graceful deletion);
+ *   runner-choice.ts the one rule that picks a pod's runner; pod-objects.ts the ConfigMaps/Secrets/tokens
+ *   pods need; pod-events.ts the pod Events
+ * - cri/             the CRI runner and the node's runtime: client.ts (gRPC, templates/cri/runtime-v1.proto),
+ *   cri-runner.ts, pod-config.ts (CRI request bodies), pod-resources.ts (env, volumes, pull secrets),
+ *   node-containerd.ts + runtime-config.ts + layout.ts (the node-private containerd, CNI conflist,
+ *   per-node names), pod-network.ts (conflist from the Node's podCIDR), runtime-endpoint.ts (which
+ *   runtime, kubeadm-flags.env), oci-archive.ts + pause-image.ts + image-archive.ts + image-import.ts
+ *   (offline images), cri-log.ts (CRI log files), cleanup.ts (what reset removes)
  * - cert-monitor.ts   certificate care every 60 s: auto-renew at 2/3 of the lifetime (the injected
  *   renewer, `certs renew`'s code), the expiry gauges for /metrics, CertificateExpiringSoon events;
  *   cert-expiry.ts: its pure rules (due, lifetime, metric text, once-only warnings, the Event)
