@@ -15,7 +15,7 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  external: ['etcd3', 'systeminformation'],
+  external: ['etcd3', 'systeminformation', '@grpc/grpc-js', '@grpc/proto-loader'],
   // Bundled CommonJS dependencies (node-forge, commander) call require() for Node's built-ins.
   banner: { js: "import { createRequire as kubeforgeCreateRequire } from 'node:module'; const require = kubeforgeCreateRequire(import.meta.url);" },
   logLevel: 'warning',

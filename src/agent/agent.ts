@@ -21,6 +21,14 @@ import { gatherNodeFacts } from './node-facts.js';
 import { NodeLease } from './node-lease.js';
 import { NodeRegistration } from './node-registration.js';
 import { ProcessRunner } from './process-runner.js';
+import { ApiPods } from './api-pods.js';
+import { CriClient } from './cri/client.js';
+import { CriRunner } from './cri/cri-runner.js';
+import { NodeContainerd } from './cri/node-containerd.js';
+import { PodNetwork } from './cri/pod-network.js';
+import { ApiPodResources } from './cri/pod-resources.js';
+import { apiPodObjects } from './pod-objects.js';
+import { chooseRunner, runnerKind } from './runner-choice.js';
 import type { PodRunner } from './runner.js';
 import { StaticPods, type StaticPodView } from './static-pods.js';
 import { StatusFile, type AgentStatus } from './status-file.js';
@@ -54,6 +62,15 @@ export interface AgentOptions {
   handleSignals?: boolean;
   /** The API side (node, Lease, mirror pods, the kubelet API); without it the agent only runs static pods. */
   api?: AgentApiOptions;
+  /** The container runtime for pods from the API (with `api`); without it only static pods run. */
+  cri?: AgentCriOptions;
+}
+
+export interface AgentCriOptions {
+  /** unix:// endpoint of the CRI runtime (kubeadm-flags.env's --container-runtime-endpoint). */
+  endpoint: string;
+  /** The endpoint is this node's private containerd: the agent starts and supervises it. */
+  privateRuntime: boolean;
 }
 
 export interface AgentApiOptions {
@@ -182,7 +199,7 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
   log.info(`agent: running ${staticPods.pods().length} static pod(s) on node ${nodeName} (${options.nodeAddress})`);
   return {
     nodeName,
-    pods: () => staticPods.pods(),
+    pods: () => [...staticPods.pods(), ...(api?.apiPods?.pods() ?? [])],
     status: () => statusFile.snapshot(),
     onChange: (listener) => staticPods.onChange(listener),
     kubeletPort: () => api?.server.port(),
@@ -205,17 +222,20 @@ function apiComponents(host: Host, options: AgentOptions, api: AgentApiOptions, 
     renew: api.autoRenew,
     onRenewed: () => void rescan().catch(() => {}),
   });
+  const cri = options.cri ? criComponents(host, options, options.cri, connection, runner, staticPods) : undefined;
+  const runners = { process: runner, cri: cri?.runner ?? runner };
   const server = new KubeletServer({
     host, nodeName, nodeIP: nodeAddress, log,
     port: api.kubeletPort ?? KUBELET_PORT,
     clientCAFile: api.clientCAFile,
-    pods: () => staticPods.pods(),
-    logPath: (pod, container) => runner.logPath(pod, container),
+    pods: () => [...staticPods.pods(), ...(cri?.apiPods.pods() ?? [])],
+    logPath: (pod, container) => chooseRunner(pod, runners).logPath(pod, container),
+    logFormat: (pod) => (runnerKind(pod) === 'cri' ? 'cri' : 'raw'),
     metrics: () => monitor.metricsText(),
   });
   const registration = new NodeRegistration({
     connection, log, clock: host.clock,
-    facts: () => gatherNodeFacts(host, { nodeName, nodeIP: nodeAddress, kubeletPort: server.port(), containerRuntimeVersion: api.containerRuntimeVersion }),
+    facts: async () => gatherNodeFacts(host, { nodeName, nodeIP: nodeAddress, kubeletPort: server.port(), containerRuntimeVersion: (await cri?.runtimeVersion()) ?? api.containerRuntimeVersion, criSocket: options.cri?.endpoint }),
     readiness: () => ({ ok: true }),
     statusUpdateMs: api.statusUpdateMs,
     statusReportMs: api.statusReportMs,
@@ -234,5 +254,47 @@ function apiComponents(host: Host, options: AgentOptions, api: AgentApiOptions, 
     checkMs: api.certificateCheckMs,
     rotationFraction: api.rotationFraction,
   });
-  return { server, connection, rest: [certificates, connection, registration, lease, mirrors, monitor] as Component[] };
+  const rest: Component[] = [certificates, connection, ...(cri?.before ?? []), registration, lease, mirrors, monitor, ...(cri?.after ?? [])];
+  return { server, connection, apiPods: cri?.apiPods, rest };
+}
+
+/**
+ * Pods from the API through CRI: the node containerd and its pod network when the runtime is the
+ * node's own, the CRI runner, and the API pods component that runs every pod bound to the node.
+ */
+function criComponents(host: Host, options: AgentOptions, cri: AgentCriOptions, connection: ApiConnection, processRunner: PodRunner, staticPods: StaticPods) {
+  const { log, nodeName, nodeAddress } = options;
+  const containerd = cri.privateRuntime ? new NodeContainerd({ host, log, nodeIP: nodeAddress }) : undefined;
+  const network = cri.privateRuntime ? new PodNetwork({ host, log, nodeName, connection }) : undefined;
+  let apiPods: ApiPods | undefined = undefined;
+  const objects = () => {
+    const client = connection.client();
+    return client ? apiPodObjects(client) : undefined;
+  };
+  const runner = new CriRunner({
+    host, log,
+    endpoint: cri.endpoint,
+    resources: new ApiPodResources(host, objects, nodeAddress),
+    events: (pod, type, reason, message) => apiPods?.recordFor(pod, type, reason, message),
+  });
+  apiPods = new ApiPods({
+    ...staticPods.workerOptions(),
+    nodeName, connection,
+    runnerFor: (pod) => chooseRunner(pod, { process: processRunner, cri: runner }),
+    runtimes: [runner],
+  });
+  /** containerd://<version> for the Node's status, once the runtime answers (a private one gets 30 s to come up). */
+  const runtimeVersion = async (): Promise<string | undefined> => {
+    if (containerd) await Promise.race([containerd.up, new Promise((r) => setTimeout(r, 30_000))]);
+    const client = await CriClient.connect(cri.endpoint);
+    try {
+      const v = await client.version(3000);
+      return `${v.runtimeName}://${v.runtimeVersion}`;
+    } catch {
+      return undefined;
+    } finally {
+      client.close();
+    }
+  };
+  return { runner, apiPods, runtimeVersion, before: containerd ? [containerd] : [], after: [...(network ? [network] : []), apiPods] as Component[] };
 }

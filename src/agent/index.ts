@@ -24,11 +24,20 @@
  * - kubelet-server.ts the kubelet API on <node-ip>:10250 (healthz, pods, containerLogs, metrics);
  *   serving-cert.ts its self-signed certificate; container-logs.ts reads/follows log files
  * - periodic.ts       a task repeated on an interval, with back-off after failures
+ * - api-pods.ts      every pod bound to this node from the API (workers, status, Events, graceful deletion);
+ *   runner-choice.ts the one rule that picks a pod's runner; pod-objects.ts the ConfigMaps/Secrets/tokens
+ *   pods need; pod-events.ts the pod Events
+ * - cri/             the CRI runner and the node's runtime: client.ts (gRPC, templates/cri/runtime-v1.proto),
+ *   cri-runner.ts, pod-config.ts (CRI request bodies), pod-resources.ts (env, volumes, pull secrets),
+ *   node-containerd.ts + runtime-config.ts + layout.ts (the node-private containerd, CNI conflist,
+ *   per-node names), pod-network.ts (conflist from the Node's podCIDR), runtime-endpoint.ts (which
+ *   runtime, kubeadm-flags.env), oci-archive.ts + pause-image.ts + image-archive.ts + image-import.ts
+ *   (offline images), cri-log.ts (CRI log files), cleanup.ts (what reset removes)
  * - cert-monitor.ts   certificate care every 60 s: auto-renew at 2/3 of the lifetime (the injected
  *   renewer, `certs renew`'s code), the expiry gauges for /metrics, CertificateExpiringSoon events;
  *   cert-expiry.ts: its pure rules (due, lifetime, metric text, once-only warnings, the Event)
  */
-export { runAgent, type AgentOptions, type AgentApiOptions, type RunningAgent } from './agent.js';
+export { runAgent, type AgentOptions, type AgentApiOptions, type AgentCriOptions, type RunningAgent } from './agent.js';
 export type { StopMode, Component } from './component-manager.js';
 export { AGENT_PID_FILE, readAgentPid } from './agent-lock.js';
 export { isRunning, type ProcessIdentity } from './proc.js';
@@ -48,3 +57,9 @@ export { nodeObject, nodeStatus, nodeLease, KUBELET_VERSION, NODE_LEASE_NAMESPAC
 export type { CertificateRenewer, RenewalRequest, RenewalOutcome } from './cert-monitor.js';
 export { renewalDue, certificateLifetimeMs, expirationMetricsText, RENEW_AT_FRACTION, EXPIRY_WARNING_MS } from './cert-expiry.js';
 export { BOOTSTRAP_KUBECONFIG, CLIENT_CERT_CURRENT, KUBELET_CLIENT_SIGNER } from './client-cert.js';
+export { chooseRuntime, kubeletFlags, kubeletFlagsEnv, parseKubeletFlagsEnv, type RuntimeChoice } from './cri/runtime-endpoint.js';
+export { privateEndpoint } from './cri/node-containerd.js';
+export { nodeRuntimeLayout, socketPath as criSocketPath, IMAGES_DIR, PAUSE_IMAGE, DEFAULT_POD_SUBNET } from './cri/layout.js';
+export { CriClient, type VersionInfo } from './cri/client.js';
+export { importImageArchives } from './cri/image-import.js';
+export { removeNodeRuntime, runtimePaths } from './cri/cleanup.js';

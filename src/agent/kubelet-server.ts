@@ -16,6 +16,7 @@ import type { Host } from '../host/index.js';
 import type { Logger } from '../log.js';
 import type { Component } from './component-manager.js';
 import { streamContainerLog } from './container-logs.js';
+import { criLogDecoder, previousAttemptLog } from './cri/cri-log.js';
 import type { StaticPod } from './pod.js';
 import { ensureServingCertificate } from './serving-cert.js';
 import type { StaticPodView } from './static-pods.js';
@@ -47,6 +48,8 @@ export interface KubeletServerOptions {
   clientCAFile: string;
   pods: () => StaticPodView[];
   logPath: (pod: StaticPod, container: string) => string;
+  /** `cri` for CRI log files (decoded for the reader), `raw` for the process runner's plain ones. */
+  logFormat?: (pod: StaticPod) => 'cri' | 'raw';
   /** The Prometheus text served on /metrics. */
   metrics?: () => string;
   log: Logger;
@@ -168,16 +171,31 @@ export class KubeletServer implements Component {
     const abort = new AbortController();
     res.on('close', () => abort.abort());
     res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
+    const cri = this.options.logFormat?.(view.pod) === 'cri';
+    let file = this.options.logPath(view.pod, container);
+    if (query.get('previous') === 'true') {
+      const previous = cri ? await previousAttemptLog(file) : undefined;
+      if (!previous) {
+        res.end(`previous terminated container "${container}" in pod "${podName}" not found\n`);
+        return;
+      }
+      file = previous;
+    }
+    const sinceSeconds = intParam(query.get('sinceSeconds'));
+    const sinceTime = query.get('sinceTime');
+    const since = sinceSeconds !== undefined ? new Date(Date.now() - sinceSeconds * 1000) : sinceTime ? new Date(sinceTime) : undefined;
+    const out = cri ? criLogDecoder(res, { timestamps: query.get('timestamps') === 'true', ...(since && !Number.isNaN(since.getTime()) ? { since } : {}) }) : res;
     try {
-      await streamContainerLog(this.options.logPath(view.pod, container), res, {
+      await streamContainerLog(file, out, {
         tailLines: intParam(query.get('tailLines')),
         limitBytes: intParam(query.get('limitBytes')),
-        follow: query.get('follow') === 'true',
+        follow: query.get('follow') === 'true' && query.get('previous') !== 'true',
         signal: abort.signal,
       });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
+    if (out !== res) await new Promise<void>((resolve) => out.end(resolve));
     res.end();
   }
 }

@@ -8,6 +8,8 @@ export interface NodeIdentity {
   kubeletPort: number;
   /** `kubeforge://<version>`. */
   containerRuntimeVersion: string;
+  /** The CRI endpoint (the Node's kubeadm.alpha.kubernetes.io/cri-socket annotation). */
+  criSocket?: string;
 }
 
 /** MemTotal of /proc/meminfo in bytes (what the kubelet's cadvisor reports as capacity), if readable. */

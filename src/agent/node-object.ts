@@ -25,7 +25,11 @@ export interface NodeFacts {
   architecture: string;
   containerRuntimeVersion: string;
   kubeletPort: number;
+  /** The CRI endpoint, recorded as kubeadm does in the kubeadm.alpha.kubernetes.io/cri-socket annotation. */
+  criSocket?: string;
 }
+
+export const CRI_SOCKET_ANNOTATION = 'kubeadm.alpha.kubernetes.io/cri-socket';
 
 export interface NodeCondition {
   type: 'Ready' | 'MemoryPressure' | 'DiskPressure' | 'PIDPressure';
@@ -127,7 +131,7 @@ export function nodeObject(facts: NodeFacts, now: string, ready: { ok: boolean; 
     metadata: {
       name: facts.nodeName,
       labels: nodeLabels(facts),
-      annotations: { 'volumes.kubernetes.io/controller-managed-attach-detach': 'true' },
+      annotations: { ...(facts.criSocket ? { [CRI_SOCKET_ANNOTATION]: facts.criSocket } : {}), 'volumes.kubernetes.io/controller-managed-attach-detach': 'true' },
     },
     spec: {},
     status: nodeStatus(facts, now, ready),

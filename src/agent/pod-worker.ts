@@ -24,6 +24,8 @@ export interface PodWorkerOptions {
   /** Grace period when the manifest does not set terminationGracePeriodSeconds. */
   defaultGracePeriodMs: number;
   onStatusChange(): void;
+  /** Events about the pod (BackOff, Unhealthy, Killing); API pods record them, static pods need not. */
+  onEvent?(type: 'Normal' | 'Warning', reason: string, message: string): void;
 }
 
 interface Slot {
@@ -46,6 +48,9 @@ type Terminated = Extract<ContainerState, { terminated: unknown }>;
 
 export class PodWorker {
   private readonly slots: Slot[];
+  /** Init containers, in order; the app containers start once every one exited 0. */
+  private readonly initSlots: Slot[];
+  private initFailed = false;
   private status: PodStatus;
   private readonly startTime: string;
   private syncing: Promise<void> | undefined;
@@ -58,7 +63,9 @@ export class PodWorker {
     readonly pod: StaticPod,
     private readonly options: PodWorkerOptions,
   ) {
-    this.slots = pod.pod.spec.containers.map((spec) => ({ spec, restartCount: 0, probes: [], started: false, ready: false }));
+    const slot = (spec: Container): Slot => ({ spec, restartCount: 0, probes: [], started: false, ready: false });
+    this.slots = pod.pod.spec.containers.map(slot);
+    this.initSlots = (pod.pod.spec.initContainers ?? []).map(slot);
     this.startTime = options.clock.now().toISOString();
     this.status = this.buildStatus();
   }
@@ -112,9 +119,47 @@ export class PodWorker {
     return this.syncing;
   }
 
+  /**
+   * The init containers, one at a time: the first that has not succeeded is started (again, with
+   * back-off, when the policy restarts it). True once all succeeded; a failure under
+   * restartPolicy Never fails the pod.
+   */
+  private async syncInit(states: Map<string, ContainerRuntimeState>, now: number): Promise<boolean> {
+    for (const slot of this.initSlots) {
+      const state = states.get(slot.spec.name);
+      slot.runtime = state;
+      if (state?.state === 'exited' && state.exitCode === 0) {
+        slot.waiting = undefined;
+        slot.lastTerminated = { terminated: { exitCode: 0, reason: state.reason, startedAt: state.startedAt.toISOString(), finishedAt: state.finishedAt.toISOString() } };
+        slot.nextStartAt = undefined;
+        continue;
+      }
+      if (this.initFailed) return false;
+      if (state?.state === 'running') return false;
+      if (state?.state === 'exited' && slot.handledExitId !== state.id) {
+        // An init container restarts unless the pod never restarts anything (Always acts as OnFailure here).
+        const policy = this.pod.pod.spec.restartPolicy === 'Never' ? 'Never' : 'OnFailure';
+        this.observeExit(slot, state, now, policy);
+        if (policy === 'Never') {
+          this.initFailed = true;
+          return false;
+        }
+      }
+      if (!state && slot.nextStartAt === undefined && slot.handledExitId === undefined) slot.nextStartAt = now;
+      if (slot.nextStartAt !== undefined && now >= slot.nextStartAt) await this.startContainer(slot, now);
+      else if (slot.nextStartAt !== undefined) this.wakeAt(slot.nextStartAt);
+      return false;
+    }
+    return true;
+  }
+
   private async sync(): Promise<void> {
     const states = await this.options.runner.status(this.pod);
     const now = this.options.clock.now().getTime();
+    if (!(await this.syncInit(states, now))) {
+      for (const slot of this.slots) slot.waiting ??= { reason: 'PodInitializing' };
+      return this.refreshStatus();
+    }
     for (const slot of this.slots) {
       if (this.closed) return;
       const state = states.get(slot.spec.name);
@@ -134,14 +179,13 @@ export class PodWorker {
     this.refreshStatus();
   }
 
-  private observeExit(slot: Slot, state: Extract<ContainerRuntimeState, { state: 'exited' }>, now: number): void {
+  private observeExit(slot: Slot, state: Extract<ContainerRuntimeState, { state: 'exited' }>, now: number, policy = this.pod.pod.spec.restartPolicy ?? 'Always'): void {
     slot.handledExitId = state.id;
     this.stopProbes(slot);
     const terminated: Terminated = {
       terminated: { exitCode: state.exitCode, reason: state.reason, startedAt: state.startedAt.toISOString(), finishedAt: state.finishedAt.toISOString(), ...(state.message ? { message: state.message } : {}) },
     };
     slot.lastTerminated = terminated;
-    const policy = this.pod.pod.spec.restartPolicy ?? 'Always';
     const restart = policy === 'Always' || (policy === 'OnFailure' && state.exitCode !== 0);
     this.options.log.info(`agent: ${this.name}/${slot.spec.name} exited with code ${state.exitCode} (${state.reason})${restart ? '' : `; restartPolicy ${policy}: not restarting`}`);
     if (!restart) {
@@ -154,6 +198,7 @@ export class PodWorker {
     slot.nextStartAt = now + backoff.delayMs;
     if (backoff.delayMs > 0) {
       slot.waiting = { reason: 'CrashLoopBackOff', message: `back-off ${Math.round(backoff.delayMs / 1000)}s restarting failed container=${slot.spec.name} pod=${this.pod.pod.metadata.name}` };
+      this.options.onEvent?.('Warning', 'BackOff', 'Back-off restarting failed container');
     }
   }
 
@@ -169,7 +214,10 @@ export class PodWorker {
       slot.backoff = backoff.state;
       slot.nextStartAt = now + backoff.delayMs;
       if (slot.waiting?.message !== err.message) this.options.log.warn(`agent: cannot start ${this.name}/${slot.spec.name}: ${err.message}`);
-      slot.waiting = { reason: err.reason, message: err.message };
+      // The kubelet shows ErrImagePull for the failed pull and ImagePullBackOff while it waits to try again.
+      const pullBackOff = err.reason === 'ErrImagePull' && (slot.waiting?.reason === 'ErrImagePull' || slot.waiting?.reason === 'ImagePullBackOff');
+      slot.waiting = pullBackOff ? { reason: 'ImagePullBackOff', message: `Back-off pulling image "${slot.spec.image}": ${err.message}` } : { reason: err.reason, message: err.message };
+      if (pullBackOff) this.options.onEvent?.('Normal', 'BackOff', `Back-off pulling image "${slot.spec.image}"`);
       this.wakeAt(slot.nextStartAt);
     }
   }
@@ -203,7 +251,7 @@ export class PodWorker {
   private addProbe(slot: Slot, kind: ProbeKind, state: Extract<ContainerRuntimeState, { state: 'running' }>): void {
     const probe = slot.spec[`${kind}Probe`]!;
     const target = {
-      podIP: this.options.nodeAddress,
+      podIP: this.podIPs()[0]!,
       container: slot.spec,
       exec: (command: string[], timeoutMs: number) => this.options.runner.exec(this.pod, slot.spec.name, command, timeoutMs),
     };
@@ -214,6 +262,7 @@ export class PodWorker {
 
   private onProbe(slot: Slot, state: Extract<ContainerRuntimeState, { state: 'running' }>, kind: ProbeKind, result: boolean, outcome: ProbeOutcome): void {
     if (this.closed || slot.probedId !== state.id) return;
+    if (!result) this.options.onEvent?.('Warning', 'Unhealthy', `${kind[0]!.toUpperCase()}${kind.slice(1)} probe failed: ${outcome.message}`);
     if (kind === 'readiness') {
       slot.ready = result;
       this.options.log.info(`agent: ${this.name}/${slot.spec.name} is ${result ? 'ready' : `not ready: ${outcome.message}`}`);
@@ -222,6 +271,7 @@ export class PodWorker {
       slot.ready = !slot.spec.readinessProbe;
       this.addRunningProbes(slot, state);
     } else if (!result) {
+      this.options.onEvent?.('Normal', 'Killing', `Container ${slot.spec.name} failed ${kind} probe, will be restarted`);
       this.options.log.warn(`agent: ${this.name}/${slot.spec.name} failed its ${kind} probe, restarting it: ${outcome.message}`);
       this.stopProbes(slot);
       void this.options.runner.stopContainer(this.pod, slot.spec.name, this.gracePeriodMs).then(() => this.requestSync());
@@ -258,11 +308,18 @@ export class PodWorker {
     };
   }
 
+  /** The pod's IPs: its sandbox's when it has its own network, else the node's address. */
+  private podIPs(): string[] {
+    return this.options.runner.podIPs?.(this.pod) ?? [this.options.nodeAddress];
+  }
+
   private buildStatus(previous?: PodStatus): PodStatus {
     return buildPodStatus({
       containers: this.slots.map((s) => this.containerStatus(s)),
+      ...(this.initSlots.length > 0 ? { initContainers: this.initSlots.map((s) => this.containerStatus(s)), initFailed: this.initFailed } : {}),
       restartPolicy: this.pod.pod.spec.restartPolicy,
       nodeAddress: this.options.nodeAddress,
+      podIPs: this.options.runner.podIPs ? (this.options.runner.podIPs(this.pod) ?? []) : [this.options.nodeAddress],
       startTime: this.startTime,
       previous: previous?.conditions,
       now: this.options.clock.now().toISOString(),
@@ -281,14 +338,14 @@ export class PodWorker {
     clearInterval(this.interval);
     clearTimeout(this.wake?.timer);
     this.wake = undefined;
-    for (const slot of this.slots) this.stopProbes(slot);
+    for (const slot of [...this.initSlots, ...this.slots]) this.stopProbes(slot);
   }
 
   /** Stops the pod's containers (SIGTERM, then SIGKILL after the grace period) and forgets the pod. */
-  async stop(): Promise<void> {
+  async stop(gracePeriodMs = this.gracePeriodMs): Promise<void> {
     this.close();
     await this.syncing;
-    await this.options.runner.stopPod(this.pod, this.gracePeriodMs);
+    await this.options.runner.stopPod(this.pod, gracePeriodMs);
   }
 
   /** Stops watching the pod but leaves its containers running, for the next agent to adopt. */

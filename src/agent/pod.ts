@@ -67,6 +67,8 @@ export type RestartPolicy = 'Always' | 'OnFailure' | 'Never';
 
 export interface PodSpec {
   containers: Container[];
+  /** Run one after the other, each to success, before the containers start. */
+  initContainers?: Container[];
   volumes?: Volume[];
   hostNetwork?: boolean;
   restartPolicy?: RestartPolicy;

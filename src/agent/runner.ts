@@ -25,7 +25,16 @@ export type ContainerRuntimeState =
 /** A container the runner could not start; `reason` is a kubelet waiting reason. */
 export class ContainerStartError extends Error {
   constructor(
-    readonly reason: 'ImageNotSupported' | 'InvalidImageName' | 'RunContainerError' | 'CreateContainerError',
+    readonly reason:
+      | 'ImageNotSupported'
+      | 'InvalidImageName'
+      | 'RunContainerError'
+      | 'CreateContainerError'
+      | 'CreateContainerConfigError'
+      | 'ErrImagePull'
+      | 'ErrImageNeverPull'
+      /** The sandbox (network, pause container) could not be made yet. */
+      | 'ContainerCreating',
     message: string,
   ) {
     super(message);
@@ -60,6 +69,8 @@ export interface PodRunner {
   exec(pod: StaticPod, containerName: string, command: string[], timeoutMs: number): Promise<ExecResult>;
   /** The container's log file (real path). */
   logPath(pod: StaticPod, containerName: string): string;
+  /** The pod's own IPs when it has its own network namespace; undefined: the node's address (host network). */
+  podIPs?(pod: StaticPod): string[] | undefined;
   /** Called when a container exits, so the pod's worker can react without waiting for its next sync. */
   onContainerExit(listener: (podUid: string, containerName: string) => void): Unsubscribe;
   /** Forgets every container without stopping it (the agent stops, its pods keep running). */

@@ -56,6 +56,11 @@ export class StaticPods implements Component {
     this.listeners.emit();
   }
 
+  /** The pod worker settings (back-off, sync interval, grace period), shared with the API pods. */
+  workerOptions(): Omit<StaticPodsOptions, 'runner'> {
+    return this.options;
+  }
+
   pods(): StaticPodView[] {
     return [...this.workers.values()].map((w) => ({ pod: w.pod, status: w.podStatus() }));
   }

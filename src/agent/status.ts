@@ -36,10 +36,11 @@ export interface PodStatus {
   phase: PodPhase;
   conditions: PodCondition[];
   hostIP: string;
-  podIP: string;
-  podIPs: { ip: string }[];
+  podIP?: string;
+  podIPs?: { ip: string }[];
   startTime: string;
   containerStatuses: ContainerStatus[];
+  initContainerStatuses?: ContainerStatus[];
 }
 
 /**
@@ -66,8 +67,14 @@ export function podPhase(statuses: ContainerStatus[], restartPolicy: RestartPoli
 
 export interface PodStatusInput {
   containers: ContainerStatus[];
+  /** Init container statuses; the pod is Initialized once all of them succeeded. */
+  initContainers?: ContainerStatus[];
+  /** An init container failed and will not run again (restartPolicy Never): the pod failed. */
+  initFailed?: boolean;
   restartPolicy?: RestartPolicy;
   nodeAddress: string;
+  /** The pod's IPs (the node's address for host-network pods; none before its sandbox exists). */
+  podIPs?: string[];
   startTime: string;
   /** Previous conditions, so lastTransitionTime only moves when a status flips. */
   previous?: PodCondition[];
@@ -84,20 +91,26 @@ export function buildPodStatus(input: PodStatusInput): PodStatus {
     return reason && !ok ? { type, status, lastTransitionTime, reason } : { type, status, lastTransitionTime };
   };
   const unready = notReady.length > 0 ? 'ContainersNotReady' : undefined;
+  const inits = input.initContainers ?? [];
+  const initialized = inits.every((c) => 'terminated' in c.state && c.state.terminated.exitCode === 0);
   return {
-    phase: podPhase(input.containers, input.restartPolicy),
+    phase: input.initFailed ? 'Failed' : initialized ? podPhase(input.containers, input.restartPolicy) : 'Pending',
     conditions: [
       condition('PodScheduled', true),
-      condition('Initialized', true),
+      condition('Initialized', initialized, 'ContainersNotInitialized'),
       condition('ContainersReady', allReady, unready),
       condition('Ready', allReady, unready),
     ],
     hostIP: input.nodeAddress,
-    podIP: input.nodeAddress,
-    podIPs: [{ ip: input.nodeAddress }],
+    ...podIPFields(input.podIPs ?? [input.nodeAddress]),
     startTime: input.startTime,
     containerStatuses: input.containers,
+    ...(inits.length > 0 ? { initContainerStatuses: inits } : {}),
   };
+}
+
+function podIPFields(ips: string[]): Pick<PodStatus, 'podIP' | 'podIPs'> {
+  return ips.length > 0 ? { podIP: ips[0], podIPs: ips.map((ip) => ({ ip })) } : {};
 }
 
 export function isPodReady(status: PodStatus): boolean {

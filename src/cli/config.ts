@@ -17,4 +17,15 @@ export function registerConfig(program: Command): void {
       const { printJoinDefaults } = await import('../config/index.js');
       process.stdout.write(printJoinDefaults());
     });
+  config
+    .command('images')
+    .description('Interact with container images used by kubeforge')
+    .command('list')
+    .description('Print a list of images kubeforge will use')
+    .option('--kubernetes-version <version>', 'choose a specific Kubernetes version for the control plane')
+    .option('--image-repository <registry>', 'choose a container registry to pull control plane images from', 'registry.k8s.io')
+    .action(async (opts: { kubernetesVersion?: string; imageRepository: string }) => {
+      const { clusterImages } = await import('../commands/images.js');
+      process.stdout.write(`${clusterImages(opts.kubernetesVersion, opts.imageRepository).join('\n')}\n`);
+    });
 }

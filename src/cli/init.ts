@@ -26,7 +26,7 @@ function addInitFlags(cmd: Command): Command {
     .option('--image-repository <repo>', 'choose a container registry to pull control plane images from', 'registry.k8s.io')
     .option('--kubernetes-version <version>', 'choose a specific Kubernetes version for the control plane')
     .option('--node-name <name>', 'specify the node name')
-    .option('--pod-network-cidr <cidr>', 'specify range of IP addresses for the pod network')
+    .option('--pod-network-cidr <cidr>', 'specify range of IP addresses for the pod network (default 10.244.0.0/16 when no --config is given)')
     .option('--service-cidr <cidr>', 'use alternative range of IP address for service VIPs', '10.96.0.0/12')
     .option('--service-dns-domain <domain>', 'use alternative domain for services', 'cluster.local')
     .option('--skip-phases <phases>', 'list of phases to be skipped', list)

@@ -20,6 +20,7 @@ const commands: CommandEntry[] = [
   { name: 'check', summary: 'Check this node against the CIS Kubernetes Benchmark', register: async () => (await import('./check.js')).registerCheck },
   { name: 'kubeconfig', summary: 'Kubeconfig file utilities', register: async () => (await import('./kubeconfig.js')).registerKubeconfig },
   { name: 'config', summary: 'Manage configuration for a kubeforge cluster', register: async () => (await import('./config.js')).registerConfig },
+  { name: 'images', summary: "Manage the images of this node's container runtime", register: async () => (await import('./images.js')).registerImages },
   { name: 'token', summary: 'Manage bootstrap tokens', register: async () => (await import('./token.js')).registerToken },
   { name: 'agent', summary: "Run the node agent (kubeforge's kubelet)", register: async () => (await import('./agent.js')).registerAgent },
   { name: 'component', summary: 'Run a bundled control-plane component (used by static-pod manifests)', register: async () => (await import('./component.js')).registerComponent },

@@ -1,9 +1,10 @@
 /** `kubeforge agent`: runs the node agent until SIGTERM, from the KubeletConfiguration init wrote. */
 import { loadYaml } from '../safe-yaml.js';
-import { runAgent } from '../agent/index.js';
+import { criSocketPath, parseKubeletFlagsEnv, privateEndpoint, runAgent, type AgentCriOptions } from '../agent/index.js';
 import { parseGoDuration } from '../config/index.js';
 import { validationError } from '../errors.js';
-import { createHost } from '../host/index.js';
+import { createHost, type Host } from '../host/index.js';
+import { KUBELET_FLAGS_ENV } from '../phases/agent-start.js';
 import { createLogger } from '../log.js';
 import { renewDueCertificates } from './certs-renew.js';
 import { versionInfo } from './version.js';
@@ -46,6 +47,17 @@ function checkInterval(value: string | undefined): number | undefined {
   }
 }
 
+/**
+ * The runtime endpoint from kubeadm-flags.env (--container-runtime-endpoint), as the kubelet
+ * gets it; none (an older root): the agent runs static pods only.
+ */
+async function runtimeFromFlags(host: Host): Promise<AgentCriOptions | undefined> {
+  const text = await host.files.tryReadFile(KUBELET_FLAGS_ENV);
+  const endpoint = text ? parseKubeletFlagsEnv(text.toString('utf8'))['container-runtime-endpoint'] : undefined;
+  if (!endpoint) return undefined;
+  return { endpoint, privateRuntime: criSocketPath(endpoint) === criSocketPath(privateEndpoint(host)) };
+}
+
 export async function runAgentCommand(options: AgentCommandOptions): Promise<void> {
   const certificateMonitorMs = checkInterval(options.certificateCheckInterval);
   const host = createHost(options.root);
@@ -57,7 +69,9 @@ export async function runAgentCommand(options: AgentCommandOptions): Promise<voi
   } catch (err) {
     throw validationError('KF_AGENT_CONFIG_INVALID', `${host.files.resolve(options.configPath)} is not valid YAML`, { cause: err });
   }
+  const cri = await runtimeFromFlags(host);
   const agent = await runAgent({
+    ...(cri ? { cri } : {}),
     host,
     nodeName: options.nodeName,
     nodeAddress: options.nodeIP,

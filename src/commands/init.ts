@@ -2,6 +2,7 @@
  * `kubeforge init` and `kubeforge init phase <name>`: validate everything first (flags, config,
  * phase names, pre-flight ignore list, the root), then run the phase tree.
  */
+import { DEFAULT_POD_SUBNET } from '../agent/index.js';
 import type { JoinCommands } from '../bootstrap/index.js';
 import { loadInitConfig, parseGoDuration, validateInitConfig, type InitFlags } from '../config/index.js';
 import type { InitConfig } from '../config/types.js';
@@ -55,7 +56,9 @@ async function loadConfig(host: Host, options: InitOptions): Promise<InitConfig>
   const cfg = loadInitConfig({
     configText,
     configPath: options.configPath,
-    flags: options.flags,
+    // Without a config file, pods get a network out of the box: --pod-network-cidr defaults to
+    // 10.244.0.0/16, so the node IPAM controller gives every node a podCIDR for its bridge.
+    flags: configText === undefined && options.flags.podNetworkCidr === undefined ? { ...options.flags, podNetworkCidr: DEFAULT_POD_SUBNET } : options.flags,
     hostname: host.system.hostname(),
     defaultAdvertiseAddress: host.system.defaultAddress(),
   });

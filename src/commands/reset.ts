@@ -5,7 +5,7 @@
  * agent's state. A root that was never initialised is left alone.
  */
 import path from 'node:path';
-import { isRunning, ProcessRunner, readAgentPid, type ProcessIdentity } from '../agent/index.js';
+import { isRunning, nodeRuntimeLayout, ProcessRunner, readAgentPid, removeNodeRuntime, runtimePaths, type ProcessIdentity } from '../agent/index.js';
 import { KubeforgeError } from '../errors.js';
 import { createDryRunHost, createHost, ETCD_DATA_DIR, KUBELET_DIR, KUBERNETES_DIR, POD_LOGS_DIR, RUN_DIR, type Host } from '../host/index.js';
 import { createLogger, type Logger } from '../log.js';
@@ -31,8 +31,9 @@ const AGENT_STOP_TIMEOUT_MS = 60_000;
 const POD_GRACE_MS = 10_000;
 
 /** What reset removes, kubeadm's list plus the agent's own state and logs, and the audit policy and log init wrote. */
-function resetPaths(certDir: string): string[] {
+function resetPaths(certDir: string, root: string): string[] {
   return [
+    ...runtimePaths(nodeRuntimeLayout(root)),
     `${KUBERNETES_DIR}/manifests`,
     certDir,
     ...['admin', 'super-admin', 'kubelet', 'bootstrap-kubelet', 'controller-manager', 'scheduler'].map((n) => `${KUBERNETES_DIR}/${n}.conf`),
@@ -74,6 +75,8 @@ async function stopAgentAndPods(host: Host, log: Logger): Promise<void> {
     await runner.adopt(pod);
     await runner.stopPod(pod, POD_GRACE_MS);
   }
+  // The node's own containerd, its containers, sandboxes, mounts, bridge and rules.
+  await removeNodeRuntime(host, log);
 }
 
 export async function runReset(options: ResetOptions): Promise<ResetResult> {
@@ -81,7 +84,7 @@ export async function runReset(options: ResetOptions): Promise<ResetResult> {
   const host = options.dryRun
     ? createDryRunHost(options.root, () => {}, (line) => log.info(`[dryrun] ${line}`))
     : createHost(options.root);
-  const paths = resetPaths(options.certDir);
+  const paths = resetPaths(options.certDir, host.files.root);
   const present = [];
   for (const p of paths) if (await host.files.exists(p)) present.push(p);
   if (present.length === 0) {

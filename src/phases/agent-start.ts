@@ -5,7 +5,7 @@
  * what was written.
  */
 import { fileURLToPath } from 'node:url';
-import { isRunning, readAgentPid } from '../agent/index.js';
+import { chooseRuntime, isRunning, kubeletFlags, kubeletFlagsEnv, readAgentPid } from '../agent/index.js';
 import type { Host } from '../host/index.js';
 import type { Logger } from '../log.js';
 import { KUBELET_CONFIG_PATH } from '../manifests/index.js';
@@ -24,6 +24,8 @@ export interface AgentStartOptions {
   kubeletConfig: string;
   /** Join: the agent TLS-bootstraps its kubelet.conf from bootstrap-kubelet.conf (the kubelet's --bootstrap-kubeconfig). */
   tlsBootstrap?: boolean;
+  /** nodeRegistration.criSocket. */
+  criSocket: string;
 }
 
 /** The command line that runs this node's agent, as the systemd unit or init/join start it. */
@@ -37,8 +39,10 @@ export function agentArgs(root: string, nodeName: string, nodeIP: string, tlsBoo
 
 export async function startAgent(host: Host, log: Logger, options: AgentStartOptions): Promise<void> {
   const { nodeName, nodeIP } = options;
+  const runtime = await chooseRuntime(host, options.criSocket);
+  log.info(`[kubelet-start] Container runtime: ${runtime.note}`);
   log.info(`[kubelet-start] Writing kubelet environment file with flags to file "${KUBELET_FLAGS_ENV}"`);
-  await host.files.writeFile(KUBELET_FLAGS_ENV, `KUBELET_KUBEADM_ARGS="--node-ip=${nodeIP} --hostname-override=${nodeName}"\n`);
+  await host.files.writeFile(KUBELET_FLAGS_ENV, kubeletFlagsEnv(kubeletFlags(runtime.endpoint, nodeIP, nodeName)));
   log.info(`[kubelet-start] Writing kubelet configuration to file "${KUBELET_CONFIG_PATH}"`);
   // 0600 (CIS 4.1.9); kubeadm writes it 0644.
   await host.files.writeFile(KUBELET_CONFIG_PATH, options.kubeletConfig, { mode: 0o600 });

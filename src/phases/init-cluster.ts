@@ -110,6 +110,7 @@ export function clusterPhases(): Phase<InitContext>[] {
           nodeName: ctx.cfg.init.nodeRegistration.name,
           nodeIP: ctx.cfg.init.localAPIEndpoint.advertiseAddress,
           kubeletConfig: renderKubeletConfig(ctx.cfg),
+          criSocket: ctx.cfg.init.nodeRegistration.criSocket,
         }),
     },
     needsCluster({
@@ -197,7 +198,7 @@ export function clusterPhases(): Phase<InitContext>[] {
           run: async (ctx) => {
             if (ctx.cfg.cluster.dns.disabled) return ctx.log.info('[addons] Skipping CoreDNS: dns.disabled is set');
             await applyObjects(await adminClient(ctx), coreDNSObjects(ctx.cfg, clusterDNSIP(ctx.cfg.cluster.networking.serviceSubnet)));
-            ctx.log.info('[addons] Applied essential addon: CoreDNS (its pods stay Pending until a container runtime runs them)');
+            ctx.log.info('[addons] Applied essential addon: CoreDNS');
           },
         },
         {
@@ -206,7 +207,7 @@ export function clusterPhases(): Phase<InitContext>[] {
           run: async (ctx) => {
             if (ctx.cfg.cluster.proxy.disabled) return ctx.log.info('[addons] Skipping kube-proxy: proxy.disabled is set');
             await applyObjects(await adminClient(ctx), kubeProxyObjects(ctx.cfg, controlPlaneEndpointURL(ctx.cfg)));
-            ctx.log.info('[addons] Applied essential addon: kube-proxy (its pods stay Pending until a container runtime runs them)');
+            ctx.log.info('[addons] Applied essential addon: kube-proxy');
           },
         },
       ],

@@ -132,7 +132,7 @@ async function kubeletStart(ctx: JoinContext): Promise<void> {
     await host.files.writeFile(cfg.join.caCertPath, tls.cluster.caPem, { mode: 0o644 });
     log.info(`[kubelet-start] Writing the TLS bootstrap kubeconfig to "${BOOTSTRAP_KUBELET_KUBECONFIG}"`);
     await host.files.writeFile(BOOTSTRAP_KUBELET_KUBECONFIG, tls.kubeconfig, { mode: 0o600 });
-    await startAgent(host, log, { nodeName, nodeIP: ctx.nodeIP, kubeletConfig: toYaml(nodeKubeletConfiguration(kubelet, ctx.nodeIP)), tlsBootstrap: true });
+    await startAgent(host, log, { nodeName, nodeIP: ctx.nodeIP, kubeletConfig: toYaml(nodeKubeletConfiguration(kubelet, ctx.nodeIP)), tlsBootstrap: true, criSocket: cfg.join.nodeRegistration.criSocket });
     if (host.dryRun) return log.info('[dryrun] Would wait for the agent to perform the TLS bootstrap and for the Node to be Ready');
     await waitForJoinedNode(ctx, client, tls);
   } finally {

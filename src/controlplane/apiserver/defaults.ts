@@ -4,6 +4,7 @@
  */
 import { createJob, defaultCronJob } from './batch.js';
 import type { UserInfo } from './authn.js';
+import { admitPodServiceAccount } from './serviceaccount-admission.js';
 import { apiErrors } from './status.js';
 import type { KubeObject } from './storage.js';
 import { setOwn } from '../../safe-keys.js';
@@ -83,6 +84,7 @@ const HOOKS: Record<string, KindHooks> = {
       const spec = sub(pod, 'spec');
       spec.restartPolicy ??= 'Always';
       spec.schedulerName ??= 'default-scheduler';
+      admitPodServiceAccount(pod as Parameters<typeof admitPodServiceAccount>[0]);
     },
   },
   CertificateSigningRequest: {

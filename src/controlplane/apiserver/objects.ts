@@ -10,6 +10,7 @@ import { mergeCsrSubresource } from './csr.js';
 import { applyCreateDefaults, applyUpdateDefaults } from './defaults.js';
 import { applyConfiguration, recordUpdate } from './managedfields.js';
 import { applyPatch } from './patch.js';
+import { podDeletionGrace } from './pod-deletion.js';
 import { groupVersion, storageKey, findResource, type ResourceType } from './resources.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { ApiError, apiErrors } from './status.js';
@@ -295,7 +296,7 @@ export class ObjectStore {
     throw apiErrors.conflict(type.plural, type.group, name);
   }
 
-  async delete(type: ResourceType, namespace: string | undefined, name: string, options: WriteOptions & { preconditions?: { resourceVersion?: string; uid?: string } } = {}): Promise<KubeObject> {
+  async delete(type: ResourceType, namespace: string | undefined, name: string, options: WriteOptions & { preconditions?: { resourceVersion?: string; uid?: string }; gracePeriodSeconds?: number } = {}): Promise<KubeObject> {
     const key = this.key(type, namespace, name);
     for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
       const stored = await this.storage.get(key);
@@ -307,6 +308,15 @@ export class ObjectStore {
       }
       await options.admit?.('DELETE', undefined, stored.object);
       if (options.dryRun) return stored.object;
+      const grace = type.kind === 'Pod' && type.group === '' ? podDeletionGrace(stored.object as never, options.gracePeriodSeconds) : 0;
+      const shortened = typeof meta.deletionGracePeriodSeconds !== 'number' || grace < meta.deletionGracePeriodSeconds;
+      if (grace > 0 && (!meta.deletionTimestamp || shortened)) {
+        const next: KubeObject = { ...stored.object, metadata: { ...meta, deletionTimestamp: meta.deletionTimestamp && !shortened ? meta.deletionTimestamp : nowTimestamp(), deletionGracePeriodSeconds: grace } };
+        const updated = await this.storage.update(key, next, stored.revision);
+        if (updated) return updated;
+        continue;
+      }
+      if (grace > 0) return stored.object;
       const finalizing = (meta.finalizers ?? []).length > 0 || pendingNamespaceFinalizers(stored.object);
       if (finalizing) {
         if (meta.deletionTimestamp) return stored.object;

@@ -223,10 +223,12 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, query: U
     case 'delete': {
       const raw = await readBody(req, options.maxRequestBytes);
       // DeleteOptions: JSON, or protobuf from typed clients (helm uninstall).
-      const deleteOptions = raw.length > 0 ? (decodeBody(raw, mediaType(req), false) as { preconditions?: { resourceVersion?: string; uid?: string }; dryRun?: unknown }) : {};
+      const deleteOptions = raw.length > 0 ? (decodeBody(raw, mediaType(req), false) as { preconditions?: { resourceVersion?: string; uid?: string }; dryRun?: unknown; gracePeriodSeconds?: number }) : {};
       const preconditions = deleteOptions.preconditions;
       const dryRunDelete = dryRun || (Array.isArray(deleteOptions.dryRun) && deleteOptions.dryRun.includes('All'));
-      sendJson(res, 200, await objects.delete(type, namespace, info.name as string, { ...(preconditions ? { preconditions } : {}), dryRun: dryRunDelete, admit }));
+      const queryGrace = query.get('gracePeriodSeconds');
+      const gracePeriodSeconds = typeof deleteOptions.gracePeriodSeconds === 'number' ? deleteOptions.gracePeriodSeconds : queryGrace !== null && queryGrace !== '' ? Number(queryGrace) : undefined;
+      sendJson(res, 200, await objects.delete(type, namespace, info.name as string, { ...(preconditions ? { preconditions } : {}), dryRun: dryRunDelete, admit, ...(Number.isFinite(gracePeriodSeconds) ? { gracePeriodSeconds } : {}) }));
       return;
     }
     case 'deletecollection':

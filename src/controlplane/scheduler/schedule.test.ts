@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { milliCPU, parseQuantity, wholeUnits } from './quantity.js';
+import { milliCPU, parseQuantity, wholeUnits } from '../../kube/quantity.js';
 import { leastAllocatedScore, podRequests, schedule, tolerates, type Pod, type SchedulerNode } from './schedule.js';
 
 const node = (name: string, opts: { ready?: boolean; cpu?: string; memory?: string; pods?: string; labels?: Record<string, string>; taints?: Array<{ key: string; value?: string; effect: string }>; unschedulable?: boolean } = {}): SchedulerNode => ({

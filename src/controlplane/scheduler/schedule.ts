@@ -7,7 +7,7 @@
  * NodeResourcesLeastAllocated scoring, ties broken by node name.
  */
 import type { KubeObject } from '../../kube/index.js';
-import { milliCPU, wholeUnits } from './quantity.js';
+import { milliCPU, wholeUnits } from '../../kube/quantity.js';
 
 export interface Toleration {
   key?: string;

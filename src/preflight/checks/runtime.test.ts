@@ -7,18 +7,47 @@ import { RealSystem } from '../../host/system.js';
 import { cleanupFakeHosts, fakeHost, runCheck } from '../../../test/helpers/fake-host.js';
 import { ipv4ForwardCheck } from './files.js';
 import { criCheck, etcdBinaryCheck, neededWithRuntime } from './runtime.js';
+import { startVersionServer } from '../../../test/helpers/cri-server.js';
 
 afterEach(cleanupFakeHosts);
 
 const CONTAINERD = 'unix:///var/run/containerd/containerd.sock';
 
 describe('CRI', () => {
-  it('passes when a runtime listens at the configured socket', async () => {
-    const host = fakeHost({ sockets: new Map([['/var/run/containerd/containerd.sock', 'listening']]) });
-    const result = await runCheck(criCheck(CONTAINERD), host);
-    expect(result.errors).toEqual([]);
-    expect(result.warnings).toEqual([]);
-    expect(result.info).toContain(`${CONTAINERD} (configured criSocket): listening`);
+  it('passes when a runtime answers at the configured socket, naming it and its version (CRI Version)', async () => {
+    const cri = await startVersionServer();
+    try {
+      const endpoint = `unix://${cri.socket}`;
+      const host = fakeHost({ sockets: new Map([[cri.socket, 'listening']]) });
+      const result = await runCheck(criCheck(endpoint), host);
+      expect(result.errors).toEqual([]);
+      expect(result.warnings).toEqual([]);
+      expect(result.info).toContain(`${endpoint} (configured criSocket): listening`);
+      expect(result.info).toContain(`runtime: fakecri 9.9.9 (CRI v1) at ${endpoint}`);
+    } finally {
+      await cri.close();
+    }
+  });
+
+  it('is an error when something listens at the socket but does not answer the CRI', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'kf-notcri-'));
+    const socket = path.join(dir, 'x.sock');
+    const server = net.createServer((c) => c.end('not grpc\n'));
+    await new Promise<void>((r) => server.listen(socket, r));
+    try {
+      const result = await runCheck(criCheck(`unix://${socket}`), fakeHost({ sockets: new Map([[socket, 'listening']]) }));
+      expect(result.errors[0]).toMatch(/^container runtime is not running: unix:\/\/.*x\.sock does not answer the CRI: /);
+    } finally {
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 20_000);
+
+  it("says the node's own containerd will run pods when none answers and containerd is installed", async () => {
+    const host = fakeHost({ binaries: new Map([['containerd', '/usr/bin/containerd']]) });
+    expect((await runCheck(criCheck(CONTAINERD), host)).warnings).toEqual([
+      `container runtime socket ${CONTAINERD} does not exist; kubeforge starts this node's own containerd (/usr/bin/containerd) under --root`,
+    ]);
   });
 
   it('only warns when no runtime is found, saying the bundled agent runs the static pods', async () => {

@@ -1,6 +1,8 @@
 /**
- * What runs the static pods. CRI: kubeadm requires a container runtime at the configured
- * socket; kubeforge also accepts its bundled agent, so finding none is a warning that says so.
+ * What runs the pods. CRI: kubeadm requires a container runtime at the configured socket and
+ * asks it for its name and version (CRI Version, as `crictl version`); kubeforge also starts the
+ * node's own containerd when one is installed, and runs the static pods without any runtime, so
+ * finding none is a warning that says which of the two happens.
  * FileExisting-etcd: the agent maps the etcd image to the etcd binary, which must be on PATH.
  */
 import { fail, ok, type Check, type CheckResult } from '../types.js';
@@ -27,7 +29,11 @@ export function criCheck(criSocket: string): Check {
       const states = await Promise.all(candidates.map(async (c) => ({ ...c, state: await host.system.probeUnixSocket(socketPath(c.socket)) })));
       const info = states.map((s) => `${s.socket} (${s.runtime}): ${s.state}`);
       const configured = states[0]!;
-      if (configured.state === 'listening') return { errors: [], warnings: [], info };
+      if (configured.state === 'listening') return runtimeVersion(criSocket, info);
+      const containerd = await host.system.which('containerd');
+      if (containerd) {
+        return { errors: [], warnings: [`container runtime socket ${criSocket} ${configured.state === 'refused' ? 'is not accepting connections' : 'does not exist'}; kubeforge starts this node's own containerd (${containerd}) under --root`], info };
+      }
       const others = states.slice(1).filter((s) => s.state === 'listening');
       const found = others.length
         ? `; found ${others.map((s) => `${s.runtime} at ${s.socket}`).join(', ')} (set nodeRegistration.criSocket to use it)`
@@ -40,6 +46,20 @@ export function criCheck(criSocket: string): Check {
       };
     },
   };
+}
+
+/** `crictl version` through CRI: the runtime's name and version, or kubeadm's "container runtime is not running". */
+async function runtimeVersion(criSocket: string, info: string[]): Promise<CheckResult> {
+  const { CriClient } = await import('../../agent/cri/client.js');
+  const client = await CriClient.connect(criSocket);
+  try {
+    const v = await client.version(5000);
+    return { errors: [], warnings: [], info: [...info, `runtime: ${v.runtimeName} ${v.runtimeVersion} (CRI ${v.runtimeApiVersion}) at ${criSocket}`] };
+  } catch (err) {
+    return { errors: [`container runtime is not running: ${criSocket} does not answer the CRI: ${(err as Error).message}`], warnings: [], info };
+  } finally {
+    client.close();
+  }
 }
 
 /**

@@ -1,0 +1,139 @@
+// Benchmark: pods through CRI on one machine. `init` on 127.0.0.135 plus workers on .136/.137,
+// each with its own containerd, a busybox image built offline and imported on all three, the
+// control-plane taint removed so the three nodes take pods. Measures
+//   - pod create → Running (p50) for a local image, against a baseline in the same run: the same
+//     sandbox + container made with direct CRI calls on the same node (what the agent adds);
+//   - N pods (a Deployment, default 100) across the 3 nodes until all are Running;
+//   - a worker agent's RSS with ~30 pods on it.
+// Run `npm run build` first.   node bench/pods.mjs [pods]
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { buildOciArchive, busyboxEntries } from '../dist/agent/cri/oci-archive.js';
+import { CriClient } from '../dist/agent/cri/client.js';
+import { median, removeDir, tempDir } from './lib.mjs';
+
+const PODS = Number(process.argv[2] ?? 100);
+const IPS = { cp1: '127.0.0.135', w1: '127.0.0.136', w2: '127.0.0.137' };
+const IMAGE = 'docker.io/kubeforge/busybox:bench';
+const KF = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../bin/kubeforge.js');
+
+const roots = {};
+const kf = (args) => {
+  const r = spawnSync(process.execPath, [KF, ...args], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`kubeforge ${args.join(' ')}: ${r.stderr.slice(-800)}`);
+  return r.stdout;
+};
+const kubectl = (args, input) => execFileSync('kubectl', ['--kubeconfig', `${roots.cp1}/etc/kubernetes/admin.conf`, ...args], { encoding: 'utf8', input });
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function podSpec(name, node) {
+  return `apiVersion: v1
+kind: Pod
+metadata: {name: ${name}, labels: {bench: single}}
+spec:
+  nodeName: ${node}
+  terminationGracePeriodSeconds: 0
+  containers: [{name: app, image: ${IMAGE}, imagePullPolicy: IfNotPresent, command: ["sleep", "3600"]}]
+`;
+}
+
+async function untilRunning(selector, count, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const phases = kubectl(['get', 'pods', '-l', selector, '-o', 'jsonpath={.items[*].status.phase}']).split(' ').filter(Boolean);
+    if (phases.filter((p) => p === 'Running').length >= count) return;
+    if (Date.now() > deadline) throw new Error(`${selector}: ${phases.length} pods, ${phases.filter((p) => p === 'Running').length} Running after ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}
+
+/** The baseline: RunPodSandbox + CreateContainer + StartContainer straight to the worker's containerd. */
+async function directCri(root, i) {
+  const client = await CriClient.connect(`unix://${root}/run/kubeforge/containerd/containerd.sock`);
+  const config = { metadata: { name: `direct-${i}`, uid: `direct-${i}`, namespace: 'bench', attempt: 0 }, hostname: `direct-${i}`, logDirectory: `${root}/var/log/pods/direct-${i}`, labels: { bench: 'direct' } };
+  const start = performance.now();
+  const { podSandboxId } = await client.call('RunPodSandbox', { config }, 60_000);
+  const { containerId } = await client.call('CreateContainer', { podSandboxId, sandboxConfig: config, config: { metadata: { name: 'app', attempt: 0 }, image: { image: IMAGE }, command: ['sleep', '3600'], logPath: 'app/0.log' } });
+  await client.call('StartContainer', { containerId });
+  const ms = performance.now() - start;
+  await client.call('StopPodSandbox', { podSandboxId });
+  await client.call('RemovePodSandbox', { podSandboxId });
+  client.close();
+  return ms;
+}
+
+const scratch = await tempDir('kf-bench-pods-');
+try {
+  const archive = path.join(scratch, 'busybox.tar');
+  const applets = execFileSync('/bin/busybox', ['--list'], { encoding: 'utf8' }).trim().split('\n');
+  writeFileSync(archive, await buildOciArchive({ name: IMAGE, entries: busyboxEntries(readFileSync('/bin/busybox'), applets), cmd: ['sh'] }));
+  roots.cp1 = await tempDir('kf-bench-cp1-');
+  const init = kf(['init', '--root', roots.cp1, '--apiserver-advertise-address', IPS.cp1, '--node-name', 'cp1', '--ignore-preflight-errors=all']);
+  const m = init.match(/kubeforge (join \S+ --token \S+)\s*\\?\s*(--discovery-token-ca-cert-hash sha256:[0-9a-f]{64})/);
+  const joinArgs = [...m[1].split(/\s+/), ...m[2].split(/\s+/)];
+  for (const name of ['w1', 'w2']) {
+    roots[name] = await tempDir(`kf-bench-${name}-`);
+    kf([...joinArgs, '--root', roots[name], '--node-name', name, '--node-ip', IPS[name], '--ignore-preflight-errors', 'all']);
+  }
+  kubectl(['taint', 'nodes', 'cp1', 'node-role.kubernetes.io/control-plane:NoSchedule-']);
+  for (const name of Object.keys(IPS)) {
+    for (let i = 0; i < 150; i++) {
+      try {
+        kf(['images', 'import', archive, '--root', roots[name]]);
+        break;
+      } catch (err) {
+        if (i === 149) throw err;
+        await sleep(200); // the node containerd is still coming up
+      }
+    }
+  }
+
+  // 1. create → Running, one pod at a time on w1, and the direct CRI baseline.
+  const single = [];
+  const direct = [];
+  for (let i = 0; i < 7; i++) {
+    const start = performance.now();
+    kubectl(['create', '-f', '-'], podSpec(`single-${i}`, 'w1'));
+    await untilRunning(`bench=single`, i + 1, 60_000);
+    single.push(performance.now() - start);
+    direct.push(await directCri(roots.w1, i));
+  }
+  kubectl(['delete', 'pods', '-l', 'bench=single', '--wait=true']);
+
+  // 2. N pods across the three nodes.
+  const deploy = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: many}
+spec:
+  replicas: ${PODS}
+  selector: {matchLabels: {bench: many}}
+  template:
+    metadata: {labels: {bench: many}}
+    spec:
+      terminationGracePeriodSeconds: 0
+      containers: [{name: app, image: ${IMAGE}, imagePullPolicy: IfNotPresent, command: ["sleep", "3600"]}]
+`;
+  const manyStart = performance.now();
+  kubectl(['apply', '-f', '-'], deploy);
+  await untilRunning('bench=many', PODS, 600_000);
+  const manyMs = performance.now() - manyStart;
+  const perNode = kubectl(['get', 'pods', '-l', 'bench=many', '-o', 'jsonpath={.items[*].spec.nodeName}']).split(' ').reduce((acc, n) => ({ ...acc, [n]: (acc[n] ?? 0) + 1 }), {});
+
+  // 3. the agent's RSS on w1 with its share of the pods.
+  const agentPid = JSON.parse(readFileSync(`${roots.w1}/run/kubeforge/agent.pid`, 'utf8')).pid;
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${agentPid}/status`, 'utf8'))[1]);
+
+  const p50 = median(single);
+  const base = median(direct);
+  console.log(`pod create → Running (local image, 7 runs): p50 ${p50.toFixed(0)} ms; direct CRI sandbox+container p50 ${base.toFixed(0)} ms; ratio ${(p50 / base).toFixed(2)}x`);
+  console.log(`${PODS} pods across 3 nodes all Running: ${(manyMs / 1000).toFixed(1)} s (${JSON.stringify(perNode)})`);
+  console.log(`agent RSS on w1 with ${perNode.w1 ?? 0} pods: ${(rssKb / 1024).toFixed(1)} MB`);
+} finally {
+  for (const name of ['w2', 'w1', 'cp1']) {
+    if (!roots[name]) continue;
+    spawnSync(process.execPath, [KF, 'reset', '--root', roots[name], '-f'], { encoding: 'utf8' });
+    await removeDir(roots[name]);
+  }
+  await removeDir(scratch);
+}
