@@ -28,6 +28,8 @@ export interface InitContext {
   timeoutMs?: number;
   /** The admin API client, once the control plane answers. */
   client?: KubeClient;
+  /** Filled by upload-certs: the key that opens the kubeadm-certs Secret just stored. */
+  uploadedCertificateKey?: string;
   /** Filled by show-join-command. */
   joinCommands?: JoinCommands;
   /** A full init: the certs phase starts every key certs and kubeconfigs will need at once. */

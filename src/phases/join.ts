@@ -14,6 +14,7 @@ import type { Logger } from '../log.js';
 import { nodeKubeletConfiguration, toYaml } from '../manifests/index.js';
 import { joinChecks, runPreflight } from '../preflight/index.js';
 import { BOOTSTRAP_KUBELET_KUBECONFIG, startAgent } from './agent-start.js';
+import { controlPlaneJoinPhase, controlPlanePreparePhase, type ControlPlaneJoin } from './join-controlplane.js';
 import { isNodeReady, waitForJoinedNode } from './join-wait.js';
 import type { Phase } from './runner.js';
 
@@ -32,6 +33,8 @@ export interface JoinContext {
   tlsBootstrapTimeoutMs: number;
   /** Filled by discovery. */
   tlsBootstrap?: TLSBootstrap;
+  /** Filled by control-plane-prepare on `join --control-plane`. */
+  controlPlane?: ControlPlaneJoin;
 }
 
 export interface TLSBootstrap {
@@ -156,16 +159,19 @@ export function joinPhases(): Phase<JoinContext>[] {
             advertiseAddress: ctx.nodeIP,
             caCertPath: join.caCertPath,
             ...(join.discovery.bootstrapToken ? { discoveryEndpoint: join.discovery.bootstrapToken.apiServerEndpoint } : {}),
+            ...(join.controlPlane ? { controlPlane: { bindPort: join.controlPlane.localAPIEndpoint.bindPort, localEtcdDataDir: '/var/lib/etcd' } } : {}),
           },
           { rootIsSlash: ctx.host.files.root === '/' && !ctx.host.dryRun },
         );
         await runPreflight(ctx.host, checks, ctx.ignorePreflightErrors, ctx.log);
       },
     },
+    controlPlanePreparePhase(),
     {
       name: 'kubelet-start',
       short: 'Write kubelet settings, certificates and (re)start the kubelet',
       run: kubeletStart,
     },
+    controlPlaneJoinPhase(),
   ];
 }
