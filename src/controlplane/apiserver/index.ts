@@ -18,6 +18,7 @@ import { KubeforgeError } from '../../errors.js';
 import { createLogger, type Logger } from '../../log.js';
 import type { UserInfo } from './authn.js';
 import { Authorizer } from './authz.js';
+import { ENDPOINT_RECONCILE_INTERVAL_MS, LeaseEndpointReconciler } from './endpoint-reconciler.js';
 import { bootstrapCluster, ensureKubernetesService } from './bootstrap.js';
 import { PrefixCache } from './cache.js';
 import { parseApiServerFlags, type ApiServerFlags } from './flags.js';
@@ -154,6 +155,8 @@ export async function runKubeApiserver(argv: string[], options: ApiServerOptions
     pods: new PrefixCache(storage, cachePrefix('pods')),
   };
   const sa = await serviceAccounts(flags, files, objects);
+  const endpoints = new LeaseEndpointReconciler(storage, objects, { prefix: flags.etcdPrefix, address: advertise, port: flags.securePort });
+  let endpointTimer: NodeJS.Timeout | undefined;
   let bootstrapped = false;
   let stopping = false;
   const ready = (async () => {
@@ -161,6 +164,8 @@ export async function runKubeApiserver(argv: string[], options: ApiServerOptions
       try {
         await bootstrapCluster(objects);
         await ensureKubernetesService(objects, { address: advertise, port: flags.securePort, clusterIp: firstServiceIp(serviceIps) });
+        endpointTimer = setInterval(() => void endpoints.reconcile().catch((err: unknown) => logger.warn(`kube-apiserver: reconciling the kubernetes Endpoints: ${err instanceof Error ? err.message : String(err)}`)), ENDPOINT_RECONCILE_INTERVAL_MS);
+        void endpoints.reconcile().catch(() => {});
         await Promise.all(Object.values(caches).map((c) => c.start()));
         bootstrapped = true;
         logger.debug(1, 'kube-apiserver: bootstrap namespaces and RBAC in place');
@@ -230,6 +235,8 @@ export async function runKubeApiserver(argv: string[], options: ApiServerOptions
     ready,
     close: async () => {
       stopping = true;
+      clearInterval(endpointTimer);
+      await endpoints.remove().catch(() => {});
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await Promise.all(Object.values(caches).map((c) => c.stop()));
