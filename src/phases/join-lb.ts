@@ -7,7 +7,7 @@
  * node's agent connected.
  */
 import { APISERVER_LB_PORT, APISERVER_LB_SERVER_NAME, APISERVER_LB_STATE, type LoadBalancerState } from '../agent/apiserver-lb.js';
-import type { KubeClient, KubeObject } from '../kube/index.js';
+import { KubeApiError, type KubeClient, type KubeObject } from '../kube/index.js';
 import { joinHostPort } from '../manifests/index.js';
 import type { JoinContext } from './join.js';
 
@@ -16,9 +16,16 @@ export interface ApiAccess {
   tlsServerName?: string;
 }
 
-/** The cluster's controlPlaneEndpoint from kube-system/kubeadm-config (readable with the bootstrap token). */
+/**
+ * The cluster's controlPlaneEndpoint from kube-system/kubeadm-config (readable with the bootstrap
+ * token). A cluster without that ConfigMap (not made by init) has none to tell: the load balancer,
+ * which starts from the discovered server, is right either way.
+ */
 async function controlPlaneEndpoint(client: KubeClient): Promise<string> {
-  const configMap = await client.get<KubeObject & { data?: Record<string, string> }>({ version: 'v1', resource: 'configmaps', namespace: 'kube-system', name: 'kubeadm-config' });
+  const configMap = await client
+    .get<KubeObject & { data?: Record<string, string> }>({ version: 'v1', resource: 'configmaps', namespace: 'kube-system', name: 'kubeadm-config' })
+    .catch((err: unknown) => (err instanceof KubeApiError && (err.status === 403 || err.status === 404) ? undefined : Promise.reject(err)));
+  if (!configMap) return '';
   const { load } = await import('js-yaml');
   const doc = load(configMap.data?.ClusterConfiguration ?? '') as { controlPlaneEndpoint?: unknown } | undefined;
   return typeof doc?.controlPlaneEndpoint === 'string' ? doc.controlPlaneEndpoint : '';
