@@ -14,7 +14,7 @@ export function registerEtcd(program: Command): void {
       const format = parseOutputFormat(opts.output);
       const g = globals(self);
       const { etcdMemberList } = await import('../commands/etcd.js');
-      const { memberTable } = await import('../etcd/index.js');
+      const { memberTable } = await import('../etcd/members.js');
       const members = await etcdMemberList({ root: resolveRoot(g.root), verbosity: g.v });
       if (format !== 'text') return void process.stdout.write(await formatMachine({ members }, format));
       const [header, ...rows] = memberTable(members);

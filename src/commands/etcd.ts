@@ -4,8 +4,13 @@
  */
 import path from 'node:path';
 import { KubeforgeError, validationError } from '../errors.js';
-import { EtcdCluster, etcdCredentials, requireLocalEtcd, restoreArgs, streamSnapshot, verifySnapshot, type EtcdMemberStatus, type SnapshotInfo } from '../etcd/index.js';
-import { createHost, ETCD_DATA_DIR } from '../host/index.js';
+import { randomBytes } from 'node:crypto';
+// The gRPC client (etcd3) loads in seconds on a busy machine: only `member list` imports it.
+import type { EtcdMemberStatus } from '../etcd/members.js';
+import { etcdClientFilePaths, etcdCredentials } from '../etcd/credentials.js';
+import { requireLocalEtcd } from '../etcd/local.js';
+import { etcdctlClientArgs, parseSnapshotStatus, restoreArgs, verifySnapshot, type SnapshotInfo } from '../etcd/snapshot.js';
+import { createHost, ETCD_DATA_DIR, type Host } from '../host/index.js';
 import { createLogger, type Logger } from '../log.js';
 import { etcdPeerURL } from '../manifests/index.js';
 
@@ -19,15 +24,11 @@ export interface EtcdCommandOptions {
   log?: Logger;
 }
 
-/** A client to the cluster through this node's member. */
-async function localCluster(root: string): Promise<EtcdCluster> {
-  const host = createHost(root);
-  const local = await requireLocalEtcd(host.files);
-  return new EtcdCluster([local.clientURL], await etcdCredentials(host.files, CERTIFICATES_DIR));
-}
-
 export async function etcdMemberList(options: EtcdCommandOptions): Promise<EtcdMemberStatus[]> {
-  const cluster = await localCluster(options.root);
+  const host = createHost(options.root);
+  const local = await requireLocalEtcd(host.files);
+  const { EtcdCluster } = await import('../etcd/client.js');
+  const cluster = new EtcdCluster([local.clientURL], await etcdCredentials(host.files, CERTIFICATES_DIR));
   try {
     return await cluster.memberStatuses();
   } finally {
@@ -38,25 +39,41 @@ export async function etcdMemberList(options: EtcdCommandOptions): Promise<EtcdM
 export interface SnapshotSaveResult extends SnapshotInfo {
   file: string;
   endpoint: string;
-  revision: string;
+  revision: number;
+  totalKey: number;
+}
+
+async function etcdctl(host: Host, args: string[], what: string): Promise<string> {
+  const run = await host.processes.run('etcdctl', args, { env: { ETCDCTL_API: '3' } });
+  if (run.exitCode !== 0) {
+    throw new KubeforgeError('KF_ETCD_SNAPSHOT_FAILED', `${what} failed (etcdctl exit ${run.exitCode}): ${run.stderr.trim().split('\n').slice(-3).join(' ')}`, {
+      hint: "check that this node's etcd runs (`kubeforge etcd member list`) and that etcdctl is installed",
+    });
+  }
+  return run.stdout;
 }
 
 export async function etcdSnapshotSave(options: EtcdCommandOptions & { file: string }): Promise<SnapshotSaveResult> {
   const log = options.log ?? createLogger({ verbosity: options.verbosity });
+  const host = createHost(options.root);
+  const local = await requireLocalEtcd(host.files);
+  await etcdCredentials(host.files, CERTIFICATES_DIR); // names a missing file clearly
   const file = path.resolve(options.file);
-  const cluster = await localCluster(options.root);
+  const user = createHost('/');
+  // etcdctl writes beside the target; the checked bytes then replace the target 0600 in one rename.
+  const part = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.etcdctl`);
   try {
-    const endpoint = cluster.endpoints[0]!;
-    const revision = (await cluster.raw().maintenance.status()).header.revision;
-    log.info(`[etcd] Streaming a snapshot from ${endpoint}`);
-    const data = await streamSnapshot(cluster.raw(), endpoint);
+    log.info(`[etcd] Taking a snapshot from ${local.clientURL}`);
+    await etcdctl(host, [...etcdctlClientArgs(local.clientURL, etcdClientFilePaths(host.files, CERTIFICATES_DIR)), 'snapshot', 'save', part], 'etcdctl snapshot save');
+    const status = parseSnapshotStatus(await etcdctl(host, ['snapshot', 'status', part, '-w', 'json'], 'etcdctl snapshot status'));
+    const data = await user.files.readFile(part);
     const info = verifySnapshot(data, file);
-    // Written 0600 through a temp file and a rename: a crash never leaves half a snapshot under the name.
-    await createHost('/').files.writeFile(file, data, { mode: 0o600 });
+    await user.files.writeFile(file, data, { mode: 0o600 });
     log.info(`[etcd] Snapshot saved at ${file}`);
-    return { file, endpoint, revision, ...info };
+    return { file, endpoint: local.clientURL, ...status, ...info };
   } finally {
-    cluster.close();
+    await user.files.remove(part);
+    await user.files.remove(`${part}.part`);
   }
 }
 
@@ -71,7 +88,6 @@ export interface SnapshotRestoreResult {
   dataDir: string;
   name: string;
   peerURL: string;
-  memberId?: string;
 }
 
 export async function etcdSnapshotRestore(options: SnapshotRestoreOptions): Promise<SnapshotRestoreResult> {
@@ -89,14 +105,12 @@ export async function etcdSnapshotRestore(options: SnapshotRestoreOptions): Prom
     });
   }
   log.info(`[etcd] Restoring ${file} into ${dataDir} as the one-member cluster "${name}" (${peerURL})`);
-  const run = await host.processes.run('etcdctl', restoreArgs(file, dataDir, name, peerURL), { env: { ETCDCTL_API: '3' } });
-  if (run.exitCode !== 0) {
-    await host.files.remove(ETCD_DATA_DIR);
-    throw new KubeforgeError('KF_ETCD_RESTORE_FAILED', `etcdctl snapshot restore failed (exit ${run.exitCode}): ${run.stderr.trim().split('\n').slice(-3).join(' ')}`, {
-      hint: 'nothing was kept; check that the file is an etcd snapshot and that etcdctl is installed',
-    });
+  try {
+    await etcdctl(host, restoreArgs(file, dataDir, name, peerURL), 'etcdctl snapshot restore');
+  } catch (err) {
+    await host.files.remove(ETCD_DATA_DIR); // nothing half-restored is kept
+    throw err;
   }
-  const id = /member ID[":\s]+([0-9a-f]+)/i.exec(run.stderr + run.stdout)?.[1];
   log.info('[etcd] Restored. Start the control plane on it with `kubeforge init --ignore-preflight-errors=DirAvailable--var-lib-etcd` using this node name and address');
-  return { dataDir, name, peerURL, ...(id ? { memberId: id } : {}) };
+  return { dataDir, name, peerURL };
 }

@@ -5,7 +5,9 @@
  * majority, since the cluster would then stop accepting writes.
  */
 import { ExitCode, KubeforgeError, errorMessage } from '../errors.js';
-import { EtcdCluster, etcdCredentials, readLocalEtcd, removalKeepsQuorum, type EtcdMemberStatus, type LocalEtcd } from '../etcd/index.js';
+import { etcdCredentials } from '../etcd/credentials.js';
+import { readLocalEtcd, type LocalEtcd } from '../etcd/local.js';
+import { removalKeepsQuorum, type EtcdMemberStatus } from '../etcd/members.js';
 import type { Host } from '../host/index.js';
 import type { Logger } from '../log.js';
 
@@ -37,6 +39,8 @@ export async function planEtcdMemberRemoval(host: Host, certDir: string, log: Lo
     return { local };
   };
   let members: EtcdMemberStatus[];
+  // Loaded only on a node with a stacked etcd: the gRPC client is slow to load.
+  const { EtcdCluster } = await import('../etcd/client.js');
   const cluster = new EtcdCluster([local.clientURL], await etcdCredentials(host.files, certDir));
   try {
     members = await cluster.memberStatuses();
@@ -66,6 +70,7 @@ export async function planEtcdMemberRemoval(host: Host, certDir: string, log: Lo
 export async function removeEtcdMember(host: Host, certDir: string, removal: EtcdMemberRemoval, log: Logger): Promise<void> {
   const { member } = removal;
   if (!member) return log.info('[reset] This node is not an etcd member (any more): nothing to remove');
+  const { EtcdCluster } = await import('../etcd/client.js');
   const cluster = new EtcdCluster([removal.local.clientURL], await etcdCredentials(host.files, certDir));
   try {
     log.info(`[reset] Removing etcd member ${member.name} (${member.id}) from the cluster`);

@@ -6,33 +6,11 @@
  */
 import { Etcd3, type IMember } from 'etcd3';
 import { KubeforgeError, errorMessage } from '../errors.js';
-import type { FileHost } from '../host/index.js';
+import type { EtcdCredentials } from './credentials.js';
 import type { EtcdMemberInfo, EtcdMemberStatus } from './members.js';
-
-export interface EtcdCredentials {
-  ca: Buffer;
-  cert: Buffer;
-  key: Buffer;
-}
 
 /** Per-call deadline: a member that does not answer in this time counts as unhealthy. */
 const CALL_TIMEOUT_MS = 5_000;
-
-export const ETCD_CLIENT_FILES = { ca: 'etcd/ca.crt', cert: 'apiserver-etcd-client.crt', key: 'apiserver-etcd-client.key' } as const;
-
-/** The etcd client credentials of a control-plane node (read from its certificates dir). */
-export async function etcdCredentials(files: FileHost, certificatesDir: string): Promise<EtcdCredentials> {
-  const read = async (name: string) => {
-    const content = await files.tryReadFile(`${certificatesDir}/${name}`);
-    if (!content) {
-      throw new KubeforgeError('KF_ETCD_NO_CREDENTIALS', `${files.resolve(`${certificatesDir}/${name}`)} is missing: this is not a control-plane node with a stacked etcd`, {
-        hint: 'run this on a control-plane node (kubeforge init, or join --control-plane), with the same --root',
-      });
-    }
-    return content;
-  };
-  return { ca: await read(ETCD_CLIENT_FILES.ca), cert: await read(ETCD_CLIENT_FILES.cert), key: await read(ETCD_CLIENT_FILES.key) };
-}
 
 export const memberIdHex = (id: string) => BigInt(id).toString(16);
 const memberIdDecimal = (hex: string) => BigInt(`0x${hex}`).toString(10);
@@ -100,11 +78,6 @@ export class EtcdCluster {
         }
       }),
     );
-  }
-
-  /** The raw etcd client, for the snapshot stream. */
-  raw(): Etcd3 {
-    return this.client;
   }
 
   private async call<T>(what: string, work: () => Promise<T>): Promise<T> {

@@ -18,7 +18,7 @@ import type { Host } from '../host/index.js';
 import { isNotFound, KubeApiError, KubeClient, type KubeObject } from '../kube/index.js';
 import { ensureKubeconfig, kubeClientConfig, localAPIEndpointURL } from '../kubeconfig/index.js';
 import { etcdClientURL, etcdPeerURL, renderStaticPod, type StaticPodComponent } from '../manifests/index.js';
-import { ensureCertificates, ensureServiceAccountKeys } from '../pki/index.js';
+import { ensureCertificates, ensureServiceAccountKeys, prefetchPrivateKeys } from '../pki/index.js';
 import { bootstrapClient, tlsBootstrapConfig, type JoinContext } from './join.js';
 import type { Phase } from './runner.js';
 
@@ -257,6 +257,8 @@ export function controlPlanePreparePhase(): Phase<JoinContext> {
         run: async (ctx) => {
           const { cfg } = await prepared(ctx);
           await track(ctx, cfg.cluster.certificatesDir);
+          // The kubeconfigs' keys are made on the thread pool while the certificates' are (as init's prefetch).
+          prefetchPrivateKeys(cfg.cluster.encryptionAlgorithm, JOIN_KUBECONFIGS.length);
           await ensureCertificates(ctx.host, cfg, ctx.log);
           await ensureServiceAccountKeys(ctx.host, cfg, ctx.log);
         },
