@@ -12,6 +12,7 @@ import { KUBELET_BACKOFF } from './backoff.js';
 import { ComponentManager, type Component, type StopMode } from './component-manager.js';
 import { defaultKubeforgeCommand } from './images.js';
 import { ApiConnection } from './api-connection.js';
+import { ApiServerLoadBalancer } from './apiserver-lb.js';
 import { CertificateMonitor, type CertificateRenewer } from './cert-monitor.js';
 import { ClientCertificates } from './client-cert.js';
 import { KUBELET_PORT, KubeletServer } from './kubelet-server.js';
@@ -158,11 +159,14 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
     ready: async () => {},
     stop: () => source.stop(),
   };
-  const components: Component[] = [new AgentLock(host), statusFile, staticPods, sourceComponent];
+  // The node-local API load balancer (when join set one up) runs before anything dials the API.
+  const loadBalancer = new ApiServerLoadBalancer({ host, log });
+  const components: Component[] = [new AgentLock(host), loadBalancer, statusFile, staticPods, sourceComponent];
   const api = options.api ? apiComponents(host, options, options.api, runner, staticPods, () => source.rescan()) : undefined;
   if (api) {
-    components.splice(2, 0, api.server);
+    components.splice(3, 0, api.server);
     components.push(...api.rest);
+    api.connection.onConnected((client) => loadBalancer.useClient(client));
   }
   const manager = new ComponentManager(components);
 

@@ -91,13 +91,14 @@ export function rotationDeadline(notBefore: Date, notAfter: Date, fraction: numb
 }
 
 /** The kubeconfig the kubelet writes after bootstrap: the cluster of the bootstrap file, the user's cert and key in one PEM file. */
-export function kubeletKubeconfig(server: string, caPem: string, certFile: string): string {
+export function kubeletKubeconfig(server: string, caPem: string, certFile: string, tlsServerName?: string): string {
   return [
     'apiVersion: v1',
     'clusters:',
     '- cluster:',
     `    certificate-authority-data: ${Buffer.from(caPem).toString('base64')}`,
     `    server: ${server}`,
+    ...(tlsServerName ? [`    tls-server-name: ${tlsServerName}`] : []),
     '  name: default-cluster',
     'contexts:',
     '- context:',
@@ -190,7 +191,7 @@ export class ClientCertificates extends PeriodicComponent implements Component {
     if (why === 'bootstrap') {
       const { cluster } = currentClusterAndUser(parseKubeconfig((await host.files.readFile(this.bootstrapPath)).toString('utf8')));
       const ca = cluster.certificateAuthorityData ?? (await host.files.readFile(cluster.certificateAuthority!)).toString('utf8');
-      await host.files.writeFile(this.options.kubeconfigPath, kubeletKubeconfig(cluster.server, ca, CLIENT_CERT_CURRENT), { mode: 0o600 });
+      await host.files.writeFile(this.options.kubeconfigPath, kubeletKubeconfig(cluster.server, ca, CLIENT_CERT_CURRENT, cluster.tlsServerName), { mode: 0o600 });
       await host.files.remove(this.bootstrapPath);
     }
     log.info(`agent: ${why}: installed the signed client certificate ${file}`);

@@ -77,3 +77,38 @@ export function kubeadmCertsSecret(files: Record<string, Buffer>, key: Buffer, o
     data,
   };
 }
+
+/** How to get the certificates onto a joining control-plane node; both of kubeadm's ways. */
+export const UPLOAD_CERTS_HINT =
+  'on an existing control-plane node run `kubeforge init phase upload-certs --upload-certs` and join with the certificate key it prints, ' +
+  `or copy ${SHARED_CONTROL_PLANE_FILES.join(', ')} from /etc/kubernetes/pki of a control-plane node into this node's /etc/kubernetes/pki by hand and join without --certificate-key`;
+
+/**
+ * kubeadm's DownloadCerts: the shared files out of the kubeadm-certs Secret, decrypted with the
+ * certificate key. A key that does not open every file is the wrong key (AES-GCM authenticates,
+ * so a wrong key never yields garbage); the message names the Secret, never the key.
+ */
+export function decryptKubeadmCerts(secret: KubeObject, key: Buffer): Record<string, Buffer> {
+  const data = (secret.data ?? {}) as Record<string, string>;
+  const out: Record<string, Buffer> = {};
+  const missing: string[] = [];
+  for (const file of SHARED_CONTROL_PLANE_FILES) {
+    const sealed = data[secretDataKey(file)];
+    if (sealed === undefined) {
+      missing.push(file);
+      continue;
+    }
+    try {
+      out[file] = decryptBytes(Buffer.from(sealed, 'base64'), key);
+    } catch (err) {
+      throw validationError('KF_CERTIFICATE_KEY_MISMATCH', `the certificate key does not decrypt the kube-system/${KUBEADM_CERTS_SECRET} Secret (it fails on ${file})`, {
+        cause: err,
+        hint: `pass the key that \`kubeforge init --upload-certs\` or \`kubeforge init phase upload-certs --upload-certs\` printed last; each upload makes a new key. Or: ${UPLOAD_CERTS_HINT}`,
+      });
+    }
+  }
+  if (missing.length > 0) {
+    throw validationError('KF_KUBEADM_CERTS_INCOMPLETE', `the kube-system/${KUBEADM_CERTS_SECRET} Secret lacks ${missing.join(', ')}`, { hint: UPLOAD_CERTS_HINT });
+  }
+  return out;
+}

@@ -10,3 +10,6 @@ export interface GlobalOptions {
 export function globals(command: Command): GlobalOptions {
   return command.optsWithGlobals<GlobalOptions>();
 }
+
+/** A repeatable comma-separated flag (`--ignore-preflight-errors a,b --ignore-preflight-errors c`). */
+export const commaList = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];

@@ -70,7 +70,13 @@ function initOptions(cmd: Command, phase?: string): InitOptions {
   };
 }
 
+/** kubeadm prints the key it encrypted kubeadm-certs with: without it the upload is useless. */
+function printCertificateKey(result: InitResult): void {
+  if (result.uploadedCertificateKey) process.stdout.write(`[upload-certs] Using certificate key:\n${result.uploadedCertificateKey}\n`);
+}
+
 function printInitResult(result: InitResult): void {
+  printCertificateKey(result);
   const admin = `${result.root === '/' ? '' : result.root}/etc/kubernetes/admin.conf`;
   let lines: string[];
   if (result.dryRun) {
@@ -117,6 +123,7 @@ function printInitResult(result: InitResult): void {
 
 /** `init phase <name>` prints only what the phase produced (show-join-command: the join command). */
 function printPhaseResult(result: InitResult): void {
+  printCertificateKey(result);
   if (result.joinCommands) process.stdout.write(`${result.joinCommands.controlPlane ?? result.joinCommands.worker}\n`);
 }
 

@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import type { JoinOptions, JoinResult } from '../commands/join.js';
 import type { JoinFlags } from '../config/index.js';
 import { resolveRoot } from '../host/index.js';
@@ -8,6 +8,11 @@ import { globals } from './globals.js';
 
 const list = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
 const repeat = (value: string, previous: string[] = []) => [...previous, value];
+function port(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 65535) throw new InvalidArgumentError('use a port number between 1 and 65535');
+  return n;
+}
 
 /** kubeadm's join flags (worker nodes). */
 function addJoinFlags(cmd: Command): Command {
@@ -24,6 +29,10 @@ function addJoinFlags(cmd: Command): Command {
     .option('--node-name <name>', 'specify the node name')
     .option('--node-ip <ip>', "the address this node's agent binds and reports (default: the host's primary address)")
     .option('--cri-socket <socket>', 'path to the CRI socket to connect')
+    .option('--control-plane', 'create a new control plane instance on this node', false)
+    .option('--certificate-key <key>', 'use this key to decrypt the certificate secrets uploaded by init (the kubeadm-certs Secret)')
+    .option('--apiserver-advertise-address <ip>', 'if the node should host a new control plane instance, the IP address the API server will advertise it is listening on (default: --node-ip)')
+    .option('--apiserver-bind-port <port>', 'if the node should host a new control plane instance, the port for the API server to bind to', port)
     .option('--dry-run', "don't apply any changes; just output what would be done", false)
     .option('--ignore-preflight-errors <checks>', "a list of checks whose errors will be shown as warnings; 'all' ignores all", list)
     .option('--skip-phases <phases>', 'list of phases to be skipped', list);
@@ -41,6 +50,10 @@ interface JoinCliOptions {
   nodeName?: string;
   nodeIp?: string;
   criSocket?: string;
+  controlPlane: boolean;
+  certificateKey?: string;
+  apiserverAdvertiseAddress?: string;
+  apiserverBindPort?: number;
   dryRun: boolean;
   ignorePreflightErrors?: string[];
   skipPhases?: string[];
@@ -61,6 +74,11 @@ function joinOptions(self: Command, endpoint: string | undefined, opts: JoinCliO
   set('tlsBootstrapToken', opts.tlsBootstrapToken);
   set('nodeName', opts.nodeName);
   set('criSocket', opts.criSocket);
+  // Only an explicit --control-plane turns it on: a JoinConfiguration's controlPlane: stays otherwise.
+  if (opts.controlPlane) set('controlPlane', true);
+  set('certificateKey', opts.certificateKey);
+  set('apiserverAdvertiseAddress', opts.apiserverAdvertiseAddress);
+  set('apiserverBindPort', opts.apiserverBindPort);
   set('ignorePreflightErrors', opts.ignorePreflightErrors);
   set('skipPhases', opts.skipPhases);
   return {
@@ -78,7 +96,23 @@ function joinOptions(self: Command, endpoint: string | undefined, opts: JoinCliO
 function printJoinResult(result: JoinResult): void {
   const lines = result.dryRun
     ? ['Your dry run finished: discovery ran against the cluster, nothing was written. Run again without --dry-run to join.']
-    : [
+    : result.controlPlane
+      ? [
+          'This node has joined the cluster and a new control plane instance was created:',
+          '',
+          '* Certificate signing request was sent to apiserver and approval was received.',
+          '* The Kubelet was informed of the new secure connection details.',
+          '* Control plane label and taint were applied to the new node.',
+          '* The Kubernetes control plane instances scaled up.',
+          '* A new etcd member was added to the local/stacked etcd cluster.',
+          '',
+          'To start administering your cluster from this node, you need to run:',
+          '',
+          `\texport KUBECONFIG=${result.root === '/' ? '' : result.root}/etc/kubernetes/admin.conf`,
+          '',
+          "Run 'kubectl get nodes' to see this node join the cluster.",
+        ]
+      : [
         'This node has joined the cluster:',
         '* Certificate signing request was sent to apiserver and a response was received.',
         '* The Kubelet was informed of the new secure connection details.',

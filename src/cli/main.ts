@@ -22,6 +22,7 @@ const commands: CommandEntry[] = [
   { name: 'config', summary: 'Manage configuration for a kubeforge cluster', register: async () => (await import('./config.js')).registerConfig },
   { name: 'images', summary: "Manage the images of this node's container runtime", register: async () => (await import('./images.js')).registerImages },
   { name: 'token', summary: 'Manage bootstrap tokens', register: async () => (await import('./token.js')).registerToken },
+  { name: 'etcd', summary: "Inspect and back up this control-plane node's stacked etcd", register: async () => (await import('./etcd.js')).registerEtcd },
   { name: 'agent', summary: "Run the node agent (kubeforge's kubelet)", register: async () => (await import('./agent.js')).registerAgent },
   { name: 'component', summary: 'Run a bundled control-plane component (used by static-pod manifests)', register: async () => (await import('./component.js')).registerComponent },
   { name: 'version', summary: 'Print the version of kubeforge', register: async () => (await import('./version.js')).registerVersion },

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { resolveRoot } from '../host/index.js';
-import { globals } from './globals.js';
+import { commaList, globals } from './globals.js';
 
 /** Reads one answer from stdin; no terminal or no answer means no. */
 async function confirm(question: string): Promise<boolean> {
@@ -21,10 +21,11 @@ export function registerReset(program: Command): void {
     .option('-f, --force', 'reset the node without prompting for confirmation', false)
     .option('--dry-run', "don't apply any changes; just output what would be done", false)
     .option('--cert-dir <dir>', 'the path to the directory where the certificates are stored', '/etc/kubernetes/pki')
-    .action(async (opts: { force: boolean; dryRun: boolean; certDir: string }, self: Command) => {
+    .option('--ignore-preflight-errors <checks>', "a list of checks whose errors will be shown as warnings ('EtcdQuorum': reset a control-plane node even when removing its etcd member costs quorum; 'all')", commaList)
+    .action(async (opts: { force: boolean; dryRun: boolean; certDir: string; ignorePreflightErrors?: string[] }, self: Command) => {
       const { runReset } = await import('../commands/reset.js');
       const g = globals(self);
-      const result = await runReset({ root: resolveRoot(g.root), verbosity: g.v, force: opts.force, dryRun: opts.dryRun, certDir: opts.certDir, confirm });
+      const result = await runReset({ root: resolveRoot(g.root), verbosity: g.v, force: opts.force, dryRun: opts.dryRun, certDir: opts.certDir, ignorePreflightErrors: opts.ignorePreflightErrors ?? [], confirm });
       if (result.wasInitialised && !opts.dryRun) process.stdout.write(`Reset complete: removed ${result.removed.length} paths; no process of this root runs.\n`);
     });
 }

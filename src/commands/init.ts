@@ -38,6 +38,8 @@ export interface InitResult {
   caCertHashes: string[];
   config: InitConfig;
   dryRun: boolean;
+  /** The certificate key of the kubeadm-certs Secret, when upload-certs stored it. */
+  uploadedCertificateKey?: string;
   /** The join commands, once show-join-command ran. */
   joinCommands?: JoinCommands;
 }
@@ -104,5 +106,6 @@ export async function runInit(options: InitOptions): Promise<InitResult> {
     config: cfg,
     dryRun: options.dryRun,
     joinCommands: ctx.joinCommands,
+    ...(ctx.uploadedCertificateKey ? { uploadedCertificateKey: ctx.uploadedCertificateKey } : {}),
   };
 }

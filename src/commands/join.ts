@@ -37,6 +37,8 @@ export interface JoinResult {
   nodeIP: string;
   /** The API server the node talks to (from cluster-info). */
   server?: string;
+  /** `--control-plane`: this node runs a control-plane instance now. */
+  controlPlane: boolean;
   dryRun: boolean;
 }
 
@@ -88,5 +90,5 @@ export async function runJoin(options: JoinOptions): Promise<JoinResult> {
     throw validationError('KF_ROOT_NOT_WRITABLE', `--root ${options.root} is not a writable directory`, { hint: 'pass a directory you can write to, e.g. --root ./.kubeforge-w1' });
   }
   await runPhases(selected ? [selected] : tree, ctx, { log, skip });
-  return { root: options.root, nodeName: cfg.join.nodeRegistration.name, nodeIP, server: ctx.tlsBootstrap?.cluster.server, dryRun: options.dryRun };
+  return { root: options.root, nodeName: cfg.join.nodeRegistration.name, nodeIP, server: ctx.tlsBootstrap?.cluster.server, controlPlane: cfg.join.controlPlane !== undefined, dryRun: options.dryRun };
 }

@@ -10,6 +10,7 @@ import { KubeforgeError } from '../errors.js';
 import { createDryRunHost, createHost, ETCD_DATA_DIR, KUBELET_DIR, KUBERNETES_DIR, POD_LOGS_DIR, RUN_DIR, type Host } from '../host/index.js';
 import { createLogger, type Logger } from '../log.js';
 import { AUDIT_LOG_FILE, AUDIT_POLICY_FILE } from '../manifests/index.js';
+import { ETCD_QUORUM_CHECK, planEtcdMemberRemoval, removeEtcdMember } from './reset-etcd.js';
 
 export interface ResetOptions {
   root: string;
@@ -17,6 +18,8 @@ export interface ResetOptions {
   force: boolean;
   dryRun: boolean;
   certDir: string;
+  /** `--ignore-preflight-errors`: `EtcdQuorum` (or `all`) resets a member whose removal costs quorum. */
+  ignorePreflightErrors?: string[];
   /** Asks the user to confirm; resolves true for yes. */
   confirm: (question: string) => Promise<boolean>;
   log?: Logger;
@@ -97,10 +100,14 @@ export async function runReset(options: ResetOptions): Promise<ResetResult> {
       throw new KubeforgeError('KF_RESET_ABORTED', 'reset aborted: nothing was changed', { hint: 'answer y, or pass --force to skip the question' });
     }
   }
+  const ignored = (options.ignorePreflightErrors ?? []).map((n) => n.toLowerCase());
+  const etcdRemoval = await planEtcdMemberRemoval(host, options.certDir, log, ignored.includes('all') || ignored.includes(ETCD_QUORUM_CHECK.toLowerCase()));
   if (options.dryRun) {
+    if (etcdRemoval?.member) log.info(`[dryrun] Would remove etcd member ${etcdRemoval.member.name} (${etcdRemoval.member.id})`);
     log.info(`[dryrun] Would stop the agent and its static pods, and delete: ${present.map((p) => host.files.resolve(p)).join(' ')}`);
     return { wasInitialised: true, removed: [] };
   }
+  if (etcdRemoval) await removeEtcdMember(host, options.certDir, etcdRemoval, log);
   await stopAgentAndPods(host, log);
   log.info(`[reset] Deleting files and directories: [${present.map((p) => host.files.resolve(p)).join(' ')}]`);
   for (const p of present) await host.files.remove(p);

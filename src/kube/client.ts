@@ -18,6 +18,8 @@ export interface KubeClientConfig {
   cert?: string | Buffer;
   key?: string | Buffer;
   token?: string;
+  /** The name the server certificate must carry, when `server` is a proxy's address (kubeconfig's tls-server-name). */
+  tlsServerName?: string;
   /** Per-request timeout; watches are not limited by it. */
   timeoutMs?: number;
   userAgent?: string;
@@ -152,6 +154,7 @@ export class KubeClient {
       path: `${path}${queryString(options.query)}`,
       headers,
       agent: this.agent,
+      ...(this.config.tlsServerName ? { servername: this.config.tlsServerName } : {}),
       signal: options.signal ?? this.signal,
       timeout: timeoutMs,
     });

@@ -35,6 +35,7 @@ export async function kubeClientConfig(files: FileHost, path: string, options: K
     cert: store ?? user?.clientCertificateData ?? (await read(user?.clientCertificate)),
     key: store ?? user?.clientKeyData ?? (await read(user?.clientKey)),
     token: user?.token,
+    ...(cluster.tlsServerName ? { tlsServerName: cluster.tlsServerName } : {}),
   };
 }
 

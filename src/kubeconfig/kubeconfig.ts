@@ -13,6 +13,8 @@ export interface KubeconfigCluster {
   certificateAuthorityData?: string;
   certificateAuthority?: string;
   insecureSkipTLSVerify?: boolean;
+  /** `tls-server-name`: the name the server certificate is checked against (the node-local API load balancer's). */
+  tlsServerName?: string;
 }
 
 export interface KubeconfigUser {
@@ -49,6 +51,8 @@ export interface KubeconfigInput {
   clientKeyPem?: string;
   /** …or a bearer token (CreateWithToken). */
   token?: string;
+  /** `tls-server-name` of the cluster, when the server is reached through a proxy whose address the certificate does not name. */
+  tlsServerName?: string;
 }
 
 const b64 = (text: string): string => Buffer.from(text).toString('base64');
@@ -62,7 +66,7 @@ export function buildKubeconfig(input: KubeconfigInput): string {
   if (input.token) user.token = input.token;
   return toYaml({
     apiVersion: 'v1',
-    clusters: [{ cluster: { 'certificate-authority-data': b64(input.caPem), server: input.server }, name: input.clusterName }],
+    clusters: [{ cluster: { 'certificate-authority-data': b64(input.caPem), server: input.server, ...(input.tlsServerName ? { 'tls-server-name': input.tlsServerName } : {}) }, name: input.clusterName }],
     contexts: [{ context: { cluster: input.clusterName, user: input.userName }, name: contextName }],
     'current-context': contextName,
     kind: 'Config',
@@ -129,6 +133,7 @@ export function parseKubeconfig(text: string): Kubeconfig {
     if (ca !== undefined) cluster.certificateAuthorityData = ca;
     if (str(c['certificate-authority'])) cluster.certificateAuthority = str(c['certificate-authority']);
     if (c['insecure-skip-tls-verify'] === true) cluster.insecureSkipTLSVerify = true;
+    if (str(c['tls-server-name'])) cluster.tlsServerName = str(c['tls-server-name']);
     return cluster;
   });
   const users = namedList(doc, 'users', 'user', (name, u) => {

@@ -85,6 +85,8 @@ async function uploadCerts(ctx: InitContext, client: KubeClient): Promise<void> 
     ...bindingObjects(kubeadmCertsBinding),
   ]);
   ctx.log.info(`[upload-certs] Storing the certificates in Secret "kubeadm-certs" in the "kube-system" Namespace`);
+  // The key is the only way to open the Secret: the command prints it (kubeadm's "Using certificate key").
+  ctx.uploadedCertificateKey = key;
 }
 
 /**

@@ -3,7 +3,6 @@
  * kubeconfig and control-plane sub-phases are built from their tables, so adding a row there
  * adds a phase here.
  */
-import path from 'node:path';
 import type { InitConfig } from '../config/types.js';
 import type { Host } from '../host/index.js';
 import { MANIFESTS_DIR } from '../host/index.js';
@@ -14,9 +13,10 @@ import {
   certificatePaths, certificatesFor, certificateTable, ensureCertificate, ensureCertificates, ensureEncryptionConfig, ensureServiceAccountKeys, isCertName, prefetchPrivateKeys,
 } from '../pki/index.js';
 import { ensureKubeconfig, kubeconfigPath, kubeconfigTable } from '../kubeconfig/index.js';
-import { auditPolicyFile, renderStaticPod, type StaticPodComponent } from '../manifests/index.js';
+import type { StaticPodComponent } from '../manifests/index.js';
 import { initChecks, runPreflight } from '../preflight/index.js';
 import { clusterPhases } from './init-cluster.js';
+import { writeStaticPod } from './static-pods.js';
 import type { Phase } from './runner.js';
 
 export interface InitContext {
@@ -31,34 +31,12 @@ export interface InitContext {
   timeoutMs?: number;
   /** The admin API client, once the control plane answers. */
   client?: KubeClient;
+  /** Filled by upload-certs: the key that opens the kubeadm-certs Secret just stored. */
+  uploadedCertificateKey?: string;
   /** Filled by show-join-command. */
   joinCommands?: JoinCommands;
   /** A full init: the certs phase starts every key certs and kubeconfigs will need at once. */
   prefetchKeys?: boolean;
-}
-
-async function writeStaticPod(ctx: InitContext, component: StaticPodComponent): Promise<void> {
-  const manifest = renderStaticPod(ctx.cfg, component);
-  await ctx.host.files.writeFile(manifest.path, manifest.yaml, { mode: 0o600 });
-}
-
-/** The audit policy the API server's CIS default flag names; an existing (possibly edited) policy is kept. */
-async function writeAuditPolicy(ctx: InitContext): Promise<void> {
-  const policy = auditPolicyFile(ctx.cfg.cluster);
-  if (!policy || (await ctx.host.files.exists(policy.path))) return;
-  ctx.log.info(`[control-plane] Writing the audit policy to "${policy.path}"`);
-  await ctx.host.files.writeFile(policy.path, policy.content, { mode: 0o600 });
-}
-
-/**
- * kubeadm's CreateLocalEtcdStaticPodManifestFile makes the data dir 0700 before etcd starts (CIS
- * 1.1.11); the agent would otherwise create it as a hostPath volume, 0755.
- */
-async function ensureEtcdDataDir(ctx: InitContext): Promise<void> {
-  const dataDir = ctx.cfg.cluster.etcd.local?.dataDir;
-  if (dataDir === undefined) return;
-  await ctx.host.files.mkdir(path.posix.dirname(dataDir));
-  await ctx.host.files.mkdir(dataDir, 0o700);
 }
 
 function controlPlanePhase(component: Exclude<StaticPodComponent, 'etcd'>, short: string): Phase<InitContext> {
@@ -67,8 +45,7 @@ function controlPlanePhase(component: Exclude<StaticPodComponent, 'etcd'>, short
     short,
     run: async (ctx) => {
       ctx.log.info(`[control-plane] Creating static Pod manifest for "${component}"`);
-      if (component === 'kube-apiserver') await writeAuditPolicy(ctx);
-      await writeStaticPod(ctx, component);
+      await writeStaticPod(ctx.host, ctx.log, ctx.cfg, component);
     },
   };
 }
@@ -159,8 +136,7 @@ export function initPhases(): Phase<InitContext>[] {
           run: async (ctx) => {
             if (!usesLocalEtcd(ctx)) return ctx.log.info('[etcd] External etcd mode: skipping the local etcd manifest');
             ctx.log.info(`[etcd] Creating static Pod manifest for local etcd in "${MANIFESTS_DIR}"`);
-            await ensureEtcdDataDir(ctx);
-            await writeStaticPod(ctx, 'etcd');
+            await writeStaticPod(ctx.host, ctx.log, ctx.cfg, 'etcd');
           },
         },
       ],

@@ -14,6 +14,8 @@ import type { Logger } from '../log.js';
 import { nodeKubeletConfiguration, toYaml } from '../manifests/index.js';
 import { joinChecks, runPreflight } from '../preflight/index.js';
 import { BOOTSTRAP_KUBELET_KUBECONFIG, startAgent } from './agent-start.js';
+import { agentApiAccess, type ApiAccess } from './join-lb.js';
+import { controlPlaneJoinPhase, controlPlanePreparePhase, type ControlPlaneJoin } from './join-controlplane.js';
 import { isNodeReady, waitForJoinedNode } from './join-wait.js';
 import type { Phase } from './runner.js';
 
@@ -32,6 +34,8 @@ export interface JoinContext {
   tlsBootstrapTimeoutMs: number;
   /** Filled by discovery. */
   tlsBootstrap?: TLSBootstrap;
+  /** Filled by control-plane-prepare on `join --control-plane`. */
+  controlPlane?: ControlPlaneJoin;
 }
 
 export interface TLSBootstrap {
@@ -69,16 +73,21 @@ export async function tlsBootstrapConfig(ctx: JoinContext): Promise<TLSBootstrap
     });
   }
   const user: KubeconfigUser = token ? { name: TLS_BOOTSTRAP_USER, token } : fileUser!;
-  const kubeconfig = buildKubeconfig({
+  ctx.tlsBootstrap = { cluster, kubeconfig: bootstrapKubeconfig(cluster, user, { server: cluster.server }), user };
+  return ctx.tlsBootstrap;
+}
+
+/** bootstrap-kubelet.conf: the bootstrap credentials for the API server at `access`. */
+function bootstrapKubeconfig(cluster: DiscoveredCluster, user: KubeconfigUser, access: ApiAccess): string {
+  return buildKubeconfig({
     clusterName: DEFAULT_CLUSTER_NAME,
-    server: cluster.server,
+    server: access.server,
+    ...(access.tlsServerName ? { tlsServerName: access.tlsServerName } : {}),
     caPem: cluster.caPem,
     userName: user.name,
     ...(user.token ? { token: user.token } : {}),
     ...(user.clientCertificateData ? { clientCertPem: user.clientCertificateData, clientKeyPem: user.clientKeyData ?? '' } : {}),
   });
-  ctx.tlsBootstrap = { cluster, kubeconfig, user };
-  return ctx.tlsBootstrap;
 }
 
 export function bootstrapClient(tls: TLSBootstrap): KubeClient {
@@ -130,8 +139,9 @@ async function kubeletStart(ctx: JoinContext): Promise<void> {
     // Discovery succeeded: from here on, the node's files are written.
     log.info(`[kubelet-start] Writing the cluster CA to "${cfg.join.caCertPath}"`);
     await host.files.writeFile(cfg.join.caCertPath, tls.cluster.caPem, { mode: 0o644 });
+    const access = await agentApiAccess(ctx, client, tls.cluster.server);
     log.info(`[kubelet-start] Writing the TLS bootstrap kubeconfig to "${BOOTSTRAP_KUBELET_KUBECONFIG}"`);
-    await host.files.writeFile(BOOTSTRAP_KUBELET_KUBECONFIG, tls.kubeconfig, { mode: 0o600 });
+    await host.files.writeFile(BOOTSTRAP_KUBELET_KUBECONFIG, bootstrapKubeconfig(tls.cluster, tls.user, access), { mode: 0o600 });
     await startAgent(host, log, { nodeName, nodeIP: ctx.nodeIP, kubeletConfig: toYaml(nodeKubeletConfiguration(kubelet, ctx.nodeIP)), tlsBootstrap: true, criSocket: cfg.join.nodeRegistration.criSocket });
     if (host.dryRun) return log.info('[dryrun] Would wait for the agent to perform the TLS bootstrap and for the Node to be Ready');
     await waitForJoinedNode(ctx, client, tls);
@@ -156,16 +166,19 @@ export function joinPhases(): Phase<JoinContext>[] {
             advertiseAddress: ctx.nodeIP,
             caCertPath: join.caCertPath,
             ...(join.discovery.bootstrapToken ? { discoveryEndpoint: join.discovery.bootstrapToken.apiServerEndpoint } : {}),
+            ...(join.controlPlane ? { controlPlane: { bindPort: join.controlPlane.localAPIEndpoint.bindPort, localEtcdDataDir: '/var/lib/etcd' } } : {}),
           },
           { rootIsSlash: ctx.host.files.root === '/' && !ctx.host.dryRun },
         );
         await runPreflight(ctx.host, checks, ctx.ignorePreflightErrors, ctx.log);
       },
     },
+    controlPlanePreparePhase(),
     {
       name: 'kubelet-start',
       short: 'Write kubelet settings, certificates and (re)start the kubelet',
       run: kubeletStart,
     },
+    controlPlaneJoinPhase(),
   ];
 }

@@ -28,6 +28,7 @@ import { admissionChain } from './admission/index.js';
 import { Auditor, parseAuditPolicy } from './audit.js';
 import { auditLogOptions, openAuditLog } from './audit-log.js';
 import { parseEncryptionConfiguration } from './encryption.js';
+import { ENDPOINT_RECONCILE_INTERVAL_MS, LeaseEndpointReconciler } from './endpoint-reconciler.js';
 import { bootstrapCluster, ensureKubernetesService } from './bootstrap.js';
 import { PrefixCache } from './cache.js';
 import { parseApiServerFlags, type ApiServerFlags } from './flags.js';
@@ -189,6 +190,8 @@ export async function runKubeApiserver(argv: string[], options: ApiServerOptions
     pods: cache('pods'),
   };
   const sa = await serviceAccounts(flags, files, objects);
+  const endpoints = new LeaseEndpointReconciler(storage, objects, { prefix: flags.etcdPrefix, address: advertise, port: flags.securePort });
+  let endpointTimer: NodeJS.Timeout | undefined;
   let bootstrapped = false;
   let stopping = false;
   const ready = (async () => {
@@ -196,6 +199,8 @@ export async function runKubeApiserver(argv: string[], options: ApiServerOptions
       try {
         await bootstrapCluster(objects, authentication);
         await ensureKubernetesService(objects, { address: advertise, port: flags.securePort, clusterIp: firstServiceIp(serviceIps) });
+        endpointTimer = setInterval(() => void endpoints.reconcile().catch((err: unknown) => logger.warn(`kube-apiserver: reconciling the kubernetes Endpoints: ${err instanceof Error ? err.message : String(err)}`)), ENDPOINT_RECONCILE_INTERVAL_MS);
+        void endpoints.reconcile().catch(() => {});
         await Promise.all(Object.values(caches).map((c) => c.start()));
         bootstrapped = true;
         logger.debug(1, 'kube-apiserver: bootstrap namespaces and RBAC in place');
@@ -277,6 +282,8 @@ export async function runKubeApiserver(argv: string[], options: ApiServerOptions
     close: async () => {
       stopping = true;
       compactor.stop();
+      clearInterval(endpointTimer);
+      await endpoints.remove().catch(() => {});
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await Promise.all(Object.values(caches).map((c) => c.stop()));
