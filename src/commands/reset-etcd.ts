@@ -66,7 +66,14 @@ export async function planEtcdMemberRemoval(host: Host, certDir: string, log: Lo
   return { local, member };
 }
 
-/** Removes the member through this node's etcd, which forwards to the leader (it stops right after). */
+/** How long reset keeps retrying a member removal etcd refuses for now (kubeadm retries with back-off too). */
+const REMOVE_MEMBER_TIMEOUT_MS = 30_000;
+
+/**
+ * Removes the member through this node's etcd, which forwards to the leader (it stops right after).
+ * etcd refuses a removal while a member that just came back has been connected for less than its
+ * health interval ("not enough started members"), so a refusal is retried with back-off.
+ */
 export async function removeEtcdMember(host: Host, certDir: string, removal: EtcdMemberRemoval, log: Logger): Promise<void> {
   const { member } = removal;
   if (!member) return log.info('[reset] This node is not an etcd member (any more): nothing to remove');
@@ -74,7 +81,17 @@ export async function removeEtcdMember(host: Host, certDir: string, removal: Etc
   const cluster = new EtcdCluster([removal.local.clientURL], await etcdCredentials(host.files, certDir));
   try {
     log.info(`[reset] Removing etcd member ${member.name} (${member.id}) from the cluster`);
-    await cluster.removeMember(member.id);
+    const deadline = Date.now() + REMOVE_MEMBER_TIMEOUT_MS;
+    for (let delayMs = 250; ; delayMs = Math.min(delayMs * 2, 4000)) {
+      try {
+        await cluster.removeMember(member.id);
+        break;
+      } catch (err) {
+        if (Date.now() + delayMs > deadline) throw err;
+        log.debug(1, `[reset] etcd refused to remove member ${member.id} for now (${errorMessage(err)}); retrying`);
+        await new Promise((r) => setTimeout(r, delayMs));
+      }
+    }
   } catch (err) {
     log.warn(`[reset] Failed to remove etcd member ${member.id}: ${errorMessage(err)}; remove it by hand with \`etcdctl member remove ${member.id}\``);
   } finally {

@@ -88,8 +88,12 @@ export async function runReset(options: ResetOptions): Promise<ResetResult> {
     ? createDryRunHost(options.root, () => {}, (line) => log.info(`[dryrun] ${line}`))
     : createHost(options.root);
   const paths = resetPaths(options.certDir, host.files.root);
-  const present = [];
-  for (const p of paths) if (await host.files.exists(p)) present.push(p);
+  const existing = async () => {
+    const found = [];
+    for (const p of paths) if (await host.files.exists(p)) found.push(p);
+    return found;
+  };
+  let present = await existing();
   if (present.length === 0) {
     log.info(`[reset] Nothing to reset: ${options.root} has no files of kubeforge init or join`);
     return { wasInitialised: false, removed: [] };
@@ -109,6 +113,9 @@ export async function runReset(options: ResetOptions): Promise<ResetResult> {
   }
   if (etcdRemoval) await removeEtcdMember(host, options.certDir, etcdRemoval, log);
   await stopAgentAndPods(host, log);
+  // Listed again: until they stopped, the agent and the runtime could still create some (a pod
+  // sandbox's CNI state).
+  present = await existing();
   log.info(`[reset] Deleting files and directories: [${present.map((p) => host.files.resolve(p)).join(' ')}]`);
   for (const p of present) await host.files.remove(p);
   // Under a relocated root, the directories the agent created for hostPath volumes go too

@@ -3,8 +3,8 @@
  * all`, each at -v 10, and an `init --dry-run -v 10`; then every log they wrote (their stdout and
  * stderr, the agents' logs, the pod logs, the audit log) is searched for the bootstrap token's
  * secret, every private key on both nodes, the certificate key and the encryption key. The only
- * place the token and certificate key may appear is the join command init prints on stdout, as
- * kubeadm does. Addresses 127.0.0.182-127.0.0.184 are this file's.
+ * places the token and certificate key may appear are the join command init prints on stdout and,
+ * for the key, its `[upload-certs] Using certificate key:` result, as kubeadm prints them. Addresses 127.0.0.182-127.0.0.184 are this file's.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -85,9 +85,9 @@ afterAll(async () => {
   }
 }, 180_000);
 
-/** The join commands init prints are its result, not a log: kubeadm prints the token and certificate key there. */
+/** The join commands and the certificate key init prints are its result, not a log: kubeadm prints them there. */
 function withoutJoinCommands(stdout: string): string {
-  return stdout.split('\n').filter((line) => !/kubeforge join|--token|--discovery-token-ca-cert-hash|--certificate-key|--control-plane/.test(line)).join('\n');
+  return stdout.replace(/^\[upload-certs\] Using certificate key:\n[0-9a-f]{64}$/m, '').split('\n').filter((line) => !/kubeforge join|--token|--discovery-token-ca-cert-hash|--certificate-key|--control-plane/.test(line)).join('\n');
 }
 
 async function logs(): Promise<Record<string, string>> {
