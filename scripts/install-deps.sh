@@ -19,7 +19,7 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 
 # etcd is required; Debian's Python client is one of the outside clients the API server is
-# tested with (its test is skipped without it).
+# tested with (its tests fail without it).
 need_etcd=""
 command -v etcd >/dev/null 2>&1 && command -v etcdctl >/dev/null 2>&1 || need_etcd="etcd-server etcd-client"
 need_python=""
@@ -47,6 +47,6 @@ if [ -n "${packages// /}" ]; then
   elif [ -n "${need_runtime// /}" ]; then
     echo "[deps] pods need:$need_runtime (sudo apt-get install -y$need_runtime); without them only the control plane runs" >&2
   else
-    echo "[deps] python3-kubernetes is missing: its client test will be skipped (sudo apt-get install -y python3-kubernetes)" >&2
+    echo "[deps] python3-kubernetes is missing: its client tests will fail (sudo apt-get install -y python3-kubernetes)" >&2
   fi
 fi
