@@ -22,6 +22,28 @@ import type { Phase } from './runner.js';
 import { waitForControlPlane } from './wait-control-plane.js';
 
 const NODE_WAIT_MS = 60_000;
+/** How long the admin identity may take to gain its rights once its binding exists. */
+const ADMIN_RIGHTS_WAIT_MS = 30_000;
+
+/**
+ * Waits until the API server authorizes `client` for what init does next. RBAC is eventually
+ * consistent: the API server learns of a new binding through its watch of etcd, so a request
+ * right after the binding was created can still be refused.
+ */
+async function waitForAdminRights(client: KubeClient): Promise<void> {
+  const review = { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', metadata: {}, spec: { resourceAttributes: { namespace: 'kube-system', verb: 'create', resource: 'configmaps' } } };
+  const deadline = Date.now() + ADMIN_RIGHTS_WAIT_MS;
+  for (;;) {
+    const answer = await client.create<KubeObject & { status?: { allowed?: boolean } }>({ group: 'authorization.k8s.io', version: 'v1', resource: 'selfsubjectaccessreviews' }, review);
+    if (answer.status?.allowed) return;
+    if (Date.now() > deadline) {
+      throw new KubeforgeError('KF_INIT_ADMIN_RIGHTS', `admin.conf's user is still not authorized ${ADMIN_RIGHTS_WAIT_MS / 1000}s after ClusterRoleBinding ${clusterAdminsBinding.name} was created`, {
+        hint: `check the binding with \`kubectl --kubeconfig super-admin.conf get clusterrolebinding ${clusterAdminsBinding.name} -o yaml\` and the API server's log`,
+      });
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
 /** The admin client, created once the API answers (kubeadm: admin.conf, after super-admin grants it). */
 async function adminClient(ctx: InitContext): Promise<KubeClient> {
@@ -34,7 +56,14 @@ async function adminClient(ctx: InitContext): Promise<KubeClient> {
   } finally {
     superAdmin.close();
   }
-  ctx.client = await loadKubeClient(ctx.host, '/etc/kubernetes/admin.conf');
+  const admin = await loadKubeClient(ctx.host, '/etc/kubernetes/admin.conf');
+  try {
+    await waitForAdminRights(admin);
+  } catch (err) {
+    admin.close();
+    throw err;
+  }
+  ctx.client = admin;
   return ctx.client;
 }
 

@@ -6,11 +6,10 @@
  * need no running cluster (run `npm run build` first); the API server runs in process on real
  * etcd. No fixed address is bound.
  */
-import { createHash } from 'node:crypto';
-import { cp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kubeforge, tempRoot } from '../helpers/cli.js';
+import { fileHashes, kubeforge, tempRoot } from '../helpers/cli.js';
 import { apiRequest, startTestCluster, type ApiRequest, type TestCluster } from '../helpers/apiserver-harness.js';
 
 let work = '';
@@ -18,17 +17,6 @@ let cleanup: () => Promise<void> = async () => {};
 let pki = '';
 let broken = '';
 let cluster: TestCluster;
-
-/** Hash of every file under dir: a failed command must leave it as it was. */
-async function snapshot(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    const file = path.join(entry.parentPath, entry.name);
-    out[path.relative(dir, file)] = createHash('sha256').update(await readFile(file)).digest('hex');
-  }
-  return out;
-}
 
 const at = (name: string) => path.join(work, name);
 const ADDRESS = ['--apiserver-advertise-address', '127.0.0.185', '--node-name', 'bad1'];
@@ -150,12 +138,12 @@ afterAll(async () => {
 
 describe('bad input to the CLI: exit code, a message naming the problem, no file changed', () => {
   it.each(CLI_CASES.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
-    const before = await snapshot(work);
+    const before = await fileHashes(work);
     const result = await kubeforge(c.args());
     expect(result.exitCode, result.stderr).toBe(c.exit);
     // Errors go to stderr; `certs verify` reports its findings on stdout.
     expect(`${result.stderr}\n${result.stdout}`).toMatch(c.message);
-    expect(await snapshot(work)).toEqual(before);
+    expect(await fileHashes(work)).toEqual(before);
     await rm(at('r1'), { recursive: true, force: true });
   }, 60_000);
 });

@@ -1,10 +1,9 @@
 /** Bad input to `kubeforge init`: a clear message, kubeadm's exit code, and nothing written. */
-import { createHash } from 'node:crypto';
 import { cp, readdir, readFile, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kubeforge, kubeforgeBin, tempRoot } from '../helpers/cli.js';
+import { fileHashes, kubeforge, kubeforgeBin, tempRoot } from '../helpers/cli.js';
 
 const ADDRESS = '127.0.0.24';
 const LATER = ['--skip-phases', 'kubelet-start,wait-control-plane,upload-config,upload-certs,mark-control-plane,bootstrap-token,kubelet-finalize,addon,show-join-command'];
@@ -13,17 +12,6 @@ let work: string;
 let cleanup: () => Promise<void>;
 let initialised: string;
 let laterPhases: string[] = [];
-
-/** Hash of every file under dir, to prove a failed command changed nothing. */
-async function snapshot(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    const file = path.join(entry.parentPath, entry.name);
-    out[path.relative(dir, file)] = createHash('sha256').update(await readFile(file)).digest('hex');
-  }
-  return out;
-}
 
 async function writeConfig(name: string, text: string): Promise<string> {
   const file = path.join(work, name);
@@ -127,12 +115,12 @@ describe('bad files on disk are named, and nothing changes', () => {
   for (const c of cases) {
     it(`refuses ${c.name}, naming the file`, async () => {
       const root = await brokenCopy(c.name.replace(/\W+/g, '-'), c.breakIt);
-      const before = await snapshot(root);
+      const before = await fileHashes(root);
       const result = await kubeforge([...INIT(root), '--ignore-preflight-errors', 'all', ...laterPhases]);
       expect(result.exitCode, result.stderr).not.toBe(0);
       expect(result.stderr).toContain(c.file);
       expect(result.stderr).not.toMatch(/BEGIN (RSA |EC )?PRIVATE KEY/);
-      expect(await snapshot(root)).toEqual(before);
+      expect(await fileHashes(root)).toEqual(before);
     });
   }
 });
@@ -145,7 +133,7 @@ describe('interrupting init', () => {
       await new Promise((r) => setTimeout(r, delayMs));
       child.kill('SIGKILL');
       await child;
-      const files = Object.keys(await snapshot(root).catch(() => ({})));
+      const files = Object.keys(await fileHashes(root).catch(() => ({})));
       // Files at their final names are whole; a killed write can only leave a hidden temp file.
       for (const file of files.filter((f) => !f.endsWith('.tmp'))) {
         const text = await readFile(path.join(root, file), 'utf8');
@@ -154,7 +142,7 @@ describe('interrupting init', () => {
       }
       const again = await kubeforge([...INIT(root), '--ignore-preflight-errors', 'all', ...laterPhases]);
       expect(again.exitCode, again.stderr).toBe(0);
-      expect(Object.keys(await snapshot(root)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+      expect(Object.keys(await fileHashes(root)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     }
   });
 });

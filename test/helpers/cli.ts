@@ -1,6 +1,7 @@
 /** Drives the built CLI (bin/kubeforge.js → dist/) as a user would, in temp roots. */
 import { execa } from 'execa';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +30,17 @@ export async function kubeforge(args: string[], options: { env?: Record<string, 
 export async function tool(command: string, args: string[], input?: string): Promise<CliResult> {
   const result = await execa(command, args, { reject: false, input, timeout: 60_000 });
   return { exitCode: result.exitCode ?? 1, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
+
+/** Hash of every file under dir, to prove a failed command changed nothing. */
+export async function fileHashes(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const file = path.join(entry.parentPath, entry.name);
+    out[path.relative(dir, file)] = createHash('sha256').update(await readFile(file)).digest('hex');
+  }
+  return out;
 }
 
 /** A fresh temp directory, removed by the returned cleanup. */
