@@ -17,6 +17,7 @@ import { nodeRuntimeLayout } from '../../src/agent/cri/layout.js';
 const CP = '127.0.0.130';
 const WORKERS = { w1: '127.0.0.131', w2: '127.0.0.132' } as const;
 const IMAGE = 'docker.io/kubeforge/busybox:e2e';
+const POD_NETWORK = '10.213.0.0/16';
 
 const roots: string[] = [];
 const cleanups: Array<() => Promise<void>> = [];
@@ -33,7 +34,7 @@ async function newRoot(prefix: string): Promise<string> {
   return dir;
 }
 
-const kubectl = (args: string[], input?: string) => tool('kubectl', ['--kubeconfig', `${cp}/etc/kubernetes/admin.conf`, ...args], input);
+const kubectl = (args: string[], input?: string, timeoutMs?: number) => tool('kubectl', ['--kubeconfig', `${cp}/etc/kubernetes/admin.conf`, ...args], input, timeoutMs);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 async function json(args: string[]): Promise<any> {
   const r = await kubectl([...args, '-o', 'json']);
@@ -130,7 +131,9 @@ beforeAll(async () => {
   imageArchive = path.join(scratch, 'busybox.tar');
   await writeBusyboxImage(imageArchive, IMAGE);
   cp = await newRoot('kf-cri-cp-');
-  const init = await kubeforge(['init', '--root', cp, '--apiserver-advertise-address', CP, '--node-name', 'cp1', '--ignore-preflight-errors=all']);
+  // A pod network of its own: clusters on one machine share its routing table, so another cluster
+  // on the default 10.244.0.0/16 (`npm run up`, another test) must not take this one's pod routes.
+  const init = await kubeforge(['init', '--root', cp, '--apiserver-advertise-address', CP, '--node-name', 'cp1', '--pod-network-cidr', POD_NETWORK, '--ignore-preflight-errors=all']);
   expect(init.exitCode, init.stderr.slice(-2000)).toBe(0);
   const printed = init.stdout.match(/kubeforge (join \S+ --token \S+)\s*\\?\s*(--discovery-token-ca-cert-hash sha256:[0-9a-f]{64})/);
   const joinArgs = [...printed![1]!.split(/\s+/), ...printed![2]!.split(/\s+/)];
@@ -162,7 +165,7 @@ describe('pods run through CRI on a node-private containerd per node', () => {
     const node = await json(['get', 'node', 'w1']);
     expect(node.metadata.annotations['kubeadm.alpha.kubernetes.io/cri-socket']).toBe(endpoint);
     expect(node.status.nodeInfo.containerRuntimeVersion).toMatch(/^containerd:\/\/1\.6\./);
-    expect(node.spec.podCIDR).toMatch(/^10\.244\.\d+\.0\/24$/);
+    expect(node.spec.podCIDR).toMatch(/^10\.213\.\d+\.0\/24$/);
   });
 
   it('imports the image on each worker; a truncated archive exits non-zero, names the file and imports nothing', async () => {
@@ -186,7 +189,8 @@ describe('pods run through CRI on a node-private containerd per node', () => {
 
   it('rolls out a Deployment of 2: both pods 1/1 Running on different nodes with pod IPs', async () => {
     expect((await kubectl(['apply', '-f', '-'], DEPLOYMENT)).exitCode).toBe(0);
-    const rollout = await kubectl(['rollout', 'status', 'deploy/web', '--timeout=180s']);
+    // kubectl's own timeout decides (a sandbox can wait in back-off while the node's pause image is imported).
+    const rollout = await kubectl(['rollout', 'status', 'deploy/web', '--timeout=180s'], undefined, 200_000);
     expect(rollout.exitCode, rollout.stderr).toBe(0);
     expect(rollout.stdout).toContain('successfully rolled out');
     const pods = await webPods();
@@ -194,7 +198,7 @@ describe('pods run through CRI on a node-private containerd per node', () => {
     expect(new Set(pods.map((p) => p.node))).toEqual(new Set(['w1', 'w2']));
     for (const p of pods) {
       expect(p.ready).toBe(true);
-      expect(p.ip).toMatch(/^10\.244\.\d+\.\d+$/);
+      expect(p.ip).toMatch(/^10\.213\.\d+\.\d+$/);
     }
     const wide = await kubectl(['get', 'pods', '-l', 'app=web', '-o', 'wide']);
     console.log(wide.stdout);
@@ -250,7 +254,7 @@ spec:
     expect(del.exitCode, del.stderr).toBe(0);
     const runcRoot = path.join(rootOf.w2!, 'run/kubeforge/containerd/runc/k8s.io');
     expect((await tool('runc', ['--root', runcRoot, 'list', '-q'])).stdout).not.toContain(id);
-    const rollout = await kubectl(['rollout', 'status', 'deploy/web', '--timeout=120s']);
+    const rollout = await kubectl(['rollout', 'status', 'deploy/web', '--timeout=120s'], undefined, 140_000);
     expect(rollout.exitCode, rollout.stderr).toBe(0);
     const pods = await webPods();
     expect(pods.map((p) => p.name)).not.toContain(pod.name);

@@ -27,8 +27,8 @@ export async function kubeforge(args: string[], options: { env?: Record<string, 
 }
 
 /** Runs any outside tool (openssl, kubectl, etcdctl) and returns its result without throwing. */
-export async function tool(command: string, args: string[], input?: string): Promise<CliResult> {
-  const result = await execa(command, args, { reject: false, input, timeout: 60_000 });
+export async function tool(command: string, args: string[], input?: string, timeoutMs = 60_000): Promise<CliResult> {
+  const result = await execa(command, args, { reject: false, input, timeout: timeoutMs });
   return { exitCode: result.exitCode ?? 1, stdout: String(result.stdout), stderr: String(result.stderr) };
 }
 
