@@ -289,7 +289,8 @@ function criComponents(host: Host, options: AgentOptions, cri: AgentCriOptions, 
   });
   /** containerd://<version> for the Node's status, once the runtime answers (a private one gets 30 s to come up). */
   const runtimeVersion = async (): Promise<string | undefined> => {
-    if (containerd) await Promise.race([containerd.up, new Promise((r) => setTimeout(r, 30_000))]);
+    // unref: a stopping agent must not stay alive for this wait (it held reset ~20 s).
+    if (containerd) await Promise.race([containerd.up, new Promise((r) => setTimeout(r, 30_000).unref())]);
     const client = await CriClient.connect(cri.endpoint);
     try {
       const v = await client.version(3000);

@@ -56,6 +56,8 @@ export class PodWorker {
   private syncing: Promise<void> | undefined;
   private again = false;
   private closed = false;
+  /** Aborted when the worker stops: ends an image pull in flight, which stop would otherwise wait for. */
+  private readonly stopping = new AbortController();
   private interval: NodeJS.Timeout | undefined;
   private wake: { at: number; timer: NodeJS.Timeout } | undefined;
 
@@ -204,11 +206,12 @@ export class PodWorker {
 
   private async startContainer(slot: Slot, now: number): Promise<void> {
     try {
-      slot.runtime = await this.options.runner.startContainer(this.pod, slot.spec, slot.restartCount);
+      slot.runtime = await this.options.runner.startContainer(this.pod, slot.spec, slot.restartCount, this.stopping.signal);
       slot.waiting = undefined;
       slot.nextStartAt = undefined;
       if (slot.runtime.state === 'running') this.ensureProbes(slot, slot.runtime);
     } catch (err) {
+      if (this.closed) return; // stopped meanwhile: the aborted start is no failure
       if (!(err instanceof ContainerStartError)) throw err;
       const backoff = nextBackoff(this.options.backoff, slot.backoff ?? { lastDelayMs: 0 }, 0);
       slot.backoff = backoff.state;
@@ -335,6 +338,7 @@ export class PodWorker {
 
   private close(): void {
     this.closed = true;
+    this.stopping.abort();
     clearInterval(this.interval);
     clearTimeout(this.wake?.timer);
     this.wake = undefined;

@@ -57,8 +57,11 @@ export interface PodRunner {
    * Containers of a different spec are stopped. Returns the adopted containers by name.
    */
   adopt(pod: StaticPod): Promise<Map<string, ContainerRuntimeState>>;
-  /** Starts (or restarts) one container. Throws ContainerStartError when it cannot run. */
-  startContainer(pod: StaticPod, container: Container, restartCount: number): Promise<ContainerRuntimeState>;
+  /**
+   * Starts (or restarts) one container. Throws ContainerStartError when it cannot run. `signal`
+   * ends a long step (an image pull) when the pod's worker stops.
+   */
+  startContainer(pod: StaticPod, container: Container, restartCount: number, signal?: AbortSignal): Promise<ContainerRuntimeState>;
   /** Stops one container: a polite signal, then a forced kill after `gracePeriodMs`. */
   stopContainer(pod: StaticPod, containerName: string, gracePeriodMs: number): Promise<void>;
   /** Stops every container of the pod and forgets it. */

@@ -11,7 +11,7 @@ import { socketPath } from './layout.js';
 import type * as grpc from '@grpc/grpc-js';
 
 type Message = Record<string, unknown>;
-type Unary = (request: Message, metadata: grpc.Metadata, options: grpc.CallOptions, callback: (err: grpc.ServiceError | null, response?: Message) => void) => void;
+type Unary = (request: Message, metadata: grpc.Metadata, options: grpc.CallOptions, callback: (err: grpc.ServiceError | null, response?: Message) => void) => grpc.ClientUnaryCall;
 
 export const RUNTIME_SERVICE_METHODS = [
   'Version', 'RunPodSandbox', 'StopPodSandbox', 'RemovePodSandbox', 'PodSandboxStatus', 'ListPodSandbox',
@@ -65,17 +65,24 @@ export class CriClient {
     );
   }
 
-  /** Calls one method. `timeoutMs` overrides the default deadline (0: a call's own long limit applies). */
-  call<T = Message>(method: CriMethod, request: Message = {}, timeoutMs?: number): Promise<T> {
+  /**
+   * Calls one method. `timeoutMs` overrides the default deadline (0: a call's own long limit applies);
+   * `signal` cancels the call (a pull from an unreachable registry must not hold an agent's stop).
+   */
+  call<T = Message>(method: CriMethod, request: Message = {}, timeoutMs?: number, signal?: AbortSignal): Promise<T> {
     const client = (IMAGE_SERVICE_METHODS as readonly string[]).includes(method) ? this.image : this.runtime;
     const fn = (client as unknown as Record<string, Unary>)[method[0]!.toLowerCase() + method.slice(1)]!.bind(client);
     const limit = timeoutMs ?? LONG_CALLS[method] ?? this.timeoutMs;
     const options: grpc.CallOptions = limit > 0 ? { deadline: new Date(Date.now() + limit) } : {};
     return new Promise<T>((resolve, reject) => {
-      fn(request, new this.grpcModule.Metadata(), options, (err, response) => {
+      const cancel = () => call.cancel();
+      const call = fn(request, new this.grpcModule.Metadata(), options, (err, response) => {
+        signal?.removeEventListener('abort', cancel);
         if (err) reject(new CriError(method, err.code, err.details || err.message));
         else resolve(response as T);
       });
+      if (signal?.aborted) cancel();
+      else signal?.addEventListener('abort', cancel, { once: true });
     });
   }
 

@@ -70,8 +70,8 @@ export class CriRunner implements PodRunner {
     return this.clientPromise;
   }
 
-  private async call<T>(method: Parameters<CriClient['call']>[0], request: Record<string, unknown>, timeoutMs?: number): Promise<T> {
-    return (await this.client()).call<T>(method, request, timeoutMs);
+  private async call<T>(method: Parameters<CriClient['call']>[0], request: Record<string, unknown>, timeoutMs?: number, signal?: AbortSignal): Promise<T> {
+    return (await this.client()).call<T>(method, request, timeoutMs, signal);
   }
 
   private event(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string): void {
@@ -129,7 +129,7 @@ export class CriRunner implements PodRunner {
   }
 
   /** Pulls the image as the container's imagePullPolicy says; ErrImagePull with the runtime's message when it cannot. */
-  private async ensureImage(pod: Pod, c: Container, sandboxConfig: Record<string, unknown>): Promise<void> {
+  private async ensureImage(pod: Pod, c: Container, sandboxConfig: Record<string, unknown>, signal?: AbortSignal): Promise<void> {
     const policy = (c as { imagePullPolicy?: string }).imagePullPolicy ?? (/:latest$|^[^:]*$/.test(c.image.replace(/^[^/]*:\d+\//, '')) ? 'Always' : 'IfNotPresent');
     const present = await this.call<{ image?: { id?: string } | null }>('ImageStatus', { image: { image: c.image } });
     if (present.image?.id && policy !== 'Always') {
@@ -146,21 +146,22 @@ export class CriRunner implements PodRunner {
     const started = Date.now();
     try {
       const auth = await this.options.resources.pullAuth(pod, c.image);
-      const { imageRef } = await this.call<{ imageRef: string }>('PullImage', { image: { image: c.image }, ...(auth ? { auth } : {}), sandboxConfig });
+      const { imageRef } = await this.call<{ imageRef: string }>('PullImage', { image: { image: c.image }, ...(auth ? { auth } : {}), sandboxConfig }, undefined, signal);
       this.imageIds.set(c.image, imageRef);
       this.event(pod, 'Normal', 'Pulled', `Successfully pulled image "${c.image}" in ${Date.now() - started}ms`);
     } catch (err) {
       // A pull that fails while the image is present (Always, registry unreachable) uses the local copy, as containerd's users expect offline.
       if (present.image?.id) return;
+      if (signal?.aborted) throw err;
       const message = `Failed to pull image "${c.image}": ${err instanceof CriError ? err.details : (err as Error).message}`;
       this.event(pod, 'Warning', 'Failed', message);
       throw new ContainerStartError('ErrImagePull', message);
     }
   }
 
-  async startContainer(pod: StaticPod, container: Container, restartCount: number): Promise<ContainerRuntimeState> {
+  async startContainer(pod: StaticPod, container: Container, restartCount: number, signal?: AbortSignal): Promise<ContainerRuntimeState> {
     const sandbox = await this.sandbox(pod.pod);
-    await this.ensureImage(pod.pod, container, sandbox.config);
+    await this.ensureImage(pod.pod, container, sandbox.config, signal);
     let resolved;
     try {
       resolved = await this.options.resources.resolve(pod.pod, container, { podIP: sandbox.ip });
