@@ -4,8 +4,11 @@
  * last test the teardown finds the processes that still carry it, reports them, ends them, and
  * fails the run, so a test that leaks a process is caught even when it passed. Processes of a
  * `npm run up` cluster, or of another run, carry no mark or another one and are never touched.
+ * Likewise a pod bridge (kf…br0) that appeared during the run and has no pod left fails the run:
+ * a root deleted without `kubeforge reset` leaves it, with a route that breaks later clusters.
  */
 import { randomUUID } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -40,18 +43,39 @@ export async function markedProcesses(mark: string): Promise<Leftover[]> {
   return found;
 }
 
+/** kubeforge's pod bridges: name → whether it is down (no pod attached). */
+function podBridges(): Map<string, boolean> {
+  let out = '';
+  try {
+    out = execFileSync('ip', ['-br', 'link', 'show', 'type', 'bridge'], { encoding: 'utf8' });
+  } catch {
+    return new Map(); // no iproute2: no pods ran either
+  }
+  const bridges = new Map<string, boolean>();
+  for (const [name, state] of out.split('\n').map((l) => l.trim().split(/\s+/))) {
+    if (name && /^kf[0-9a-f]{6}br0$/.test(name)) bridges.set(name, state === 'DOWN');
+  }
+  return bridges;
+}
+
 export default function setup(): () => Promise<void> {
   if (!existsSync(CLI)) {
     throw new Error(`${CLI} is missing: the end-to-end tests drive the built CLI. Run the suite with \`npm test\` (it builds first) or run \`npm run build\``);
   }
   const mark = randomUUID();
   process.env[MARK] = mark;
+  const bridgesBefore = podBridges();
   return async () => {
+    const leakedBridges = [...podBridges()].filter(([name, down]) => down && !bridgesBefore.has(name)).map(([name]) => name);
     let left = await markedProcesses(mark);
     for (const deadline = Date.now() + GRACE_MS; left.length > 0 && Date.now() < deadline; left = await markedProcesses(mark)) {
       await new Promise((r) => setTimeout(r, 250));
     }
-    if (left.length === 0) return;
+    const bridgeError = leakedBridges.length > 0 ? `tests left pod bridge(s) ${leakedBridges.join(', ')} behind: a root was deleted without \`kubeforge reset\`` : '';
+    if (left.length === 0) {
+      if (bridgeError) throw new Error(bridgeError);
+      return;
+    }
     for (const p of left) {
       try {
         process.kill(p.pid, 'SIGKILL');
@@ -59,6 +83,6 @@ export default function setup(): () => Promise<void> {
         // already gone
       }
     }
-    throw new Error(`tests left ${left.length} process(es) running (now killed):\n${left.map((p) => `  ${p.pid} ${p.command.slice(0, 300)}`).join('\n')}`);
+    throw new Error(`tests left ${left.length} process(es) running (now killed):\n${left.map((p) => `  ${p.pid} ${p.command.slice(0, 300)}`).join('\n')}${bridgeError ? `\n${bridgeError}` : ''}`);
   };
 }

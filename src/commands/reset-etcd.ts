@@ -45,7 +45,13 @@ export async function planEtcdMemberRemoval(host: Host, certDir: string, log: Lo
   try {
     members = await cluster.memberStatuses();
   } catch (err) {
-    return refuse(quorumError(`cannot read the etcd members through this node's etcd (${local.clientURL}): ${errorMessage(err)}`, err));
+    // As kubeadm: a local etcd that does not answer (the agent was stopped, the node is broken)
+    // takes no part in the quorum any more, so deleting its data cannot cost one; say what is left.
+    log.warn(
+      `[reset] Failed to read the etcd members through this node's etcd (${local.clientURL}): ${errorMessage(err)}; ` +
+        `if other control-plane nodes remain, remove this node's member by hand (\`kubeforge etcd member list\` on another node, then \`etcdctl member remove <id>\`)`,
+    );
+    return { local };
   } finally {
     cluster.close();
   }

@@ -259,7 +259,7 @@ describe('bad input to a full init', () => {
     ].join('\n'));
     try {
       const start = Date.now();
-      const result = await kubeforge(['init', '--root', root, '--config', config, '--timeout', '20s']);
+      const result = await kubeforge(['init', '--root', root, '--config', config, '--timeout', '10s']);
       console.log(`crash-looping init gave up after ${Date.now() - start} ms`);
       expect(result.exitCode, result.stderr).toBe(1);
       expect(result.stderr).toMatch(/kube-apiserver/);

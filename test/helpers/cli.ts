@@ -1,6 +1,7 @@
 /** Drives the built CLI (bin/kubeforge.js → dist/) as a user would, in temp roots. */
 import { execa } from 'execa';
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -43,10 +44,21 @@ export async function fileHashes(dir: string): Promise<Record<string, string>> {
   return out;
 }
 
-/** A fresh temp directory, removed by the returned cleanup. */
+/** What init or join leave in a root; a root that still holds one was not reset. */
+const NODE_STATE = ['etc/kubernetes', 'etc/kubeforge', 'var/lib/kubeforge', 'run/kubeforge'];
+
+/**
+ * A fresh temp directory, removed by the returned cleanup. A root a test did not reset (it failed
+ * half-way) is reset first: deleting its files alone would leave its bridge, routes and iptables
+ * rules in the machine's one network namespace, where they break later clusters.
+ */
 export async function tempRoot(prefix = 'kubeforge-'): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(path.join(tmpdir(), prefix));
-  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+  const cleanup = async () => {
+    if (NODE_STATE.some((p) => existsSync(path.join(dir, p)))) await kubeforge(['reset', '--root', dir, '-f']);
+    await rm(dir, { recursive: true, force: true });
+  };
+  return { dir, cleanup };
 }
 
 /**
