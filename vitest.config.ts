@@ -7,5 +7,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Two files at a time even on 2 cores: the end-to-end files mostly wait on clusters, and
+    // every file keeps to its own loopback addresses, roots and pod networks.
+    maxWorkers: 2,
+    minWorkers: 1,
   },
 });

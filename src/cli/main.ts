@@ -5,6 +5,7 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { ExitCode, isKubeforgeError } from '../errors.js';
 import type { GlobalOptions } from './globals.js';
+import { dropIpServernameWarning } from './warnings.js';
 
 interface CommandEntry {
   name: string;
@@ -61,6 +62,7 @@ function reportError(err: unknown, verbosity: number): number {
 }
 
 async function main(argv: string[]): Promise<number> {
+  dropIpServernameWarning();
   const wanted = firstCommand(argv);
   const program = new Command('kubeforge').description('kubeforge: easily bootstrap a secure Kubernetes cluster').showHelpAfterError().exitOverride();
   // A component's flags are its upstream flags verbatim (`--v=2` included), so kubeforge's own
