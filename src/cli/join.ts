@@ -134,8 +134,9 @@ export function registerJoin(program: Command): void {
     .action(async (endpoint: string | undefined, opts: JoinCliOptions, self: Command) => printJoinResult(await run(self, endpoint, opts)));
   const phase = join.command('phase').description('Use this command to invoke single phase of the join workflow');
   for (const p of tree) {
-    addJoinFlags(phase.command(p.name).description(p.short)).action(async (endpoint: string | undefined, opts: JoinCliOptions, self: Command) => {
-      await run(self, endpoint, opts, p.name);
+    // Commander hands a flag that `join` declares too to `join`, wherever it stands: merge them.
+    addJoinFlags(phase.command(p.name).description(p.short)).action(async (endpoint: string | undefined, _opts: JoinCliOptions, self: Command) => {
+      await run(self, endpoint, self.optsWithGlobals<JoinCliOptions>(), p.name);
     });
   }
 }

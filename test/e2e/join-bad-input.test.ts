@@ -48,4 +48,12 @@ describe('kubeforge join refuses bad input with exit 3 and writes nothing', () =
     expect(res.stderr).not.toContain('TOPSECRET');
     expect(await readdir(root, { recursive: true })).toEqual([]);
   });
+
+  it('`join phase preflight` gets the flags given after it (a pin that is not sha256:<64 hex>)', async () => {
+    const root = await emptyRoot('phase-preflight-pin');
+    const res = await kubeforge(['join', 'phase', 'preflight', '127.0.0.1:6443', '--root', root, '--node-ip', '127.0.0.31', '--token', 'abcdef.0123456789abcdef', '--discovery-token-ca-cert-hash', 'md5:1234']);
+    expect(res.exitCode, res.stderr).toBe(3);
+    expect(res.stderr).toContain('KF_DISCOVERY_PIN_INVALID');
+    expect(await readdir(root, { recursive: true })).toEqual([]);
+  });
 });
