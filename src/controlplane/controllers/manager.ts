@@ -10,13 +10,16 @@ import { bootstrapSignerController } from './bootstrapsigner.js';
 import { csrApprovingController } from './csrapproving.js';
 import { csrSigningController } from './csrsigning.js';
 import { deploymentController } from './deployment.js';
+import { cronJobController } from './cronjob.js';
 import { garbageCollectorController } from './garbagecollector.js';
+import { jobController } from './job.js';
 import { namespaceController } from './namespace.js';
 import { nodeIpamController, type NodeIpamOptions } from './nodeipam.js';
 import { nodeLifecycleController } from './nodelifecycle.js';
 import { replicaSetController } from './replicaset.js';
 import { rootCACertPublisherController, serviceAccountController } from './serviceaccount.js';
 import { tokenCleanerController } from './tokencleaner.js';
+import { ttlAfterFinishedController } from './ttlafterfinished.js';
 
 export interface ManagerOptions {
   signingCA: CertificateAuthority | undefined;
@@ -49,6 +52,9 @@ export const CONTROLLERS: readonly ControllerRow[] = [
   { name: 'namespace', serviceAccount: 'namespace-controller', alias: 'namespace-controller', enabledByDefault: true, make: () => namespaceController },
   { name: 'deployment', serviceAccount: 'deployment-controller', alias: 'deployment-controller', enabledByDefault: true, make: () => deploymentController },
   { name: 'replicaset', serviceAccount: 'replicaset-controller', alias: 'replicaset-controller', enabledByDefault: true, make: () => replicaSetController },
+  { name: 'job', serviceAccount: 'job-controller', alias: 'job-controller', enabledByDefault: true, make: () => jobController },
+  { name: 'cronjob', serviceAccount: 'cronjob-controller', alias: 'cronjob-controller', enabledByDefault: true, make: () => cronJobController },
+  { name: 'ttl-after-finished', serviceAccount: 'ttl-after-finished-controller', alias: 'ttl-after-finished-controller', enabledByDefault: true, make: () => ttlAfterFinishedController },
   { name: 'garbagecollector', serviceAccount: 'generic-garbage-collector', alias: 'garbage-collector-controller', enabledByDefault: true, make: () => garbageCollectorController },
 ];
 
