@@ -197,8 +197,9 @@ export function planJob(job: Job, pods: Pod[], now: number): JobPlan {
     conditions = withCondition(conditions, condition('Complete', 'CompletionsReached', 'Reached expected number of succeeded pods', now));
     completionTime = stamp(now);
   }
+  const { startTime: _previousStart, ...kept } = previous;
   const status: JobStatus = {
-    ...previous,
+    ...kept,
     active: active.length - deletePods.length + create,
     succeeded: allSucceeded - uncounted.succeeded.length,
     failed: allFailed - uncounted.failed.length,
