@@ -4,6 +4,7 @@
  */
 import { createJob, defaultCronJob } from './batch.js';
 import type { UserInfo } from './authn.js';
+import { addDefaultTolerations } from './default-toleration-seconds.js';
 import { admitPodServiceAccount } from './serviceaccount-admission.js';
 import { apiErrors } from './status.js';
 import type { KubeObject } from './storage.js';
@@ -85,6 +86,7 @@ const HOOKS: Record<string, KindHooks> = {
       spec.restartPolicy ??= 'Always';
       spec.schedulerName ??= 'default-scheduler';
       admitPodServiceAccount(pod as Parameters<typeof admitPodServiceAccount>[0]);
+      addDefaultTolerations(pod as Parameters<typeof addDefaultTolerations>[0]);
     },
   },
   CertificateSigningRequest: {
