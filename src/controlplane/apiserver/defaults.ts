@@ -5,6 +5,7 @@
 import { createJob, defaultCronJob } from './batch.js';
 import type { UserInfo } from './authn.js';
 import { addDefaultTolerations } from './default-toleration-seconds.js';
+import { createPodDisruptionBudget } from './eviction.js';
 import { admitPodServiceAccount } from './serviceaccount-admission.js';
 import { apiErrors } from './status.js';
 import type { KubeObject } from './storage.js';
@@ -100,6 +101,7 @@ const HOOKS: Record<string, KindHooks> = {
     },
   },
   Job: { create: createJob, generation: true },
+  PodDisruptionBudget: { create: createPodDisruptionBudget, generation: true },
   CronJob: { write: defaultCronJob, generation: true },
   Deployment: { generation: true },
   ReplicaSet: { generation: true },

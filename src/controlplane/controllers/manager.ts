@@ -11,6 +11,7 @@ import { csrApprovingController } from './csrapproving.js';
 import { csrSigningController } from './csrsigning.js';
 import { deploymentController } from './deployment.js';
 import { cronJobController } from './cronjob.js';
+import { disruptionController } from './disruption.js';
 import { garbageCollectorController } from './garbagecollector.js';
 import { jobController } from './job.js';
 import { namespaceController } from './namespace.js';
@@ -61,6 +62,7 @@ export const CONTROLLERS: readonly ControllerRow[] = [
   { name: 'job', serviceAccount: 'job-controller', alias: 'job-controller', enabledByDefault: true, make: () => jobController },
   { name: 'cronjob', serviceAccount: 'cronjob-controller', alias: 'cronjob-controller', enabledByDefault: true, make: () => cronJobController },
   { name: 'ttl-after-finished', serviceAccount: 'ttl-after-finished-controller', alias: 'ttl-after-finished-controller', enabledByDefault: true, make: () => ttlAfterFinishedController },
+  { name: 'disruption', serviceAccount: 'disruption-controller', alias: 'disruption-controller', enabledByDefault: true, make: () => disruptionController },
   { name: 'garbagecollector', serviceAccount: 'generic-garbage-collector', alias: 'garbage-collector-controller', enabledByDefault: true, make: () => garbageCollectorController },
 ];
 
