@@ -232,7 +232,8 @@ export class ObjectStore {
       if (unchanged) return stored.object;
       // A dry run answers with what would be stored, at the revision it would replace.
       if (options.dryRun) return { ...next, metadata: { ...next.metadata, resourceVersion: stored.object.metadata?.resourceVersion } };
-      if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0 && !pendingNamespaceFinalizers(next)) {
+      // upstream's ShouldDeleteDuringUpdate: a pod still in its grace period stays for its kubelet.
+      if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0 && !pendingNamespaceFinalizers(next) && Number(stored.object.metadata?.deletionGracePeriodSeconds ?? 0) === 0) {
         const deleted = await this.storage.delete(key, stored.revision);
         if (deleted !== undefined) {
           await this.released(type, stored.object);
@@ -324,8 +325,8 @@ export class ObjectStore {
       if (grace > 0) return stored.object;
       const finalizing = (meta.finalizers ?? []).length > 0 || pendingNamespaceFinalizers(stored.object);
       if (finalizing) {
-        if (meta.deletionTimestamp && !finalizersChanged) return stored.object;
-        const next: KubeObject = { ...stored.object, metadata: { ...meta, deletionTimestamp: meta.deletionTimestamp ?? nowTimestamp(), deletionGracePeriodSeconds: meta.deletionGracePeriodSeconds ?? 0 } };
+        if (meta.deletionTimestamp && !finalizersChanged && meta.deletionGracePeriodSeconds === 0) return stored.object;
+        const next: KubeObject = { ...stored.object, metadata: { ...meta, deletionTimestamp: meta.deletionTimestamp ?? nowTimestamp(), deletionGracePeriodSeconds: 0 } };
         if (type.kind === 'Namespace') next.status = { ...((next.status ?? {}) as object), phase: 'Terminating' };
         const updated = await this.storage.update(key, next, stored.revision);
         if (updated) return updated;

@@ -38,10 +38,10 @@ describe('garbage collector decisions', () => {
     expect(isGarbage(obj('Pod', 'free'), () => false)).toBe(false);
   });
 
-  it('foreground: deletes blocking dependents in the foreground and keeps the owner until they are gone', () => {
+  it('foreground: deletes dependents (in the foreground when they have dependents) and keeps the owner until they are gone', () => {
     const owner = { ...deploy, metadata: { ...deploy.metadata, ...deleting('foregroundDeletion') } };
     const loose = obj('Pod', 'loose', [{ owner: deploy }]);
-    const step = ownerStep(owner, [rs, loose], () => false);
+    const step = ownerStep(owner, [rs, loose, obj('Pod', 'web-1-a', [{ owner: rs, block: true }])], () => false);
     expect(step.delete.map((d) => `${d.dependent.metadata.name}:${d.policy}`)).toEqual(['web-1:Foreground', 'loose:Background']);
     expect(step.release).toBeUndefined();
     // A blocking dependent still being deleted keeps blocking; a non-blocking one does not.

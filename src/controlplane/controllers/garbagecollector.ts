@@ -5,7 +5,7 @@
  *   live GET (404, or that name now holds another uid) and the delete carries the dependent's
  *   uid, so informer lag never deletes a live dependent.
  * - Foreground: an owner being deleted with the `foregroundDeletion` finalizer has its
- *   dependents deleted (in the foreground too when they block it); the finalizer comes off once
+ *   dependents deleted (in the foreground too when they have dependents); the finalizer comes off once
  *   no dependent with blockOwnerDeletion=true remains, so the owner goes last.
  * - Orphan: an owner being deleted with the `orphan` finalizer has its reference removed from
  *   every dependent, then the finalizer comes off.
@@ -66,7 +66,8 @@ export function ownerStep(owner: KubeObject, dependents: KubeObject[], ownerAliv
   // A dependent another live owner still holds is not deleted (upstream drops the reference).
   const deletable = mine.filter((d) => !d.metadata.deletionTimestamp && (d.metadata.ownerReferences ?? []).every((r) => r.uid === owner.metadata.uid || !ownerAlive(r, d)));
   return {
-    delete: deletable.map((dependent) => ({ dependent, policy: refersTo(dependent, owner)?.blockOwnerDeletion ? 'Foreground' : 'Background' })),
+    // upstream: in the foreground too when the dependent has dependents of its own.
+    delete: deletable.map((dependent) => ({ dependent, policy: dependents.some((d) => refersTo(d, dependent)) ? 'Foreground' : 'Background' })),
     orphan: mine.filter((d) => !deletable.includes(d) && !d.metadata.deletionTimestamp),
     release: blocking.length === 0 ? FOREGROUND_FINALIZER : undefined,
   };
