@@ -224,8 +224,9 @@ describe('eviction', () => {
 
     const drain = await kubectl(['drain', 'w1', '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=150s'], undefined, 170_000);
     expect(drain.exitCode, drain.stderr).toBe(0);
-    expect(drain.stdout).toContain('node/w1 drained');
-    expect(drain.stderr).toMatch(/error when evicting pods\/"?guarded-[^\s"]+"? -n "?default"? \(will retry after 5s\): Cannot evict pod as it would violate the pod's disruption budget/);
+    const output = `${drain.stdout}\n${drain.stderr}`;
+    expect(output, output).toContain('node/w1 drained');
+    expect(output, output).toMatch(/error when evicting pods\/"?guarded-[^\s"]+"? -n "?default"? \(will retry after 5s\): Cannot evict pod as it would violate the pod's disruption budget/);
     const moved = await livePods('app=guarded');
     expect(moved.map((p) => p.spec.nodeName)).toEqual(['w2', 'w2']);
     const pdb = await json(['get', 'pdb', 'guarded']);
