@@ -1,7 +1,7 @@
 /**
  * Issue 14 (batch, garbage collection, eviction), through the built CLI (`npm run build`
  * first), real containerd, the real kubectl: `init` on 127.0.0.180 (the controller manager's
- * --node-monitor-grace-period shortened to 10 s) and two workers on .181/.182 with the busybox
+ * --node-monitor-grace-period shortened to 20 s) and two workers on .181/.182 with the busybox
  * image built offline. Jobs run to completion or stop at backoffLimit, a CronJob's Jobs appear,
  * an invalid schedule is refused, Deployment deletion cascades in the background, the
  * foreground or not at all, `kubectl drain` respects a PodDisruptionBudget, and the pods of a
@@ -34,7 +34,7 @@ networking:
 controllerManager:
   extraArgs:
   - name: node-monitor-grace-period
-    value: 10s
+    value: 20s
 `;
 
 const roots: string[] = [];
@@ -103,6 +103,13 @@ ${extra}      containers:
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const livePods = async (selector: string): Promise<any[]> => (await json(['get', 'pods', '-l', selector])).items.filter((p: any) => !p.metadata.deletionTimestamp);
 const names = async (kind: string, selector: string): Promise<string[]> => (await json(['get', kind, '-l', selector])).items.map((o: { metadata: { name: string } }) => o.metadata.name);
+
+/** Pods and node conditions/taints, for a failure message. */
+async function situation(): Promise<string> {
+  const pods = await kubectl(['get', 'pods', '-o', 'wide']);
+  const nodes = await kubectl(['get', 'nodes', '-o', 'jsonpath={range .items[*]}{.metadata.name} {.spec.taints} {.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}']);
+  return `${pods.stdout}\n${nodes.stdout}`;
+}
 
 beforeAll(async () => {
   const scratch = await newRoot('kf-batch-scratch-');
@@ -243,7 +250,7 @@ describe('eviction', () => {
     expect((await kubectl(['cordon', 'w1'])).exitCode).toBe(0);
     expect((await kubectl(['apply', '-f', '-'], deployment('lost', 2, tolerations))).exitCode).toBe(0);
     const rollout = await kubectl(['rollout', 'status', 'deploy/lost', '--timeout=150s'], undefined, 160_000);
-    expect(rollout.exitCode, rollout.stderr).toBe(0);
+    expect(rollout.exitCode, `${rollout.stderr}\n${await situation()}`).toBe(0);
     expect((await kubectl(['uncordon', 'w1'])).exitCode).toBe(0);
     const before = await livePods('app=lost');
     expect(before.map((p) => p.spec.nodeName)).toEqual(['w2', 'w2']);
@@ -271,7 +278,7 @@ describe('eviction', () => {
     // Their replacements run on w1; the guarded pods (300 s) are still there on w2.
     await waitFor('replacements on w1', async () => (await livePods('app=lost')).filter((p) => p.spec.nodeName === 'w1' && p.status.phase === 'Running').length === 2, 120_000);
     expect((await livePods('app=guarded')).map((p) => p.spec.nodeName)).toEqual(['w2', 'w2']);
-    expect(Date.now() - killedAt).toBeGreaterThan(10_000);
+    expect(Date.now() - killedAt).toBeGreaterThan(20_000);
   }, 300_000);
 });
 
