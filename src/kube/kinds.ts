@@ -30,6 +30,9 @@ const KINDS = {
   Deployment: { group: 'apps', version: 'v1', resource: 'deployments', namespaced: true },
   ReplicaSet: { group: 'apps', version: 'v1', resource: 'replicasets', namespaced: true },
   DaemonSet: { group: 'apps', version: 'v1', resource: 'daemonsets', namespaced: true },
+  Job: { group: 'batch', version: 'v1', resource: 'jobs', namespaced: true },
+  CronJob: { group: 'batch', version: 'v1', resource: 'cronjobs', namespaced: true },
+  PodDisruptionBudget: { group: 'policy', version: 'v1', resource: 'poddisruptionbudgets', namespaced: true },
   CertificateSigningRequest: { group: 'certificates.k8s.io', version: 'v1', resource: 'certificatesigningrequests', namespaced: false },
 } as const satisfies Record<string, KindInfo>;
 

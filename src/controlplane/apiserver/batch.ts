@@ -4,6 +4,7 @@
  * do (restartPolicy OnFailure or Never, a CronJob's schedule). Rows of defaults.ts's and
  * validation.ts's tables.
  */
+import { isKnownTimeZone, parseCronSchedule } from '../common/cron.js';
 import type { StatusCause } from './status.js';
 import type { KubeObject } from './storage.js';
 
@@ -63,10 +64,28 @@ export function validateJob(job: KubeObject): StatusCause[] {
   return podTemplateCauses((job.spec as Obj | undefined)?.template, 'spec.template');
 }
 
+/** upstream's validateScheduleFormat: parseable, and no TZ= prefix (spec.timeZone says that). */
+function scheduleCauses(schedule: string, timeZone: string | undefined): StatusCause[] {
+  const invalid = (why: string): StatusCause[] => [{ reason: 'FieldValueInvalid', field: 'spec.schedule', message: `Invalid value: ${JSON.stringify(schedule)}: ${why}` }];
+  if (/^\s*(CRON_TZ|TZ)=/.test(schedule)) return invalid('cannot use TZ or CRON_TZ in schedule, use timeZone field instead');
+  try {
+    parseCronSchedule(schedule, timeZone !== undefined && isKnownTimeZone(timeZone) ? timeZone : undefined);
+    return [];
+  } catch (err) {
+    return invalid((err as Error).message);
+  }
+}
+
 export function validateCronJob(cronJob: KubeObject): StatusCause[] {
   const spec = (cronJob.spec ?? {}) as Obj;
   const causes: StatusCause[] = [];
+  const timeZone = typeof spec.timeZone === 'string' ? spec.timeZone : undefined;
   if (typeof spec.schedule !== 'string' || spec.schedule.trim() === '') causes.push({ reason: 'FieldValueRequired', field: 'spec.schedule', message: 'Required value' });
+  else causes.push(...scheduleCauses(spec.schedule, timeZone));
+  if (timeZone !== undefined && !isKnownTimeZone(timeZone)) {
+    const why = timeZone.toLowerCase() === 'local' ? 'timeZone must be an explicit time zone as defined in https://www.iana.org/time-zones' : `unknown time zone ${timeZone}`;
+    causes.push({ reason: 'FieldValueInvalid', field: 'spec.timeZone', message: `Invalid value: ${JSON.stringify(timeZone)}: ${why}` });
+  }
   const jobTemplate = (spec.jobTemplate ?? {}) as Obj;
   return [...causes, ...podTemplateCauses((jobTemplate.spec as Obj | undefined)?.template, 'spec.jobTemplate.spec.template')];
 }

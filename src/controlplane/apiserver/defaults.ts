@@ -4,6 +4,8 @@
  */
 import { createJob, defaultCronJob } from './batch.js';
 import type { UserInfo } from './authn.js';
+import { addDefaultTolerations } from './default-toleration-seconds.js';
+import { createPodDisruptionBudget } from './eviction.js';
 import { admitPodServiceAccount } from './serviceaccount-admission.js';
 import { apiErrors } from './status.js';
 import type { KubeObject } from './storage.js';
@@ -85,6 +87,7 @@ const HOOKS: Record<string, KindHooks> = {
       spec.restartPolicy ??= 'Always';
       spec.schedulerName ??= 'default-scheduler';
       admitPodServiceAccount(pod as Parameters<typeof admitPodServiceAccount>[0]);
+      addDefaultTolerations(pod as Parameters<typeof addDefaultTolerations>[0]);
     },
   },
   CertificateSigningRequest: {
@@ -98,6 +101,7 @@ const HOOKS: Record<string, KindHooks> = {
     },
   },
   Job: { create: createJob, generation: true },
+  PodDisruptionBudget: { create: createPodDisruptionBudget, generation: true },
   CronJob: { write: defaultCronJob, generation: true },
   Deployment: { generation: true },
   ReplicaSet: { generation: true },

@@ -19,6 +19,7 @@ const SUBRESOURCES: Record<string, SubresourceShape> = {
   scale: { kind: 'Scale', group: 'autoscaling', version: 'v1', verbs: ['get', 'patch', 'update'] },
   token: { kind: 'TokenRequest', group: 'authentication.k8s.io', version: 'v1', verbs: ['create'] },
   binding: { kind: 'Binding', verbs: ['create'] },
+  eviction: { kind: 'Eviction', group: 'policy', version: 'v1', verbs: ['create'] },
 };
 
 export function apiVersions(serverAddress: string): Record<string, unknown> {

@@ -10,6 +10,7 @@ import { mergeCsrSubresource } from './csr.js';
 import { applyCreateDefaults, applyUpdateDefaults } from './defaults.js';
 import { applyConfiguration, recordUpdate } from './managedfields.js';
 import { applyPatch } from './patch.js';
+import { finalizersForPropagation, type PropagationPolicy } from './gc-deletion.js';
 import { podDeletionGrace } from './pod-deletion.js';
 import { groupVersion, storageKey, findResource, type ResourceType } from './resources.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
@@ -231,7 +232,8 @@ export class ObjectStore {
       if (unchanged) return stored.object;
       // A dry run answers with what would be stored, at the revision it would replace.
       if (options.dryRun) return { ...next, metadata: { ...next.metadata, resourceVersion: stored.object.metadata?.resourceVersion } };
-      if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0 && !pendingNamespaceFinalizers(next)) {
+      // upstream's ShouldDeleteDuringUpdate: a pod still in its grace period stays for its kubelet.
+      if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0 && !pendingNamespaceFinalizers(next) && Number(stored.object.metadata?.deletionGracePeriodSeconds ?? 0) === 0) {
         const deleted = await this.storage.delete(key, stored.revision);
         if (deleted !== undefined) {
           await this.released(type, stored.object);
@@ -296,12 +298,16 @@ export class ObjectStore {
     throw apiErrors.conflict(type.plural, type.group, name);
   }
 
-  async delete(type: ResourceType, namespace: string | undefined, name: string, options: WriteOptions & { preconditions?: { resourceVersion?: string; uid?: string }; gracePeriodSeconds?: number } = {}): Promise<KubeObject> {
+  async delete(type: ResourceType, namespace: string | undefined, name: string, options: WriteOptions & { preconditions?: { resourceVersion?: string; uid?: string }; gracePeriodSeconds?: number; propagationPolicy?: PropagationPolicy } = {}): Promise<KubeObject> {
     const key = this.key(type, namespace, name);
     for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
       const stored = await this.storage.get(key);
       if (!stored) throw apiErrors.notFound(type.plural, type.group, name);
-      const meta = stored.object.metadata ?? {};
+      const storedMeta = stored.object.metadata ?? {};
+      // Orphan/Foreground hand the dependents to the garbage collector through a finalizer.
+      const finalizers = finalizersForPropagation(storedMeta.finalizers ?? [], options.propagationPolicy);
+      const finalizersChanged = finalizers.join('\n') !== (storedMeta.finalizers ?? []).join('\n');
+      const meta = finalizersChanged ? { ...storedMeta, finalizers } : storedMeta;
       const pre = options.preconditions ?? {};
       if ((pre.uid && pre.uid !== meta.uid) || (pre.resourceVersion && pre.resourceVersion !== meta.resourceVersion)) {
         throw new ApiError(409, 'Conflict', `Precondition failed: UID in precondition: ${pre.uid ?? ''}, UID in object meta: ${meta.uid ?? ''}`);
@@ -310,7 +316,7 @@ export class ObjectStore {
       if (options.dryRun) return stored.object;
       const grace = type.kind === 'Pod' && type.group === '' ? podDeletionGrace(stored.object as never, options.gracePeriodSeconds) : 0;
       const shortened = typeof meta.deletionGracePeriodSeconds !== 'number' || grace < meta.deletionGracePeriodSeconds;
-      if (grace > 0 && (!meta.deletionTimestamp || shortened)) {
+      if (grace > 0 && (!meta.deletionTimestamp || shortened || finalizersChanged)) {
         const next: KubeObject = { ...stored.object, metadata: { ...meta, deletionTimestamp: meta.deletionTimestamp && !shortened ? meta.deletionTimestamp : nowTimestamp(), deletionGracePeriodSeconds: grace } };
         const updated = await this.storage.update(key, next, stored.revision);
         if (updated) return updated;
@@ -319,8 +325,8 @@ export class ObjectStore {
       if (grace > 0) return stored.object;
       const finalizing = (meta.finalizers ?? []).length > 0 || pendingNamespaceFinalizers(stored.object);
       if (finalizing) {
-        if (meta.deletionTimestamp) return stored.object;
-        const next: KubeObject = { ...stored.object, metadata: { ...meta, deletionTimestamp: nowTimestamp(), deletionGracePeriodSeconds: 0 } };
+        if (meta.deletionTimestamp && !finalizersChanged && meta.deletionGracePeriodSeconds === 0) return stored.object;
+        const next: KubeObject = { ...stored.object, metadata: { ...meta, deletionTimestamp: meta.deletionTimestamp ?? nowTimestamp(), deletionGracePeriodSeconds: 0 } };
         if (type.kind === 'Namespace') next.status = { ...((next.status ?? {}) as object), phase: 'Terminating' };
         const updated = await this.storage.update(key, next, stored.revision);
         if (updated) return updated;

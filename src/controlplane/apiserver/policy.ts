@@ -18,6 +18,7 @@ const urls = (verbs: string[], nonResourceURLs: string[]): PolicyRule => ({ verb
 
 const CORE_NAMESPACED = ['pods', 'pods/log', 'pods/status', 'services', 'services/status', 'endpoints', 'configmaps', 'serviceaccounts', 'events', 'persistentvolumeclaims', 'replicationcontrollers', 'resourcequotas', 'limitranges'];
 const BATCH = ['jobs', 'jobs/status', 'cronjobs', 'cronjobs/status'];
+const POLICY = ['poddisruptionbudgets', 'poddisruptionbudgets/status'];
 const APPS = ['deployments', 'deployments/scale', 'deployments/status', 'replicasets', 'replicasets/scale', 'replicasets/status', 'daemonsets', 'daemonsets/status', 'statefulsets'];
 
 export const BOOTSTRAP_CLUSTER_ROLES: Record<string, PolicyRule[]> = {
@@ -26,6 +27,8 @@ export const BOOTSTRAP_CLUSTER_ROLES: Record<string, PolicyRule[]> = {
     rule(ALL, [''], [...CORE_NAMESPACED, 'secrets', 'serviceaccounts/token']),
     rule(ALL, ['apps'], APPS),
     rule(ALL, ['batch'], BATCH),
+    rule(ALL, ['policy'], POLICY),
+    rule(['create'], [''], ['pods/eviction']),
     rule(ALL, ['rbac.authorization.k8s.io'], ['roles', 'rolebindings']),
     rule(['create'], ['authorization.k8s.io'], ['localsubjectaccessreviews']),
     rule(ALL, ['coordination.k8s.io'], ['leases']),
@@ -36,6 +39,8 @@ export const BOOTSTRAP_CLUSTER_ROLES: Record<string, PolicyRule[]> = {
     rule(ALL, [''], [...CORE_NAMESPACED, 'secrets', 'serviceaccounts/token']),
     rule(ALL, ['apps'], APPS),
     rule(ALL, ['batch'], BATCH),
+    rule(ALL, ['policy'], POLICY),
+    rule(['create'], [''], ['pods/eviction']),
     rule(ALL, ['coordination.k8s.io'], ['leases']),
     rule(READ, [''], ['namespaces']),
   ],
@@ -43,6 +48,7 @@ export const BOOTSTRAP_CLUSTER_ROLES: Record<string, PolicyRule[]> = {
     rule(READ, [''], [...CORE_NAMESPACED, 'namespaces', 'namespaces/status']),
     rule(READ, ['apps'], APPS),
     rule(READ, ['batch'], BATCH),
+    rule(READ, ['policy'], POLICY),
     rule(READ, ['coordination.k8s.io'], ['leases']),
   ],
   'system:basic-user': [

@@ -16,7 +16,7 @@ const PACKAGES = {
   'core/v1': 'v1', 'apps/v1': 'apps/v1', 'rbac/v1': 'rbac.authorization.k8s.io/v1', 'scheduling/v1': 'scheduling.k8s.io/v1',
   'autoscaling/v1': 'autoscaling/v1', 'coordination/v1': 'coordination.k8s.io/v1', 'events/v1': 'events.k8s.io/v1',
   'certificates/v1': 'certificates.k8s.io/v1', 'authorization/v1': 'authorization.k8s.io/v1', 'authentication/v1': 'authentication.k8s.io/v1',
-  'batch/v1': 'batch/v1',
+  'batch/v1': 'batch/v1', 'policy/v1': 'policy/v1',
 };
 /** Kinds decoded from request bodies (the roots of the closure). */
 const ROOTS = {
@@ -30,6 +30,7 @@ const ROOTS = {
   'certificates/v1': ['CertificateSigningRequest'],
   'authorization/v1': ['SelfSubjectAccessReview', 'SubjectAccessReview', 'SelfSubjectRulesReview', 'LocalSubjectAccessReview'],
   'batch/v1': ['Job', 'CronJob'],
+  'policy/v1': ['PodDisruptionBudget', 'Eviction'],
   'authentication/v1': ['TokenRequest', 'SelfSubjectReview', 'TokenReview'],
 };
 /** apimachinery messages the decoder knows natively (protobuf.ts). */
@@ -39,7 +40,7 @@ const EXTERNAL = {
   'k8s.io.apimachinery.pkg.util.intstr.IntOrString': 'x', 'k8s.io.apimachinery.pkg.runtime.RawExtension': 'r',
 };
 /** meta/v1 messages protobuf.ts defines by hand. */
-const META = ['ObjectMeta', 'ListMeta', 'LabelSelector', 'LabelSelectorRequirement', 'OwnerReference', 'Condition', 'FieldSelectorRequirement'];
+const META = ['ObjectMeta', 'ListMeta', 'LabelSelector', 'LabelSelectorRequirement', 'OwnerReference', 'Condition', 'FieldSelectorRequirement', 'DeleteOptions', 'Preconditions'];
 for (const name of META) EXTERNAL[`k8s.io.apimachinery.pkg.apis.meta.v1.${name}`] = `m:meta.${name}`;
 const SCALARS = { string: 's', bytes: 'b', int32: 'i', int64: 'i', uint32: 'i', uint64: 'i', bool: 'B', double: 'd', float: 'f' };
 

@@ -244,6 +244,10 @@ export const GENERATED_SCHEMAS: Readonly<Record<string, string>> = {
   'core/v1.WorkloadReference': '1 name s!;2 podGroup s!;3 podGroupReplicaKey s',
   'events/v1.Event': '1 metadata m:meta.ObjectMeta!;2 eventTime T!;3 series m:events/v1.EventSeries!;4 reportingController s;5 reportingInstance s;6 action s;7 reason s;8 regarding m:core/v1.ObjectReference;9 related m:core/v1.ObjectReference!;10 note s;11 type s;12 deprecatedSource m:core/v1.EventSource;13 deprecatedFirstTimestamp t;14 deprecatedLastTimestamp t;15 deprecatedCount i',
   'events/v1.EventSeries': '1 count i!;2 lastObservedTime T!',
+  'policy/v1.Eviction': '1 metadata m:meta.ObjectMeta;2 deleteOptions m:meta.DeleteOptions!',
+  'policy/v1.PodDisruptionBudget': '1 metadata m:meta.ObjectMeta;2 spec m:policy/v1.PodDisruptionBudgetSpec;3 status m:policy/v1.PodDisruptionBudgetStatus',
+  'policy/v1.PodDisruptionBudgetSpec': '1 minAvailable x!;2 selector m:meta.LabelSelector;3 maxUnavailable x!;4 unhealthyPodEvictionPolicy s!',
+  'policy/v1.PodDisruptionBudgetStatus': '1 observedGeneration i;2 disruptedPods Mt;3 disruptionsAllowed i!;4 currentHealthy i!;5 desiredHealthy i!;6 expectedPods i!;7 conditions m:meta.Condition*',
   'rbac/v1.AggregationRule': '1 clusterRoleSelectors m:meta.LabelSelector*',
   'rbac/v1.ClusterRole': '1 metadata m:meta.ObjectMeta;2 rules m:rbac/v1.PolicyRule*!;3 aggregationRule m:rbac/v1.AggregationRule!',
   'rbac/v1.ClusterRoleBinding': '1 metadata m:meta.ObjectMeta;2 subjects m:rbac/v1.Subject*;3 roleRef m:rbac/v1.RoleRef!',
@@ -256,4 +260,4 @@ export const GENERATED_SCHEMAS: Readonly<Record<string, string>> = {
 };
 
 /** apiVersion → package of the table above. */
-export const PACKAGE_OF_API_VERSION: Readonly<Record<string, string>> = {"v1":"core/v1","apps/v1":"apps/v1","rbac.authorization.k8s.io/v1":"rbac/v1","scheduling.k8s.io/v1":"scheduling/v1","autoscaling/v1":"autoscaling/v1","coordination.k8s.io/v1":"coordination/v1","events.k8s.io/v1":"events/v1","certificates.k8s.io/v1":"certificates/v1","authorization.k8s.io/v1":"authorization/v1","authentication.k8s.io/v1":"authentication/v1","batch/v1":"batch/v1"};
+export const PACKAGE_OF_API_VERSION: Readonly<Record<string, string>> = {"v1":"core/v1","apps/v1":"apps/v1","rbac.authorization.k8s.io/v1":"rbac/v1","scheduling.k8s.io/v1":"scheduling/v1","autoscaling/v1":"autoscaling/v1","coordination.k8s.io/v1":"coordination/v1","events.k8s.io/v1":"events/v1","certificates.k8s.io/v1":"certificates/v1","authorization.k8s.io/v1":"authorization/v1","authentication.k8s.io/v1":"authentication/v1","batch/v1":"batch/v1","policy/v1":"policy/v1"};

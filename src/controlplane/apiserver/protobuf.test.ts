@@ -53,8 +53,13 @@ describe('protobuf request bodies', () => {
   });
 
   it('answers 415 for a kind it has no table for and 400 for a truncated body', () => {
-    expect(() => decodeKubernetesProtobuf(envelope('policy/v1', 'PodDisruptionBudget', Buffer.alloc(0)))).toThrow(expect.objectContaining({ code: 415 }));
+    expect(() => decodeKubernetesProtobuf(envelope('resource.k8s.io/v1beta1', 'ResourceClaim', Buffer.alloc(0)))).toThrow(expect.objectContaining({ code: 415 }));
     expect(() => decodeKubernetesProtobuf(envelope('v1', 'ConfigMap', Buffer.from([0x0a, 0x10, 0x01])))).toThrow(expect.objectContaining({ code: 400 }));
+  });
+
+  it('decodes a policy/v1 Eviction with its DeleteOptions (typed clients evicting pods)', () => {
+    const eviction = Buffer.concat([bytes(1, bytes(1, 'web-1')), bytes(2, bytes(2, bytes(1, 'u-1')))]);
+    expect(decodeKubernetesProtobuf(envelope('policy/v1', 'Eviction', eviction))).toEqual({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'web-1' }, deleteOptions: { preconditions: { uid: 'u-1' } } });
   });
 
   it('decodes a DeleteOptions body (helm uninstall) whatever group version names it', () => {

@@ -8,6 +8,7 @@ import type { Auditor } from './audit.js';
 import { authenticate, type AuthnOptions, type UserInfo } from './authn.js';
 import type { Admit, Operation } from './admission/index.js';
 import type { Authorizer } from './authz.js';
+import { requestedPropagation } from './gc-deletion.js';
 import { decodeBody, mediaType, readBody, sendError, sendJson, sendRawJson } from './http.js';
 import type { ObjectStore } from './objects.js';
 import { parseResourceVersion } from './objects.js';
@@ -223,12 +224,13 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, query: U
     case 'delete': {
       const raw = await readBody(req, options.maxRequestBytes);
       // DeleteOptions: JSON, or protobuf from typed clients (helm uninstall).
-      const deleteOptions = raw.length > 0 ? (decodeBody(raw, mediaType(req), false) as { preconditions?: { resourceVersion?: string; uid?: string }; dryRun?: unknown; gracePeriodSeconds?: number }) : {};
+      const deleteOptions = raw.length > 0 ? (decodeBody(raw, mediaType(req), false) as { preconditions?: { resourceVersion?: string; uid?: string }; dryRun?: unknown; gracePeriodSeconds?: number; propagationPolicy?: unknown; orphanDependents?: unknown }) : {};
+      const propagationPolicy = requestedPropagation(deleteOptions, query);
       const preconditions = deleteOptions.preconditions;
       const dryRunDelete = dryRun || (Array.isArray(deleteOptions.dryRun) && deleteOptions.dryRun.includes('All'));
       const queryGrace = query.get('gracePeriodSeconds');
       const gracePeriodSeconds = typeof deleteOptions.gracePeriodSeconds === 'number' ? deleteOptions.gracePeriodSeconds : queryGrace !== null && queryGrace !== '' ? Number(queryGrace) : undefined;
-      sendJson(res, 200, await objects.delete(type, namespace, info.name as string, { ...(preconditions ? { preconditions } : {}), dryRun: dryRunDelete, admit, ...(Number.isFinite(gracePeriodSeconds) ? { gracePeriodSeconds } : {}) }));
+      sendJson(res, 200, await objects.delete(type, namespace, info.name as string, { ...(preconditions ? { preconditions } : {}), dryRun: dryRunDelete, admit, propagationPolicy, ...(Number.isFinite(gracePeriodSeconds) ? { gracePeriodSeconds } : {}) }));
       return;
     }
     case 'deletecollection':

@@ -1,12 +1,13 @@
 /**
  * Subresources with their own shape, one handler per row: `serviceaccounts/token`
- * (TokenRequest), `deployments|replicasets/scale` (autoscaling/v1 Scale) and `pods/binding`
- * (what the scheduler posts). `status`, `approval` and `finalize` are served by ObjectStore.
+ * (TokenRequest), `deployments|replicasets/scale` (autoscaling/v1 Scale), `pods/binding`
+ * (what the scheduler posts) and `pods/eviction` (eviction.ts). `status`, `approval` and `finalize` are served by ObjectStore.
  */
 import type { KeyObject } from 'node:crypto';
 import type { UserInfo } from './authn.js';
 import type { ObjectStore } from './objects.js';
 import { nowTimestamp, parseResourceVersion } from './objects.js';
+import { evict } from './eviction.js';
 import { applyPatch } from './patch.js';
 import { findResource, type ResourceType } from './resources.js';
 import { grantClaims, signToken, type BoundRef } from './satoken.js';
@@ -185,6 +186,7 @@ const HANDLERS: Record<string, Handler> = {
   'deployments/scale': scale,
   'replicasets/scale': scale,
   'pods/binding': bind,
+  'pods/eviction': evict,
 };
 
 /** The handler for `<plural>/<subresource>`, when it has its own shape. */

@@ -283,6 +283,13 @@ const TABLES: Record<string, Column[]> = {
     age,
     ...workloadWide,
   ],
+  PodDisruptionBudget: [
+    name,
+    { name: 'Min Available', cell: (o) => (spec(o).minAvailable === undefined ? 'N/A' : String(spec(o).minAvailable)) },
+    { name: 'Max Unavailable', cell: (o) => (spec(o).maxUnavailable === undefined ? 'N/A' : String(spec(o).maxUnavailable)) },
+    { name: 'Allowed Disruptions', type: 'integer', cell: (o) => int(status(o).disruptionsAllowed) },
+    age,
+  ],
   CronJob: [
     name,
     { name: 'Schedule', cell: (o) => str(spec(o).schedule, '') },

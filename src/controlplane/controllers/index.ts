@@ -8,6 +8,8 @@
  * - csrapproving.ts, csrsigning.ts (csr.ts: CSR objects; src/pki parses and signs the requests)
  * - nodelifecycle.ts, nodeipam.ts, serviceaccount.ts (+ root-ca-cert-publisher), namespace.ts
  * - deployment.ts, replicaset.ts, garbagecollector.ts (workloads.ts: shared shapes, template hash)
+ * - job.ts, cronjob.ts (common/cron.ts: schedules), ttlafterfinished.ts
+ * - tainteviction.ts (NoExecute taints), podgc.ts, disruption.ts (PodDisruptionBudget status)
  * - manager.ts: the controller table and --controllers selection
  */
 import { errorMessage, isKubeforgeError, KubeforgeError, validationError } from '../../errors.js';
@@ -52,7 +54,7 @@ export const CONTROLLER_MANAGER_FLAGS: readonly FlagSpec[] = [
   acceptedFlag('cluster-signing-legacy-unknown-key-file'),
   acceptedFlag('configure-cloud-routes', 'bool'),
   acceptedFlag('cloud-provider'),
-  acceptedFlag('terminated-pod-gc-threshold', 'int'),
+  flag('terminated-pod-gc-threshold', 'int', '12500'),
   acceptedFlag('pod-eviction-timeout', 'duration'),
   acceptedFlag('horizontal-pod-autoscaler-sync-period', 'duration'),
   acceptedFlag('concurrent-deployment-syncs', 'int'),
@@ -106,6 +108,7 @@ export function runControllerManager(argv: string[], deps: ComponentDeps & { con
           nodeMonitorGracePeriodMs: flags.duration('node-monitor-grace-period'),
           nodeMonitorPeriodMs: flags.duration('node-monitor-period'),
           nodeIpam: nodeIpamOptions(flags),
+          terminatedPodGCThreshold: flags.int('terminated-pod-gc-threshold'),
         };
         const selection = flags.list('controllers');
         const unknown = unknownControllers(selection, table);

@@ -10,13 +10,19 @@ import { bootstrapSignerController } from './bootstrapsigner.js';
 import { csrApprovingController } from './csrapproving.js';
 import { csrSigningController } from './csrsigning.js';
 import { deploymentController } from './deployment.js';
+import { cronJobController } from './cronjob.js';
+import { disruptionController } from './disruption.js';
 import { garbageCollectorController } from './garbagecollector.js';
+import { jobController } from './job.js';
 import { namespaceController } from './namespace.js';
 import { nodeIpamController, type NodeIpamOptions } from './nodeipam.js';
 import { nodeLifecycleController } from './nodelifecycle.js';
+import { podGCController } from './podgc.js';
 import { replicaSetController } from './replicaset.js';
+import { taintEvictionController } from './tainteviction.js';
 import { rootCACertPublisherController, serviceAccountController } from './serviceaccount.js';
 import { tokenCleanerController } from './tokencleaner.js';
+import { ttlAfterFinishedController } from './ttlafterfinished.js';
 
 export interface ManagerOptions {
   signingCA: CertificateAuthority | undefined;
@@ -24,6 +30,8 @@ export interface ManagerOptions {
   rootCA: string | undefined;
   nodeMonitorGracePeriodMs: number;
   nodeMonitorPeriodMs: number;
+  /** --terminated-pod-gc-threshold: finished pods kept before the oldest are deleted. */
+  terminatedPodGCThreshold: number;
   /** Set with --allocate-node-cidrs=true and --cluster-cidr. */
   nodeIpam: NodeIpamOptions | undefined;
 }
@@ -43,12 +51,18 @@ export const CONTROLLERS: readonly ControllerRow[] = [
   { name: 'csrapproving', serviceAccount: 'certificate-controller', alias: 'certificatesigningrequest-approving-controller', enabledByDefault: true, make: () => csrApprovingController },
   { name: 'csrsigning', serviceAccount: 'certificate-controller', alias: 'certificatesigningrequest-signing-controller', enabledByDefault: true, make: (o) => csrSigningController({ ca: o.signingCA, durationMs: o.signingDurationMs }) },
   { name: 'nodelifecycle', serviceAccount: 'node-controller', alias: 'node-lifecycle-controller', enabledByDefault: true, make: (o) => nodeLifecycleController({ gracePeriodMs: o.nodeMonitorGracePeriodMs, monitorPeriodMs: o.nodeMonitorPeriodMs }) },
+  { name: 'taint-eviction-controller', serviceAccount: 'node-controller', alias: 'taint-eviction-controller', enabledByDefault: true, make: () => taintEvictionController },
+  { name: 'podgc', serviceAccount: 'pod-garbage-collector', alias: 'pod-garbage-collector-controller', enabledByDefault: true, make: (o) => podGCController({ terminatedPodThreshold: o.terminatedPodGCThreshold }) },
   { name: 'nodeipam', serviceAccount: 'node-controller', alias: 'node-ipam-controller', enabledByDefault: true, make: (o) => nodeIpamController(o.nodeIpam) },
   { name: 'serviceaccount', serviceAccount: 'service-account-controller', alias: 'serviceaccount-controller', enabledByDefault: true, make: () => serviceAccountController },
   { name: 'root-ca-cert-publisher', serviceAccount: 'root-ca-cert-publisher', alias: 'root-ca-certificate-publisher-controller', enabledByDefault: true, make: (o) => rootCACertPublisherController(o.rootCA) },
   { name: 'namespace', serviceAccount: 'namespace-controller', alias: 'namespace-controller', enabledByDefault: true, make: () => namespaceController },
   { name: 'deployment', serviceAccount: 'deployment-controller', alias: 'deployment-controller', enabledByDefault: true, make: () => deploymentController },
   { name: 'replicaset', serviceAccount: 'replicaset-controller', alias: 'replicaset-controller', enabledByDefault: true, make: () => replicaSetController },
+  { name: 'job', serviceAccount: 'job-controller', alias: 'job-controller', enabledByDefault: true, make: () => jobController },
+  { name: 'cronjob', serviceAccount: 'cronjob-controller', alias: 'cronjob-controller', enabledByDefault: true, make: () => cronJobController },
+  { name: 'ttl-after-finished', serviceAccount: 'ttl-after-finished-controller', alias: 'ttl-after-finished-controller', enabledByDefault: true, make: () => ttlAfterFinishedController },
+  { name: 'disruption', serviceAccount: 'disruption-controller', alias: 'disruption-controller', enabledByDefault: true, make: () => disruptionController },
   { name: 'garbagecollector', serviceAccount: 'generic-garbage-collector', alias: 'garbage-collector-controller', enabledByDefault: true, make: () => garbageCollectorController },
 ];
 
