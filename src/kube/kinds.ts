@@ -30,6 +30,8 @@ const KINDS = {
   Deployment: { group: 'apps', version: 'v1', resource: 'deployments', namespaced: true },
   ReplicaSet: { group: 'apps', version: 'v1', resource: 'replicasets', namespaced: true },
   DaemonSet: { group: 'apps', version: 'v1', resource: 'daemonsets', namespaced: true },
+  StatefulSet: { group: 'apps', version: 'v1', resource: 'statefulsets', namespaced: true },
+  ControllerRevision: { group: 'apps', version: 'v1', resource: 'controllerrevisions', namespaced: true },
   CertificateSigningRequest: { group: 'certificates.k8s.io', version: 'v1', resource: 'certificatesigningrequests', namespaced: false },
 } as const satisfies Record<string, KindInfo>;
 

@@ -2,6 +2,7 @@
  * Per-kind behaviour on create and update, as a table: defaults (Secret type, Namespace
  * phase and finalizer), stringData folding, CSR requester identity, generation bumps.
  */
+import { defaultDaemonSet, defaultDeployment, defaultReplicaSet, defaultStatefulSet } from './apps-defaults.js';
 import { createJob, defaultCronJob } from './batch.js';
 import type { UserInfo } from './authn.js';
 import { admitPodServiceAccount } from './serviceaccount-admission.js';
@@ -99,9 +100,10 @@ const HOOKS: Record<string, KindHooks> = {
   },
   Job: { create: createJob, generation: true },
   CronJob: { write: defaultCronJob, generation: true },
-  Deployment: { generation: true },
-  ReplicaSet: { generation: true },
-  DaemonSet: { generation: true },
+  Deployment: { write: defaultDeployment, generation: true },
+  ReplicaSet: { write: defaultReplicaSet, generation: true },
+  DaemonSet: { write: defaultDaemonSet, generation: true },
+  StatefulSet: { write: defaultStatefulSet, generation: true },
 };
 
 export function applyCreateDefaults(object: KubeObject, user: UserInfo): void {

@@ -97,7 +97,7 @@ async function createToken(request: SubresourceRequest): Promise<SubresourceResu
   };
 }
 
-// ---- deployments/scale, replicasets/scale ----------------------------------------------
+// ---- deployments|replicasets|statefulsets/scale -------------------------------------------
 
 /** A LabelSelector as the string form Scale.status.selector carries. */
 export function selectorString(selector: unknown): string {
@@ -184,6 +184,7 @@ const HANDLERS: Record<string, Handler> = {
   'serviceaccounts/token': createToken,
   'deployments/scale': scale,
   'replicasets/scale': scale,
+  'statefulsets/scale': scale,
   'pods/binding': bind,
 };
 
