@@ -9,11 +9,11 @@
 import { isNotFound } from '../../kube/index.js';
 import { contextQueue, objectKey, runQueue, untilAborted, type Controller, type ControllerContext } from '../common/controller.js';
 import { ref } from '../common/resources.js';
+import { Expectations } from './expectations.js';
 import { controllerOf, isControlledBy, isPodActive, isPodAvailable, isPodReady, matchesSelector, ownerReference, type ReplicaSet, type WorkloadPod } from './workloads.js';
 
 /** Upstream's burst limit per sync. */
 export const BURST_REPLICAS = 500;
-const EXPECTATIONS_TIMEOUT_MS = 5 * 60_000;
 
 export interface ReplicaSetDiff {
   create: number;
@@ -111,7 +111,7 @@ export const replicaSetController: Controller = {
     const replicaSets = ctx.informers.informerFor<ReplicaSet>(ref('replicasets'));
     const pods = ctx.informers.informerFor<WorkloadPod>(ref('pods'));
     const queue = contextQueue(ctx, 'replicaset');
-    const expectations = new Map<string, { adds: number; dels: number; at: number }>();
+    const expectations = new Expectations();
     const ownerKey = (pod: WorkloadPod) => {
       const owner = controllerOf(pod);
       return owner?.kind === 'ReplicaSet' ? `${pod.metadata.namespace}/${owner.name}` : undefined;
@@ -119,11 +119,10 @@ export const replicaSetController: Controller = {
     const observe = (pod: WorkloadPod, field: 'adds' | 'dels') => {
       const key = ownerKey(pod);
       if (!key) return;
-      const e = expectations.get(key);
-      if (e) e[field]--;
+      expectations.observe(key, field);
       queue.add(key);
     };
-    replicaSets.on({ add: (rs) => queue.add(objectKey(rs)), update: (_, rs) => queue.add(objectKey(rs)), delete: (rs) => expectations.delete(objectKey(rs)) });
+    replicaSets.on({ add: (rs) => queue.add(objectKey(rs)), update: (_, rs) => queue.add(objectKey(rs)), delete: (rs) => expectations.forget(objectKey(rs)) });
     pods.on({
       add: (p) => observe(p, 'adds'),
       update: (_, p) => {
@@ -138,15 +137,13 @@ export const replicaSetController: Controller = {
       if (!rs) return;
       const now = ctx.now().getTime();
       const active = podsOf(rs, pods.list()).filter(isPodActive);
-      const e = expectations.get(key);
-      const satisfied = !e || (e.adds <= 0 && e.dels <= 0) || now - e.at > EXPECTATIONS_TIMEOUT_MS;
-      if (satisfied && !rs.metadata.deletionTimestamp) {
+      if (expectations.satisfied(key, now) && !rs.metadata.deletionTimestamp) {
         const owner = controllerOf(rs)?.uid;
         const siblings = owner ? replicaSets.list().filter((o) => o.metadata.namespace === rs.metadata.namespace && controllerOf(o)?.uid === owner) : [rs];
         const related = pods.list().filter((p) => isPodActive(p) && siblings.some((o) => isControlledBy(p, o)));
         const diff = replicaSetDiff(rs, active, related, now);
         if (diff.create || diff.delete.length) {
-          expectations.set(key, { adds: diff.create, dels: diff.delete.length, at: now });
+          expectations.expect(key, diff.create, diff.delete.length, now);
           const creations = Array.from({ length: diff.create }, () => ctx.client.create(ref('pods', rs.metadata.namespace), podFromTemplate(rs)));
           const deletions = diff.delete.map((p) => ctx.client.delete(ref('pods', p.metadata.namespace, p.metadata.name)).catch((err) => {
             if (!isNotFound(err)) throw err;
@@ -154,7 +151,7 @@ export const replicaSetController: Controller = {
           const results = await Promise.allSettled([...creations, ...deletions]);
           const failed = results.filter((r) => r.status === 'rejected');
           if (failed.length) {
-            expectations.delete(key);
+            expectations.forget(key);
             throw (failed[0] as PromiseRejectedResult).reason;
           }
           ctx.log.debug(2, `[replicaset] ${key}: created ${diff.create}, deleted ${diff.delete.length} pod(s)`);

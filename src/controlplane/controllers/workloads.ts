@@ -1,6 +1,6 @@
 /**
- * Shared shapes of the workload controllers (deployment, replicaset, garbagecollector): the
- * objects, controller ownership, pod readiness, and the pod-template hash.
+ * Shared shapes of the workload controllers (deployment, replicaset, daemonset, statefulset,
+ * garbagecollector): the objects, controller ownership, pod readiness, and the template hash.
  */
 import type { KubeObject } from '../../kube/index.js';
 
@@ -67,7 +67,7 @@ export function isPodAvailable(pod: WorkloadPod, minReadySeconds: number, now: n
   return since + minReadySeconds * 1000 <= now;
 }
 
-function canonical(value: unknown): string {
+export function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
   if (value && typeof value === 'object') {
     return `{${Object.keys(value).sort().filter((k) => (value as Record<string, unknown>)[k] !== undefined).map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(',')}}`;
@@ -84,7 +84,12 @@ const SAFE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 export function podTemplateHash(template: PodTemplate, collisionCount = 0): string {
   const labels = { ...(template.metadata?.labels ?? {}) };
   delete labels[POD_TEMPLATE_HASH];
-  const text = canonical({ ...template, metadata: { ...template.metadata, labels } }) + (collisionCount ? String(collisionCount) : '');
+  return objectHash({ ...template, metadata: { ...template.metadata, labels } }, collisionCount);
+}
+
+/** The same hash of any JSON value (a ControllerRevision's data). */
+export function objectHash(value: unknown, collisionCount = 0): string {
+  const text = canonical(value) + (collisionCount ? String(collisionCount) : '');
   let hash = 0x811c9dc5;
   for (const byte of Buffer.from(text)) {
     hash ^= byte;
