@@ -7,7 +7,7 @@
  * - bootstrapsigner.ts, tokencleaner.ts (bootstraptoken.ts: token Secrets, detached JWS)
  * - csrapproving.ts, csrsigning.ts (csr.ts: CSR objects; src/pki parses and signs the requests)
  * - nodelifecycle.ts, nodeipam.ts, serviceaccount.ts (+ root-ca-cert-publisher), namespace.ts
- * - deployment.ts (+ deployment-revision.ts), replicaset.ts, daemonset.ts (+ daemonset-placement.ts),
+ * - deployment.ts (+ deployment-revision.ts), replicaset.ts, daemonset.ts (+ daemonset-placement.ts), statefulset.ts,
  *   garbagecollector.ts (workloads.ts: shared shapes, template hash; history.ts: ControllerRevisions;
  *   expectations.ts: waiting for the informer to see a sync's own writes)
  * - manager.ts: the controller table and --controllers selection

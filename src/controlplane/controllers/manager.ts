@@ -16,6 +16,7 @@ import { namespaceController } from './namespace.js';
 import { nodeIpamController, type NodeIpamOptions } from './nodeipam.js';
 import { nodeLifecycleController } from './nodelifecycle.js';
 import { replicaSetController } from './replicaset.js';
+import { statefulSetController } from './statefulset.js';
 import { rootCACertPublisherController, serviceAccountController } from './serviceaccount.js';
 import { tokenCleanerController } from './tokencleaner.js';
 
@@ -51,6 +52,7 @@ export const CONTROLLERS: readonly ControllerRow[] = [
   { name: 'deployment', serviceAccount: 'deployment-controller', alias: 'deployment-controller', enabledByDefault: true, make: () => deploymentController },
   { name: 'replicaset', serviceAccount: 'replicaset-controller', alias: 'replicaset-controller', enabledByDefault: true, make: () => replicaSetController },
   { name: 'daemonset', serviceAccount: 'daemon-set-controller', alias: 'daemonset-controller', enabledByDefault: true, make: () => daemonSetController },
+  { name: 'statefulset', serviceAccount: 'statefulset-controller', alias: 'statefulset-controller', enabledByDefault: true, make: () => statefulSetController },
   { name: 'garbagecollector', serviceAccount: 'generic-garbage-collector', alias: 'garbage-collector-controller', enabledByDefault: true, make: () => garbageCollectorController },
 ];
 
