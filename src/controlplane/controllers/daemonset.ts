@@ -89,7 +89,10 @@ export function manageDaemonPods(ds: DaemonSet, nodes: SchedulerNode[], pods: Wo
     for (const pod of onNode.filter((p) => !isTerminating(p))) {
       if (pod.status?.phase === 'Failed') {
         // A pod the node keeps rejecting must not be recreated in a hot loop.
-        if (!inBackoff(name)) (step.delete.push(pod), step.failedOn.push(name));
+        if (!inBackoff(name)) {
+          step.delete.push(pod);
+          step.failedOn.push(name);
+        }
       } else if (pod.status?.phase === 'Succeeded') step.delete.push(pod);
       else running.push(pod);
     }
