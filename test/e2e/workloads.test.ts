@@ -8,6 +8,7 @@
  * db-0 (Running and Ready) before db-1, each with hostname db-N and subdomain db.
  * The controllers' logic is specified by their unit tests; this file proves the wiring.
  */
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubeforge, resetRoots, tempRoot, tool } from '../helpers/cli.js';
@@ -182,13 +183,24 @@ spec:
   template:
     spec:${httpd('db', '{app: db}')}
 `;
-    const applied = await kubectl(['apply', '-f', '-'], objects);
-    expect(applied.exitCode, applied.stderr).toBe(0);
-    await rolledOut('sts/db');
+    // A watch delivers the pods' changes in etcd order: db-1 must appear after db-0 turned Ready.
+    const template = '{.metadata.name} {.status.phase} {.status.conditions[?(@.type=="Ready")].status}{"\\n"}';
+    const watch = spawn('kubectl', ['--kubeconfig', `${cp}/etc/kubernetes/admin.conf`, 'get', 'pods', '-l', 'app=db', '--watch', '-o', `jsonpath=${template}`]);
+    let events = '';
+    watch.stdout.on('data', (chunk: Buffer) => (events += chunk.toString()));
+    try {
+      const applied = await kubectl(['apply', '-f', '-'], objects);
+      expect(applied.exitCode, applied.stderr).toBe(0);
+      await rolledOut('sts/db');
+      await waitFor('db-1 in the watch', () => events.includes('db-1 '), 30_000);
+    } finally {
+      watch.kill();
+    }
+    const lines = events.split('\n').filter(Boolean);
+    const firstOfDb1 = lines.findIndex((l) => l.startsWith('db-1 '));
+    expect(lines.slice(0, firstOfDb1).filter((l) => l.startsWith('db-0 ')).at(-1), events).toBe('db-0 Running True');
     const first = await json(['get', 'pod', 'db-0']);
     const second = await json(['get', 'pod', 'db-1']);
-    const ready0 = first.status.conditions.find((c: { type: string }) => c.type === 'Ready');
-    expect(Date.parse(second.metadata.creationTimestamp)).toBeGreaterThanOrEqual(Date.parse(ready0.lastTransitionTime));
     for (const [i, pod] of [first, second].entries()) {
       expect(pod.spec).toMatchObject({ hostname: `db-${i}`, subdomain: 'db' });
       expect(pod.metadata.labels).toMatchObject({ 'statefulset.kubernetes.io/pod-name': `db-${i}`, 'apps.kubernetes.io/pod-index': String(i) });

@@ -7,7 +7,8 @@
 import type { KubeObject } from './storage.js';
 
 type Obj = Record<string, unknown>;
-const child = (parent: Obj, field: string): Obj => {
+/** The object at parent[field], created empty when absent. */
+export const child = (parent: Obj, field: string): Obj => {
   const value = parent[field];
   if (value && typeof value === 'object' && !Array.isArray(value)) return value as Obj;
   const created: Obj = {};

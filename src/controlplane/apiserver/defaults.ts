@@ -2,7 +2,7 @@
  * Per-kind behaviour on create and update, as a table: defaults (Secret type, Namespace
  * phase and finalizer), stringData folding, CSR requester identity, generation bumps.
  */
-import { defaultDaemonSet, defaultDeployment, defaultReplicaSet, defaultStatefulSet } from './apps-defaults.js';
+import { child, defaultDaemonSet, defaultDeployment, defaultReplicaSet, defaultStatefulSet } from './apps-defaults.js';
 import { createJob, defaultCronJob } from './batch.js';
 import type { UserInfo } from './authn.js';
 import { admitPodServiceAccount } from './serviceaccount-admission.js';
@@ -22,13 +22,7 @@ interface KindHooks {
 }
 
 type Obj = Record<string, unknown>;
-const sub = (object: KubeObject, field: string): Obj => {
-  const value = object[field];
-  if (value && typeof value === 'object' && !Array.isArray(value)) return value as Obj;
-  const created: Obj = {};
-  object[field] = created;
-  return created;
-};
+const sub = (object: KubeObject, field: string) => child(object, field);
 
 const HOOKS: Record<string, KindHooks> = {
   Namespace: {

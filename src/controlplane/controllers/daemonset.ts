@@ -8,15 +8,15 @@
  * available). OnDelete replaces only the pods users delete. Every template is a
  * ControllerRevision (history.ts); pods carry its hash in `controller-revision-hash`.
  */
-import { isAlreadyExists, isNotFound } from '../../kube/index.js';
+import { isNotFound } from '../../kube/index.js';
 import { contextQueue, objectKey, runQueue, untilAborted, type Controller, type ControllerContext } from '../common/controller.js';
 import { ref } from '../common/resources.js';
 import type { SchedulerNode } from '../scheduler/schedule.js';
 import { resolveIntOrPercent } from './deployment.js';
 import { daemonPodTolerations, nodeShouldRunDaemonPod, pinnedToNode, targetNode } from './daemonset-placement.js';
 import { Expectations } from './expectations.js';
-import { currentRevision, revisionsToPrune, type ControllerRevision } from './history.js';
-import { controllerOf, isControlledBy, isPodAvailable, isPodReady, ownerReference, type LabelSelector, type PodTemplate, type WorkloadMeta, type WorkloadPod } from './workloads.js';
+import { revisionsToPrune, storeCurrentRevision, type ControllerRevision } from './history.js';
+import { controllerKey, isControlledBy, isPodAvailable, isPodReady, ownerReference, type LabelSelector, type PodTemplate, type WorkloadMeta, type WorkloadPod } from './workloads.js';
 import type { KubeObject } from '../../kube/index.js';
 
 export const CONTROLLER_REVISION_HASH = 'controller-revision-hash';
@@ -235,9 +235,8 @@ export const daemonSetController: Controller = {
     const backoff = new Map<string, { delay: number; until: number }>();
     const expectations = new Expectations();
     const onPod = (pod: WorkloadPod, seen?: 'adds' | 'dels') => {
-      const owner = controllerOf(pod);
-      if (owner?.kind !== 'DaemonSet') return;
-      const key = `${pod.metadata.namespace}/${owner.name}`;
+      const key = controllerKey(pod, 'DaemonSet');
+      if (!key) return;
       if (seen) expectations.observe(key, seen);
       queue.add(key);
     };
@@ -252,17 +251,8 @@ export const daemonSetController: Controller = {
       const namespace = ds.metadata.namespace!;
       const now = ctx.now().getTime();
       const owned = revisions.list().filter((r) => r.metadata.namespace === namespace && isControlledBy(r, ds));
-      const current = currentRevision(ds, owned, CONTROLLER_REVISION_HASH);
-      if (current.created) {
-        try {
-          await ctx.client.create(ref('controllerrevisions', namespace), current.revision);
-        } catch (err) {
-          if (!isAlreadyExists(err)) throw err;
-          // A revision of that name with other data: the next hash (upstream's collisionCount).
-          await ctx.client.update(ref('daemonsets', namespace, ds.metadata.name, 'status'), { ...ds, status: { ...ds.status, collisionCount: (ds.status?.collisionCount ?? 0) + 1 } });
-          return;
-        }
-      } else if (current.renumbered) await ctx.client.update(ref('controllerrevisions', namespace, current.revision.metadata.name), current.revision);
+      const current = await storeCurrentRevision(ctx.client, ds, ref('daemonsets', namespace, ds.metadata.name, 'status'), owned, CONTROLLER_REVISION_HASH);
+      if (!current) return;
       const hash = current.hash;
       const nodeList = nodes.list();
       const mine = pods.list().filter((p) => p.metadata.namespace === namespace && isControlledBy(p, ds));

@@ -13,7 +13,7 @@
 import { contextQueue, objectKey, runQueue, untilAborted, type Controller, type ControllerContext } from '../common/controller.js';
 import { ref } from '../common/resources.js';
 import { maxRevision, newReplicaSetAnnotations, replicasAnnotations, REVISION_ANNOTATION, revisionOf } from './deployment-revision.js';
-import { controllerOf, isControlledBy, ownerReference, POD_TEMPLATE_HASH, podTemplateHash, type LabelSelector, type PodTemplate, type ReplicaSet, type WorkloadMeta } from './workloads.js';
+import { controllerKey, isControlledBy, ownerReference, POD_TEMPLATE_HASH, podTemplateHash, type LabelSelector, type PodTemplate, type ReplicaSet, type WorkloadMeta } from './workloads.js';
 
 interface Condition {
   type: string;
@@ -249,8 +249,8 @@ export const deploymentController: Controller = {
     const replicaSets = ctx.informers.informerFor<ReplicaSet>(ref('replicasets'));
     const queue = contextQueue(ctx, 'deployment');
     const onRS = (rs: ReplicaSet) => {
-      const owner = controllerOf(rs);
-      if (owner?.kind === 'Deployment') queue.add(`${rs.metadata.namespace}/${owner.name}`);
+      const key = controllerKey(rs, 'Deployment');
+      if (key) queue.add(key);
     };
     deployments.on({ add: (d) => queue.add(objectKey(d)), update: (_, d) => queue.add(objectKey(d)) });
     replicaSets.on({ add: onRS, update: (_, rs) => onRS(rs), delete: onRS });

@@ -6,7 +6,9 @@
  * template (`{"spec":{"template":{…,"$patch":"replace"}}}`), which `kubectl rollout undo`
  * sends back. A template seen before reuses its revision with the next number.
  */
-import type { KubeObject } from '../../kube/index.js';
+import { isAlreadyExists, type KubeObject, type ResourceRef } from '../../kube/index.js';
+import type { ApiClient } from '../common/controller.js';
+import { ref } from '../common/resources.js';
 import { canonical, objectHash, ownerReference, type PodTemplate } from './workloads.js';
 
 export interface ControllerRevision extends KubeObject {
@@ -72,6 +74,26 @@ export function currentRevision(owner: RevisionOwner, revisions: ControllerRevis
       revision: next,
     },
   };
+}
+
+/**
+ * Stores the revision of the owner's current template (created, or renumbered when an older
+ * one is current again). A different revision already holding the name bumps the owner's
+ * status.collisionCount (the next sync hashes anew) and returns undefined.
+ */
+export async function storeCurrentRevision(client: ApiClient, owner: RevisionOwner, ownerStatus: ResourceRef, owned: ControllerRevision[], hashLabel: string): Promise<RevisionStep | undefined> {
+  const step = currentRevision(owner, owned, hashLabel);
+  const namespace = owner.metadata.namespace;
+  if (step.renumbered) await client.update(ref('controllerrevisions', namespace, step.revision.metadata.name), step.revision);
+  if (!step.created) return step;
+  try {
+    await client.create(ref('controllerrevisions', namespace), step.revision);
+    return step;
+  } catch (err) {
+    if (!isAlreadyExists(err)) throw err;
+    await client.update(ownerStatus, { ...owner, status: { ...owner.status, collisionCount: (owner.status?.collisionCount ?? 0) + 1 } });
+    return undefined;
+  }
 }
 
 /** Old revisions beyond revisionHistoryLimit (10) that no live pod or current state uses, lowest first. */

@@ -10,7 +10,7 @@ import { isNotFound } from '../../kube/index.js';
 import { contextQueue, objectKey, runQueue, untilAborted, type Controller, type ControllerContext } from '../common/controller.js';
 import { ref } from '../common/resources.js';
 import { Expectations } from './expectations.js';
-import { controllerOf, isControlledBy, isPodActive, isPodAvailable, isPodReady, matchesSelector, ownerReference, type ReplicaSet, type WorkloadPod } from './workloads.js';
+import { controllerKey, controllerOf, isControlledBy, isPodActive, isPodAvailable, isPodReady, matchesSelector, ownerReference, type ReplicaSet, type WorkloadPod } from './workloads.js';
 
 /** Upstream's burst limit per sync. */
 export const BURST_REPLICAS = 500;
@@ -112,10 +112,7 @@ export const replicaSetController: Controller = {
     const pods = ctx.informers.informerFor<WorkloadPod>(ref('pods'));
     const queue = contextQueue(ctx, 'replicaset');
     const expectations = new Expectations();
-    const ownerKey = (pod: WorkloadPod) => {
-      const owner = controllerOf(pod);
-      return owner?.kind === 'ReplicaSet' ? `${pod.metadata.namespace}/${owner.name}` : undefined;
-    };
+    const ownerKey = (pod: WorkloadPod) => controllerKey(pod, 'ReplicaSet');
     const observe = (pod: WorkloadPod, field: 'adds' | 'dels') => {
       const key = ownerKey(pod);
       if (!key) return;

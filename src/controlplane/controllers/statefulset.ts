@@ -14,8 +14,8 @@
 import { isAlreadyExists, isNotFound, type KubeObject } from '../../kube/index.js';
 import { contextQueue, objectKey, runQueue, untilAborted, type Controller, type ControllerContext } from '../common/controller.js';
 import { ref } from '../common/resources.js';
-import { currentRevision, revisionsToPrune, type ControllerRevision } from './history.js';
-import { controllerOf, isControlledBy, isPodAvailable, isPodReady, ownerReference, type LabelSelector, type PodTemplate, type WorkloadMeta, type WorkloadPod } from './workloads.js';
+import { revisionsToPrune, storeCurrentRevision, type ControllerRevision } from './history.js';
+import { controllerKey, isControlledBy, isPodAvailable, isPodReady, ownerReference, type LabelSelector, type PodTemplate, type WorkloadMeta, type WorkloadPod } from './workloads.js';
 
 export const POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
 export const POD_INDEX_LABEL = 'apps.kubernetes.io/pod-index';
@@ -176,8 +176,8 @@ export const statefulSetController: Controller = {
     const revisions = ctx.informers.informerFor<ControllerRevision>(ref('controllerrevisions'));
     const queue = contextQueue(ctx, 'statefulset');
     const onPod = (pod: WorkloadPod) => {
-      const owner = controllerOf(pod);
-      if (owner?.kind === 'StatefulSet') queue.add(`${pod.metadata.namespace}/${owner.name}`);
+      const key = controllerKey(pod, 'StatefulSet');
+      if (key) queue.add(key);
     };
     statefulSets.on({ add: (s) => queue.add(objectKey(s)), update: (_, s) => queue.add(objectKey(s)) });
     pods.on({ add: onPod, update: (_, p) => onPod(p), delete: onPod });
@@ -193,16 +193,8 @@ export const statefulSetController: Controller = {
         ctx.log.info(`[statefulset] ${key}: volumeClaimTemplates ignored: PersistentVolumeClaims are not served`);
       }
       const owned = revisions.list().filter((r) => r.metadata.namespace === namespace && isControlledBy(r, sts));
-      const latest = currentRevision(sts, owned, HISTORY_HASH_LABEL);
-      if (latest.created) {
-        try {
-          await ctx.client.create(ref('controllerrevisions', namespace), latest.revision);
-        } catch (err) {
-          if (!isAlreadyExists(err)) throw err;
-          await ctx.client.update(ref('statefulsets', namespace, sts.metadata.name, 'status'), { ...sts, status: { ...sts.status, collisionCount: (sts.status?.collisionCount ?? 0) + 1 } });
-          return;
-        }
-      } else if (latest.renumbered) await ctx.client.update(ref('controllerrevisions', namespace, latest.revision.metadata.name), latest.revision);
+      const latest = await storeCurrentRevision(ctx.client, sts, ref('statefulsets', namespace, sts.metadata.name, 'status'), owned, HISTORY_HASH_LABEL);
+      if (!latest) return;
       const update: Revision = { name: latest.revision.metadata.name!, template: sts.spec.template };
       const stored = owned.find((r) => r.metadata.name === sts.status?.currentRevision);
       const current: Revision = stored ? { name: stored.metadata.name!, template: templateOf(stored) } : update;

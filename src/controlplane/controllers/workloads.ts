@@ -45,6 +45,12 @@ export function matchesSelector(selector: LabelSelector, labels: Record<string, 
 /** The controller owner reference of an object, if any. */
 export const controllerOf = (object: KubeObject) => object.metadata.ownerReferences?.find((r) => r.controller);
 
+/** The queue key (`namespace/name`) of an object's controller when that is a `kind`. */
+export function controllerKey(object: KubeObject, kind: string): string | undefined {
+  const owner = controllerOf(object);
+  return owner?.kind === kind ? `${object.metadata.namespace}/${owner.name}` : undefined;
+}
+
 export const isControlledBy = (object: KubeObject, owner: KubeObject) => controllerOf(object)?.uid === owner.metadata.uid;
 
 export function ownerReference(owner: KubeObject): NonNullable<KubeObject['metadata']['ownerReferences']>[number] {
