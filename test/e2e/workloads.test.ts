@@ -4,7 +4,7 @@
  * busybox images built offline (tags v1 and v2 of one image) imported on each worker.
  * A Deployment rolls out with `kubectl set image`, `rollout history` lists the revisions,
  * `rollout undo` restores the previous image and `rollout restart` replaces every pod; a
- * DaemonSet runs one pod per worker and completes a rolling update; a StatefulSet of 2 starts
+ * DaemonSet runs one pod per worker, completes a rolling update and its undo; a StatefulSet of 2 starts
  * db-0 (Running and Ready) before db-1, each with hostname db-N and subdomain db.
  * The controllers' logic is specified by their unit tests; this file proves the wiring.
  */
@@ -161,6 +161,15 @@ spec:
     const ds = await json(['get', 'ds', 'agent']);
     expect(ds.status).toMatchObject({ desiredNumberScheduled: 2, currentNumberScheduled: 2, updatedNumberScheduled: 2, numberAvailable: 2, numberMisscheduled: 0 });
     expect((await kubectl(['rollout', 'history', 'ds/agent'])).stdout).toMatch(/\n1\s+<none>\n2\s+<none>\n/);
+    // undo sends revision 1's ControllerRevision data back as a strategic-merge patch.
+    const undo = await kubectl(['rollout', 'undo', 'ds/agent']);
+    expect(undo.exitCode, undo.stderr).toBe(0);
+    await rolledOut('ds/agent');
+    await waitFor('the daemon pods back at v1', async () => {
+      const now = await podsOf('app=agent');
+      return now.length === 2 && now.every((p) => p.image === V1);
+    }, 60_000);
+    expect((await kubectl(['rollout', 'history', 'ds/agent'])).stdout).toMatch(/\n2\s+<none>\n3\s+<none>\n/);
   }, 420_000);
 
   it('a StatefulSet of 2 starts db-0 Running and Ready before db-1, with hostnames db-N and subdomain db', async () => {
