@@ -16,7 +16,7 @@ import { resolveIntOrPercent } from './deployment.js';
 import { daemonPodTolerations, nodeShouldRunDaemonPod, pinnedToNode, targetNode } from './daemonset-placement.js';
 import { Expectations } from './expectations.js';
 import { revisionsToPrune, storeCurrentRevision, type ControllerRevision } from './history.js';
-import { controllerKey, isControlledBy, isPodAvailable, isPodReady, ownerReference, type LabelSelector, type PodTemplate, type WorkloadMeta, type WorkloadPod } from './workloads.js';
+import { controllerKey, isControlledBy, isPodAvailable, isPodReady, controlledPod, type LabelSelector, type PodTemplate, type WorkloadMeta, type WorkloadPod } from './workloads.js';
 import type { KubeObject } from '../../kube/index.js';
 
 export const CONTROLLER_REVISION_HASH = 'controller-revision-hash';
@@ -180,20 +180,8 @@ export function rollingUpdateStep(ds: DaemonSet, nodes: SchedulerNode[], pods: W
 
 /** The pod for `node` from the template: pinned to it, with the daemon tolerations and the revision hash. */
 export function daemonPod(ds: DaemonSet, node: string, hash: string): WorkloadPod {
-  const template = structuredClone(ds.spec.template);
-  const spec = template.spec;
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      generateName: `${ds.metadata.name}-`,
-      namespace: ds.metadata.namespace,
-      labels: { ...(template.metadata?.labels ?? {}), [CONTROLLER_REVISION_HASH]: hash },
-      ...(template.metadata?.annotations ? { annotations: template.metadata.annotations } : {}),
-      ownerReferences: [ownerReference({ ...ds, apiVersion: ds.apiVersion ?? 'apps/v1', kind: ds.kind ?? 'DaemonSet' })],
-    },
-    spec: { ...spec, affinity: pinnedToNode(spec.affinity as never, node), tolerations: daemonPodTolerations(spec) },
-  };
+  const pod = controlledPod(ds, 'DaemonSet', ds.spec.template, { generateName: `${ds.metadata.name}-` }, { [CONTROLLER_REVISION_HASH]: hash });
+  return { ...pod, spec: { ...pod.spec, affinity: pinnedToNode(pod.spec.affinity as never, node), tolerations: daemonPodTolerations(pod.spec) } };
 }
 
 /** upstream's storeDaemonSetStatus counts. */

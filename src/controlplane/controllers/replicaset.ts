@@ -10,7 +10,7 @@ import { isNotFound } from '../../kube/index.js';
 import { contextQueue, objectKey, runQueue, untilAborted, type Controller, type ControllerContext } from '../common/controller.js';
 import { ref } from '../common/resources.js';
 import { Expectations } from './expectations.js';
-import { controllerKey, controllerOf, isControlledBy, isPodActive, isPodAvailable, isPodReady, matchesSelector, ownerReference, type ReplicaSet, type WorkloadPod } from './workloads.js';
+import { controllerKey, controllerOf, isControlledBy, isPodActive, isPodAvailable, isPodReady, matchesSelector, controlledPod, type ReplicaSet, type WorkloadPod } from './workloads.js';
 
 /** Upstream's burst limit per sync. */
 export const BURST_REPLICAS = 500;
@@ -84,21 +84,7 @@ export function replicaSetStatus(rs: ReplicaSet, activePods: WorkloadPod[], now:
   };
 }
 
-export function podFromTemplate(rs: ReplicaSet): WorkloadPod {
-  const template = rs.spec.template;
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      generateName: `${rs.metadata.name}-`,
-      namespace: rs.metadata.namespace,
-      labels: { ...(template.metadata?.labels ?? {}) },
-      annotations: template.metadata?.annotations && { ...template.metadata.annotations },
-      ownerReferences: [ownerReference({ ...rs, apiVersion: rs.apiVersion ?? 'apps/v1', kind: rs.kind ?? 'ReplicaSet' })],
-    },
-    spec: structuredClone(template.spec),
-  };
-}
+export const podFromTemplate = (rs: ReplicaSet): WorkloadPod => controlledPod(rs, 'ReplicaSet', rs.spec.template, { generateName: `${rs.metadata.name}-` });
 
 /** The pods of a ReplicaSet: controlled by it (orphans matching its selector are not adopted). */
 const podsOf = (rs: ReplicaSet, pods: WorkloadPod[]) => pods.filter((p) => p.metadata.namespace === rs.metadata.namespace && isControlledBy(p, rs) && matchesSelector(rs.spec.selector, p.metadata.labels));

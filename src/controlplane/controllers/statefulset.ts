@@ -15,7 +15,7 @@ import { isAlreadyExists, isNotFound, type KubeObject } from '../../kube/index.j
 import { contextQueue, objectKey, runQueue, untilAborted, type Controller, type ControllerContext } from '../common/controller.js';
 import { ref } from '../common/resources.js';
 import { revisionsToPrune, storeCurrentRevision, type ControllerRevision } from './history.js';
-import { controllerKey, isControlledBy, isPodAvailable, isPodReady, ownerReference, type LabelSelector, type PodTemplate, type WorkloadMeta, type WorkloadPod } from './workloads.js';
+import { controllerKey, isControlledBy, isPodAvailable, isPodReady, controlledPod, type LabelSelector, type PodTemplate, type WorkloadMeta, type WorkloadPod } from './workloads.js';
 
 export const POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
 export const POD_INDEX_LABEL = 'apps.kubernetes.io/pod-index';
@@ -69,19 +69,8 @@ export function templateOf(revision: ControllerRevision): PodTemplate {
 /** upstream's newStatefulSetPod + initIdentity + setPodRevision. */
 export function statefulPod(sts: StatefulSet, ordinal: number, revision: Revision): WorkloadPod {
   const name = `${sts.metadata.name}-${ordinal}`;
-  const template = structuredClone(revision.template);
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      name,
-      namespace: sts.metadata.namespace,
-      labels: { ...(template.metadata?.labels ?? {}), [POD_NAME_LABEL]: name, [POD_INDEX_LABEL]: String(ordinal), [REVISION_LABEL]: revision.name },
-      ...(template.metadata?.annotations ? { annotations: template.metadata.annotations } : {}),
-      ownerReferences: [ownerReference({ ...sts, apiVersion: sts.apiVersion ?? 'apps/v1', kind: sts.kind ?? 'StatefulSet' })],
-    },
-    spec: { ...template.spec, hostname: name, ...(sts.spec.serviceName ? { subdomain: sts.spec.serviceName } : {}) },
-  };
+  const pod = controlledPod(sts, 'StatefulSet', revision.template, { name }, { [POD_NAME_LABEL]: name, [POD_INDEX_LABEL]: String(ordinal), [REVISION_LABEL]: revision.name });
+  return { ...pod, spec: { ...pod.spec, hostname: name, ...(sts.spec.serviceName ? { subdomain: sts.spec.serviceName } : {}) } };
 }
 
 const isTerminating = (p: WorkloadPod) => Boolean(p.metadata.deletionTimestamp);

@@ -58,6 +58,26 @@ export function ownerReference(owner: KubeObject): NonNullable<KubeObject['metad
   return Object.assign(ref, { blockOwnerDeletion: true });
 }
 
+/**
+ * A pod from a controller's template (upstream's GetPodFromTemplate): copies of the template's
+ * labels (plus `labels`), annotations and spec, and a controller ownerReference to `owner`.
+ */
+export function controlledPod(owner: KubeObject, kind: string, template: PodTemplate, identity: { name: string } | { generateName: string }, labels: Record<string, string> = {}): WorkloadPod {
+  const copy = structuredClone(template);
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      ...identity,
+      namespace: owner.metadata.namespace,
+      labels: { ...(copy.metadata?.labels ?? {}), ...labels },
+      ...(copy.metadata?.annotations ? { annotations: copy.metadata.annotations } : {}),
+      ownerReferences: [ownerReference({ ...owner, apiVersion: owner.apiVersion ?? 'apps/v1', kind: owner.kind ?? kind })],
+    },
+    spec: copy.spec,
+  };
+}
+
 /** A pod that counts toward replicas: not finished and not being deleted. */
 export const isPodActive = (pod: WorkloadPod) => pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed' && !pod.metadata.deletionTimestamp;
 
