@@ -33,6 +33,8 @@ const KINDS = {
   Job: { group: 'batch', version: 'v1', resource: 'jobs', namespaced: true },
   CronJob: { group: 'batch', version: 'v1', resource: 'cronjobs', namespaced: true },
   PodDisruptionBudget: { group: 'policy', version: 'v1', resource: 'poddisruptionbudgets', namespaced: true },
+  StatefulSet: { group: 'apps', version: 'v1', resource: 'statefulsets', namespaced: true },
+  ControllerRevision: { group: 'apps', version: 'v1', resource: 'controllerrevisions', namespaced: true },
   CertificateSigningRequest: { group: 'certificates.k8s.io', version: 'v1', resource: 'certificatesigningrequests', namespaced: false },
 } as const satisfies Record<string, KindInfo>;
 

@@ -83,5 +83,22 @@ export const CONTROLLER_ROLES: Record<string, PolicyRule[]> = {
     rule(['get', 'list'], [''], ['nodes']),
     rule(['patch'], [''], ['pods/status']),
   ],
+  'daemon-set-controller': [
+    rule(READ, ['apps'], ['daemonsets']),
+    rule(['update'], ['apps'], ['daemonsets/status', 'daemonsets/finalizers']),
+    rule(['list', 'watch'], [''], ['nodes']),
+    rule(['list', 'watch', 'create', 'delete', 'patch'], [''], ['pods']),
+    rule(['create'], [''], ['pods/binding']),
+    rule([...READ, 'create', 'delete', 'update', 'patch'], ['apps'], ['controllerrevisions']),
+    EVENTS,
+  ],
+  'statefulset-controller': [
+    rule(['list', 'watch'], ['apps'], ['statefulsets']),
+    rule(['update'], ['apps'], ['statefulsets/status', 'statefulsets/finalizers']),
+    rule([...READ, 'create', 'delete', 'update', 'patch'], [''], ['pods']),
+    rule([...READ, 'create', 'delete', 'update', 'patch'], ['apps'], ['controllerrevisions']),
+    rule(['get', 'create'], [''], ['persistentvolumeclaims']),
+    EVENTS,
+  ],
   'generic-garbage-collector': [rule([...READ, 'patch', 'update', 'delete'], ['*'], ['*'])],
 };

@@ -2,6 +2,7 @@
  * Per-kind behaviour on create and update, as a table: defaults (Secret type, Namespace
  * phase and finalizer), stringData folding, CSR requester identity, generation bumps.
  */
+import { child, defaultDaemonSet, defaultDeployment, defaultReplicaSet, defaultStatefulSet } from './apps-defaults.js';
 import { createJob, defaultCronJob } from './batch.js';
 import type { UserInfo } from './authn.js';
 import { addDefaultTolerations } from './default-toleration-seconds.js';
@@ -23,13 +24,7 @@ interface KindHooks {
 }
 
 type Obj = Record<string, unknown>;
-const sub = (object: KubeObject, field: string): Obj => {
-  const value = object[field];
-  if (value && typeof value === 'object' && !Array.isArray(value)) return value as Obj;
-  const created: Obj = {};
-  object[field] = created;
-  return created;
-};
+const sub = (object: KubeObject, field: string) => child(object, field);
 
 const HOOKS: Record<string, KindHooks> = {
   Namespace: {
@@ -103,9 +98,10 @@ const HOOKS: Record<string, KindHooks> = {
   Job: { create: createJob, generation: true },
   PodDisruptionBudget: { create: createPodDisruptionBudget, generation: true },
   CronJob: { write: defaultCronJob, generation: true },
-  Deployment: { generation: true },
-  ReplicaSet: { generation: true },
-  DaemonSet: { generation: true },
+  Deployment: { write: defaultDeployment, generation: true },
+  ReplicaSet: { write: defaultReplicaSet, generation: true },
+  DaemonSet: { write: defaultDaemonSet, generation: true },
+  StatefulSet: { write: defaultStatefulSet, generation: true },
 };
 
 export function applyCreateDefaults(object: KubeObject, user: UserInfo): void {

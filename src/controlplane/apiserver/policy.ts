@@ -19,13 +19,14 @@ const urls = (verbs: string[], nonResourceURLs: string[]): PolicyRule => ({ verb
 const CORE_NAMESPACED = ['pods', 'pods/log', 'pods/status', 'services', 'services/status', 'endpoints', 'configmaps', 'serviceaccounts', 'events', 'persistentvolumeclaims', 'replicationcontrollers', 'resourcequotas', 'limitranges'];
 const BATCH = ['jobs', 'jobs/status', 'cronjobs', 'cronjobs/status'];
 const POLICY = ['poddisruptionbudgets', 'poddisruptionbudgets/status'];
-const APPS = ['deployments', 'deployments/scale', 'deployments/status', 'replicasets', 'replicasets/scale', 'replicasets/status', 'daemonsets', 'daemonsets/status', 'statefulsets'];
+const APPS = ['deployments', 'deployments/scale', 'deployments/status', 'replicasets', 'replicasets/scale', 'replicasets/status', 'daemonsets', 'daemonsets/status', 'statefulsets', 'statefulsets/scale', 'statefulsets/status'];
 
 export const BOOTSTRAP_CLUSTER_ROLES: Record<string, PolicyRule[]> = {
   'cluster-admin': [rule(['*'], ['*'], ['*']), urls(['*'], ['*'])],
   admin: [
     rule(ALL, [''], [...CORE_NAMESPACED, 'secrets', 'serviceaccounts/token']),
     rule(ALL, ['apps'], APPS),
+    rule(READ, ['apps'], ['controllerrevisions']),
     rule(ALL, ['batch'], BATCH),
     rule(ALL, ['policy'], POLICY),
     rule(['create'], [''], ['pods/eviction']),
@@ -38,6 +39,7 @@ export const BOOTSTRAP_CLUSTER_ROLES: Record<string, PolicyRule[]> = {
   edit: [
     rule(ALL, [''], [...CORE_NAMESPACED, 'secrets', 'serviceaccounts/token']),
     rule(ALL, ['apps'], APPS),
+    rule(READ, ['apps'], ['controllerrevisions']),
     rule(ALL, ['batch'], BATCH),
     rule(ALL, ['policy'], POLICY),
     rule(['create'], [''], ['pods/eviction']),
@@ -46,7 +48,7 @@ export const BOOTSTRAP_CLUSTER_ROLES: Record<string, PolicyRule[]> = {
   ],
   view: [
     rule(READ, [''], [...CORE_NAMESPACED, 'namespaces', 'namespaces/status']),
-    rule(READ, ['apps'], APPS),
+    rule(READ, ['apps'], [...APPS, 'controllerrevisions']),
     rule(READ, ['batch'], BATCH),
     rule(READ, ['policy'], POLICY),
     rule(READ, ['coordination.k8s.io'], ['leases']),

@@ -21,7 +21,7 @@ const PACKAGES = {
 /** Kinds decoded from request bodies (the roots of the closure). */
 const ROOTS = {
   'core/v1': ['Namespace', 'ConfigMap', 'Secret', 'ServiceAccount', 'Node', 'Event', 'Pod', 'Service', 'Endpoints', 'Binding'],
-  'apps/v1': ['Deployment', 'ReplicaSet', 'DaemonSet'],
+  'apps/v1': ['Deployment', 'ReplicaSet', 'DaemonSet', 'StatefulSet', 'ControllerRevision'],
   'rbac/v1': ['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding'],
   'scheduling/v1': ['PriorityClass'],
   'autoscaling/v1': ['Scale'],

@@ -55,6 +55,8 @@ const ROWS: Row[] = [
   { gv: 'apps/v1', kind: 'Deployment', plural: 'deployments', namespaced: true, short: ['deploy'], sub: ['status', 'scale'], all: true },
   { gv: 'apps/v1', kind: 'ReplicaSet', plural: 'replicasets', namespaced: true, short: ['rs'], sub: ['status', 'scale'], all: true },
   { gv: 'apps/v1', kind: 'DaemonSet', plural: 'daemonsets', namespaced: true, short: ['ds'], sub: ['status'], all: true },
+  { gv: 'apps/v1', kind: 'StatefulSet', plural: 'statefulsets', namespaced: true, short: ['sts'], sub: ['status', 'scale'], all: true },
+  { gv: 'apps/v1', kind: 'ControllerRevision', plural: 'controllerrevisions', namespaced: true },
   { gv: 'batch/v1', kind: 'Job', plural: 'jobs', namespaced: true, sub: ['status'], all: true },
   { gv: 'batch/v1', kind: 'CronJob', plural: 'cronjobs', namespaced: true, short: ['cj'], sub: ['status'], all: true },
   { gv: 'policy/v1', kind: 'PodDisruptionBudget', plural: 'poddisruptionbudgets', namespaced: true, short: ['pdb'], sub: ['status'] },

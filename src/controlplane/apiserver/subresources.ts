@@ -98,7 +98,7 @@ async function createToken(request: SubresourceRequest): Promise<SubresourceResu
   };
 }
 
-// ---- deployments/scale, replicasets/scale ----------------------------------------------
+// ---- deployments|replicasets|statefulsets/scale -------------------------------------------
 
 /** A LabelSelector as the string form Scale.status.selector carries. */
 export function selectorString(selector: unknown): string {
@@ -185,6 +185,7 @@ const HANDLERS: Record<string, Handler> = {
   'serviceaccounts/token': createToken,
   'deployments/scale': scale,
   'replicasets/scale': scale,
+  'statefulsets/scale': scale,
   'pods/binding': bind,
   'pods/eviction': evict,
 };

@@ -318,6 +318,18 @@ const TABLES: Record<string, Column[]> = {
     age,
     ...workloadWide,
   ],
+  StatefulSet: [
+    name,
+    { name: 'Ready', cell: (o) => `${int(status(o).readyReplicas)}/${int(spec(o).replicas ?? 1)}` },
+    age,
+    ...workloadWide.filter((c) => c.name !== 'Selector'),
+  ],
+  ControllerRevision: [
+    name,
+    { name: 'Controller', cell: (o) => { const owner = list(o.metadata?.ownerReferences).find((r) => r.controller); return owner ? `${String(owner.kind).toLowerCase()}.${String(owner.apiVersion).split('/')[0]}/${String(owner.name)}` : '<none>'; } },
+    { name: 'Revision', type: 'integer', cell: (o) => int(o.revision) },
+    age,
+  ],
   PriorityClass: [
     name,
     { name: 'Value', type: 'integer', cell: (o) => int(o.value) },

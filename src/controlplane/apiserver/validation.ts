@@ -99,6 +99,7 @@ function kindSpecific(type: ResourceType, object: KubeObject): StatusCause[] {
     case 'Deployment':
     case 'ReplicaSet':
     case 'DaemonSet':
+    case 'StatefulSet':
       return spec.selector && spec.template ? [] : [cause('spec.selector', 'Required value', 'FieldValueRequired')];
     case 'Job':
       return validateJob(object);

@@ -5,13 +5,15 @@
  * replicas − maxUnavailable pods stay available; Recreate empties the old ones first. Status
  * (replicas, updatedReplicas, readyReplicas, availableReplicas, unavailableReplicas,
  * observedGeneration, the Available and Progressing conditions) is what `kubectl rollout
- * status` reads. Each sync takes one step; the next event takes the next one.
+ * status` reads. Each sync takes one step; the next event takes the next one. Revisions and
+ * their annotations: deployment-revision.ts. A paused Deployment only follows scale changes
+ * (of a single active ReplicaSet; upstream's proportional scaling across several is not done)
+ * and reports Progressing=Unknown DeploymentPaused, then DeploymentResumed.
  */
 import { contextQueue, objectKey, runQueue, untilAborted, type Controller, type ControllerContext } from '../common/controller.js';
 import { ref } from '../common/resources.js';
-import { controllerOf, isControlledBy, ownerReference, POD_TEMPLATE_HASH, podTemplateHash, type LabelSelector, type PodTemplate, type ReplicaSet, type WorkloadMeta } from './workloads.js';
-
-export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
+import { maxRevision, newReplicaSetAnnotations, replicasAnnotations, REVISION_ANNOTATION, revisionOf } from './deployment-revision.js';
+import { controllerKey, isControlledBy, ownerReference, POD_TEMPLATE_HASH, podTemplateHash, type LabelSelector, type PodTemplate, type ReplicaSet, type WorkloadMeta } from './workloads.js';
 
 interface Condition {
   type: string;
@@ -66,10 +68,9 @@ export function surgeAndUnavailable(d: Deployment): { maxSurge: number; maxUnava
 const specReplicas = (rs: ReplicaSet) => rs.spec.replicas ?? 0;
 const available = (rs: ReplicaSet) => rs.status?.availableReplicas ?? 0;
 const byAge = (a: ReplicaSet, b: ReplicaSet) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') || (a.metadata.name ?? '').localeCompare(b.metadata.name ?? '');
-const revisionOf = (rs: ReplicaSet) => Number(rs.metadata.annotations?.[REVISION_ANNOTATION] ?? 0);
 
 /** The ReplicaSet a Deployment's current template would have. */
-function newReplicaSetFor(d: Deployment, hash: string, replicas: number, revision: number): ReplicaSet {
+function newReplicaSetFor(d: Deployment, hash: string, replicas: number, maxOldRevision: number): ReplicaSet {
   const labels = { ...(d.spec.template.metadata?.labels ?? {}), [POD_TEMPLATE_HASH]: hash };
   return {
     apiVersion: 'apps/v1',
@@ -78,7 +79,7 @@ function newReplicaSetFor(d: Deployment, hash: string, replicas: number, revisio
       name: `${d.metadata.name}-${hash}`,
       namespace: d.metadata.namespace,
       labels,
-      annotations: { [REVISION_ANNOTATION]: String(revision), 'deployment.kubernetes.io/desired-replicas': String(d.spec.replicas ?? 1) },
+      annotations: { ...newReplicaSetAnnotations(d.metadata.annotations, undefined, maxOldRevision), ...replicasAnnotations(d.spec.replicas ?? 1, surgeAndUnavailable(d).maxSurge) },
       ownerReferences: [ownerReference({ ...d, apiVersion: d.apiVersion ?? 'apps/v1', kind: d.kind ?? 'Deployment' })],
     },
     spec: {
@@ -92,7 +93,27 @@ function newReplicaSetFor(d: Deployment, hash: string, replicas: number, revisio
 
 export interface DeploymentStep {
   create?: ReplicaSet;
+  /** The new ReplicaSet with its revision annotations and minReadySeconds brought up to date. */
+  update?: ReplicaSet;
   scale: Array<{ name: string; replicas: number }>;
+}
+
+const sameJSON = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/** The existing new ReplicaSet with upstream's annotation and minReadySeconds sync, if that changes it. */
+function syncedNewReplicaSet(d: Deployment, newRS: ReplicaSet, olds: ReplicaSet[]): ReplicaSet | undefined {
+  const annotations = newReplicaSetAnnotations(d.metadata.annotations, newRS.metadata.annotations, maxRevision(olds));
+  const minReadySeconds = d.spec.minReadySeconds ?? 0;
+  if (sameJSON(annotations, newRS.metadata.annotations ?? {}) && (newRS.spec.minReadySeconds ?? 0) === minReadySeconds) return undefined;
+  return { ...newRS, metadata: { ...newRS.metadata, annotations }, spec: { ...newRS.spec, minReadySeconds } };
+}
+
+/** A paused Deployment follows a scale change when one ReplicaSet holds all its replicas. */
+function pausedStep(d: Deployment, newRS: ReplicaSet | undefined, owned: ReplicaSet[]): DeploymentStep {
+  const desired = d.spec.replicas ?? 1;
+  const active = owned.filter((rs) => specReplicas(rs) > 0);
+  const target = active.length === 1 ? active[0] : active.length === 0 ? newRS : undefined;
+  return { scale: target && specReplicas(target) !== desired ? [{ name: target.metadata.name!, replicas: desired }] : [] };
 }
 
 /** The next step of the rollout (upstream's rolloutRolling / rolloutRecreate, one step per sync). */
@@ -104,16 +125,19 @@ export function deploymentStep(d: Deployment, owned: ReplicaSet[]): DeploymentSt
   const { maxSurge, maxUnavailable } = surgeAndUnavailable(d);
   const total = owned.reduce((n, rs) => n + specReplicas(rs), 0);
   const recreate = d.spec.strategy?.type === 'Recreate';
-  if (d.spec.paused) return { scale: [] };
+  if (newRS) {
+    const update = syncedNewReplicaSet(d, newRS, olds);
+    if (update) return { update, scale: [] };
+  }
+  if (d.spec.paused) return pausedStep(d, newRS, owned);
   if (recreate) {
     const running = olds.filter((rs) => specReplicas(rs) > 0);
     if (running.length) return { scale: running.map((rs) => ({ name: rs.metadata.name!, replicas: 0 })) };
     if (olds.some((rs) => (rs.status?.replicas ?? 0) > 0)) return { scale: [] };
   }
-  const nextRevision = Math.max(0, ...owned.map(revisionOf)) + 1;
   if (!newRS) {
     const replicas = recreate ? desired : Math.max(0, Math.min(desired, desired + maxSurge - total));
-    return { create: newReplicaSetFor(d, hash, replicas, nextRevision), scale: [] };
+    return { create: newReplicaSetFor(d, hash, replicas, maxRevision(olds)), scale: [] };
   }
   // The new ReplicaSet: scale up within the surge, or down to the desired count.
   const current = specReplicas(newRS);
@@ -158,6 +182,13 @@ export function replicaSetsToPrune(d: Deployment, owned: ReplicaSet[]): ReplicaS
   return empty.slice(0, Math.max(0, empty.length - (d.spec.revisionHistoryLimit ?? 10)));
 }
 
+/** The revision to write on the Deployment: its new ReplicaSet's, when that differs. */
+export function deploymentRevision(d: Deployment, owned: ReplicaSet[]): string | undefined {
+  const hash = podTemplateHash(d.spec.template, d.status?.collisionCount ?? 0);
+  const revision = owned.find((rs) => rs.metadata.labels?.[POD_TEMPLATE_HASH] === hash)?.metadata.annotations?.[REVISION_ANNOTATION];
+  return revision !== undefined && revision !== d.metadata.annotations?.[REVISION_ANNOTATION] ? revision : undefined;
+}
+
 function condition(previous: Condition[] | undefined, type: string, status: string, reason: string, message: string, now: string, progressed: boolean): Condition {
   const old = previous?.find((c) => c.type === type);
   const same = old && old.status === status && old.reason === reason && old.message === message;
@@ -191,11 +222,15 @@ export function deploymentStatus(d: Deployment, owned: ReplicaSet[], now: Date, 
   const complete = counts.updatedReplicas === desired && counts.replicas === desired && counts.availableReplicas === desired && (newRS?.spec.replicas ?? 0) === desired;
   const previousProgress = prev.conditions?.find((c) => c.type === 'Progressing');
   const deadlineMs = (d.spec.progressDeadlineSeconds ?? 600) * 1000;
+  const timedOut = previousProgress?.reason === 'ProgressDeadlineExceeded';
   let progressing: Condition;
-  if (complete) progressing = condition(prev.conditions, 'Progressing', 'True', 'NewReplicaSetAvailable', `ReplicaSet "${name}" has successfully progressed.`, at, false);
+  // upstream's checkPausedConditions: a pause never hides a reported timeout.
+  if (d.spec.paused && !timedOut) progressing = condition(prev.conditions, 'Progressing', 'Unknown', 'DeploymentPaused', 'Deployment is paused', at, false);
+  else if (complete) progressing = condition(prev.conditions, 'Progressing', 'True', 'NewReplicaSetAvailable', `ReplicaSet "${name}" has successfully progressed.`, at, false);
   else if (created) progressing = condition(prev.conditions, 'Progressing', 'True', 'NewReplicaSetCreated', `Created new replica set "${name}"`, at, true);
+  else if (previousProgress?.reason === 'DeploymentPaused' && !progressed) progressing = condition(prev.conditions, 'Progressing', 'Unknown', 'DeploymentResumed', 'Deployment is resumed', at, true);
   else if (progressed || !previousProgress) progressing = condition(prev.conditions, 'Progressing', 'True', 'ReplicaSetUpdated', `ReplicaSet "${name}" is progressing.`, at, true);
-  else if (previousProgress.reason !== 'ProgressDeadlineExceeded' && Date.parse(previousProgress.lastUpdateTime) + deadlineMs < now.getTime()) {
+  else if (!timedOut && Date.parse(previousProgress.lastUpdateTime) + deadlineMs < now.getTime()) {
     progressing = condition(prev.conditions, 'Progressing', 'False', 'ProgressDeadlineExceeded', `ReplicaSet "${name}" has timed out progressing.`, at, false);
   } else progressing = previousProgress;
   return {
@@ -214,8 +249,8 @@ export const deploymentController: Controller = {
     const replicaSets = ctx.informers.informerFor<ReplicaSet>(ref('replicasets'));
     const queue = contextQueue(ctx, 'deployment');
     const onRS = (rs: ReplicaSet) => {
-      const owner = controllerOf(rs);
-      if (owner?.kind === 'Deployment') queue.add(`${rs.metadata.namespace}/${owner.name}`);
+      const key = controllerKey(rs, 'Deployment');
+      if (key) queue.add(key);
     };
     deployments.on({ add: (d) => queue.add(objectKey(d)), update: (_, d) => queue.add(objectKey(d)) });
     replicaSets.on({ add: onRS, update: (_, rs) => onRS(rs), delete: onRS });
@@ -226,6 +261,11 @@ export const deploymentController: Controller = {
       const namespace = d.metadata.namespace;
       let owned = replicaSets.list().filter((rs) => rs.metadata.namespace === namespace && isControlledBy(rs, d as ReplicaSet));
       const step = deploymentStep(d, owned);
+      const replace = (updated: ReplicaSet) => (owned = owned.map((r) => (r.metadata.name === updated.metadata.name ? updated : r)));
+      if (step.update) {
+        replace(await ctx.client.update(ref('replicasets', namespace, step.update.metadata.name), step.update));
+        ctx.log.debug(2, `[deployment] ${key}: ReplicaSet ${step.update.metadata.name} is revision ${step.update.metadata.annotations?.[REVISION_ANNOTATION]}`);
+      }
       if (step.create) {
         const created = await ctx.client.create(ref('replicasets', namespace), step.create);
         owned = [...owned, created];
@@ -233,11 +273,18 @@ export const deploymentController: Controller = {
       }
       for (const { name, replicas } of step.scale) {
         const rs = owned.find((r) => r.metadata.name === name)!;
-        const updated = await ctx.client.update(ref('replicasets', namespace, name), { ...rs, spec: { ...rs.spec, replicas } });
-        owned = owned.map((r) => (r.metadata.name === name ? updated : r));
+        const annotations = { ...rs.metadata.annotations, ...replicasAnnotations(d.spec.replicas ?? 1, surgeAndUnavailable(d).maxSurge) };
+        replace(await ctx.client.update(ref('replicasets', namespace, name), { ...rs, metadata: { ...rs.metadata, annotations }, spec: { ...rs.spec, replicas } }));
         ctx.log.debug(2, `[deployment] ${key}: scaled ReplicaSet ${name} to ${replicas}`);
       }
-      if (!step.create && !step.scale.length) {
+      const revision = deploymentRevision(d, owned);
+      if (revision !== undefined) {
+        // The Deployment's own revision annotation, which `kubectl rollout undo` patches back.
+        const current = deployments.get(key) as Deployment;
+        await ctx.client.update(ref('deployments', namespace, d.metadata.name), { ...current, metadata: { ...current.metadata, annotations: { ...current.metadata.annotations, [REVISION_ANNOTATION]: revision } } });
+        return; // the update event brings the next sync
+      }
+      if (!step.create && !step.update && !step.scale.length) {
         for (const rs of replicaSetsToPrune(d, owned)) await ctx.client.delete(ref('replicasets', namespace, rs.metadata.name)).catch((err) => ctx.log.debug(2, `[deployment] pruning ${rs.metadata.name}: ${err instanceof Error ? err.message : String(err)}`));
       }
       const status = deploymentStatus(d, owned, ctx.now(), Boolean(step.create));
@@ -245,7 +292,8 @@ export const deploymentController: Controller = {
         await ctx.client.update(ref('deployments', namespace, d.metadata.name, 'status'), { ...d, status });
       }
       // Without events the progress deadline could pass unnoticed: look again then.
-      if (status.conditions?.find((c) => c.type === 'Progressing')?.reason === 'ReplicaSetUpdated') queue.addAfter(key, (d.spec.progressDeadlineSeconds ?? 600) * 1000 + 1000);
+      const progress = status.conditions?.find((c) => c.type === 'Progressing');
+      if (!d.spec.paused && (progress?.reason === 'ReplicaSetUpdated' || progress?.reason === 'NewReplicaSetCreated' || progress?.reason === 'DeploymentResumed')) queue.addAfter(key, (d.spec.progressDeadlineSeconds ?? 600) * 1000 + 1000);
     };
     await Promise.race([runQueue(ctx, queue, 5, sync), untilAborted(ctx.signal)]);
   },

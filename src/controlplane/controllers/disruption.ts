@@ -91,6 +91,7 @@ export const disruptionController: Controller = {
     const pods = ctx.informers.informerFor<WorkloadPod>(ref('pods'));
     const replicaSets = ctx.informers.informerFor<ReplicaSet>(ref('replicasets'));
     const deployments = ctx.informers.informerFor<Scaled>(ref('deployments'));
+    const statefulSets = ctx.informers.informerFor<Scaled>(ref('statefulsets'));
     const queue = contextQueue(ctx, 'disruption');
     const selected = (pdb: PodDisruptionBudget, pod: WorkloadPod) => pod.metadata.namespace === pdb.metadata.namespace && matchesSelector(pdb.spec.selector ?? {}, pod.metadata.labels);
     const enqueueFor = (pod: WorkloadPod) => pdbs.list().filter((pdb) => selected(pdb, pod)).forEach((pdb) => queue.add(objectKey(pdb)));
@@ -99,10 +100,15 @@ export const disruptionController: Controller = {
     const scaleChanged = () => pdbs.list().forEach((p) => queue.add(objectKey(p)));
     replicaSets.on({ update: scaleChanged });
     deployments.on({ update: scaleChanged });
-    await Promise.all([pdbs.synced(), pods.synced(), replicaSets.synced(), deployments.synced()]);
-    /** The scale a pod counts toward: its Deployment's, else its ReplicaSet's. */
+    statefulSets.on({ update: scaleChanged });
+    await Promise.all([pdbs.synced(), pods.synced(), replicaSets.synced(), deployments.synced(), statefulSets.synced()]);
+    /** The scale a pod counts toward: its StatefulSet's, its Deployment's, else its ReplicaSet's. */
     const scaleOf = (pod: WorkloadPod) => {
       const owner = controllerOf(pod);
+      if (owner?.kind === 'StatefulSet') {
+        const sts = statefulSets.get(`${pod.metadata.namespace}/${owner.name}`);
+        return sts && sts.metadata.uid === owner.uid ? { key: `statefulset/${sts.metadata.uid}`, replicas: sts.spec.replicas ?? 1 } : undefined;
+      }
       if (owner?.kind !== 'ReplicaSet') return undefined;
       const rs = replicaSets.get(`${pod.metadata.namespace}/${owner.name}`);
       if (!rs || rs.metadata.uid !== owner.uid) return undefined;

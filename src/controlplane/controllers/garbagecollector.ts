@@ -17,7 +17,7 @@ import { ref, type ResourceName } from '../common/resources.js';
 import { FOREGROUND_FINALIZER, ORPHAN_FINALIZER } from '../apiserver/gc-deletion.js';
 
 /** The kinds collected (as dependents) and watched (as owners). */
-export const GC_RESOURCES: ResourceName[] = ['pods', 'replicasets', 'deployments', 'daemonsets', 'jobs', 'cronjobs'];
+export const GC_RESOURCES: ResourceName[] = ['pods', 'replicasets', 'deployments', 'daemonsets', 'statefulsets', 'controllerrevisions', 'jobs', 'cronjobs'];
 const RESYNC_MS = 30_000;
 
 type OwnerReference = NonNullable<KubeObject['metadata']['ownerReferences']>[number];

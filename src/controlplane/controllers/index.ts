@@ -10,6 +10,9 @@
  * - deployment.ts, replicaset.ts, garbagecollector.ts (workloads.ts: shared shapes, template hash)
  * - job.ts, cronjob.ts (common/cron.ts: schedules), ttlafterfinished.ts
  * - tainteviction.ts (NoExecute taints), podgc.ts, disruption.ts (PodDisruptionBudget status)
+ * - deployment.ts (+ deployment-revision.ts), replicaset.ts, daemonset.ts (+ daemonset-placement.ts), statefulset.ts,
+ *   garbagecollector.ts (workloads.ts: shared shapes, template hash; history.ts: ControllerRevisions;
+ *   expectations.ts: waiting for the informer to see a sync's own writes)
  * - manager.ts: the controller table and --controllers selection
  */
 import { errorMessage, isKubeforgeError, KubeforgeError, validationError } from '../../errors.js';

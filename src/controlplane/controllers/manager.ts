@@ -9,6 +9,7 @@ import type { CertificateAuthority } from '../../pki/index.js';
 import { bootstrapSignerController } from './bootstrapsigner.js';
 import { csrApprovingController } from './csrapproving.js';
 import { csrSigningController } from './csrsigning.js';
+import { daemonSetController } from './daemonset.js';
 import { deploymentController } from './deployment.js';
 import { cronJobController } from './cronjob.js';
 import { disruptionController } from './disruption.js';
@@ -20,6 +21,7 @@ import { nodeLifecycleController } from './nodelifecycle.js';
 import { podGCController } from './podgc.js';
 import { replicaSetController } from './replicaset.js';
 import { taintEvictionController } from './tainteviction.js';
+import { statefulSetController } from './statefulset.js';
 import { rootCACertPublisherController, serviceAccountController } from './serviceaccount.js';
 import { tokenCleanerController } from './tokencleaner.js';
 import { ttlAfterFinishedController } from './ttlafterfinished.js';
@@ -63,6 +65,8 @@ export const CONTROLLERS: readonly ControllerRow[] = [
   { name: 'cronjob', serviceAccount: 'cronjob-controller', alias: 'cronjob-controller', enabledByDefault: true, make: () => cronJobController },
   { name: 'ttl-after-finished', serviceAccount: 'ttl-after-finished-controller', alias: 'ttl-after-finished-controller', enabledByDefault: true, make: () => ttlAfterFinishedController },
   { name: 'disruption', serviceAccount: 'disruption-controller', alias: 'disruption-controller', enabledByDefault: true, make: () => disruptionController },
+  { name: 'daemonset', serviceAccount: 'daemon-set-controller', alias: 'daemonset-controller', enabledByDefault: true, make: () => daemonSetController },
+  { name: 'statefulset', serviceAccount: 'statefulset-controller', alias: 'statefulset-controller', enabledByDefault: true, make: () => statefulSetController },
   { name: 'garbagecollector', serviceAccount: 'generic-garbage-collector', alias: 'garbage-collector-controller', enabledByDefault: true, make: () => garbageCollectorController },
 ];
 

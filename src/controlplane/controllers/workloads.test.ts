@@ -15,7 +15,7 @@ const rsFor = (d: Deployment, replicas: number, availableReplicas: number, image
   const hash = podTemplateHash(template(image));
   return {
     apiVersion: 'apps/v1', kind: 'ReplicaSet',
-    metadata: { name: `web-${hash}`, namespace: 'default', uid: `rs-${hash}`, creationTimestamp: created, labels: { app: 'web', [POD_TEMPLATE_HASH]: hash }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: d.metadata.uid!, controller: true }] },
+    metadata: { name: `web-${hash}`, namespace: 'default', uid: `rs-${hash}`, creationTimestamp: created, labels: { app: 'web', [POD_TEMPLATE_HASH]: hash }, annotations: { 'deployment.kubernetes.io/revision': image === 'nginx:1' ? '1' : '2' }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: d.metadata.uid!, controller: true }] },
     spec: { replicas, selector: { matchLabels: { app: 'web', [POD_TEMPLATE_HASH]: hash } }, template: template(image) },
     status: { replicas, availableReplicas: availableReplicas, readyReplicas: availableReplicas },
   };
@@ -55,7 +55,8 @@ describe('rolling update arithmetic', () => {
     const d = deployment(3, 'nginx:2');
     const step = deploymentStep(d, [rsFor(d, 3, 3)]);
     expect(step.create?.spec.replicas).toBe(1);
-    expect(step.create?.metadata.annotations?.['deployment.kubernetes.io/revision']).toBe('1');
+    expect(step.create?.metadata.annotations?.['deployment.kubernetes.io/revision']).toBe('2');
+    expect(step.create?.metadata.annotations).toMatchObject({ 'deployment.kubernetes.io/desired-replicas': '3', 'deployment.kubernetes.io/max-replicas': '4' });
   });
 
   it('scales the old ReplicaSet down once the new pod is available, keeping 3 available', () => {

@@ -1,6 +1,6 @@
 /**
- * Shared shapes of the workload controllers (deployment, replicaset, garbagecollector): the
- * objects, controller ownership, pod readiness, and the pod-template hash.
+ * Shared shapes of the workload controllers (deployment, replicaset, daemonset, statefulset,
+ * garbagecollector): the objects, controller ownership, pod readiness, and the template hash.
  */
 import type { KubeObject } from '../../kube/index.js';
 
@@ -45,11 +45,37 @@ export function matchesSelector(selector: LabelSelector, labels: Record<string, 
 /** The controller owner reference of an object, if any. */
 export const controllerOf = (object: KubeObject) => object.metadata.ownerReferences?.find((r) => r.controller);
 
+/** The queue key (`namespace/name`) of an object's controller when that is a `kind`. */
+export function controllerKey(object: KubeObject, kind: string): string | undefined {
+  const owner = controllerOf(object);
+  return owner?.kind === kind ? `${object.metadata.namespace}/${owner.name}` : undefined;
+}
+
 export const isControlledBy = (object: KubeObject, owner: KubeObject) => controllerOf(object)?.uid === owner.metadata.uid;
 
 export function ownerReference(owner: KubeObject): NonNullable<KubeObject['metadata']['ownerReferences']>[number] {
   const ref = { apiVersion: owner.apiVersion!, kind: owner.kind!, name: owner.metadata.name!, uid: owner.metadata.uid!, controller: true };
   return Object.assign(ref, { blockOwnerDeletion: true });
+}
+
+/**
+ * A pod from a controller's template (upstream's GetPodFromTemplate): copies of the template's
+ * labels (plus `labels`), annotations and spec, and a controller ownerReference to `owner`.
+ */
+export function controlledPod(owner: KubeObject, kind: string, template: PodTemplate, identity: { name: string } | { generateName: string }, labels: Record<string, string> = {}): WorkloadPod {
+  const copy = structuredClone(template);
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      ...identity,
+      namespace: owner.metadata.namespace,
+      labels: { ...(copy.metadata?.labels ?? {}), ...labels },
+      ...(copy.metadata?.annotations ? { annotations: copy.metadata.annotations } : {}),
+      ownerReferences: [ownerReference({ ...owner, apiVersion: owner.apiVersion ?? 'apps/v1', kind: owner.kind ?? kind })],
+    },
+    spec: copy.spec,
+  };
 }
 
 /** A pod that counts toward replicas: not finished and not being deleted. */
@@ -67,7 +93,7 @@ export function isPodAvailable(pod: WorkloadPod, minReadySeconds: number, now: n
   return since + minReadySeconds * 1000 <= now;
 }
 
-function canonical(value: unknown): string {
+export function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
   if (value && typeof value === 'object') {
     return `{${Object.keys(value).sort().filter((k) => (value as Record<string, unknown>)[k] !== undefined).map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(',')}}`;
@@ -84,7 +110,12 @@ const SAFE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 export function podTemplateHash(template: PodTemplate, collisionCount = 0): string {
   const labels = { ...(template.metadata?.labels ?? {}) };
   delete labels[POD_TEMPLATE_HASH];
-  const text = canonical({ ...template, metadata: { ...template.metadata, labels } }) + (collisionCount ? String(collisionCount) : '');
+  return objectHash({ ...template, metadata: { ...template.metadata, labels } }, collisionCount);
+}
+
+/** The same hash of any JSON value (a ControllerRevision's data). */
+export function objectHash(value: unknown, collisionCount = 0): string {
+  const text = canonical(value) + (collisionCount ? String(collisionCount) : '');
   let hash = 0x811c9dc5;
   for (const byte of Buffer.from(text)) {
     hash ^= byte;

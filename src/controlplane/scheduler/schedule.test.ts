@@ -84,6 +84,11 @@ describe('schedule', () => {
     expect(schedule(pod('p', { nodeSelector: { disk: 'ssd' } }), [node('a'), node('b', { labels: { disk: 'ssd' } })], [])).toEqual({ node: 'b' });
   });
 
+  it('honours matchFields on metadata.name (how the DaemonSet controller pins its pods)', () => {
+    const affinity = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In' as const, values: ['b'] }] }] } } };
+    expect(schedule(pod('p', { affinity }), [node('a'), node('b')], [])).toEqual({ node: 'b' });
+  });
+
   it('honours required node affinity', () => {
     const affinity = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator: 'In' as const, values: ['z2'] }] }] } } };
     expect(schedule(pod('p', { affinity }), [node('a', { labels: { zone: 'z1' } }), node('b', { labels: { zone: 'z2' } })], [])).toEqual({ node: 'b' });

@@ -37,6 +37,12 @@ export interface NodeSelectorRequirement {
   values?: string[];
 }
 
+/** matchFields supports metadata.name only, as upstream (the DaemonSet controller pins pods with it). */
+export interface NodeSelectorTerm {
+  matchExpressions?: NodeSelectorRequirement[];
+  matchFields?: NodeSelectorRequirement[];
+}
+
 export interface Pod extends KubeObject {
   spec: {
     nodeName?: string;
@@ -46,7 +52,7 @@ export interface Pod extends KubeObject {
     containers: Container[];
     initContainers?: Container[];
     overhead?: Record<string, string>;
-    affinity?: { nodeAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms: Array<{ matchExpressions?: NodeSelectorRequirement[] }> } } };
+    affinity?: { nodeAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms: NodeSelectorTerm[] } } };
   };
   status?: { phase?: string; conditions?: Array<{ type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string; lastProbeTime?: string | null }> };
 }
@@ -106,12 +112,18 @@ function matchesRequirement(labels: Record<string, string>, r: NodeSelectorRequi
   }
 }
 
-function matchesNodeAffinity(pod: Pod, node: SchedulerNode): boolean {
+/** nodeSelector and required node affinity (shared with the DaemonSet controller, as upstream's component-helpers). */
+export function matchesNodeAffinity(pod: Pick<Pod, 'spec'>, node: SchedulerNode): boolean {
   const labels = node.metadata.labels ?? {};
   if (!Object.entries(pod.spec.nodeSelector ?? {}).every(([k, v]) => labels[k] === v)) return false;
   const terms = pod.spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
   if (!terms) return true;
-  return terms.some((t) => (t.matchExpressions ?? []).length > 0 && (t.matchExpressions ?? []).every((r) => matchesRequirement(labels, r)));
+  const fields = { 'metadata.name': node.metadata.name ?? '' };
+  return terms.some((t) => {
+    const expressions = t.matchExpressions ?? [];
+    const fieldTerms = t.matchFields ?? [];
+    return expressions.length + fieldTerms.length > 0 && expressions.every((r) => matchesRequirement(labels, r)) && fieldTerms.every((r) => matchesRequirement(fields, r));
+  });
 }
 
 const isReady = (node: SchedulerNode) => node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
