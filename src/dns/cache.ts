@@ -62,7 +62,10 @@ export class ResponseCache {
     const ttl = denial ? Math.min(soa?.ttl ?? 0, soa?.data?.minimum ?? 0) : ttlOf(response.answers ?? []);
     if (!ttl) return;
     if (this.entries.size >= CAPACITY) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(key, { packet: response, storedAt: now, expiresAt: now + Math.min(ttl, this.plugin.ttl) * 1000 });
+    // Served TTLs never exceed the cache's own (as CoreDNS caps them).
+    const cap = (records: Answer[] | undefined) => (records ?? []).map((r) => (r.type === 'OPT' ? r : { ...r, ttl: Math.min((r as { ttl?: number }).ttl ?? 0, this.plugin.ttl) }) as Answer);
+    const packet = { ...response, answers: cap(response.answers), authorities: cap(response.authorities), additionals: cap(response.additionals) };
+    this.entries.set(key, { packet, storedAt: now, expiresAt: now + Math.min(ttl, this.plugin.ttl) * 1000 });
   }
 
   get size(): number {
