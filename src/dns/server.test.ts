@@ -1,6 +1,6 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
-import dnsPacket, { type DecodedPacket, type RecordType } from 'dns-packet';
+import dnsPacket, { type DecodedPacket as Decoded, type RecordType } from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryLogger } from '../log.js';
 import { corefile } from '../bootstrap/addons.js';
@@ -13,6 +13,8 @@ import { DnsHandler, listen, type Listener } from './server.js';
 // This file's loopback addresses: the server on .160, a fake upstream resolver on .161.
 const SERVER = '127.0.0.160';
 const UPSTREAM = '127.0.0.161';
+
+type DecodedPacket = Decoded & { rcode: string };
 
 const many = Array.from({ length: 60 }, (_, i) => `10.216.3.${i + 1}`);
 const index = buildClusterIndex(
@@ -35,7 +37,7 @@ async function udp(name: string, type: RecordType, edns?: number): Promise<Decod
     socket.on('message', (msg) => {
       clearTimeout(timer);
       socket.close();
-      resolve(dnsPacket.decode(msg));
+      resolve(dnsPacket.decode(msg) as DecodedPacket);
     });
     socket.send(query, listener.port, SERVER);
   });
