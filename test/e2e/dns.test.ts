@@ -1,0 +1,203 @@
+/**
+ * Issue 14, cluster DNS, through the built CLI (`npm run build` first), real containerd, runc,
+ * the CNI plugins and the real kubectl: `init` on 127.0.0.162 and one worker joined on .163,
+ * each with its node containerd. kubeadm's CoreDNS Deployment runs from kubeforge's bundled
+ * image through the runtime and becomes Ready; from a busybox pod, service names resolve at a
+ * CoreDNS pod's IP (the kube-dns ClusterIP needs kube-proxy, which is not part of this file), a
+ * headless service gives its endpoints' pod IPs, SRV names a port, a missing name is NXDOMAIN at
+ * once, and the pod's resolv.conf names the kube-dns ClusterIP with the cluster search list.
+ *
+ * The nodes' resolvConf is a file naming this machine's own address, where no DNS server
+ * listens: names outside the cluster are never sent off this machine by the test.
+ */
+import { writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kubeforge, tempRoot, tool } from '../helpers/cli.js';
+import { writeBusyboxImage } from '../helpers/images.js';
+import { pidsMentioning } from '../helpers/processes.js';
+
+const CP = '127.0.0.162';
+const WORKER = '127.0.0.163';
+const IMAGE = 'docker.io/kubeforge/busybox:e2e';
+const POD_NETWORK = '10.216.0.0/16';
+const SERVICE_NETWORK = '10.116.0.0/16';
+const DNS_IP = '10.116.0.10';
+
+const roots: string[] = [];
+const cleanups: Array<() => Promise<void>> = [];
+let cp: string;
+let worker: string;
+let scratch: string;
+
+async function newRoot(prefix: string): Promise<string> {
+  const { dir, cleanup } = await tempRoot(prefix);
+  roots.push(dir);
+  cleanups.push(cleanup);
+  return dir;
+}
+
+const kubectl = (args: string[], input?: string, timeoutMs?: number) => tool('kubectl', ['--kubeconfig', `${cp}/etc/kubernetes/admin.conf`, ...args], input, timeoutMs);
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+async function json(args: string[]): Promise<any> {
+  const r = await kubectl([...args, '-o', 'json']);
+  if (r.exitCode !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs: number, everyMs = 500): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** This machine's own non-loopback address: reachable from pods, and no DNS server listens there. */
+function machineAddress(): string {
+  const found = Object.values(os.networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal && !a.address.startsWith('10.'));
+  if (!found) throw new Error('no non-loopback IPv4 address on this machine');
+  return found.address;
+}
+
+/** Runs a script in a busybox pod on the worker and returns its log once it has finished. */
+async function runPod(name: string, script: string): Promise<string> {
+  const pod = `apiVersion: v1
+kind: Pod
+metadata: {name: ${name}}
+spec:
+  nodeName: worker
+  restartPolicy: Never
+  containers:
+  - name: main
+    image: ${IMAGE}
+    imagePullPolicy: IfNotPresent
+    command: ["sh", "-c", ${JSON.stringify(script)}]
+`;
+  const applied = await kubectl(['apply', '-f', '-'], pod);
+  expect(applied.exitCode, applied.stderr).toBe(0);
+  await waitFor(`pod ${name} to finish`, async () => ['Succeeded', 'Failed'].includes((await json(['get', 'pod', name])).status.phase), 120_000);
+  return (await kubectl(['logs', name])).stdout;
+}
+
+let dnsPodIP = '';
+
+beforeAll(async () => {
+  scratch = await newRoot('kf-dns-scratch-');
+  const imageArchive = path.join(scratch, 'busybox.tar');
+  await writeBusyboxImage(imageArchive, IMAGE);
+  const resolvConf = path.join(scratch, 'resolv.conf');
+  await writeFile(resolvConf, `nameserver ${machineAddress()}\nsearch example.test\n`);
+  const config = path.join(scratch, 'kubeadm.yaml');
+  await writeFile(config, `apiVersion: kubeadm.k8s.io/v1beta4
+kind: InitConfiguration
+localAPIEndpoint: {advertiseAddress: ${CP}}
+nodeRegistration: {name: cp1}
+---
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: ClusterConfiguration
+networking: {podSubnet: ${POD_NETWORK}, serviceSubnet: ${SERVICE_NETWORK}}
+---
+apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+resolvConf: ${resolvConf}
+`);
+  cp = await newRoot('kf-dns-cp-');
+  const init = await kubeforge(['init', '--root', cp, '--config', config, '--ignore-preflight-errors=all']);
+  expect(init.exitCode, init.stderr.slice(-2000)).toBe(0);
+  const printed = init.stdout.match(/kubeforge (join \S+ --token \S+)\s*\\?\s*(--discovery-token-ca-cert-hash sha256:[0-9a-f]{64})/);
+  worker = await newRoot('kf-dns-w-');
+  const join = await kubeforge([...printed![1]!.split(/\s+/), ...printed![2]!.split(/\s+/), '--root', worker, '--node-name', 'worker', '--node-ip', WORKER, '--ignore-preflight-errors', 'all']);
+  expect(join.exitCode, join.stderr.slice(-2000)).toBe(0);
+  const imported = await kubeforge(['images', 'import', imageArchive, '--root', worker]);
+  expect(imported.exitCode, imported.stderr).toBe(0);
+}, 300_000);
+
+afterAll(async () => {
+  const leftovers: Record<string, unknown> = {};
+  for (const root of [worker, cp]) {
+    if (!root) continue;
+    const reset = await kubeforge(['reset', '--root', root, '-f']);
+    if (reset.exitCode !== 0) leftovers[`${root} (reset exit ${reset.exitCode}: ${reset.stderr.slice(-300)})`] = [];
+    const pids = await pidsMentioning(root);
+    if (pids.length) leftovers[root] = pids;
+  }
+  for (const cleanup of cleanups) await cleanup();
+  expect(leftovers).toEqual({});
+}, 300_000);
+
+describe('cluster DNS from kubeadm\'s CoreDNS Deployment', () => {
+  it('runs CoreDNS from the bundled image through the runtime until its pods are Ready with pod IPs', async () => {
+    const rollout = await kubectl(['-n', 'kube-system', 'rollout', 'status', 'deploy/coredns', '--timeout=240s'], undefined, 260_000);
+    expect(rollout.exitCode, `${rollout.stderr}\n${(await kubectl(['-n', 'kube-system', 'describe', 'pods', '-l', 'k8s-app=kube-dns'])).stdout}`).toBe(0);
+    const pods = (await json(['-n', 'kube-system', 'get', 'pods', '-l', 'k8s-app=kube-dns'])).items;
+    expect(pods).toHaveLength(2);
+    for (const pod of pods) {
+      expect(pod.spec.containers[0].image).toBe('registry.k8s.io/coredns/coredns:v1.11.3');
+      expect(pod.status.podIP).toMatch(/^10\.216\.\d+\.\d+$/);
+      expect(pod.status.containerStatuses[0].ready).toBe(true);
+      expect(pod.status.containerStatuses[0].containerID).toMatch(/^containerd:\/\//);
+    }
+    dnsPodIP = pods[0].status.podIP;
+    const logs = await kubectl(['-n', 'kube-system', 'logs', pods[0].metadata.name]);
+    expect(logs.stdout).toContain('.:53');
+    expect(logs.stdout).toContain('CoreDNS-1.11.3');
+    const events = await kubectl(['-n', 'kube-system', 'get', 'events', '--field-selector', `involvedObject.name=${pods[0].metadata.name}`]);
+    expect(events.stdout).toContain('built from kubeforge\'s bundled coredns');
+  }, 280_000);
+
+  it('resolves services from a pod: ClusterIP, headless endpoints, SRV; a missing name is NXDOMAIN at once; resolv.conf is ClusterFirst', async () => {
+    const objects = `apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  selector: {app: web}
+  ports: [{name: http, port: 80, protocol: TCP}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: db}
+spec:
+  clusterIP: None
+  ports: [{name: pg, port: 5432, protocol: TCP}]
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: db}
+subsets:
+- addresses: [{ip: 10.216.77.1, hostname: db-0}, {ip: 10.216.77.2}]
+  ports: [{name: pg, port: 5432, protocol: TCP}]
+`;
+    const applied = await kubectl(['apply', '-f', '-'], objects);
+    expect(applied.exitCode, applied.stderr).toBe(0);
+    const web = await json(['get', 'service', 'web']);
+    const script = [
+      'cat /etc/resolv.conf',
+      `echo ---; nslookup web.default.svc.cluster.local ${dnsPodIP}`,
+      `echo ---; nslookup db.default.svc.cluster.local ${dnsPodIP}`,
+      `echo ---; nslookup db-0.db.default.svc.cluster.local ${dnsPodIP}`,
+      `echo ---; nslookup -type=srv _pg._tcp.db.default.svc.cluster.local ${dnsPodIP}`,
+      `echo ---; time nslookup nosuch.default.svc.cluster.local ${dnsPodIP} 2>&1; echo "exit=$?"`,
+    ].join('; ');
+    const out = (await runPod('resolver', script)).split('---\n');
+    console.log(out.join('---\n'));
+    expect(out[0]!.trim().split('\n')).toEqual([`search default.svc.cluster.local svc.cluster.local cluster.local example.test`, `nameserver ${DNS_IP}`, 'options ndots:5']);
+    expect(out[1]).toContain(`Address: ${web.spec.clusterIP}`);
+    expect(out[2]).toContain('Address: 10.216.77.1');
+    expect(out[2]).toContain('Address: 10.216.77.2');
+    expect(out[3]).toContain('Address: 10.216.77.1');
+    expect(out[3]).not.toContain('10.216.77.2');
+    expect(out[4]).toMatch(/service = 0 100 5432 (db-0|10-216-77-2)\.db\.default\.svc\.cluster\.local/);
+    expect(out[5]).toContain('server can\'t find nosuch.default.svc.cluster.local: NXDOMAIN');
+    const real = /real\s+(\d+)m\s*([\d.]+)s/.exec(out[5]!);
+    expect(Number(real![1]) * 60 + Number(real![2])).toBeLessThan(1);
+  }, 180_000);
+});
