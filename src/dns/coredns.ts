@@ -75,10 +75,11 @@ async function listenBlock(handler: DnsHandler, block: ServerBlock, port: number
 }
 
 /** Sends the loop plugin's probe to this server; it must not come back more than twice. */
-function loopProbe(port: number, name: string): void {
-  const socket = dgram.createSocket('udp4');
+function loopProbe(address: string, port: number, name: string): void {
+  const host = address === '::' || address === '0.0.0.0' ? '127.0.0.1' : address;
+  const socket = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
   socket.on('error', () => socket.close());
-  socket.send(dnsPacket.encode({ type: 'query', id: randomBytes(2).readUInt16BE(0), flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'HINFO', name }] }), port, '127.0.0.1', () => {
+  socket.send(dnsPacket.encode({ type: 'query', id: randomBytes(2).readUInt16BE(0), flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'HINFO', name }] }), port, host, () => {
     setTimeout(() => socket.close(), 2000).unref();
   });
 }
@@ -121,7 +122,7 @@ async function start(text: string, { files, flags, log, resolvConf, fatal }: Sta
     serial: () => watch?.serial ?? 0,
     onQuestion: (name) => {
       if (!name.startsWith(probeName)) return;
-      if (++probeSeen > 2) fatal(new KubeforgeError('KF_COREDNS_LOOP', `Loop (127.0.0.1 -> :${blocks[0]!.port}) detected for zone "${blocks[0]!.zones[0]}", see https://coredns.io/plugins/loop#troubleshooting. Query: "HINFO ${name}."`));
+      if (++probeSeen === 3) fatal(new KubeforgeError('KF_COREDNS_LOOP', `Loop (127.0.0.1 -> :${blocks[0]!.port}) detected for zone "${blocks[0]!.zones[0]}", see https://coredns.io/plugins/loop#troubleshooting. Query: "HINFO ${name}."`));
     },
   });
   const port = flags.port ?? blocks[0]!.port;
@@ -156,7 +157,7 @@ async function start(text: string, { files, flags, log, resolvConf, fatal }: Sta
   const loopBlock = blocks.find((b) => b.loop && b.forward);
   if (loopBlock) {
     const zone = loopBlock.zones[0]!;
-    loopProbe(listeners[0]!.port, `${probeName}${zone === '.' ? '' : `.${zone}`}`);
+    loopProbe(listeners[0]!.address, listeners[0]!.port, `${probeName}${zone === '.' ? '' : `.${zone}`}`);
   }
   return instance;
 }
