@@ -284,6 +284,7 @@ function criComponents(host: Host, options: AgentOptions, cri: AgentCriOptions, 
     host, log,
     endpoint: cri.endpoint,
     bundled: new BundledImageSource(host, cri.endpoint),
+    clusterDomain: cri.dns?.clusterDomain,
     dns: async (pod) => {
       const resolvConf = cri.dns?.resolvConf ? await host.system.readSystemFile(cri.dns.resolvConf) : undefined;
       return podDnsConfig(pod, resolvConf ?? '', cri.dns ?? { clusterDNS: [], clusterDomain: '' });

@@ -14,9 +14,9 @@ import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kubeforge, tempRoot, tool } from '../helpers/cli.js';
+import { kubeforge } from '../helpers/cli.js';
+import { clusterKubectl, resetNodes, testRoots, waitUntil as waitFor } from '../helpers/e2e-cluster.js';
 import { writeBusyboxImage } from '../helpers/images.js';
-import { pidsMentioning } from '../helpers/processes.js';
 
 const CP = '127.0.0.162';
 const WORKER = '127.0.0.163';
@@ -25,41 +25,11 @@ const POD_NETWORK = '10.216.0.0/16';
 const SERVICE_NETWORK = '10.116.0.0/16';
 const DNS_IP = '10.116.0.10';
 
-const roots: string[] = [];
-const cleanups: Array<() => Promise<void>> = [];
+const { newRoot, cleanupAll } = testRoots();
+const { kubectl, json } = clusterKubectl(() => cp);
 let cp: string;
 let worker: string;
 let scratch: string;
-
-async function newRoot(prefix: string): Promise<string> {
-  const { dir, cleanup } = await tempRoot(prefix);
-  roots.push(dir);
-  cleanups.push(cleanup);
-  return dir;
-}
-
-const kubectl = (args: string[], input?: string, timeoutMs?: number) => tool('kubectl', ['--kubeconfig', `${cp}/etc/kubernetes/admin.conf`, ...args], input, timeoutMs);
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-async function json(args: string[]): Promise<any> {
-  const r = await kubectl([...args, '-o', 'json']);
-  if (r.exitCode !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
-  return JSON.parse(r.stdout);
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs: number, everyMs = 500): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
 
 /** This machine's own non-loopback address: reachable from pods, and no DNS server listens there. */
 function machineAddress(): string {
@@ -69,12 +39,12 @@ function machineAddress(): string {
 }
 
 /** Runs a script in a busybox pod on the worker and returns its log once it has finished. */
-async function runPod(name: string, script: string): Promise<string> {
+async function runPod(name: string, script: string, extraSpec = ''): Promise<string> {
   const pod = `apiVersion: v1
 kind: Pod
 metadata: {name: ${name}}
 spec:
-  nodeName: worker
+  nodeName: worker${extraSpec}
   restartPolicy: Never
   containers:
   - name: main
@@ -122,15 +92,8 @@ resolvConf: ${resolvConf}
 }, 300_000);
 
 afterAll(async () => {
-  const leftovers: Record<string, unknown> = {};
-  for (const root of [worker, cp]) {
-    if (!root) continue;
-    const reset = await kubeforge(['reset', '--root', root, '-f']);
-    if (reset.exitCode !== 0) leftovers[`${root} (reset exit ${reset.exitCode}: ${reset.stderr.slice(-300)})`] = [];
-    const pids = await pidsMentioning(root);
-    if (pids.length) leftovers[root] = pids;
-  }
-  for (const cleanup of cleanups) await cleanup();
+  const leftovers = await resetNodes([worker, cp].filter(Boolean));
+  await cleanupAll();
   expect(leftovers).toEqual({});
 }, 300_000);
 
@@ -154,7 +117,7 @@ describe('cluster DNS from kubeadm\'s CoreDNS Deployment', () => {
     expect(events.stdout).toContain('built from kubeforge\'s bundled coredns');
   }, 280_000);
 
-  it('resolves services from a pod: ClusterIP, headless endpoints, SRV; a missing name is NXDOMAIN at once; resolv.conf is ClusterFirst', async () => {
+  it('resolves services from a pod: ClusterIP, headless endpoints, SRV; a missing name is NXDOMAIN at once; resolv.conf is ClusterFirst; hostname/subdomain in /etc/hosts', async () => {
     const objects = `apiVersion: v1
 kind: Service
 metadata: {name: web}
@@ -186,8 +149,9 @@ subsets:
       `echo ---; nslookup db-0.db.default.svc.cluster.local ${dnsPodIP}`,
       `echo ---; nslookup -type=srv _pg._tcp.db.default.svc.cluster.local ${dnsPodIP}`,
       `echo ---; time nslookup nosuch.default.svc.cluster.local ${dnsPodIP} 2>&1; echo "exit=$?"`,
+      'echo ---; hostname; grep client /etc/hosts',
     ].join('; ');
-    const out = (await runPod('resolver', script)).split('---\n');
+    const out = (await runPod('resolver', script, '\n  hostname: client\n  subdomain: db')).split('---\n');
     console.log(out.join('---\n'));
     expect(out[0]!.trim().split('\n')).toEqual([`search default.svc.cluster.local svc.cluster.local cluster.local example.test`, `nameserver ${DNS_IP}`, 'options ndots:5']);
     expect(out[1]).toContain(`Address: ${web.spec.clusterIP}`);
@@ -199,5 +163,7 @@ subsets:
     expect(out[5]).toContain('server can\'t find nosuch.default.svc.cluster.local: NXDOMAIN');
     const real = /real\s+(\d+)m\s*([\d.]+)s/.exec(out[5]!);
     expect(Number(real![1]) * 60 + Number(real![2])).toBeLessThan(1);
+    const podIP = (await json(['get', 'pod', 'resolver'])).status.podIP;
+    expect(out[6]!.trim().split('\n')).toEqual(['client', `${podIP}\tclient.db.default.svc.cluster.local\tclient`]);
   }, 180_000);
 });

@@ -17,6 +17,7 @@ import type { PodResources } from './pod-resources.js';
 import { bundledImage, bundleEnv, bundleMounts } from './bundled-images.js';
 import type { BundledImageSource } from './bundle-source.js';
 import type { DnsConfig } from './pod-dns.js';
+import { managedHostsFile } from './etc-hosts.js';
 
 /** What the runner reports as it works, for the pod's Events. */
 export type PodEventSink = (pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string) => void;
@@ -29,6 +30,8 @@ export interface CriRunnerOptions {
   events?: PodEventSink;
   /** The pod's resolv.conf (pod-dns.ts); without it the runtime copies the node's. */
   dns?: (pod: Pod) => Promise<DnsConfig>;
+  /** The kubelet's clusterDomain, for the FQDN of pods with a subdomain in their /etc/hosts. */
+  clusterDomain?: string;
   /** Images kubeforge bundles (CoreDNS, kube-proxy) are built and imported here instead of pulled. */
   bundled?: BundledImageSource;
 }
@@ -185,6 +188,12 @@ export class CriRunner implements PodRunner {
     } catch (err) {
       this.event(pod.pod, 'Warning', 'Failed', `Error: ${(err as Error).message}`);
       throw new ContainerStartError('CreateContainerConfigError', (err as Error).message);
+    }
+    if (pod.pod.spec.hostNetwork !== true && !resolved.mounts.some((m) => m.containerPath === '/etc/hosts')) {
+      // The kubelet-managed /etc/hosts: the pod's own (FQDN) name, localhost, hostAliases.
+      const file = `/var/lib/kubelet/pods/${pod.pod.metadata.uid}/etc-hosts`;
+      await this.options.host.files.writeFile(file, managedHostsFile(pod.pod, sandbox.ip ? [sandbox.ip] : [], this.options.clusterDomain ?? ''));
+      resolved = { ...resolved, mounts: [...resolved.mounts, { containerPath: '/etc/hosts', hostPath: this.options.host.files.resolve(file), readonly: false }] };
     }
     const bundled = this.options.bundled && bundledImage(container.image);
     if (bundled && (await this.options.bundled!.isBundled(bundled, this.imageIds.get(container.image) ?? ''))) {
