@@ -36,7 +36,8 @@ export class ApiSocket implements Component {
   }
 
   async start(): Promise<void> {
-    const server = net.createServer((socket) => this.forward(socket));
+    // Half-open: a client that ends its side still reads the rest of the answer.
+    const server = net.createServer({ allowHalfOpen: true }, (socket) => this.forward(socket));
     const file = this.options.host.files.resolve(API_SOCKET);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -57,11 +58,12 @@ export class ApiSocket implements Component {
     socket.on('error', () => socket.destroy());
     if (!url) return void socket.destroy();
     const { hostname, port } = new URL(url);
-    const upstream = net.connect({ host: hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(port || 443) });
+    const upstream = net.connect({ host: hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(port || 443), allowHalfOpen: true });
     this.sockets.add(socket);
+    // Ends travel through the pipes; a reset or error on either side drops both.
     socket.on('close', () => (this.sockets.delete(socket), upstream.destroy()));
+    socket.on('error', () => upstream.destroy());
     upstream.on('error', () => socket.destroy());
-    upstream.on('close', () => socket.destroy());
     socket.pipe(upstream).pipe(socket);
   }
 }
