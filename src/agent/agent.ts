@@ -25,6 +25,9 @@ import { ProcessRunner } from './process-runner.js';
 import { ApiPods } from './api-pods.js';
 import { CriClient } from './cri/client.js';
 import { CriRunner } from './cri/cri-runner.js';
+import { BundledImageSource } from './cri/bundle-source.js';
+import { podDnsConfig, type KubeletDns } from './cri/pod-dns.js';
+import { ApiSocket } from './api-socket.js';
 import { NodeContainerd } from './cri/node-containerd.js';
 import { PodNetwork } from './cri/pod-network.js';
 import { ApiPodResources } from './cri/pod-resources.js';
@@ -72,6 +75,8 @@ export interface AgentCriOptions {
   endpoint: string;
   /** The endpoint is this node's private containerd: the agent starts and supervises it. */
   privateRuntime: boolean;
+  /** The kubelet config's clusterDNS, clusterDomain and resolvConf (a host path; "" for none): each pod's resolv.conf. */
+  dns?: KubeletDns & { resolvConf: string };
 }
 
 export interface AgentApiOptions {
@@ -278,6 +283,12 @@ function criComponents(host: Host, options: AgentOptions, cri: AgentCriOptions, 
   const runner = new CriRunner({
     host, log,
     endpoint: cri.endpoint,
+    bundled: new BundledImageSource(host, cri.endpoint),
+    clusterDomain: cri.dns?.clusterDomain,
+    dns: async (pod) => {
+      const resolvConf = cri.dns?.resolvConf ? await host.system.readSystemFile(cri.dns.resolvConf) : undefined;
+      return podDnsConfig(pod, resolvConf ?? '', cri.dns ?? { clusterDNS: [], clusterDomain: '' });
+    },
     resources: new ApiPodResources(host, objects, nodeAddress),
     events: (pod, type, reason, message) => apiPods?.recordFor(pod, type, reason, message),
   });
@@ -301,5 +312,7 @@ function criComponents(host: Host, options: AgentOptions, cri: AgentCriOptions, 
       client.close();
     }
   };
-  return { runner, apiPods, runtimeVersion, before: containerd ? [containerd] : [], after: [...(network ? [network] : []), apiPods] as Component[] };
+  // Bundled add-on containers (cluster DNS) reach the API through this socket (api-socket.ts).
+  const apiSocket = new ApiSocket({ host, log, server: () => connection.client()?.config.server });
+  return { runner, apiPods, runtimeVersion, before: containerd ? [containerd] : [], after: [...(network ? [network] : []), apiSocket, apiPods] as Component[] };
 }

@@ -6,7 +6,7 @@ interface RunningComponent {
   done: Promise<void>;
 }
 
-/** The bundled control-plane components, run from the static-pod manifests' command lines. */
+/** The bundled components, run from the static-pod manifests' and add-ons' command lines. */
 const COMPONENTS: Record<string, (argv: string[]) => Promise<RunningComponent>> = {
   'kube-apiserver': async (argv) => {
     const { runKubeApiserver } = await import('../controlplane/apiserver/index.js');
@@ -17,6 +17,8 @@ const COMPONENTS: Record<string, (argv: string[]) => Promise<RunningComponent>> 
   },
   'kube-controller-manager': async (argv) => (await import('../controlplane/controllers/index.js')).runControllerManager(argv),
   'kube-scheduler': async (argv) => (await import('../controlplane/scheduler/index.js')).runScheduler(argv),
+  // The cluster DNS add-on (CoreDNS's Deployment runs it from the bundled image).
+  coredns: async (argv) => (await import('../dns/coredns.js')).runCoreDNS(argv),
 };
 
 export function registerComponent(program: Command): void {

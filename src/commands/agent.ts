@@ -31,6 +31,9 @@ interface KubeletConfigFields {
   nodeStatusReportFrequency?: string;
   nodeLeaseDurationSeconds?: number;
   authentication?: { x509?: { clientCAFile?: string } };
+  clusterDNS?: string[];
+  clusterDomain?: string;
+  resolvConf?: string;
 }
 
 /** A Go duration from the config in ms, or undefined when unset or not positive. */
@@ -71,7 +74,7 @@ export async function runAgentCommand(options: AgentCommandOptions): Promise<voi
   }
   const cri = await runtimeFromFlags(host);
   const agent = await runAgent({
-    ...(cri ? { cri } : {}),
+    ...(cri ? { cri: { ...cri, dns: { clusterDNS: config.clusterDNS ?? [], clusterDomain: config.clusterDomain ?? '', resolvConf: config.resolvConf ?? '/etc/resolv.conf' } } } : {}),
     host,
     nodeName: options.nodeName,
     nodeAddress: options.nodeIP,

@@ -18,6 +18,10 @@ export interface KubeClientConfig {
   cert?: string | Buffer;
   key?: string | Buffer;
   token?: string;
+  /** Where to get the current bearer token when it changes (bound service-account tokens rotate). */
+  tokenSource?: () => string | undefined;
+  /** Dial this unix socket instead of the server's host and port (a local forwarder to the API). */
+  socketPath?: string;
   /** The name the server certificate must carry, when `server` is a proxy's address (kubeconfig's tls-server-name). */
   tlsServerName?: string;
   /** Per-request timeout; watches are not limited by it. */
@@ -146,10 +150,12 @@ export class KubeClient {
       headers['Content-Type'] = options.contentType ?? 'application/json';
       headers['Content-Length'] = String(payload.length);
     }
-    if (this.config.token) headers.Authorization = `Bearer ${this.config.token}`;
+    const token = this.config.tokenSource?.() ?? this.config.token;
+    if (token) headers.Authorization = `Bearer ${token}`;
     const req = https.request({
       host: this.url.hostname,
       port: this.url.port || 443,
+      ...(this.config.socketPath ? { socketPath: this.config.socketPath } : {}),
       method,
       path: `${path}${queryString(options.query)}`,
       headers,

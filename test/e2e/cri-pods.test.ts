@@ -9,7 +9,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kubeforge, tempRoot, tool } from '../helpers/cli.js';
+import { kubeforge, tool } from '../helpers/cli.js';
+import { clusterKubectl, resetNodes, testRoots, waitUntil as waitFor } from '../helpers/e2e-cluster.js';
 import { writeBusyboxImage } from '../helpers/images.js';
 import { pidsMentioning } from '../helpers/processes.js';
 import { nodeRuntimeLayout } from '../../src/agent/cri/layout.js';
@@ -19,43 +20,13 @@ const WORKERS = { w1: '127.0.0.131', w2: '127.0.0.132' } as const;
 const IMAGE = 'docker.io/kubeforge/busybox:e2e';
 const POD_NETWORK = '10.213.0.0/16';
 
-const roots: string[] = [];
-const cleanups: Array<() => Promise<void>> = [];
+const { roots, newRoot, cleanupAll } = testRoots();
+const { kubectl, json } = clusterKubectl(() => cp);
 const rootOf: Record<string, string> = {};
 let cp: string;
 let scratch: string;
 let imageArchive: string;
 let resetW2 = '';
-
-async function newRoot(prefix: string): Promise<string> {
-  const { dir, cleanup } = await tempRoot(prefix);
-  roots.push(dir);
-  cleanups.push(cleanup);
-  return dir;
-}
-
-const kubectl = (args: string[], input?: string, timeoutMs?: number) => tool('kubectl', ['--kubeconfig', `${cp}/etc/kubernetes/admin.conf`, ...args], input, timeoutMs);
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-async function json(args: string[]): Promise<any> {
-  const r = await kubectl([...args, '-o', 'json']);
-  if (r.exitCode !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
-  return JSON.parse(r.stdout);
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs: number, everyMs = 500): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
 
 /** What a node's runtime holds in the shared kernel: containers (runc), shims, mounts, bridge, rules. */
 async function runtimeTraces(root: string) {
@@ -145,15 +116,8 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  const leftovers: Record<string, unknown> = {};
-  for (const root of [...roots].reverse()) {
-    if (root === scratch) continue;
-    const reset = await kubeforge(['reset', '--root', root, '-f']);
-    if (reset.exitCode !== 0) leftovers[`${root} (reset exit ${reset.exitCode}: ${reset.stderr.slice(-300)})`] = [];
-    const pids = await pidsMentioning(root);
-    if (pids.length) leftovers[root] = pids;
-  }
-  for (const cleanup of cleanups) await cleanup();
+  const leftovers = await resetNodes([...roots].reverse().filter((root) => root !== scratch));
+  await cleanupAll();
   expect(leftovers).toEqual({});
 }, 300_000);
 

@@ -14,6 +14,10 @@ import type { Unsubscribe } from '../listeners.js';
 import { CriClient, CriError, GRPC_NOT_FOUND } from './client.js';
 import { containerConfig, podLogDirectory, POD_ANNOTATION, POD_UID_LABEL, CONTAINER_NAME_LABEL, sandboxConfig } from './pod-config.js';
 import type { PodResources } from './pod-resources.js';
+import { bundledImage, bundleEnv, bundleMounts } from './bundled-images.js';
+import type { BundledImageSource } from './bundle-source.js';
+import type { DnsConfig } from './pod-dns.js';
+import { managedHostsFile } from './etc-hosts.js';
 
 /** What the runner reports as it works, for the pod's Events. */
 export type PodEventSink = (pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string) => void;
@@ -24,7 +28,12 @@ export interface CriRunnerOptions {
   endpoint: string;
   resources: PodResources;
   events?: PodEventSink;
-  dns?: { servers: string[]; searches: string[]; options: string[] };
+  /** The pod's resolv.conf (pod-dns.ts); without it the runtime copies the node's. */
+  dns?: (pod: Pod) => Promise<DnsConfig>;
+  /** The kubelet's clusterDomain, for the FQDN of pods with a subdomain in their /etc/hosts. */
+  clusterDomain?: string;
+  /** Images kubeforge bundles (CoreDNS, kube-proxy) are built and imported here instead of pulled. */
+  bundled?: BundledImageSource;
 }
 
 interface CriContainer {
@@ -98,7 +107,7 @@ export class CriRunner implements PodRunner {
   private async sandbox(pod: Pod): Promise<Sandbox> {
     const cached = this.sandboxes.get(pod.metadata.uid);
     if (cached) return cached;
-    const config = sandboxConfig({ pod, logDirectory: this.options.host.files.resolve(podLogDirectory(pod)), dns: this.options.dns });
+    const config = sandboxConfig({ pod, logDirectory: this.options.host.files.resolve(podLogDirectory(pod)), dns: await this.options.dns?.(pod) });
     const { items } = await this.call<{ items: { id: string; state: string }[] }>('ListPodSandbox', { filter: { labelSelector: { [POD_UID_LABEL]: pod.metadata.uid } } });
     let id = items.find((s) => s.state === 'SANDBOX_READY')?.id;
     if (!id) {
@@ -132,7 +141,19 @@ export class CriRunner implements PodRunner {
   private async ensureImage(pod: Pod, c: Container, sandboxConfig: Record<string, unknown>, signal?: AbortSignal): Promise<void> {
     const policy = (c as { imagePullPolicy?: string }).imagePullPolicy ?? (/:latest$|^[^:]*$/.test(c.image.replace(/^[^/]*:\d+\//, '')) ? 'Always' : 'IfNotPresent');
     const present = await this.call<{ image?: { id?: string } | null }>('ImageStatus', { image: { image: c.image } });
-    if (present.image?.id && policy !== 'Always') {
+    const bundled = this.options.bundled && bundledImage(c.image);
+    if (bundled && !present.image?.id) {
+      // No registry is asked: the add-on runs from kubeforge's bundle (a real image imported under this name wins).
+      await this.options.bundled!.provide(c.image, bundled).catch((err: Error) => {
+        this.event(pod, 'Warning', 'Failed', `Failed to build image "${c.image}" from kubeforge's bundle: ${err.message}`);
+        throw new ContainerStartError('ErrImagePull', err.message);
+      });
+      const built = await this.call<{ image?: { id?: string } | null }>('ImageStatus', { image: { image: c.image } });
+      if (built.image?.id) this.imageIds.set(c.image, built.image.id);
+      this.event(pod, 'Normal', 'Pulled', `Container image "${c.image}" built from kubeforge's bundled ${bundled.component}`);
+      return;
+    }
+    if (present.image?.id && (policy !== 'Always' || bundled)) {
       this.imageIds.set(c.image, present.image.id);
       this.event(pod, 'Normal', 'Pulled', `Container image "${c.image}" already present on machine`);
       return;
@@ -168,6 +189,17 @@ export class CriRunner implements PodRunner {
     } catch (err) {
       this.event(pod.pod, 'Warning', 'Failed', `Error: ${(err as Error).message}`);
       throw new ContainerStartError('CreateContainerConfigError', (err as Error).message);
+    }
+    if (pod.pod.spec.hostNetwork !== true && !resolved.mounts.some((m) => m.containerPath === '/etc/hosts')) {
+      // The kubelet-managed /etc/hosts: the pod's own (FQDN) name, localhost, hostAliases.
+      const file = `/var/lib/kubelet/pods/${pod.pod.metadata.uid}/etc-hosts`;
+      await this.options.host.files.writeFile(file, managedHostsFile(pod.pod, sandbox.ip ? [sandbox.ip] : [], this.options.clusterDomain ?? ''));
+      resolved = { ...resolved, mounts: [...resolved.mounts, { containerPath: '/etc/hosts', hostPath: this.options.host.files.resolve(file), readonly: false }] };
+    }
+    const bundled = this.options.bundled && bundledImage(container.image);
+    if (bundled && (await this.options.bundled!.isBundled(bundled, this.imageIds.get(container.image) ?? ''))) {
+      const facts = await this.options.bundled!.facts();
+      resolved = { ...resolved, mounts: [...resolved.mounts, ...bundleMounts(facts)], env: [...resolved.env, ...bundleEnv(facts)] };
     }
     const podSecurity = (pod.pod.spec.securityContext ?? {}) as { runAsUser?: number; runAsGroup?: number };
     let containerId: string;

@@ -55,8 +55,8 @@ function json(value: unknown): Buffer {
   return Buffer.from(JSON.stringify(value));
 }
 
-/** The OCI archive of one single-layer linux/amd64 (or this machine's arch) image. */
-export async function buildOciArchive(spec: ImageSpec, arch: string = goArch(process.arch)): Promise<Buffer> {
+/** The image's layer and config blobs. */
+async function layerAndConfig(spec: ImageSpec, arch: string): Promise<{ layer: Buffer; config: Buffer }> {
   const layer = await tarball(spec.entries);
   const config = json({
     architecture: arch,
@@ -71,6 +71,17 @@ export async function buildOciArchive(spec: ImageSpec, arch: string = goArch(pro
     },
     rootfs: { type: 'layers', diff_ids: [digest(layer)] },
   });
+  return { layer, config };
+}
+
+/** The id a runtime gives the image once imported (its config's digest), e.g. to tell it from another image of the same name. */
+export async function ociImageId(spec: ImageSpec, arch: string = goArch(process.arch)): Promise<string> {
+  return digest((await layerAndConfig(spec, arch)).config);
+}
+
+/** The OCI archive of one single-layer linux/amd64 (or this machine's arch) image. */
+export async function buildOciArchive(spec: ImageSpec, arch: string = goArch(process.arch)): Promise<Buffer> {
+  const { layer, config } = await layerAndConfig(spec, arch);
   const manifest = json({
     schemaVersion: 2,
     mediaType: 'application/vnd.oci.image.manifest.v1+json',

@@ -6,6 +6,7 @@
  */
 import type { Container, Pod } from '../pod.js';
 import { parseQuantity } from '../../kube/quantity.js';
+import { podHostname } from './etc-hosts.js';
 
 /** Labels the kubelet puts on sandboxes and containers; the runner finds its pods by them. */
 export const POD_UID_LABEL = 'io.kubernetes.pod.uid';
@@ -58,10 +59,9 @@ export function sandboxConfig({ pod, logDirectory, dns }: SandboxInput): Message
   const spec = pod.spec;
   const hostNetwork = spec.hostNetwork === true;
   const ports = spec.containers.flatMap((c) => (c.ports ?? []).filter((p) => (p as { hostPort?: number }).hostPort));
-  const hostname = typeof spec.hostname === 'string' ? spec.hostname : pod.metadata.name.slice(0, 63);
   return {
     metadata: { name: pod.metadata.name, uid: pod.metadata.uid, namespace: pod.metadata.namespace, attempt: 0 },
-    hostname: hostNetwork ? '' : hostname,
+    hostname: hostNetwork ? '' : podHostname(pod),
     logDirectory,
     ...(dns ? { dnsConfig: dns } : {}),
     portMappings: ports.map((p) => ({
