@@ -19,6 +19,9 @@ const SUBRESOURCES: Record<string, SubresourceShape> = {
   scale: { kind: 'Scale', group: 'autoscaling', version: 'v1', verbs: ['get', 'patch', 'update'] },
   token: { kind: 'TokenRequest', group: 'authentication.k8s.io', version: 'v1', verbs: ['create'] },
   binding: { kind: 'Binding', verbs: ['create'] },
+  exec: { kind: 'PodExecOptions', verbs: ['create', 'get'] },
+  attach: { kind: 'PodAttachOptions', verbs: ['create', 'get'] },
+  portforward: { kind: 'PodPortForwardOptions', verbs: ['create', 'get'] },
 };
 
 export function apiVersions(serverAddress: string): Record<string, unknown> {

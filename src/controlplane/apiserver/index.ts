@@ -37,6 +37,8 @@ import { ObjectStore } from './objects.js';
 import { ApiServerMetrics } from './metrics.js';
 import { openApiRoute } from './openapi.js';
 import { podLogProxy } from './podlogs.js';
+import { podStreamProxy } from './pod-streams.js';
+import { serveUpgrades } from '../../streaming/upgrade.js';
 import { nonResourceRoutes, pprofRoute } from './routes.js';
 import { createRequestHandler } from './server.js';
 import { findResource, RESOURCES, type ResourceType } from './resources.js';
@@ -223,6 +225,7 @@ export async function runKubeApiserver(argv: string[], options: ApiServerOptions
   });
   const etcdCheck = { name: 'etcd', timeoutMs: flags.etcdReadycheckTimeoutMs, check: async () => void (await storage.currentRevision(flags.etcdReadycheckTimeoutMs)) };
   const compactor = startCompactor(storage.client, flags.etcdCompactionIntervalMs, (err) => logger.warn(`kube-apiserver: etcd compaction failed: ${err instanceof Error ? err.message : String(err)}`));
+  const kubeletClient = { cert: kubeletCert, key: kubeletKey, ca: kubeletCa, preferredAddressTypes: flags.kubeletPreferredAddressTypes };
   const handler = createRequestHandler({
     authn: {
       anonymousAuth: flags.anonymousAuth,
@@ -244,7 +247,8 @@ export async function runKubeApiserver(argv: string[], options: ApiServerOptions
     alwaysAllowPaths: flags.alwaysAllowPaths,
     metrics,
     ...(audit ? { audit } : {}),
-    podLogs: podLogProxy(objects, { cert: kubeletCert, key: kubeletKey, ca: kubeletCa, preferredAddressTypes: flags.kubeletPreferredAddressTypes }),
+    podLogs: podLogProxy(objects, kubeletClient),
+    podStreams: podStreamProxy(objects, kubeletClient),
     ...(options.bookmarkIntervalMs ? { bookmarkIntervalMs: options.bookmarkIntervalMs } : {}),
     nonResource: nonResourceRoutes({
       serverAddress: `${advertise}:${flags.securePort}`,
@@ -266,6 +270,7 @@ export async function runKubeApiserver(argv: string[], options: ApiServerOptions
     { cert, key, ...(clientCa ? { ca: clientCa } : {}), requestCert: true, rejectUnauthorized: false, minVersion: flags.tlsMinVersion },
     handler,
   );
+  serveUpgrades(server, handler);
   // As upstream (Go's TLS server), no renegotiation: a connection keeps the identity it started with.
   server.on('secureConnection', (socket) => socket.disableRenegotiation());
   await new Promise<void>((resolve, reject) => {
