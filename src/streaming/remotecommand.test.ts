@@ -58,7 +58,7 @@ describe('RemoteCommand v5 (WebSocket) ↔ v4 (SPDY) translation', () => {
     const { client, serverSide, received } = await webSocketPair();
     const byType = new Map<string, ServerStream>();
     const kubelet = spdyServer(server, (s) => byType.set(s.headers.streamtype!, s));
-    const bridged = bridgeRemoteCommand(serverSide, new SpdyClientSession(spdySocket), { stdin: true, stdout: true, stderr: true, tty: false });
+    const bridged = bridgeRemoteCommand(serverSide, async () => new SpdyClientSession(spdySocket), { stdin: true, stdout: true, stderr: true, tty: false });
     // Sent before the kubelet accepted the streams: queued, not lost.
     client.send(Buffer.concat([Buffer.from([0]), Buffer.from('early ')]));
     await vitestWait(() => byType.size === 4);
@@ -84,7 +84,7 @@ describe('RemoteCommand v5 (WebSocket) ↔ v4 (SPDY) translation', () => {
   it('reports an internal error when the kubelet sends garbage instead of frames, and ends', async () => {
     const { client: spdySocket, server } = await socketPair();
     const { client, serverSide, received } = await webSocketPair();
-    const bridged = bridgeRemoteCommand(serverSide, new SpdyClientSession(spdySocket), { stdin: false, stdout: true, stderr: false, tty: false });
+    const bridged = bridgeRemoteCommand(serverSide, async () => new SpdyClientSession(spdySocket), { stdin: false, stdout: true, stderr: false, tty: false });
     server.write(Buffer.from('\x80\x07garbage that is no SPDY frame at all'));
     await new Promise((r) => client.once('close', r));
     await bridged;
@@ -96,7 +96,7 @@ describe('RemoteCommand v5 (WebSocket) ↔ v4 (SPDY) translation', () => {
     const { client, serverSide } = await webSocketPair();
     const byType = new Map<string, ServerStream>();
     spdyServer(server, (s) => byType.set(s.headers.streamtype!, s));
-    const bridged = bridgeRemoteCommand(serverSide, new SpdyClientSession(spdySocket), { stdin: true, stdout: true, stderr: false, tty: false });
+    const bridged = bridgeRemoteCommand(serverSide, async () => new SpdyClientSession(spdySocket), { stdin: true, stdout: true, stderr: false, tty: false });
     await vitestWait(() => byType.size === 3);
     const serverClosed = new Promise((r) => server.once('close', r));
     client.terminate();

@@ -48,24 +48,36 @@ export function spdyStreamTypes(options: RemoteCommandOptions): string[] {
 }
 
 /**
- * Bridges an accepted v5 WebSocket and an upgraded SPDY session to the kubelet until the command
- * ends (status forwarded) or either side goes away. Resolves when done; never throws.
+ * Bridges an accepted v5 WebSocket and a SPDY session to the kubelet (opened by `connect`, whose
+ * error message becomes the failure status) until the command ends (status forwarded) or either
+ * side goes away. Resolves when done; never throws.
  */
-export async function bridgeRemoteCommand(ws: WebSocket, session: SpdyClientSession, options: RemoteCommandOptions): Promise<void> {
-  // Input that arrives before the kubelet accepted the streams waits here, in order.
+export async function bridgeRemoteCommand(ws: WebSocket, connect: () => Promise<SpdyClientSession>, options: RemoteCommandOptions): Promise<void> {
+  // Input that arrives before the kubelet accepted the streams (kubectl sends at once) waits here, in order.
   const early: Buffer[] = [];
   const onEarly = (data: Buffer) => early.push(Buffer.from(data));
   ws.on('message', onEarly);
+  let wsClosed = false;
+  const wsClosing = new Promise<void>((resolve) => ws.once('close', () => resolve()));
+  void wsClosing.then(() => (wsClosed = true));
+  ws.send(frame(options.stdout ? Channel.stdout : options.stderr ? Channel.stderr : Channel.error));
+  let session: SpdyClientSession;
+  try {
+    session = await connect();
+  } catch (err) {
+    finish(ws, statusJson('Failure', (err as Error).message, 'InternalError', 500));
+    return wsClosing;
+  }
+  if (wsClosed) return void session.close();
   let done = false;
   const closed = new Promise<void>((resolve) => {
-    ws.on('close', () => {
+    void wsClosing.then(() => {
       done = true;
       session.close();
       resolve();
     });
     session.on('close', () => resolve());
   });
-  ws.send(frame(options.stdout ? Channel.stdout : options.stderr ? Channel.stderr : Channel.error));
 
   const streams = new Map<string, SpdyStream>();
   try {

@@ -96,6 +96,8 @@ export class SpdyClientSession extends EventEmitter {
     socket.on('error', (err) => this.close(err));
     socket.on('close', () => this.close());
     if (options.head?.length) queueMicrotask(() => this.receive(options.head!));
+    // requestUpgrade() leaves the upgraded socket paused for its new owner.
+    socket.resume();
   }
 
   send(...buffers: Buffer[]): void {

@@ -114,7 +114,8 @@ export function requestUpgrade(socket: Duplex, request: UpgradeRequest, timeoutM
     const finishRefusal = () => {
       cleanup();
       socket.destroy();
-      resolve({ ...parsed!, rest: buffered.subarray(0, MAX_ERROR_BODY) });
+      const chunked = headerTokens(parsed!.headers.get('transfer-encoding')).includes('chunked');
+      resolve({ ...parsed!, rest: (chunked ? dechunk(buffered) : buffered).subarray(0, MAX_ERROR_BODY) });
     };
     function onEnd() {
       if (parsed) finishRefusal();
@@ -151,6 +152,21 @@ export function requestUpgrade(socket: Duplex, request: UpgradeRequest, timeoutM
     socket.on('close', onEnd);
     socket.on('error', fail);
   });
+}
+
+/** The body of a chunked response (as much as arrived; a malformed size ends it). */
+export function dechunk(body: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  let at = 0;
+  for (;;) {
+    const eol = body.indexOf('\r\n', at);
+    if (eol < 0) break;
+    const size = parseInt(body.subarray(at, eol).toString('latin1').split(';')[0]!, 16);
+    if (!Number.isFinite(size) || size <= 0) break;
+    parts.push(body.subarray(eol + 2, eol + 2 + size));
+    at = eol + 2 + size + 2;
+  }
+  return Buffer.concat(parts);
 }
 
 /** Pipes two upgraded connections both ways (with the bytes each side already sent); either end closing closes both. */

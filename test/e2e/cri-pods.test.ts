@@ -9,7 +9,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kubeforge, tempRoot, tool } from '../helpers/cli.js';
+import { kubeforge, tool } from '../helpers/cli.js';
+import { startCriCluster, waitFor, type CriCluster } from '../helpers/cri-cluster.js';
 import { writeBusyboxImage } from '../helpers/images.js';
 import { pidsMentioning } from '../helpers/processes.js';
 import { nodeRuntimeLayout } from '../../src/agent/cri/layout.js';
@@ -19,42 +20,19 @@ const WORKERS = { w1: '127.0.0.131', w2: '127.0.0.132' } as const;
 const IMAGE = 'docker.io/kubeforge/busybox:e2e';
 const POD_NETWORK = '10.213.0.0/16';
 
-const roots: string[] = [];
-const cleanups: Array<() => Promise<void>> = [];
-const rootOf: Record<string, string> = {};
+let cluster: CriCluster;
 let cp: string;
 let scratch: string;
 let imageArchive: string;
 let resetW2 = '';
+let rootOf: Record<string, string> = {};
 
-async function newRoot(prefix: string): Promise<string> {
-  const { dir, cleanup } = await tempRoot(prefix);
-  roots.push(dir);
-  cleanups.push(cleanup);
-  return dir;
-}
-
-const kubectl = (args: string[], input?: string, timeoutMs?: number) => tool('kubectl', ['--kubeconfig', `${cp}/etc/kubernetes/admin.conf`, ...args], input, timeoutMs);
+const kubectl = (args: string[], input?: string, timeoutMs?: number) => cluster.kubectl(args, input, timeoutMs);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 async function json(args: string[]): Promise<any> {
   const r = await kubectl([...args, '-o', 'json']);
   if (r.exitCode !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
   return JSON.parse(r.stdout);
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs: number, everyMs = 500): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
 }
 
 /** What a node's runtime holds in the shared kernel: containers (runc), shims, mounts, bridge, rules. */
@@ -127,34 +105,16 @@ async function webPods(): Promise<WebPod[]> {
 }
 
 beforeAll(async () => {
-  scratch = await newRoot('kf-cri-scratch-');
-  imageArchive = path.join(scratch, 'busybox.tar');
-  await writeBusyboxImage(imageArchive, IMAGE);
-  cp = await newRoot('kf-cri-cp-');
   // A pod network of its own: clusters on one machine share its routing table, so another cluster
   // on the default 10.244.0.0/16 (`npm run up`, another test) must not take this one's pod routes.
-  const init = await kubeforge(['init', '--root', cp, '--apiserver-advertise-address', CP, '--node-name', 'cp1', '--pod-network-cidr', POD_NETWORK, '--ignore-preflight-errors=all']);
-  expect(init.exitCode, init.stderr.slice(-2000)).toBe(0);
-  const printed = init.stdout.match(/kubeforge (join \S+ --token \S+)\s*\\?\s*(--discovery-token-ca-cert-hash sha256:[0-9a-f]{64})/);
-  const joinArgs = [...printed![1]!.split(/\s+/), ...printed![2]!.split(/\s+/)];
-  for (const [name, ip] of Object.entries(WORKERS)) {
-    rootOf[name] = await newRoot(`kf-cri-${name}-`);
-    const join = await kubeforge([...joinArgs, '--root', rootOf[name], '--node-name', name, '--node-ip', ip, '--ignore-preflight-errors', 'all']);
-    expect(join.exitCode, join.stderr.slice(-2000)).toBe(0);
-  }
+  cluster = await startCriCluster({ prefix: 'kf-cri', controlPlane: { name: 'cp1', ip: CP }, workers: WORKERS, podNetworkCidr: POD_NETWORK });
+  ({ cp, scratch, rootOf } = cluster);
+  imageArchive = path.join(scratch, 'busybox.tar');
+  await writeBusyboxImage(imageArchive, IMAGE);
 }, 300_000);
 
 afterAll(async () => {
-  const leftovers: Record<string, unknown> = {};
-  for (const root of [...roots].reverse()) {
-    if (root === scratch) continue;
-    const reset = await kubeforge(['reset', '--root', root, '-f']);
-    if (reset.exitCode !== 0) leftovers[`${root} (reset exit ${reset.exitCode}: ${reset.stderr.slice(-300)})`] = [];
-    const pids = await pidsMentioning(root);
-    if (pids.length) leftovers[root] = pids;
-  }
-  for (const cleanup of cleanups) await cleanup();
-  expect(leftovers).toEqual({});
+  if (cluster) expect(await cluster.teardown()).toEqual({});
 }, 300_000);
 
 describe('pods run through CRI on a node-private containerd per node', () => {

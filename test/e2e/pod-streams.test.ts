@@ -57,9 +57,13 @@ const CLIENTS: Client[] = [
   { name: 'kubectl 1.35 over WebSocket', bin: () => kubectl135, env: {} },
 ];
 
-function run(client: Client, args: string[], input?: string, kubeconfig = `${cluster.cp}/etc/kubernetes/admin.conf`) {
-  return execa(client.bin(), ['--kubeconfig', kubeconfig, ...args], { reject: false, input, env: { ...client.env, HOME: cluster.scratch }, timeout: 60_000 });
+/** kubectl as the admin, or with `auth` (flags naming other credentials). */
+function run(client: Client, args: string[], input?: string, auth = ['--kubeconfig', `${cluster.cp}/etc/kubernetes/admin.conf`]) {
+  return execa(client.bin(), [...auth, ...args], { reject: false, input, env: { ...client.env, HOME: cluster.scratch }, timeout: 60_000 });
 }
+
+/** Credentials other than the admin's: the server and CA, plus `--token` or a client certificate. */
+const other = (...flags: string[]) => ['--kubeconfig', '/dev/null', '--server', `https://${CP}:6443`, '--certificate-authority', `${cluster.cp}/etc/kubernetes/pki/ca.crt`, ...flags];
 
 beforeAll(async () => {
   const [started, clients] = await Promise.all([
@@ -202,13 +206,17 @@ describe('refusals', () => {
     ];
     for (const step of steps) expect((await cluster.kubectl(step)).exitCode).toBe(0);
     const token = (await cluster.kubectl(['create', 'token', 'reader'])).stdout.trim();
+    const nodeCert = `${cluster.rootOf.w1}/var/lib/kubelet/pki/kubelet-client-current.pem`;
     for (const client of [spdy, websocket]) {
-      const r = await run(client, ['--token', token, 'exec', 'box', '--', 'true']);
+      const r = await run(client, ['exec', 'box', '--', 'true'], undefined, other('--token', token));
       expect(r.exitCode).not.toBe(0);
-      expect(r.stderr).toContain('cannot create resource "pods/exec"');
-      const node = await run(client, ['exec', 'box', '--', 'true'], undefined, `${cluster.rootOf.w1}/etc/kubernetes/kubelet.conf`);
+      expect(r.stderr).toContain('User "system:serviceaccount:default:reader" cannot create resource "pods/exec"');
+      const pf = await run(client, ['port-forward', 'box', ':8080'], undefined, other('--token', token));
+      expect(pf.exitCode).not.toBe(0);
+      expect(pf.stderr).toContain('cannot create resource "pods/portforward"');
+      const node = await run(client, ['exec', 'box', '--', 'true'], undefined, other('--client-certificate', nodeCert, '--client-key', nodeCert));
       expect(node.exitCode).not.toBe(0);
-      expect(node.stderr).toMatch(/User "system:node:w1" cannot (create|get) resource "pods\/exec"/);
+      expect(node.stderr).toContain('User "system:node:w1" cannot create resource "pods/exec"');
     }
   });
 });

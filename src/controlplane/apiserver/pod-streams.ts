@@ -16,7 +16,7 @@ import tls from 'node:tls';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { bridgeRemoteCommand, finish, SPDY_REMOTECOMMAND_PROTOCOL, statusJson, V5_PROTOCOL, type RemoteCommandOptions } from '../../streaming/remotecommand.js';
+import { bridgeRemoteCommand, SPDY_REMOTECOMMAND_PROTOCOL, V5_PROTOCOL, type RemoteCommandOptions } from '../../streaming/remotecommand.js';
 import { SpdyClientSession } from '../../streaming/spdy-session.js';
 import { forwardedUpgradeHeaders, headerTokens, isUpgradeRequest, relayUpgradeResponse, requestUpgrade, takeUpgrade, type UpgradeResponse } from '../../streaming/upgrade.js';
 import type { ObjectStore } from './objects.js';
@@ -129,17 +129,21 @@ export function podStreamProxy(objects: ObjectStore, kubelet: KubeletClientOptio
     // translate: the WebSocket is accepted first; from then on every error is a Status on channel 3.
     const ws = await acceptWebSocket(req, res, V5_PROTOCOL);
     if (!ws) return;
-    const upstream = dial();
-    let response: UpgradeResponse;
-    try {
-      response = await requestUpgrade(upstream, kubeletRequest(spdyHeaders([SPDY_REMOTECOMMAND_PROTOCOL])));
-    } catch (err) {
-      return finish(ws, statusJson('Failure', dialError(err).message, 'InternalError', 500));
-    }
-    if (response.statusCode !== 101) {
-      return finish(ws, statusJson('Failure', `Internal error occurred: unable to upgrade connection: ${response.rest.toString('utf8').trim()}`, 'InternalError', 500));
-    }
-    await bridgeRemoteCommand(ws, new SpdyClientSession(upstream, { head: response.rest }), location.options!);
+    await bridgeRemoteCommand(
+      ws,
+      async () => {
+        const upstream = dial();
+        let response: UpgradeResponse;
+        try {
+          response = await requestUpgrade(upstream, kubeletRequest(spdyHeaders([SPDY_REMOTECOMMAND_PROTOCOL])));
+        } catch (err) {
+          throw dialError(err);
+        }
+        if (response.statusCode !== 101) throw new Error(`Internal error occurred: unable to upgrade connection: ${response.rest.toString('utf8').trim()}`);
+        return new SpdyClientSession(upstream, { head: response.rest });
+      },
+      location.options!,
+    );
   };
 }
 
