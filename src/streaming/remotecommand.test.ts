@@ -91,6 +91,16 @@ describe('RemoteCommand v5 (WebSocket) ↔ v4 (SPDY) translation', () => {
     expect(JSON.parse(channel(received, 3))).toMatchObject({ status: 'Failure', reason: 'InternalError' });
   });
 
+  it('turns a kubelet that cannot be reached into a failure status, not a hang', async () => {
+    const { client, serverSide, received } = await webSocketPair();
+    const bridged = bridgeRemoteCommand(serverSide, async () => {
+      throw new Error('error dialing backend: connect ECONNREFUSED 127.0.0.9:10250');
+    }, { stdin: true, stdout: true, stderr: true, tty: false });
+    await new Promise((r) => client.once('close', r));
+    await bridged;
+    expect(JSON.parse(channel(received, 3))).toMatchObject({ status: 'Failure', reason: 'InternalError', message: 'error dialing backend: connect ECONNREFUSED 127.0.0.9:10250' });
+  });
+
   it('closes the kubelet side when the client goes away mid-command', async () => {
     const { client: spdySocket, server } = await socketPair();
     const { client, serverSide } = await webSocketPair();
