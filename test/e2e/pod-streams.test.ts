@@ -15,6 +15,7 @@ import { kubeforge } from '../helpers/cli.js';
 import { startCriCluster, waitFor, type CriCluster } from '../helpers/cri-cluster.js';
 import { writeBusyboxImage } from '../helpers/images.js';
 import { newestClients } from '../helpers/newest-clients.js';
+import { pidsMentioning } from '../helpers/processes.js';
 
 const CP = '127.0.0.190';
 const W1 = '127.0.0.191';
@@ -217,6 +218,19 @@ describe('refusals', () => {
       const node = await run(client, ['exec', 'box', '--', 'true'], undefined, other('--client-certificate', nodeCert, '--client-key', nodeCert));
       expect(node.exitCode).not.toBe(0);
       expect(node.stderr).toContain('User "system:node:w1" cannot create resource "pods/exec"');
+    }
+  });
+
+  // Last: it takes the worker's agent away.
+  it('fails at once, naming the backend, when the pod\'s node agent is gone', async () => {
+    const [agent] = await pidsMentioning(`${cluster.rootOf.w1} agent`);
+    expect(agent).toBeDefined();
+    process.kill(agent!, 'SIGKILL');
+    await waitFor('the agent to exit', async () => (await pidsMentioning(`${cluster.rootOf.w1} agent`)).length === 0, 30_000);
+    for (const client of [spdy, websocket]) {
+      const r = await run(client, ['exec', 'box', '--', 'true']);
+      expect(r.exitCode).not.toBe(0);
+      expect(r.stderr).toContain(`error dialing backend: connect ECONNREFUSED ${W1}:10250`);
     }
   });
 });
