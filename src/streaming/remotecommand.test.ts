@@ -28,9 +28,9 @@ async function socketPair(): Promise<{ client: Socket; server: Socket }> {
 }
 
 /** A v5 WebSocket pair: `serverSide` is what the API server bridges, `client` is kubectl. */
-async function webSocketPair(): Promise<{ client: WebSocket; serverSide: WebSocket; received: Buffer[] }> {
+async function webSocketPair(maxPayload?: number): Promise<{ client: WebSocket; serverSide: WebSocket; received: Buffer[] }> {
   const httpServer = http.createServer();
-  const wss = new WebSocketServer({ server: httpServer, handleProtocols: () => V5_PROTOCOL });
+  const wss = new WebSocketServer({ server: httpServer, handleProtocols: () => V5_PROTOCOL, ...(maxPayload ? { maxPayload } : {}) });
   await new Promise<void>((r) => httpServer.listen(0, '127.0.0.1', r));
   const serverSide = new Promise<WebSocket>((r) => wss.once('connection', r));
   const client = new WebSocket(`ws://127.0.0.1:${(httpServer.address() as AddressInfo).port}/`, [V5_PROTOCOL]);
@@ -99,6 +99,18 @@ describe('RemoteCommand v5 (WebSocket) ↔ v4 (SPDY) translation', () => {
     await new Promise((r) => client.once('close', r));
     await bridged;
     expect(JSON.parse(channel(received, 3))).toMatchObject({ status: 'Failure', reason: 'InternalError', message: 'error dialing backend: connect ECONNREFUSED 127.0.0.9:10250' });
+  });
+
+  it('ends the session of a client that sends an oversized message (1009), closing the kubelet side', async () => {
+    const { client: spdySocket, server } = await socketPair();
+    const { client, serverSide } = await webSocketPair(1024);
+    spdyServer(server, () => {});
+    const bridged = bridgeRemoteCommand(serverSide, async () => new SpdyClientSession(spdySocket), { stdin: true, stdout: true, stderr: false, tty: false });
+    const code = new Promise((r) => client.once('close', (c) => r(c)));
+    client.send(Buffer.concat([Buffer.from([0]), Buffer.alloc(4096)]));
+    expect(await code).toBe(1009);
+    await bridged;
+    expect(spdySocket.destroyed).toBe(true);
   });
 
   it('closes the kubelet side when the client goes away mid-command', async () => {

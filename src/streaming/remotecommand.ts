@@ -57,6 +57,8 @@ export async function bridgeRemoteCommand(ws: WebSocket, connect: () => Promise<
   const early: Buffer[] = [];
   const onEarly = (data: Buffer) => early.push(Buffer.from(data));
   ws.on('message', onEarly);
+  // A client's protocol error (an oversized or malformed frame) ends its session, never the server: ws closes after 'error'.
+  ws.on('error', () => ws.terminate());
   let wsClosed = false;
   const wsClosing = new Promise<void>((resolve) => ws.once('close', () => resolve()));
   void wsClosing.then(() => (wsClosed = true));

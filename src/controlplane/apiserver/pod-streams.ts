@@ -158,7 +158,10 @@ function acceptWebSocket(req: IncomingMessage, res: ServerResponse, protocol: st
   if (protocol) chosenProtocols.set(req, protocol);
   return new Promise((resolve) => {
     upgrade.socket.once('close', () => resolve(undefined));
-    wss.handleUpgrade(req, upgrade.socket, upgrade.head, (ws) => resolve(ws));
+    wss.handleUpgrade(req, upgrade.socket, upgrade.head, (ws) => {
+      ws.on('error', () => ws.terminate());
+      resolve(ws);
+    });
   });
 }
 
