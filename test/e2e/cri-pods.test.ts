@@ -174,7 +174,7 @@ describe('pods run through CRI on a node-private containerd per node', () => {
     expect(tail.stdout).toMatch(/^\d{4}-\d\d-\d\dT\S+Z /);
   });
 
-  it('reaches a pod on the other node from a pod (wget across bridges) and from the host', async () => {
+  it('reaches a pod on the other node from a pod (wget across bridges, also through kubectl exec) and from the host', async () => {
     const pods = await webPods();
     const target = pods.find((p) => p.node === 'w2')!;
     for (const p of pods) expect((await tool('curl', ['-s', '-m', '5', `http://${p.ip}:8080/`])).stdout.trim()).toBe(`hello from ${p.name}`);
@@ -192,6 +192,11 @@ spec:
     expect((await kubectl(['apply', '-f', '-'], client)).exitCode).toBe(0);
     await waitFor('the client pod to succeed', async () => (await json(['get', 'pod', 'client'])).status.phase === 'Succeeded', 60_000);
     expect((await kubectl(['logs', 'client'])).stdout.trim()).toBe(`hello from ${target.name}`);
+    // The issue's form: kubectl exec in the pod on w1, wget to the pod on w2.
+    const from = pods.find((p) => p.node === 'w1')!;
+    const exec = await kubectl(['exec', from.name, '--', 'wget', '-qO-', `http://${target.ip}:8080/`]);
+    expect(exec.exitCode, exec.stderr).toBe(0);
+    expect(exec.stdout.trim()).toBe(`hello from ${target.name}`);
   }, 90_000);
 
   it('restarts a killed container: restartCount + 1, and --previous shows the killed one', async () => {
