@@ -240,6 +240,7 @@ function apiComponents(host: Host, options: AgentOptions, api: AgentApiOptions, 
     pods: () => [...staticPods.pods(), ...(cri?.apiPods.pods() ?? [])],
     logPath: (pod, container) => chooseRunner(pod, runners).logPath(pod, container),
     logFormat: (pod) => (runnerKind(pod) === 'cri' ? 'cri' : 'raw'),
+    streams: (pod) => (runnerKind(pod) === 'cri' ? cri?.runner : undefined),
     metrics: () => monitor.metricsText(),
   });
   const registration = new NodeRegistration({

@@ -22,6 +22,7 @@
  * - node-lease.ts     kube-node-lease/<node>, renewed every 10 s
  * - mirror-pods.ts    mirror pods with the static pods' status; deletes mirrors of removed pods
  * - kubelet-server.ts the kubelet API on <node-ip>:10250 (healthz, pods, containerLogs, metrics);
+ * - kubelet-streams.ts its /exec, /attach, /portForward: the CRI runner's streaming URL, the upgrade proxied to it;
  *   serving-cert.ts its self-signed certificate; container-logs.ts reads/follows log files
  * - periodic.ts       a task repeated on an interval, with back-off after failures
  * - api-pods.ts      every pod bound to this node from the API (workers, status, Events, graceful deletion);

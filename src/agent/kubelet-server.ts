@@ -3,7 +3,7 @@
  * uses: `GET /healthz`, `GET /pods` (the static pods with their status), `GET /metrics` (the
  * certificate expiry gauges, Prometheus text) and
  * `GET /containerLogs/<ns>/<pod>/<container>?tailLines=&limitBytes=&follow=` (what the API
- * server proxies `kubectl logs` to). HTTPS with the node's self-signed serving certificate;
+ * server proxies `kubectl logs` to), and the streaming `/exec`, `/attach`, `/portForward` (kubelet-streams.ts). HTTPS with the node's self-signed serving certificate;
  * every request needs a client certificate signed by the cluster CA (authentication.x509.
  * clientCAFile), and only the API server's kubelet client identity or system:masters may use it.
  * The kubelet asks the API server (Webhook authorization); this agent decides from a fixed table.
@@ -17,6 +17,8 @@ import type { Logger } from '../log.js';
 import type { Component } from './component-manager.js';
 import { streamContainerLog } from './container-logs.js';
 import { criLogDecoder, previousAttemptLog } from './cri/cri-log.js';
+import { parseStreamTarget, serveStream, STREAM_KINDS, type PodStreams, type StreamKind } from './kubelet-streams.js';
+import { serveUpgrades } from '../streaming/upgrade.js';
 import type { StaticPod } from './pod.js';
 import { ensureServingCertificate } from './serving-cert.js';
 import type { StaticPodView } from './static-pods.js';
@@ -50,6 +52,8 @@ export interface KubeletServerOptions {
   logPath: (pod: StaticPod, container: string) => string;
   /** `cri` for CRI log files (decoded for the reader), `raw` for the process runner's plain ones. */
   logFormat?: (pod: StaticPod) => 'cri' | 'raw';
+  /** The runner that streams (exec, attach, port-forward) for a pod, if any. */
+  streams?: (pod: StaticPod) => PodStreams | undefined;
   /** The Prometheus text served on /metrics. */
   metrics?: () => string;
   log: Logger;
@@ -104,13 +108,15 @@ export class KubeletServer implements Component {
         hint: 'run `kubeforge init phase certs ca` (or join) with the same --root, or fix authentication.x509.clientCAFile in the KubeletConfiguration',
       });
     }
-    const server = https.createServer({ cert: serving.certPem, key: serving.keyPem, ca, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' }, (req, res) => {
+    const handler = (req: IncomingMessage, res: ServerResponse) => {
       void this.handle(req, res).catch((err: unknown) => {
         this.options.log.warn(`agent: kubelet API ${req.method ?? ''} ${req.url ?? ''}: ${err instanceof Error ? err.message : String(err)}`);
         if (!res.headersSent) send(res, 500, 'Internal Server Error');
         else res.end();
       });
-    });
+    };
+    const server = https.createServer({ cert: serving.certPem, key: serving.keyPem, ca, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' }, handler);
+    serveUpgrades(server, handler);
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err) =>
         reject(new KubeforgeError('KF_AGENT_PORT_IN_USE', `the agent cannot listen on ${nodeIP}:${this.options.port}: ${err.message}`, {
@@ -146,6 +152,11 @@ export class KubeletServer implements Component {
     if (!mayUseKubeletApi(identity)) {
       const sub = first === 'containerLogs' ? 'log' : first === 'healthz' || first === 'metrics' ? first : 'proxy';
       return send(res, 403, `Forbidden (user=${identity.user}, verb=get, resource=nodes, subresource(s)=[${sub}])`);
+    }
+    if (STREAM_KINDS.includes(first!) && (req.method === 'GET' || req.method === 'POST')) {
+      const target = parseStreamTarget(first as StreamKind, parts.slice(1), url.searchParams);
+      if ('error' in target) return send(res, target.error === 'not found' ? 404 : 400, target.error === 'not found' ? '404 page not found' : target.error);
+      return serveStream(req, res, target, this.options.pods(), (pod) => this.options.streams?.(pod));
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'Method Not Allowed');
     if (first === 'healthz' && parts.length === 1) return send(res, 200, 'ok');

@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubeforge, tool } from '../helpers/cli.js';
-import { clusterKubectl, resetNodes, testRoots, waitUntil as waitFor } from '../helpers/e2e-cluster.js';
+import { startCriCluster, waitFor, type CriCluster } from '../helpers/cri-cluster.js';
 import { writeBusyboxImage } from '../helpers/images.js';
 import { pidsMentioning } from '../helpers/processes.js';
 import { nodeRuntimeLayout } from '../../src/agent/cri/layout.js';
@@ -20,13 +20,20 @@ const WORKERS = { w1: '127.0.0.131', w2: '127.0.0.132' } as const;
 const IMAGE = 'docker.io/kubeforge/busybox:e2e';
 const POD_NETWORK = '10.213.0.0/16';
 
-const { roots, newRoot, cleanupAll } = testRoots();
-const { kubectl, json } = clusterKubectl(() => cp);
-const rootOf: Record<string, string> = {};
+let cluster: CriCluster;
 let cp: string;
 let scratch: string;
 let imageArchive: string;
 let resetW2 = '';
+let rootOf: Record<string, string> = {};
+
+const kubectl = (args: string[], input?: string, timeoutMs?: number) => cluster.kubectl(args, input, timeoutMs);
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+async function json(args: string[]): Promise<any> {
+  const r = await kubectl([...args, '-o', 'json']);
+  if (r.exitCode !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
 
 /** What a node's runtime holds in the shared kernel: containers (runc), shims, mounts, bridge, rules. */
 async function runtimeTraces(root: string) {
@@ -98,27 +105,16 @@ async function webPods(): Promise<WebPod[]> {
 }
 
 beforeAll(async () => {
-  scratch = await newRoot('kf-cri-scratch-');
-  imageArchive = path.join(scratch, 'busybox.tar');
-  await writeBusyboxImage(imageArchive, IMAGE);
-  cp = await newRoot('kf-cri-cp-');
   // A pod network of its own: clusters on one machine share its routing table, so another cluster
   // on the default 10.244.0.0/16 (`npm run up`, another test) must not take this one's pod routes.
-  const init = await kubeforge(['init', '--root', cp, '--apiserver-advertise-address', CP, '--node-name', 'cp1', '--pod-network-cidr', POD_NETWORK, '--ignore-preflight-errors=all']);
-  expect(init.exitCode, init.stderr.slice(-2000)).toBe(0);
-  const printed = init.stdout.match(/kubeforge (join \S+ --token \S+)\s*\\?\s*(--discovery-token-ca-cert-hash sha256:[0-9a-f]{64})/);
-  const joinArgs = [...printed![1]!.split(/\s+/), ...printed![2]!.split(/\s+/)];
-  for (const [name, ip] of Object.entries(WORKERS)) {
-    rootOf[name] = await newRoot(`kf-cri-${name}-`);
-    const join = await kubeforge([...joinArgs, '--root', rootOf[name], '--node-name', name, '--node-ip', ip, '--ignore-preflight-errors', 'all']);
-    expect(join.exitCode, join.stderr.slice(-2000)).toBe(0);
-  }
+  cluster = await startCriCluster({ prefix: 'kf-cri', controlPlane: { name: 'cp1', ip: CP }, workers: WORKERS, podNetworkCidr: POD_NETWORK });
+  ({ cp, scratch, rootOf } = cluster);
+  imageArchive = path.join(scratch, 'busybox.tar');
+  await writeBusyboxImage(imageArchive, IMAGE);
 }, 300_000);
 
 afterAll(async () => {
-  const leftovers = await resetNodes([...roots].reverse().filter((root) => root !== scratch));
-  await cleanupAll();
-  expect(leftovers).toEqual({});
+  if (cluster) expect(await cluster.teardown()).toEqual({});
 }, 300_000);
 
 describe('pods run through CRI on a node-private containerd per node', () => {
@@ -178,7 +174,7 @@ describe('pods run through CRI on a node-private containerd per node', () => {
     expect(tail.stdout).toMatch(/^\d{4}-\d\d-\d\dT\S+Z /);
   });
 
-  it('reaches a pod on the other node from a pod (wget across bridges) and from the host', async () => {
+  it('reaches a pod on the other node from a pod (wget across bridges, also through kubectl exec) and from the host', async () => {
     const pods = await webPods();
     const target = pods.find((p) => p.node === 'w2')!;
     for (const p of pods) expect((await tool('curl', ['-s', '-m', '5', `http://${p.ip}:8080/`])).stdout.trim()).toBe(`hello from ${p.name}`);
@@ -196,6 +192,11 @@ spec:
     expect((await kubectl(['apply', '-f', '-'], client)).exitCode).toBe(0);
     await waitFor('the client pod to succeed', async () => (await json(['get', 'pod', 'client'])).status.phase === 'Succeeded', 60_000);
     expect((await kubectl(['logs', 'client'])).stdout.trim()).toBe(`hello from ${target.name}`);
+    // The issue's form: kubectl exec in the pod on w1, wget to the pod on w2.
+    const from = pods.find((p) => p.node === 'w1')!;
+    const exec = await kubectl(['exec', from.name, '--', 'wget', '-qO-', `http://${target.ip}:8080/`]);
+    expect(exec.exitCode, exec.stderr).toBe(0);
+    expect(exec.stdout.trim()).toBe(`hello from ${target.name}`);
   }, 90_000);
 
   it('restarts a killed container: restartCount + 1, and --previous shows the killed one', async () => {

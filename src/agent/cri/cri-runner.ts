@@ -6,6 +6,7 @@
  * ExecSync, and sandboxes found again by their labels after an agent restart. The runtime owns
  * the processes; this class keeps no state a restart would lose except a cache of sandbox ids.
  */
+import type { PodStreams, StreamRequest } from '../kubelet-streams.js';
 import { ContainerStartError, type ContainerRuntimeState, type ExecResult, type PodRunner } from '../runner.js';
 import type { Container, Pod, StaticPod } from '../pod.js';
 import type { Host } from '../../host/index.js';
@@ -66,7 +67,7 @@ interface Sandbox {
 
 const nsToDate = (ns: number) => new Date(Math.floor(ns / 1e6));
 
-export class CriRunner implements PodRunner {
+export class CriRunner implements PodRunner, PodStreams {
   private clientPromise: Promise<CriClient> | undefined;
   private readonly sandboxes = new Map<string, Sandbox>();
   private readonly logPaths = new Map<string, string>();
@@ -311,6 +312,33 @@ export class CriRunner implements PodRunner {
     if (!running) return { exitCode: 1, output: `container ${containerName} is not running` };
     const result = await this.call<{ stdout: Buffer; stderr: Buffer; exitCode: number }>('ExecSync', { containerId: running.id, cmd: command, timeout: Math.ceil(timeoutMs / 1000) }, timeoutMs + 5000);
     return { exitCode: result.exitCode, output: Buffer.concat([result.stdout, result.stderr]).toString('utf8') };
+  }
+
+  /** The runtime's streaming URL for `kubectl exec` into a running container (CRI Exec). */
+  async execUrl(pod: StaticPod, containerName: string, request: StreamRequest & { cmd: string[] }): Promise<string> {
+    const containerId = await this.runningContainerId(pod, containerName);
+    return (await this.call<{ url: string }>('Exec', { containerId, ...request })).url;
+  }
+
+  /** The runtime's streaming URL for `kubectl attach` (CRI Attach). */
+  async attachUrl(pod: StaticPod, containerName: string, request: StreamRequest): Promise<string> {
+    const containerId = await this.runningContainerId(pod, containerName);
+    return (await this.call<{ url: string }>('Attach', { containerId, ...request })).url;
+  }
+
+  /** The runtime's streaming URL for `kubectl port-forward` into the pod's sandbox (CRI PortForward). */
+  async portForwardUrl(pod: StaticPod, ports: number[]): Promise<string> {
+    const { items } = await this.call<{ items: { id: string; state: string }[] }>('ListPodSandbox', { filter: { labelSelector: { [POD_UID_LABEL]: pod.pod.metadata.uid } } });
+    const ready = items.find((s) => s.state === 'SANDBOX_READY');
+    if (!ready) throw new Error(`pod sandbox of "${pod.pod.metadata.name}" is not running`);
+    return (await this.call<{ url: string }>('PortForward', { podSandboxId: ready.id, port: ports })).url;
+  }
+
+  /** As the kubelet's findContainer: the error names the container. */
+  private async runningContainerId(pod: StaticPod, containerName: string): Promise<string> {
+    const running = (await this.containers(pod.pod)).find((c) => c.metadata.name === containerName && c.state === 'CONTAINER_RUNNING');
+    if (!running) throw new Error(`container not found ("${containerName}")`);
+    return running.id;
   }
 
   logPath(pod: StaticPod, containerName: string): string {

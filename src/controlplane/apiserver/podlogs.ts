@@ -34,20 +34,41 @@ interface NodeShape {
 }
 
 /** Where the kubelet serves this pod's container log. Pure; throws the API errors upstream returns. */
-export function kubeletLogLocation(pod: KubeObject, node: KubeObject, query: URLSearchParams, preferredAddressTypes: string[]): { host: string; port: number; path: string } {
+/** The container a request names (`?container=`), or the pod's only one; upstream's errors otherwise. */
+export function chosenContainer(pod: KubeObject, query: URLSearchParams): string {
   const name = pod.metadata?.name ?? '';
-  const namespace = pod.metadata?.namespace ?? '';
   const containers = ((pod as PodShape).spec?.containers ?? []).map((c) => c.name);
-  let container = query.get('container') ?? '';
+  const container = query.get('container') ?? '';
   if (!container) {
     if (containers.length !== 1) throw apiErrors.badRequest(`a container name must be specified for pod ${name}, choose one of: [${containers.join(' ')}]`);
-    container = containers[0]!;
-  } else if (!containers.includes(container)) throw apiErrors.badRequest(`container ${container} is not valid for pod ${name}`);
+    return containers[0]!;
+  }
+  if (!containers.includes(container)) throw apiErrors.badRequest(`container ${container} is not valid for pod ${name}`);
+  return container;
+}
+
+/** The node's kubelet endpoint: its first address of the preferred types and its published port. */
+export function kubeletEndpoint(node: KubeObject, preferredAddressTypes: string[]): { host: string; port: number } {
   const status = (node as NodeShape).status;
   const addresses = status?.addresses ?? [];
   const address = preferredAddressTypes.map((t) => addresses.find((a) => a.type === t)?.address).find((a) => a);
   if (!address) throw apiErrors.badRequest(`node ${String(node.metadata?.name)} has no address of the types ${preferredAddressTypes.join(',')}`);
-  const port = status?.daemonEndpoints?.kubeletEndpoint?.Port || 10250;
+  return { host: address, port: status?.daemonEndpoints?.kubeletEndpoint?.Port || 10250 };
+}
+
+/** The pod's node, or upstream's error for a pod not yet scheduled. */
+export async function podAndNode(objects: ObjectStore, namespace: string, name: string): Promise<{ pod: KubeObject; node: KubeObject; nodeName: string }> {
+  const pod = await objects.get(findResource('', 'v1', 'pods') as ResourceType, namespace, name);
+  const nodeName = (pod as PodShape).spec?.nodeName;
+  if (!nodeName) throw apiErrors.badRequest(`pod ${name} does not have a host assigned`);
+  return { pod, nodeName, node: await objects.get(findResource('', 'v1', 'nodes') as ResourceType, undefined, nodeName) };
+}
+
+export function kubeletLogLocation(pod: KubeObject, node: KubeObject, query: URLSearchParams, preferredAddressTypes: string[]): { host: string; port: number; path: string } {
+  const name = pod.metadata?.name ?? '';
+  const namespace = pod.metadata?.namespace ?? '';
+  const container = chosenContainer(pod, query);
+  const { host: address, port } = kubeletEndpoint(node, preferredAddressTypes);
   const params = new URLSearchParams();
   for (const p of PASSED_PARAMS) {
     const value = query.get(p);
@@ -61,13 +82,8 @@ export function kubeletLogLocation(pod: KubeObject, node: KubeObject, query: URL
 export type PodLogHandler = (res: ServerResponse, namespace: string, name: string, query: URLSearchParams) => Promise<void>;
 
 export function podLogProxy(objects: ObjectStore, kubelet: KubeletClientOptions): PodLogHandler {
-  const podType = findResource('', 'v1', 'pods') as ResourceType;
-  const nodeType = findResource('', 'v1', 'nodes') as ResourceType;
   return async (res, namespace, name, query) => {
-    const pod = await objects.get(podType, namespace, name);
-    const nodeName = (pod as PodShape).spec?.nodeName;
-    if (!nodeName) throw apiErrors.badRequest(`pod ${name} does not have a host assigned`);
-    const node = await objects.get(nodeType, undefined, nodeName);
+    const { pod, node, nodeName } = await podAndNode(objects, namespace, name);
     const { host, port, path } = kubeletLogLocation(pod, node, query, kubelet.preferredAddressTypes);
     await new Promise<void>((resolve, reject) => {
       const upstream = https.request(

@@ -42,7 +42,7 @@ const ROWS: Row[] = [
   { gv: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true, short: ['sa'], sub: ['token'] },
   { gv: 'v1', kind: 'Node', plural: 'nodes', namespaced: false, short: ['no'], sub: ['status'], etcd: 'minions' },
   { gv: 'v1', kind: 'Event', plural: 'events', namespaced: true, short: ['ev'] },
-  { gv: 'v1', kind: 'Pod', plural: 'pods', namespaced: true, short: ['po'], sub: ['status', 'binding', 'log', 'eviction'], all: true },
+  { gv: 'v1', kind: 'Pod', plural: 'pods', namespaced: true, short: ['po'], sub: ['status', 'binding', 'log', 'eviction', 'exec', 'attach', 'portforward'], all: true },
   { gv: 'v1', kind: 'Service', plural: 'services', namespaced: true, short: ['svc'], sub: ['status'], etcd: 'services/specs', all: true },
   { gv: 'v1', kind: 'Endpoints', plural: 'endpoints', namespaced: true, short: ['ep'], etcd: 'services/endpoints' },
   { gv: 'coordination.k8s.io/v1', kind: 'Lease', plural: 'leases', namespaced: true },

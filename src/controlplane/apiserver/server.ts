@@ -14,6 +14,7 @@ import type { ObjectStore } from './objects.js';
 import { parseResourceVersion } from './objects.js';
 import type { Attributes } from './rbac.js';
 import type { PodLogHandler } from './podlogs.js';
+import { STREAM_SUBRESOURCES, type PodStreamHandler, type StreamSubresource } from './pod-streams.js';
 import { parseListOptions } from './listoptions.js';
 import { APPLY_PATCH, managerOptions } from './patchoptions.js';
 import { parseRequestInfo, type RequestInfo } from './requestinfo.js';
@@ -60,6 +61,8 @@ export interface PipelineOptions {
   representation?: (req: IncomingMessage) => ((type: ResourceType, body: KubeObject) => KubeObject) | undefined;
   /** pods/log: proxies to the node's kubelet (podlogs.ts). */
   podLogs?: PodLogHandler;
+  /** pods/exec, pods/attach, pods/portforward: proxied to the node's kubelet (pod-streams.ts). */
+  podStreams?: PodStreamHandler;
   /** --audit-policy-file and --audit-log-path (audit.ts). */
   audit?: Auditor;
 }
@@ -72,8 +75,9 @@ export function splitUrl(raw: string): { pathname: string; searchParams: URLSear
 
 /** Subresources served by ObjectStore on the main object; the others have handlers in subresources.ts. */
 const GENERIC_SUBRESOURCES = new Set(['status', 'approval', 'finalize']);
-/** Subresources proxied to the node's kubelet (podlogs.ts). */
-const PROXIED_SUBRESOURCES = new Set(['log']);
+/** Subresources proxied to the node's kubelet (podlogs.ts, pod-streams.ts). */
+const PROXIED_SUBRESOURCES = new Set<string>(['log', ...STREAM_SUBRESOURCES]);
+const isStreamSubresource = (type: ResourceType, sub: string | undefined): sub is StreamSubresource => type.plural === 'pods' && (STREAM_SUBRESOURCES as readonly (string | undefined)[]).includes(sub);
 
 function attributes(user: UserInfo, info: RequestInfo): Attributes {
   return {
@@ -134,6 +138,11 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, query: U
   const decision = options.authorizer.authorize(attrs);
   options.audit?.authorized(req, decision.allowed, decision.reason);
   if (!decision.allowed) throw apiErrors.forbidden(user.name, info.verb, info.resource + (info.subresource ? `/${info.subresource}` : ''), info.apiGroup, info.name, type.namespaced ? info.namespace : undefined);
+  // A WebSocket exec/attach/port-forward is a GET: it must also be allowed to `create` the
+  // subresource, or `get pods/*` would grant a shell (upstream's AuthorizePodWebsocketUpgradeCreatePermission).
+  if (isStreamSubresource(type, info.subresource) && info.verb === 'get' && !options.authorizer.authorize({ ...attrs, verb: 'create' }).allowed) {
+    throw apiErrors.forbidden(user.name, 'create', `${info.resource}/${info.subresource}`, info.apiGroup, info.name, info.namespace);
+  }
   // A cluster-scoped kind under /namespaces/<ns>/ has no route upstream: authorized (above, against <ns>) then 404.
   if (!type.namespaced && info.namespacedPath) throw apiErrors.notFoundPath();
   const namespace = type.namespaced ? info.namespace : undefined;
@@ -142,6 +151,10 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, query: U
   if (info.subresource === 'log') {
     if (info.verb !== 'get' || !options.podLogs) throw apiErrors.methodNotAllowed(req.method ?? '');
     return options.podLogs(res, namespace as string, info.name as string, query);
+  }
+  if (isStreamSubresource(type, info.subresource)) {
+    if ((info.verb !== 'get' && info.verb !== 'create') || !options.podStreams) throw apiErrors.methodNotAllowed(req.method ?? '');
+    return options.podStreams(req, res, info.subresource, namespace as string, info.name as string, query);
   }
   const isWrite = ['create', 'update', 'patch'].includes(info.verb);
   const body = isWrite ? decodeBody(await readBody(req, options.maxRequestBytes), mediaType(req), info.verb === 'patch') : undefined;
