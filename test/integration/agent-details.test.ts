@@ -1,8 +1,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { container, podNamed, ready, setup, start, startReadyWeb } from '../../test/helpers/agent-context.js';
-import { FIXTURE_SERVER, fixturePod, freePort, pidOf, sleep, waitFor, writeManifest } from '../../test/helpers/agent-harness.js';
+import { container, podNamed, ready, setup, start, startReadyWeb } from '../helpers/agent-context.js';
+import { FIXTURE_SERVER, fixturePod, freePort, pidOf, sleep, waitFor, writeManifest } from '../helpers/agent-harness.js';
 
 describe('node agent details', () => {
   it('reports RunContainerError when the program cannot be executed, and retries with back-off', async () => {

@@ -1,12 +1,12 @@
 import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanupRoot, hostFor, sleep, tempRoot, waitFor } from '../../test/helpers/agent-harness.js';
-import { renewDueCertificates } from '../commands/certs-renew.js';
-import { runInit } from '../commands/init.js';
-import type { Host } from '../host/index.js';
-import { createMemoryLogger } from '../log.js';
-import { loadCertificate } from '../pki/index.js';
-import { CertificateMonitor } from './cert-monitor.js';
+import { cleanupRoot, hostFor, sleep, tempRoot, waitFor } from '../helpers/agent-harness.js';
+import { renewDueCertificates } from '../../src/commands/certs-renew.js';
+import { runInit } from '../../src/commands/init.js';
+import type { Host } from '../../src/host/index.js';
+import { createMemoryLogger } from '../../src/log.js';
+import { loadCertificate } from '../../src/pki/index.js';
+import { CertificateMonitor } from '../../src/agent/cert-monitor.js';
 
 const DAY = 24 * 3600 * 1000;
 const roots: string[] = [];

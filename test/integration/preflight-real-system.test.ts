@@ -3,11 +3,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import { defaultInitConfig } from '../config/defaults.js';
-import { createHost } from '../host/index.js';
-import { createMemoryLogger } from '../log.js';
-import { initChecks } from './checklist.js';
-import { runPreflight } from './run.js';
+import { defaultInitConfig } from '../../src/config/defaults.js';
+import { createHost } from '../../src/host/index.js';
+import { createMemoryLogger } from '../../src/log.js';
+import { initChecks } from '../../src/preflight/checklist.js';
+import { runPreflight } from '../../src/preflight/run.js';
 
 const roots: string[] = [];
 afterEach(() => roots.splice(0).forEach((root) => rmSync(root, { recursive: true, force: true })));

@@ -1,10 +1,10 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { container, podNamed, ready, setup, start, startReadyWeb } from '../../test/helpers/agent-context.js';
-import { fixturePod, freePort, isAlive, pidOf, processesWith, sleep, waitFor, writeManifest } from '../../test/helpers/agent-harness.js';
-import type { Host } from '../host/index.js';
-import { readAgentStatus } from './index.js';
+import { container, podNamed, ready, setup, start, startReadyWeb } from '../helpers/agent-context.js';
+import { fixturePod, freePort, isAlive, pidOf, processesWith, sleep, waitFor, writeManifest } from '../helpers/agent-harness.js';
+import type { Host } from '../../src/host/index.js';
+import { readAgentStatus } from '../../src/agent/index.js';
 
 describe('node agent with the process runner', () => {
   it('starts a static pod and marks it Ready once its readiness probe passes', async () => {
