@@ -11,7 +11,7 @@ import { createMemoryLogger } from '../../src/log.js';
 import { ensureCertificates, loadCertificate, verifySignedBy } from '../../src/pki/index.js';
 import { testInitConfig } from '../helpers/pki-config.js';
 import {
-  buildKubeconfig, clusterInfoKubeconfig, currentClusterAndUser, ensureKubeconfig, kubeconfigPath, kubeconfigTable, parseKubeconfig, referClientCredentialsTo,
+  buildKubeconfig, currentClusterAndUser, ensureKubeconfig, kubeconfigPath, kubeconfigTable, parseKubeconfig, referClientCredentialsTo,
 } from '../../src/kubeconfig/index.js';
 
 const EXPECTED_CLIENTS: Record<string, { cn: string; o: string[]; server: 'endpoint' | 'local' }> = {
