@@ -151,7 +151,8 @@ describe('restart policies', () => {
     await waitFor('every pod to succeed', () => pods.every((n) => podNamed(agent, n)?.status.phase === 'Succeeded'), 5000);
     const begin = Date.now();
     await agent.stop();
-    expect(Date.now() - begin).toBeLessThan(1000);
+    // Well under the 3 s grace period the context gives: the agent did not wait for exited containers.
+    expect(Date.now() - begin).toBeLessThan(3000);
   });
 
   it('restarts a failing container under restartPolicy OnFailure, and a failed Never pod is Failed', async () => {
