@@ -1,15 +1,38 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Two projects, one run (`npm test` runs both). The global setup is the root's only, so it runs
+ * once for the whole run and its leak checks cover every file; the projects do not inherit it
+ * (`extends: true` would run it once per project).
+ */
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],
-    testTimeout: 60_000,
-    hookTimeout: 120_000,
-    pool: 'forks',
     // Two files at a time even on 2 cores: the end-to-end files mostly wait on clusters, and
     // every file keeps to its own loopback addresses, roots and pod networks.
     maxWorkers: 2,
     minWorkers: 1,
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['src/**/*.test.ts'],
+          pool: 'forks',
+          // Unit tests start no process and no cluster: one that runs this long hangs, and fails.
+          testTimeout: 10_000,
+          hookTimeout: 10_000,
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          // test/integration: real etcd, API server, agents, openssl, kubectl; test/e2e: the built CLI.
+          include: ['test/**/*.test.ts'],
+          pool: 'forks',
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
   },
 });

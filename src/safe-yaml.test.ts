@@ -21,7 +21,8 @@ describe('loadYaml (the shared safe decoder)', () => {
   it('refuses a 9^9 alias bomb with go-yaml\'s "excessive aliasing", in milliseconds', () => {
     const started = performance.now();
     const err = thrown(() => loadYaml(aliasBomb(9)));
-    expect(performance.now() - started).toBeLessThan(500);
+    // A sanity bound, generous for a loaded machine: expanding 9^9 aliases would not end.
+    expect(performance.now() - started).toBeLessThan(5000);
     expect(err).toBeInstanceOf(YamlAliasError);
     expect(err.message).toBe('document contains excessive aliasing');
   });

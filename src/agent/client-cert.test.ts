@@ -169,7 +169,8 @@ describe('ClientCertificates with the kubelet.conf init writes (client certifica
 
   it('keeps an existing kubelet-client-current.pem: no seeding and no rotation before its deadline', async () => {
     const now = new Date();
-    const { root, host, ca } = await initNodeRoot(() => now);
+    let clockReads = 0; // each check reads the clock once to compare it with the deadline
+    const { root, host, ca } = await initNodeRoot(() => (clockReads++, now));
     roots.push(root);
     const stored = await issueClientCertificate(ca, { commonName: 'system:node:cp1', organizations: ['system:nodes'] }, 'ECDSA-P256', DAY_MS, now);
     const file = '/var/lib/kubelet/pki/kubelet-client-2026-01-01-00-00-00.pem';
@@ -181,7 +182,9 @@ describe('ClientCertificates with the kubelet.conf init writes (client certifica
     components.push(certificates);
     await certificates.start();
     await waitFor('the rotation deadline of the stored certificate', () => log.lines.some((l) => l.includes('rotating at')));
-    await new Promise((r) => setTimeout(r, 200));
+    // The canary: three more checks compared the clock with the deadline and chose not to rotate.
+    const reads = clockReads;
+    await waitFor('three more checks', () => clockReads >= reads + 3);
     expect(api.posted).toHaveLength(0);
     expect(await readlink(host.files.resolve(CLIENT_CERT_CURRENT))).toBe('kubelet-client-2026-01-01-00-00-00.pem');
     expect((await host.files.readFile(file)).toString()).toBe(`${stored.certPem}${stored.keyPem}`);

@@ -1,13 +1,9 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { selfSignedServingCertificate } from '../pki/index.js';
 import { isNotFound, KubeApiError, KubeClient, resourcePath, type KubeObject } from './client.js';
 
-let dir: string;
 let server: https.Server;
 let client: KubeClient;
 const seen: Array<{ method?: string; url?: string; auth?: string; type?: string; body: string }> = [];
@@ -15,10 +11,8 @@ const seen: Array<{ method?: string; url?: string; auth?: string; type?: string;
 let silentClosed: Promise<void> = Promise.resolve();
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'kf-kube-'));
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=test',
-    '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', `${dir}/key.pem`, '-out', `${dir}/cert.pem`], { stdio: 'ignore' });
-  server = https.createServer({ key: readFileSync(`${dir}/key.pem`), cert: readFileSync(`${dir}/cert.pem`) }, (req, res) => {
+  const tls = await selfSignedServingCertificate('127.0.0.1', {}, new Date());
+  server = https.createServer({ key: tls.keyPem, cert: tls.certPem }, (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -43,13 +37,12 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
-  client = new KubeClient({ server: `https://127.0.0.1:${port}`, ca: readFileSync(`${dir}/cert.pem`), token: 'abcdef.0123456789abcdef' });
+  client = new KubeClient({ server: `https://127.0.0.1:${port}`, ca: tls.caPem, token: 'abcdef.0123456789abcdef' });
 });
 
 afterAll(async () => {
   client.close();
   await new Promise((resolve) => server.close(resolve));
-  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('KubeClient', () => {

@@ -87,11 +87,21 @@ describe('runPreflight', () => {
   });
 
   it('runs checks concurrently and still reports them in list order', async () => {
-    const slow = [1, 2, 3].map((i) => check(`Slow-${i}`, { errors: [], warnings: [`w${i}`] }, undefined, 150));
-    const started = performance.now();
+    // Each check waits until all three have started: run one after another, they would never finish.
+    let started = 0;
+    let allStarted: () => void;
+    const together = new Promise<void>((resolve) => (allStarted = resolve));
+    const slow: Check[] = [3, 1, 2].map((i) => ({
+      name: `Slow-${i}`,
+      run: async () => {
+        if (++started === 3) allStarted();
+        await together;
+        await new Promise((r) => setTimeout(r, i * 10)); // finish out of list order
+        return { errors: [], warnings: [`w${i}`] };
+      },
+    })).sort((a, b) => a.name.localeCompare(b.name));
     const log = createMemoryLogger();
     const report = await runPreflight(fakeHost(), slow, new Set(), log);
-    expect(performance.now() - started).toBeLessThan(400);
     expect(report.checks.map((c) => c.name)).toEqual(['Slow-1', 'Slow-2', 'Slow-3']);
     expect(log.lines.slice(1)).toEqual(['\t[WARNING Slow-1]: w1', '\t[WARNING Slow-2]: w2', '\t[WARNING Slow-3]: w3']);
   });

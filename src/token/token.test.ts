@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { createHost } from '../host/index.js';
 import {
   bootstrapTokenSecret, detachedJWS, generateBootstrapToken, parseBootstrapToken, redactToken, verifyDetachedJWS,
 } from './index.js';
@@ -47,15 +46,6 @@ describe('detached JWS (cluster-bootstrap)', () => {
 
   it('matches the go-jose vector for a cluster-info kubeconfig', () => {
     expect(detachedJWS(CLUSTER_INFO, 'abcdef', '0123456789abcdef')).toBe('eyJhbGciOiJIUzI1NiIsImtpZCI6ImFiY2RlZiJ9..mG1tGx9diEJgwUcubkNZjlAJJ0PoGk6dbX2UJpTzeEo');
-  });
-
-  it('agrees with `openssl dgst -sha256 -hmac` over header.payload', async () => {
-    const jws = detachedJWS(CLUSTER_INFO, 'abcdef', '0123456789abcdef');
-    const [header, , signature] = jws.split('.');
-    const signingInput = `${header}.${Buffer.from(CLUSTER_INFO).toString('base64url')}`;
-    const hex = await createHost('/').processes.run('openssl', ['dgst', '-sha256', '-hmac', '0123456789abcdef', '-hex', '-r'], { input: signingInput });
-    expect(hex.exitCode).toBe(0);
-    expect(Buffer.from(hex.stdout.split(' ')[0]!, 'hex').toString('base64url')).toBe(signature);
   });
 
   it('verifies the right token and rejects a token whose secret does not match the JWS', () => {

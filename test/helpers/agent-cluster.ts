@@ -117,48 +117,30 @@ export function kubeletGet(port: number, path: string, client?: IssuedCertificat
 }
 
 /**
- * Plays the controller manager's csrapproving + csrsigning for kubelet client CSRs, which the
- * bundled controller manager will do: approves every pending CSR of the kubelet client signer
- * and signs it with the cluster CA for `validityMs`. Returns a stop function.
+ * The controller manager's real csrapproving and csrsigning controllers (no other controller,
+ * no leader election, no health port) against the test cluster: they approve what kubeadm's
+ * RBAC lets them (SubjectAccessReviews to the API server) and sign with the cluster CA for
+ * `validityMs` (--cluster-signing-duration). Returns a stop function that fails the test if the
+ * controller manager had failed.
  */
-export async function signKubeletCsrs(cluster: TestCluster, validityMs: number): Promise<() => Promise<void>> {
-  const { KubeClient } = await import('../../src/kube/index.js');
-  const { parseCertificateSigningRequest, createCertificateFromCSR, loadCertificateAuthority } = await import('../../src/pki/index.js');
-  const ca = await clusterCa(cluster);
-  const admin = new KubeClient({
-    server: cluster.url,
-    ca: ca.certPem,
-    cert: await readFile(cluster.pki.admin.cert, 'utf8'),
-    key: await readFile(cluster.pki.admin.key, 'utf8'),
-  });
-  const ref = { group: 'certificates.k8s.io', version: 'v1', resource: 'certificatesigningrequests' };
-  type Csr = { metadata: { name: string }; spec: { request: string; signerName: string }; status?: { certificate?: string; conditions?: Array<{ type: string }> } };
-  let stopped = false;
-  const loop = (async () => {
-    while (!stopped) {
-      const list = await admin.list(ref).catch(() => ({ items: [] }));
-      for (const item of list.items as unknown as Csr[]) {
-        if (item.spec.signerName !== 'kubernetes.io/kube-apiserver-client-kubelet' || item.status?.certificate) continue;
-        // a denied CSR stays denied, as with the real approver
-        if (item.status?.conditions?.some((c) => c.type === 'Denied')) continue;
-        await signOne(item).catch(() => {}); // denied by the test between the list and now: skip it
-      }
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  })();
-  async function signOne(item: Csr): Promise<void> {
-    const now = new Date().toISOString();
-    const approved = { ...item, status: { conditions: [{ type: 'Approved', status: 'True', reason: 'AutoApproved', message: 'test signer', lastUpdateTime: now, lastTransitionTime: now }] } };
-    const withApproval = await admin.update({ ...ref, name: item.metadata.name, subresource: 'approval' }, approved as never);
-    const request = parseCertificateSigningRequest(Buffer.from(item.spec.request, 'base64'));
-    const certPem = createCertificateFromCSR(request, loadCertificateAuthority(ca.certPem, ca.keyPem), { usages: ['clientAuth'], validityMs, now: new Date() });
-    const status = { ...(withApproval as unknown as Csr).status, certificate: Buffer.from(certPem).toString('base64') };
-    await admin.update({ ...ref, name: item.metadata.name, subresource: 'status' }, { ...(withApproval as object), status } as never);
-  }
+export async function startCsrControllers(cluster: TestCluster, validityMs: number): Promise<() => Promise<void>> {
+  const { runControllerManager } = await import('../../src/controlplane/controllers/index.js');
+  const log = createMemoryLogger(2);
+  const running = await runControllerManager([
+    `--kubeconfig=${cluster.kubeconfig}`,
+    '--controllers=csrapproving,csrsigning',
+    `--cluster-signing-cert-file=${cluster.pki.ca.cert}`,
+    `--cluster-signing-key-file=${cluster.pki.ca.key}`,
+    `--cluster-signing-duration=${validityMs / 1000}s`,
+    '--leader-elect=false',
+    '--secure-port=0',
+  ], { files: createHost('/').files, log });
+  // It ends only on a failure (KF_CONTROLLER_FAILED): keep it to report at stop rather than as an unhandled rejection.
+  let failed: unknown;
+  running.done.catch((err: unknown) => (failed = err));
   return async () => {
-    stopped = true;
-    await loop;
-    admin.close();
+    await running.stop();
+    if (failed) throw new Error(`the controller manager failed:\n${log.lines.join('\n')}`, { cause: failed });
   };
 }
 

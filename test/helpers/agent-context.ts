@@ -67,8 +67,11 @@ export async function startReadyWeb(ctx: Ctx, args: string[] = [], extra: Partia
 }
 
 afterEach(async () => {
+  // Every root is cleaned up even when an agent fails to stop; the failure then fails the test.
+  const failures: unknown[] = [];
   for (const ctx of contexts.splice(0)) {
-    for (const agent of ctx.agents) await agent.stop('terminate').catch(() => {});
+    for (const agent of ctx.agents) await agent.stop('terminate').catch((err: unknown) => failures.push(err));
     await cleanupRoot(ctx.root, ctx.pids);
   }
+  if (failures.length) throw new AggregateError(failures, `${failures.length} agent(s) failed to stop`);
 });

@@ -44,13 +44,19 @@ export interface RunningEtcd {
   resume(): void;
 }
 
+/** Polls `check`; an error counts as "not yet" (a server still starting), and the last one is reported on timeout. */
 async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
   while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
+    try {
+      if (await check()) return;
+    } catch (err) {
+      lastError = err;
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`timed out waiting for ${what}`);
+  throw new Error(`timed out waiting for ${what}${lastError ? ` (last error: ${lastError instanceof Error ? lastError.message : String(lastError)})` : ''}`, { cause: lastError });
 }
 
 export function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {

@@ -1,7 +1,7 @@
 /**
  * The agent's TLS bootstrap and client certificate rotation against real etcd and the bundled
- * API server: a bootstrap token, a CSR approved and signed by a stand-in for the controller
- * manager's CSR controllers, kubelet.conf written, and rotation without a restart; and the
+ * API server: a bootstrap token, a CSR approved and signed by the controller manager's own
+ * csrapproving and csrsigning controllers (under kubeadm's RBAC), kubelet.conf written, and rotation without a restart; and the
  * kubelet.conf `init` writes (certificate embedded) seeding the store and rotated at once.
  */
 import { execFileSync } from 'node:child_process';
@@ -11,7 +11,7 @@ import type { RunningAgent } from '../../src/agent/index.js';
 import { buildKubeconfig } from '../../src/kubeconfig/index.js';
 import { issueClientCertificate, loadCertificate } from '../../src/pki/index.js';
 import {
-  agentLogs, bootstrapTokenObjects, clusterCa, KUBELET_CONF, prepareAgentRoot, signKubeletCsrs, startNodeAgent, writeBootstrapConf, type AgentRoot,
+  agentLogs, bootstrapTokenObjects, clusterCa, KUBELET_CONF, prepareAgentRoot, startCsrControllers, startNodeAgent, writeBootstrapConf, type AgentRoot,
 } from '../helpers/agent-cluster.js';
 import { cleanupRoot, sleep, waitFor } from '../helpers/agent-harness.js';
 import { startTestCluster, type TestCluster } from '../helpers/apiserver-harness.js';
@@ -43,7 +43,7 @@ async function json(args: string[]): Promise<any> {
 }
 
 async function bootstrappedAgent(name: string, validityMs: number | undefined, rotationFraction?: number): Promise<{ r: AgentRoot; agent: RunningAgent }> {
-  if (validityMs !== undefined) cleanups.push(await signKubeletCsrs(cluster, validityMs));
+  if (validityMs !== undefined) cleanups.push(await startCsrControllers(cluster, validityMs));
   const r = await prepareAgentRoot(cluster, name, { kubeconfig: false });
   cleanups.push(() => cleanupRoot(r.root));
   await writeBootstrapConf(cluster, r.host, 'abcdef.0123456789abcdef');
@@ -62,6 +62,8 @@ describe('TLS bootstrap', () => {
     expect(csrs).toHaveLength(1);
     expect(csrs[0].metadata.name).toMatch(/^node-csr-/);
     expect(csrs[0].spec).toMatchObject({ signerName: 'kubernetes.io/kube-apiserver-client-kubelet', usages: ['digital signature', 'client auth'] });
+    // Approved by csrapproving after a SubjectAccessReview that kubeadm's nodeclient binding allows.
+    expect(csrs[0].status.conditions).toEqual([expect.objectContaining({ type: 'Approved', reason: 'AutoApproved', message: 'Auto approving kubelet client certificate after SubjectAccessReview.' })]);
     const current = r.host.files.resolve('/var/lib/kubelet/pki/kubelet-client-current.pem');
     expect(lstatSync(current).isSymbolicLink()).toBe(true);
     expect(readlinkSync(current)).toMatch(/^kubelet-client-\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d\.pem$/);
@@ -104,14 +106,14 @@ describe('TLS bootstrap', () => {
     await waitFor('the agent to report the denial', () => agentLogs.get(r.root)!.some((l) => l.includes(`${firstCsr.metadata.name} was denied`)), 10_000);
     await waitFor('a second CSR', async () => (await ofDeny()).length >= 2, 10_000);
     expect(await r.host.files.exists('/etc/kubernetes/kubelet.conf')).toBe(false);
-    cleanups.push(await signKubeletCsrs(cluster, 24 * 3600_000));
+    cleanups.push(await startCsrControllers(cluster, 24 * 3600_000));
     await waitFor('node n-deny Ready', () => ready('n-deny'), 30_000);
   }, 60_000);
 });
 
 describe('the kubelet.conf init writes (client certificate embedded)', () => {
   it('is copied to kubelet-client-current.pem and rotated at once; the agent keeps talking with the rotated certificate after the embedded one expired', async () => {
-    cleanups.push(await signKubeletCsrs(cluster, 24 * 3600_000));
+    cleanups.push(await startCsrControllers(cluster, 24 * 3600_000));
     const r = await prepareAgentRoot(cluster, 'n-seed', { kubeconfig: false });
     cleanups.push(() => cleanupRoot(r.root));
     const ca = await clusterCa(cluster);

@@ -85,15 +85,16 @@ describe('the real kubectl 1.32 with an admin kubeconfig', () => {
     });
     expect(await ok('create', 'clusterrole', 'node-viewer', '--verb=get,list', '--resource=nodes')).toBe('clusterrole.rbac.authorization.k8s.io/node-viewer created\n');
     expect(await ok('create', 'clusterrolebinding', 'carol-nodes', '--clusterrole=node-viewer', '--user=carol')).toBe('clusterrolebinding.rbac.authorization.k8s.io/carol-nodes created\n');
-    await new Promise((r) => setTimeout(r, 200)); // the RBAC caches follow etcd watch
     const token = (await ok('create', 'token', 'robot')).trim();
     const asRobot = (...args: string[]) => cluster.kubectl([`--token=${token}`, '--server', cluster.url, '--certificate-authority', cluster.pki.ca.cert, ...args], { kubeconfig: '/dev/null' });
-    expect((await asRobot('auth', 'can-i', 'list', 'configmaps')).stdout).toBe('yes\n');
+    // The RBAC caches follow an etcd watch: once the last binding grants, the refusals below are
+    // refusals of a cache that has the bindings, not of one that is behind.
+    await expect.poll(async () => (await asRobot('auth', 'can-i', 'list', 'configmaps')).stdout, { timeout: 15_000 }).toBe('yes\n');
     expect((await asRobot('auth', 'can-i', 'delete', 'configmaps')).stdout).toBe('no\n');
     expect((await asRobot('get', 'cm', 'settings', '-o', 'name')).stdout).toBe('configmap/settings\n');
     expect((await asRobot('get', 'secrets')).stderr).toContain('User "system:serviceaccount:default:robot" cannot list resource "secrets"');
     const carol = await cluster.userKubeconfig('carol', { cn: 'carol' });
-    expect((await cluster.kubectl(['get', 'nodes'], { kubeconfig: carol })).stderr).toMatch(/^No resources found/);
+    await expect.poll(async () => (await cluster.kubectl(['get', 'nodes'], { kubeconfig: carol })).stderr, { timeout: 15_000 }).toMatch(/^No resources found/);
     expect((await cluster.kubectl(['get', 'namespaces'], { kubeconfig: carol })).stderr).toContain('User "carol" cannot list resource "namespaces"');
   });
 
@@ -115,14 +116,13 @@ describe('the real kubectl 1.32 with an admin kubeconfig', () => {
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     try {
-      await new Promise((r) => setTimeout(r, 700));
+      // kubectl prints the object (an empty line: no data yet) once it listed it; it watches from that resourceVersion.
+      await expect.poll(() => output, { timeout: 15_000 }).toContain('\n');
       await ok('patch', 'configmap', 'watched', '--type=merge', '-p', '{"data":{"v":"changed"}}');
-      const deadline = Date.now() + 5000;
-      while (!output.includes('changed') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      await expect.poll(() => output, { timeout: 15_000 }).toContain('changed');
     } finally {
       child.kill('SIGTERM');
     }
-    expect(output).toContain('changed');
   });
 
   it('deletes and reports NotFound afterwards', async () => {

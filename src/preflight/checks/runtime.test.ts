@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -108,32 +108,11 @@ describe('RealSystem.probeUnixSocket', () => {
 });
 
 describe('FileExisting-etcd', () => {
-  it('passes and reports the version of the etcd on PATH', async () => {
-    const host = fakeHost({ binaries: new Map([['etcd', '/usr/bin/etcd']]) });
-    const result = await runCheck(etcdBinaryCheck(), host);
-    expect(result.errors).toEqual([]);
-    expect(result.info).toEqual([expect.stringMatching(/^etcd: \/usr\/bin\/etcd \(version \d+\.\d+\.\d+\)$/)]);
-  });
-
   it('fails when etcd is not on PATH, with the apt-get fix', async () => {
     const check = etcdBinaryCheck();
     expect((await runCheck(check, fakeHost())).errors).toEqual([
       'etcd not found in system path; install it with `apt-get install -y etcd-server etcd-client`',
     ]);
     expect(check.fix).toContain('apt-get install -y etcd-server etcd-client');
-  });
-
-  it('warns when the binary does not report a version', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'kubeforge-etcd-'));
-    const fake = path.join(dir, 'etcd');
-    writeFileSync(fake, '#!/bin/sh\necho "not etcd"\nexit 3\n');
-    chmodSync(fake, 0o755);
-    try {
-      const result = await runCheck(etcdBinaryCheck(), fakeHost({ binaries: new Map([['etcd', fake]]) }));
-      expect(result.errors).toEqual([]);
-      expect(result.warnings).toEqual([`${fake} --version did not report a version (exit code 3)`]);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
   });
 });

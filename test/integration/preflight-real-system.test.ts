@@ -3,11 +3,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import { defaultInitConfig } from '../config/defaults.js';
-import { createHost } from '../host/index.js';
-import { createMemoryLogger } from '../log.js';
-import { initChecks } from './checklist.js';
-import { runPreflight } from './run.js';
+import { defaultInitConfig } from '../../src/config/defaults.js';
+import { createHost } from '../../src/host/index.js';
+import { createMemoryLogger } from '../../src/log.js';
+import { initChecks } from '../../src/preflight/checklist.js';
+import { runPreflight } from '../../src/preflight/run.js';
 
 const roots: string[] = [];
 afterEach(() => roots.splice(0).forEach((root) => rmSync(root, { recursive: true, force: true })));
@@ -23,9 +23,7 @@ it('passes every init check on this machine for a node on its own loopback addre
   // ip forwarding is a setting of the machine: with no container runtime here it is a warning
   // when off (the bundled agent runs host-network processes), never silently ok
   const forwarding = readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').startsWith('1');
-  const started = performance.now();
   const report = await runPreflight(createHost(root), checks, new Set(), createMemoryLogger());
-  const elapsed = performance.now() - started;
 
   expect(report.passed).toBe(true);
   for (const check of report.checks) {
@@ -33,5 +31,4 @@ it('passes every init check on this machine for a node on its own loopback addre
     else expect({ name: check.name, status: check.status, errors: check.errors }).toEqual({ name: check.name, status: expect.stringMatching(/^(ok|warning)$/), errors: [] });
   }
   expect(report.checks.map((c) => c.name)).toContain('Port-6443');
-  expect(elapsed).toBeLessThan(10_000);
 });

@@ -15,9 +15,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultInitConfig } from '../config/defaults.js';
-import type { Pod } from './pod.js';
-import { renderStaticPods, type StaticPodManifest } from './render.js';
+import { defaultInitConfig } from '../../src/config/defaults.js';
+import type { Pod } from '../../src/manifests/pod.js';
+import { renderStaticPods, type StaticPodManifest } from '../../src/manifests/render.js';
 
 const run = promisify(execFile);
 

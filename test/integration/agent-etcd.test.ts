@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import { cleanupRoot, freePort, hostFor, pidOf, tempRoot, waitFor, writeManifest } from '../../test/helpers/agent-harness.js';
-import { createMemoryLogger } from '../log.js';
-import { runAgent, type RunningAgent } from './index.js';
+import { cleanupRoot, freePort, hostFor, pidOf, tempRoot, waitFor, writeManifest } from '../helpers/agent-harness.js';
+import { createMemoryLogger } from '../../src/log.js';
+import { runAgent, type RunningAgent } from '../../src/agent/index.js';
 
 let root: string | undefined;
 let agent: RunningAgent | undefined;

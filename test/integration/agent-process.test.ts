@@ -2,9 +2,9 @@ import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { exitOf, removeAgentBundle, spawnAgent } from '../../test/helpers/agent-process.js';
-import { cleanupRoot, fixturePod, freePort, hostFor, isAlive, pidOf, processesWith, tempRoot, waitFor, writeManifest } from '../../test/helpers/agent-harness.js';
-import { readAgentPid, readAgentStatus, type AgentStatus } from './index.js';
+import { exitOf, removeAgentBundle, spawnAgent } from '../helpers/agent-process.js';
+import { cleanupRoot, fixturePod, freePort, hostFor, isAlive, pidOf, processesWith, tempRoot, waitFor, writeManifest } from '../helpers/agent-harness.js';
+import { readAgentPid, readAgentStatus, type AgentStatus } from '../../src/agent/index.js';
 
 const roots: string[] = [];
 const agents: ChildProcess[] = [];

@@ -1,11 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { KubeObject } from '../../kube/index.js';
-import { ref } from '../common/resources.js';
-import { eventually, FakeApi, runAgainstFake, stopFakes } from '../../../test/helpers/fake-api.js';
-import { csrObject, opensslCSR, opensslKeys, type OpensslKeys } from '../../../test/helpers/openssl-csr.js';
-import { parseCertificateSigningRequest } from '../../pki/index.js';
-import { APISERVER_CLIENT_SIGNER, parseCSR, type CertificateSigningRequest } from './csr.js';
-import { approvedCSR, csrApprovingController, needsApprovalDecision, recognizeNodeClientCSR } from './csrapproving.js';
+import type { KubeObject } from '../../src/kube/index.js';
+import { ref } from '../../src/controlplane/common/resources.js';
+import { eventually, FakeApi, runAgainstFake, stopFakes } from '../helpers/fake-api.js';
+import { csrObject, opensslCSR, opensslKeys, type OpensslKeys } from '../helpers/openssl-csr.js';
+import { parseCertificateSigningRequest } from '../../src/pki/index.js';
+import { APISERVER_CLIENT_SIGNER, parseCSR, type CertificateSigningRequest } from '../../src/controlplane/controllers/csr.js';
+import { approvedCSR, csrApprovingController, needsApprovalDecision, recognizeNodeClientCSR } from '../../src/controlplane/controllers/csrapproving.js';
 
 let keys: OpensslKeys;
 beforeAll(() => {
@@ -110,9 +110,11 @@ describe('csrapproving loop (against the in-memory FakeApi with kubeadm RBAC as 
       const allowed = spec.resourceAttributes.subresource === 'nodeclient' ? groups.includes('system:bootstrappers:kubeadm:default-node-token') : groups.includes('system:nodes');
       return { status: { allowed } };
     });
-    runAgainstFake(api, csrApprovingController);
+    const { lines } = runAgainstFake(api, csrApprovingController);
     const conditions = (name: string) => api.find<CertificateSigningRequest>(ref('certificatesigningrequests'), undefined, name)?.status?.conditions ?? [];
-    return { api, reviews, conditions };
+    /** Waits for the controller's own line that a sync ended (`line`): proof that it decided, so an absence checked after it means something. */
+    const decided = (line: RegExp) => eventually(() => lines.some((l) => line.test(l)), 5000, `a log line ${line}`);
+    return { api, reviews, conditions, decided };
   }
 
   it('approves a bootstrap token CSR of the kubelet shape through /approval', async () => {
@@ -132,16 +134,16 @@ describe('csrapproving loop (against the in-memory FakeApi with kubeadm RBAC as 
   });
 
   it('leaves pending a node asking for another node\'s certificate (its SubjectAccessReview fails)', async () => {
-    const { api, conditions, reviews } = start();
+    const { api, conditions, reviews, decided } = start();
     api.put(ref('certificatesigningrequests'), csrObject(opensslCSR(keys.ec, KUBELET), { username: 'system:node:w2', groups: ['system:nodes', 'system:authenticated'] }, 'steal'));
-    await eventually(() => reviews.length >= 1);
-    await new Promise((r) => setTimeout(r, 50));
+    // The sync ends by failing (upstream re-queues with back-off: RBAC may allow it later).
+    await decided(/syncing steal failed .*SubjectAccessReview of system:node:w2 was not allowed/);
     expect(reviews[0]).toBe('system:node:w2:nodeclient');
     expect(conditions('steal')).toEqual([]);
   });
 
   it('leaves every bad shape pending and never asks for a review for them', async () => {
-    const { api, conditions, reviews } = start();
+    const { api, conditions, reviews, decided } = start();
     const shapes = [
       csrObject(opensslCSR(keys.ec, '/O=system:masters/CN=system:node:w1'), {}, 'masters'),
       csrObject(opensslCSR(keys.ec, KUBELET, 'DNS:w1,IP:127.0.0.3'), {}, 'sans'),
@@ -151,7 +153,7 @@ describe('csrapproving loop (against the in-memory FakeApi with kubeadm RBAC as 
     for (const csr of shapes) api.put(ref('certificatesigningrequests'), csr);
     api.put(ref('certificatesigningrequests'), csrObject(opensslCSR(keys.ec, KUBELET), {}, 'good'));
     await eventually(() => conditions('good').length === 1);
-    await new Promise((r) => setTimeout(r, 50));
+    for (const csr of shapes) await decided(new RegExp(`\\[csrapproving\\] ${csr.metadata.name!}\\b.*leaving it pending`));
     for (const csr of shapes) expect(conditions(csr.metadata.name!)).toEqual([]);
     expect(reviews).toEqual(['system:bootstrap:abcdef:nodeclient']);
   });

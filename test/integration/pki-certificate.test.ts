@@ -2,12 +2,12 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHost, type Host } from '../host/index.js';
-import { createMemoryLogger } from '../log.js';
+import { createHost, type Host } from '../../src/host/index.js';
+import { createMemoryLogger } from '../../src/log.js';
 import {
   caPublicKeyPin, ensureCertificate, issueClientCertificate, keyMatchesCertificate, loadCertificate, parsePrivateKeyPem, verifySignedBy,
-} from './index.js';
-import { openssl, testInitConfig } from '../../test/helpers/pki-config.js';
+} from '../../src/pki/index.js';
+import { openssl, testInitConfig } from '../helpers/pki-config.js';
 
 let root: string;
 let host: Host;

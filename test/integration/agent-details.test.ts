@@ -1,8 +1,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { container, podNamed, ready, setup, start, startReadyWeb } from '../../test/helpers/agent-context.js';
-import { FIXTURE_SERVER, fixturePod, freePort, pidOf, sleep, waitFor, writeManifest } from '../../test/helpers/agent-harness.js';
+import { container, podNamed, ready, setup, start, startReadyWeb } from '../helpers/agent-context.js';
+import { FIXTURE_SERVER, fixturePod, freePort, pidOf, sleep, waitFor, writeManifest } from '../helpers/agent-harness.js';
 
 describe('node agent details', () => {
   it('reports RunContainerError when the program cannot be executed, and retries with back-off', async () => {
@@ -151,7 +151,8 @@ describe('restart policies', () => {
     await waitFor('every pod to succeed', () => pods.every((n) => podNamed(agent, n)?.status.phase === 'Succeeded'), 5000);
     const begin = Date.now();
     await agent.stop();
-    expect(Date.now() - begin).toBeLessThan(1000);
+    // Well under the 3 s grace period the context gives: the agent did not wait for exited containers.
+    expect(Date.now() - begin).toBeLessThan(3000);
   });
 
   it('restarts a failing container under restartPolicy OnFailure, and a failed Never pod is Failed', async () => {

@@ -3,11 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createHost } from '../../host/index.js';
-import { runCheck } from '../../../test/helpers/fake-host.js';
-import { portOpenCheck } from './ports.js';
-import { resumableFileCheck, resumablePortCheck } from './resume.js';
-import { fileAvailableCheck } from './files.js';
+import { createHost } from '../../src/host/index.js';
+import { runCheck } from '../helpers/fake-host.js';
+import { portOpenCheck } from '../../src/preflight/checks/ports.js';
+import { resumableFileCheck, resumablePortCheck } from '../../src/preflight/checks/resume.js';
+import { fileAvailableCheck } from '../../src/preflight/checks/files.js';
 
 const children: ChildProcess[] = [];
 const dirs: string[] = [];

@@ -2,11 +2,11 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EncryptionAlgorithm, InitConfig } from '../config/types.js';
-import { createHost, type Host } from '../host/index.js';
-import { createMemoryLogger } from '../log.js';
-import { certificatePaths, certificateTable, ensureCertificates, ensureServiceAccountKeys, loadCertificate } from './index.js';
-import { openssl, testInitConfig } from '../../test/helpers/pki-config.js';
+import type { EncryptionAlgorithm, InitConfig } from '../../src/config/types.js';
+import { createHost, type Host } from '../../src/host/index.js';
+import { createMemoryLogger } from '../../src/log.js';
+import { certificatePaths, certificateTable, ensureCertificates, ensureServiceAccountKeys, loadCertificate } from '../../src/pki/index.js';
+import { openssl, testInitConfig } from '../helpers/pki-config.js';
 
 const EKU_TEXT: Record<string, string> = { serverAuth: 'TLS Web Server Authentication', clientAuth: 'TLS Web Client Authentication' };
 

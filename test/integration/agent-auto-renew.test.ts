@@ -8,15 +8,15 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanupRoot, fixturePod, freePort, hostFor, pidOf, tempRoot, waitFor, writeManifest } from '../../test/helpers/agent-harness.js';
-import { kubeletGet } from '../../test/helpers/agent-cluster.js';
-import { CERTS_RENEWED_AT_ANNOTATION } from '../commands/certs-restart.js';
-import { renewDueCertificates } from '../commands/certs-renew.js';
-import { runInit } from '../commands/init.js';
-import type { Host } from '../host/index.js';
-import { createMemoryLogger } from '../log.js';
-import { loadCertificate } from '../pki/index.js';
-import { runAgent, type RunningAgent } from './index.js';
+import { cleanupRoot, fixturePod, freePort, hostFor, pidOf, tempRoot, waitFor, writeManifest } from '../helpers/agent-harness.js';
+import { kubeletGet } from '../helpers/agent-cluster.js';
+import { CERTS_RENEWED_AT_ANNOTATION } from '../../src/commands/certs-restart.js';
+import { renewDueCertificates } from '../../src/commands/certs-renew.js';
+import { runInit } from '../../src/commands/init.js';
+import type { Host } from '../../src/host/index.js';
+import { createMemoryLogger } from '../../src/log.js';
+import { loadCertificate } from '../../src/pki/index.js';
+import { runAgent, type RunningAgent } from '../../src/agent/index.js';
 
 const CLOCK_AHEAD_MS = 70_000;
 const roots: string[] = [];

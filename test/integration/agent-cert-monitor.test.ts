@@ -1,12 +1,12 @@
 import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanupRoot, hostFor, sleep, tempRoot, waitFor } from '../../test/helpers/agent-harness.js';
-import { renewDueCertificates } from '../commands/certs-renew.js';
-import { runInit } from '../commands/init.js';
-import type { Host } from '../host/index.js';
-import { createMemoryLogger } from '../log.js';
-import { loadCertificate } from '../pki/index.js';
-import { CertificateMonitor } from './cert-monitor.js';
+import { cleanupRoot, hostFor, tempRoot, waitFor } from '../helpers/agent-harness.js';
+import { renewDueCertificates } from '../../src/commands/certs-renew.js';
+import { runInit } from '../../src/commands/init.js';
+import type { Host } from '../../src/host/index.js';
+import { createMemoryLogger } from '../../src/log.js';
+import { loadCertificate } from '../../src/pki/index.js';
+import { CertificateMonitor } from '../../src/agent/cert-monitor.js';
 
 const DAY = 24 * 3600 * 1000;
 const roots: string[] = [];
@@ -32,14 +32,18 @@ describe('the certificate monitor with auto-renew', () => {
     const before = { apiserver: await serial(host, '/etc/kubernetes/pki/apiserver.crt'), frontProxy: await serial(host, '/etc/kubernetes/pki/front-proxy-client.crt') };
     const log = createMemoryLogger();
     // 300 days on: past 2/3 of the one-year certificates, 30 days before none of them expires.
-    const monitor = new CertificateMonitor({ host: { ...host, clock: { now: () => new Date(Date.now() + 300 * DAY) } }, nodeName: 'cp1', log, intervalMs: 100, renew: renewDueCertificates });
+    let rounds = 0; // renew is called once at the start of every round
+    const renew: typeof renewDueCertificates = (o) => (rounds++, renewDueCertificates(o));
+    const monitor = new CertificateMonitor({ host: { ...host, clock: { now: () => new Date(Date.now() + 300 * DAY) } }, nodeName: 'cp1', log, intervalMs: 100, renew });
     monitors.push(monitor);
     await monitor.start();
 
     // The log line comes after the round has written every renewed file (keys are made in parallel).
     await waitFor('the renewal round to end', async () => log.lines.some((l) => /auto-renew: renewed .*front-proxy-client/.test(l)), 20_000);
     expect(await serial(host, '/etc/kubernetes/pki/front-proxy-client.crt')).not.toBe(before.frontProxy);
-    await sleep(500); // several more rounds
+    // The canary: two more rounds have started, so at least one whole round ran after the renewal.
+    const after = rounds;
+    await waitFor('two more rounds', () => rounds >= after + 2, 20_000);
     expect(await serial(host, '/etc/kubernetes/pki/apiserver.crt')).toBe(before.apiserver);
     expect(log.lines.filter((l) => l.includes('auto-renew: skipping apiserver: it is externally managed'))).toHaveLength(1);
     expect(log.lines.filter((l) => /auto-renew: renewed .*front-proxy-client/.test(l))).toHaveLength(1);

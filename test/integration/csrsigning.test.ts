@@ -1,12 +1,12 @@
 import { X509Certificate } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ref } from '../common/resources.js';
-import { eventually, FakeApi, runAgainstFake, stopFakes } from '../../../test/helpers/fake-api.js';
-import { loadCertificateAuthority, parseCertificateSigningRequest, validityWindow, type CertificateAuthority } from '../../pki/index.js';
-import { csrObject, opensslCA, opensslCSR, opensslKeys, opensslText, opensslVerify, type OpensslKeys } from '../../../test/helpers/openssl-csr.js';
-import { APISERVER_CLIENT_SIGNER, type CertificateSigningRequest } from './csr.js';
-import { approvedCSR } from './csrapproving.js';
-import { certificateDurationMs, csrSigningController, issueCertificate, signingDecision } from './csrsigning.js';
+import { ref } from '../../src/controlplane/common/resources.js';
+import { eventually, FakeApi, runAgainstFake, stopFakes } from '../helpers/fake-api.js';
+import { loadCertificateAuthority, parseCertificateSigningRequest, validityWindow, type CertificateAuthority } from '../../src/pki/index.js';
+import { csrObject, opensslCA, opensslCSR, opensslKeys, opensslText, opensslVerify, type OpensslKeys } from '../helpers/openssl-csr.js';
+import { APISERVER_CLIENT_SIGNER, type CertificateSigningRequest } from '../../src/controlplane/controllers/csr.js';
+import { approvedCSR } from '../../src/controlplane/controllers/csrapproving.js';
+import { certificateDurationMs, csrSigningController, issueCertificate, signingDecision } from '../../src/controlplane/controllers/csrsigning.js';
 
 let keys: OpensslKeys;
 let rsaCA: ReturnType<typeof opensslCA>;
