@@ -3,6 +3,7 @@
  * phase and finalizer), stringData folding, CSR requester identity, generation bumps.
  */
 import { createJob, defaultCronJob } from './batch.js';
+import { createCrd, updateCrd } from './crd.js';
 import type { UserInfo } from './authn.js';
 import { admitPodServiceAccount } from './serviceaccount-admission.js';
 import { apiErrors } from './status.js';
@@ -98,6 +99,7 @@ const HOOKS: Record<string, KindHooks> = {
     },
   },
   Job: { create: createJob, generation: true },
+  CustomResourceDefinition: { create: createCrd, update: updateCrd, generation: true },
   CronJob: { write: defaultCronJob, generation: true },
   Deployment: { generation: true },
   ReplicaSet: { generation: true },

@@ -7,6 +7,8 @@
 import { randomUUID, randomInt } from 'node:crypto';
 import type { UserInfo } from './authn.js';
 import { mergeCsrSubresource } from './csr.js';
+import { validateCrdUpdate } from './crd.js';
+import { customGeneration, prepareCustom } from './custom-resources.js';
 import { applyCreateDefaults, applyUpdateDefaults } from './defaults.js';
 import { applyConfiguration, recordUpdate } from './managedfields.js';
 import { applyPatch } from './patch.js';
@@ -150,7 +152,8 @@ export class ObjectStore {
   }
 
   private validate(type: ResourceType, object: KubeObject, previous?: KubeObject): void {
-    const causes = [...validateObject(type, object), ...rbacCauses(type.kind, object), ...(previous ? rbacUpdateCauses(type.kind, object, previous) : [])];
+    const crdUpdate = previous && !type.custom && type.kind === 'CustomResourceDefinition' ? validateCrdUpdate(object, previous) : [];
+    const causes = [...validateObject(type, object), ...rbacCauses(type.kind, object), ...(previous ? rbacUpdateCauses(type.kind, object, previous) : []), ...crdUpdate];
     if (causes.length > 0) throw apiErrors.invalid(type.kind, type.group, object.metadata?.name ?? '', causes);
   }
 
@@ -165,7 +168,10 @@ export class ObjectStore {
     meta.uid = randomUUID();
     meta.creationTimestamp = nowTimestamp();
     object.metadata = meta;
-    applyCreateDefaults(object, user);
+    if (type.custom) {
+      prepareCustom(type, object);
+      customGeneration(type, object, undefined);
+    } else applyCreateDefaults(object, user);
     if (options.fieldManager) recordUpdate(type, '', undefined, object, options.fieldManager);
     this.validate(type, object);
     if (type.namespaced) await this.namespaceUsable(namespace ?? '', true);
@@ -223,7 +229,10 @@ export class ObjectStore {
       next.metadata = { ...next.metadata, name, ...(type.namespaced ? { namespace } : {}) };
       next.kind = type.kind;
       next.apiVersion = groupVersion(type);
-      applyUpdateDefaults(next, stored.object);
+      if (type.custom) {
+        prepareCustom(type, next);
+        customGeneration(type, next, stored.object);
+      } else applyUpdateDefaults(next, stored.object);
       if (options.fieldManager) recordUpdate(type, options.subresource ?? '', stored.object, next, options.fieldManager);
       this.validate(type, next, stored.object);
       await options.admit?.('UPDATE', next, stored.object);

@@ -19,6 +19,20 @@ export interface ResourceType {
   readonly categories: readonly string[];
   /** Not stored: a review that is evaluated and returned (SelfSubjectAccessReview). */
   readonly virtual: boolean;
+  /** A custom resource's version, served from its CustomResourceDefinition (crd.ts). */
+  readonly custom?: CustomVersion;
+}
+
+/** What a CustomResourceDefinition says about one served version of its resource. */
+export interface CustomVersion {
+  /** The CRD's name. */
+  readonly crd: string;
+  /** spec.versions[].schema.openAPIV3Schema. */
+  readonly schema: Readonly<Record<string, unknown>>;
+  readonly columns: ReadonlyArray<{ name: string; type: string; jsonPath: string; priority?: number; description?: string; format?: string }>;
+  readonly scale?: { specReplicasPath: string; statusReplicasPath: string; labelSelectorPath?: string };
+  /** Every served version of the resource, preferred first (objects are read back in the requested one). */
+  readonly versions: readonly string[];
 }
 
 const CRUD = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] as const;
@@ -33,6 +47,7 @@ interface Row {
   etcd?: string;
   virtual?: boolean;
   all?: boolean;
+  categories?: string[];
 }
 
 const ROWS: Row[] = [
@@ -63,6 +78,7 @@ const ROWS: Row[] = [
   { gv: 'authorization.k8s.io/v1', kind: 'LocalSubjectAccessReview', plural: 'localsubjectaccessreviews', namespaced: true, virtual: true },
   { gv: 'authorization.k8s.io/v1', kind: 'SelfSubjectRulesReview', plural: 'selfsubjectrulesreviews', namespaced: false, virtual: true },
   { gv: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview', plural: 'selfsubjectreviews', namespaced: false, virtual: true },
+  { gv: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', plural: 'customresourcedefinitions', namespaced: false, short: ['crd', 'crds'], sub: ['status'], etcd: 'apiextensions.k8s.io/customresourcedefinitions', categories: ['api-extensions'] },
 ];
 
 function toType(row: Row): ResourceType {
@@ -78,12 +94,30 @@ function toType(row: Row): ResourceType {
     subresources: row.sub ?? [],
     etcdPrefix: row.etcd ?? row.plural,
     verbs: row.virtual ? ['create'] : CRUD,
-    categories: row.all ? ['all'] : [],
+    categories: row.categories ?? (row.all ? ['all'] : []),
     virtual: row.virtual ?? false,
   };
 }
 
-export const RESOURCES: readonly ResourceType[] = ROWS.map(toType);
+const BUILT_IN: readonly ResourceType[] = ROWS.map(toType);
+
+/** The built-in kinds, then the custom resources of established CRDs (changed in place by serveCustomTypes). */
+export const RESOURCES: readonly ResourceType[] = [...BUILT_IN];
+const custom = new Map<string, readonly ResourceType[]>();
+let generation = 0;
+
+/** Serves `types` for the CRD `crd` (none: stops serving it); every table walker sees the change at once. */
+export function serveCustomTypes(crd: string, types: readonly ResourceType[]): void {
+  if (types.length === 0) custom.delete(crd);
+  else custom.set(crd, types);
+  (RESOURCES as ResourceType[]).splice(BUILT_IN.length, Infinity, ...[...custom.values()].flat());
+  generation++;
+}
+
+/** Increases whenever the served kinds change (documents derived from the table rebuild). */
+export function resourcesGeneration(): number {
+  return generation;
+}
 
 /** `v1` or `apps/v1`. */
 export function groupVersion(type: { group: string; version: string }): string {

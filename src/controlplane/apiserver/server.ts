@@ -18,6 +18,7 @@ import { APPLY_PATCH, managerOptions } from './patchoptions.js';
 import { parseRequestInfo, type RequestInfo } from './requestinfo.js';
 import { findResource, type ResourceType } from './resources.js';
 import { checkFieldValidation } from './openapi.js';
+import { asVersion, customScale } from './custom-resources.js';
 import { metricsResource } from './metrics.js';
 import { impersonatedUser, wantsImpersonation } from './impersonation.js';
 import { evaluateReview } from './reviews.js';
@@ -127,7 +128,7 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, query: U
     throw apiErrors.notFoundPath(`the server could not find the requested resource (${info.apiGroup ? `${info.apiGroup}/` : ''}${info.apiVersion} ${info.resource})`);
   }
   if (info.subresource && !type.subresources.includes(info.subresource)) throw apiErrors.notFoundPath();
-  const handler = info.subresource ? subresourceHandler(type.plural, info.subresource) : undefined;
+  const handler = info.subresource ? (type.custom && info.subresource === 'scale' ? customScale : subresourceHandler(type.plural, info.subresource)) : undefined;
   if (info.subresource && !handler && !GENERIC_SUBRESOURCES.has(info.subresource) && !PROXIED_SUBRESOURCES.has(info.subresource)) throw apiErrors.methodNotAllowed(`${req.method ?? ''} ${info.subresource}`);
   const attrs = attributes(user, info);
   const decision = options.authorizer.authorize(attrs);
@@ -153,7 +154,8 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, query: U
   const manager = isWrite ? managerOptions(info.verb, mediaType(req), query, req.headers['user-agent']) : undefined;
   const write = { dryRun, admit, ...(manager ? { fieldManager: manager.fieldManager } : {}) };
   const transform = options.representation?.(req);
-  const represent = (object: KubeObject) => (transform ? transform(type, object) : object);
+  // A custom resource stored by another of its versions is served in the one asked for.
+  const represent = (object: KubeObject) => (transform ? transform(type, asVersion(type, object)) : asVersion(type, object));
   const { objects } = options;
   if (handler) {
     // A subresource create (TokenRequest, Binding) is admitted with its body as the object.
@@ -170,7 +172,7 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, query: U
   switch (info.verb) {
     case 'get':
       parseResourceVersion(query.get('resourceVersion'));
-      if (transform || info.subresource) sendJson(res, 200, represent(await objects.get(type, namespace, info.name as string)));
+      if (transform || info.subresource || type.custom) sendJson(res, 200, represent(await objects.get(type, namespace, info.name as string)));
       else sendRawJson(res, 200, await objects.getEncoded(type, namespace, info.name as string));
       return;
     case 'list':

@@ -4,6 +4,8 @@
  * Returns Status causes; an empty list means valid. Pure.
  */
 import { validateCronJob, validateJob } from './batch.js';
+import { validateCrd } from './crd.js';
+import { customCauses } from './custom-resources.js';
 import type { StatusCause } from './status.js';
 import type { ResourceType } from './resources.js';
 import type { KubeObject } from './storage.js';
@@ -86,6 +88,7 @@ export function validateObject(type: ResourceType, object: KubeObject): StatusCa
 }
 
 function kindSpecific(type: ResourceType, object: KubeObject): StatusCause[] {
+  if (type.custom) return customCauses(type, object);
   const spec = (object.spec ?? {}) as Record<string, unknown>;
   switch (type.kind) {
     case 'CertificateSigningRequest':
@@ -103,6 +106,8 @@ function kindSpecific(type: ResourceType, object: KubeObject): StatusCause[] {
       return validateJob(object);
     case 'CronJob':
       return validateCronJob(object);
+    case 'CustomResourceDefinition':
+      return validateCrd(object);
     case 'PriorityClass':
       return typeof object.value === 'number' ? [] : [cause('value', 'Required value', 'FieldValueRequired')];
     default:

@@ -1,0 +1,113 @@
+/**
+ * Custom resources, served generically from their CRD's version (resources.ts CustomVersion):
+ * pruning and defaults from the structural schema on every write, metadata.generation as
+ * upstream counts it, validation against the schema, reading an object back in the version
+ * asked for (conversion None: only apiVersion changes), the scale subresource at the CRD's
+ * paths, and additionalPrinterColumns cells. Pure but for the scale handler's store calls.
+ */
+import { applyDefaults, prune, validateCustom } from './custom-schema.js';
+import { parseResourceVersion } from './objects.js';
+import { applyPatch } from './patch.js';
+import { groupVersion, type ResourceType } from './resources.js';
+import { apiErrors, type StatusCause } from './status.js';
+import type { KubeObject } from './storage.js';
+import type { SubresourceRequest, SubresourceResult } from './subresources.js';
+
+type Obj = Record<string, unknown>;
+const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
+
+/** Prunes unknown fields and fills defaults (upstream does both when decoding a request). */
+export function prepareCustom(type: ResourceType, object: KubeObject): void {
+  if (!type.custom) return;
+  prune(object, type.custom.schema);
+  applyDefaults(object, type.custom.schema);
+}
+
+/** What ?fieldValidation=Strict refuses: the fields pruning would drop, as `.spec.x`. */
+export function unknownCustomFields(type: ResourceType, object: KubeObject): string[] {
+  return type.custom ? prune(structuredClone(object), type.custom.schema).map((p) => `.${p}`) : [];
+}
+
+/** Upstream's generation: 1 on create, +1 when anything but metadata (and status, with its subresource) changes. */
+export function customGeneration(type: ResourceType, object: KubeObject, previous: KubeObject | undefined): void {
+  if (!previous) {
+    object.metadata = { ...object.metadata, generation: 1 };
+    return;
+  }
+  const strip = (o: KubeObject) => JSON.stringify({ ...o, metadata: undefined, ...(type.subresources.includes('status') ? { status: undefined } : {}) });
+  const before = Number(previous.metadata?.generation ?? 1);
+  object.metadata = { ...object.metadata, generation: strip(object) === strip(previous) ? before : before + 1 };
+}
+
+export function customCauses(type: ResourceType, object: KubeObject): StatusCause[] {
+  return type.custom ? validateCustom(object, type.custom.schema) : [];
+}
+
+/** A stored object or list as the requested version serves it (conversion strategy None). */
+export function asVersion(type: ResourceType, body: KubeObject): KubeObject {
+  if (!type.custom) return body;
+  const apiVersion = groupVersion(type);
+  if (Array.isArray(body.items)) return { ...body, items: (body.items as KubeObject[]).map((item) => (item.apiVersion === apiVersion ? item : { ...item, apiVersion })) };
+  return body.kind === type.kind && body.apiVersion !== apiVersion ? { ...body, apiVersion } : body;
+}
+
+/** The value at a simple JSONPath (`.spec.replicas`, `.status.conditions[0].type`). */
+export function valueAtPath(object: unknown, jsonPath: string): unknown {
+  const steps = jsonPath.replace(/^\{?\.?/, '').replace(/\}$/, '').split(/\.|\[(\d+)\]/).filter((s) => s !== undefined && s !== '');
+  let node = object;
+  for (const step of steps) {
+    if (Array.isArray(node) && /^\d+$/.test(step)) node = node[Number(step)];
+    else if (node && typeof node === 'object' && !Array.isArray(node)) node = (node as Obj)[step];
+    else return undefined;
+  }
+  return node;
+}
+
+function setAtPath(object: Obj, jsonPath: string, value: unknown): void {
+  const steps = jsonPath.replace(/^\./, '').split('.');
+  let node = object;
+  for (const step of steps.slice(0, -1)) node = (node[step] = obj(node[step]));
+  node[steps.at(-1) as string] = value;
+}
+
+function toScale(type: ResourceType, object: KubeObject): KubeObject {
+  const paths = type.custom?.scale as NonNullable<NonNullable<ResourceType['custom']>['scale']>;
+  const meta = object.metadata ?? {};
+  const selector = paths.labelSelectorPath ? valueAtPath(object, paths.labelSelectorPath) : undefined;
+  return {
+    kind: 'Scale',
+    apiVersion: 'autoscaling/v1',
+    metadata: { name: meta.name, namespace: meta.namespace, uid: meta.uid, resourceVersion: meta.resourceVersion, creationTimestamp: meta.creationTimestamp },
+    spec: { replicas: Number(valueAtPath(object, paths.specReplicasPath) ?? 0) },
+    status: { replicas: Number(valueAtPath(object, paths.statusReplicasPath) ?? 0), ...(typeof selector === 'string' ? { selector } : {}) },
+  };
+}
+
+/** `<custom>/scale`: an autoscaling/v1 Scale read from and written to the CRD's replica paths. */
+export async function customScale(request: SubresourceRequest): Promise<SubresourceResult> {
+  const { objects, type, namespace, name } = request;
+  const paths = type.custom?.scale;
+  if (!paths) throw apiErrors.notFoundPath();
+  if (request.verb === 'get') return { code: 200, body: toScale(type, await objects.get(type, namespace, name)) };
+  if (request.verb !== 'update' && request.verb !== 'patch') throw apiErrors.methodNotAllowed(request.verb);
+  const updated = await objects.guaranteedUpdate(
+    type,
+    namespace,
+    name,
+    (current) => {
+      const wanted = request.verb === 'patch' ? obj(applyPatch(request.patchType, toScale(type, current), request.body)) : obj(request.body);
+      const replicas = obj(wanted.spec).replicas;
+      if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
+        throw apiErrors.invalid('Scale', 'autoscaling', name, [{ reason: 'FieldValueInvalid', field: 'spec.replicas', message: `Invalid value: ${JSON.stringify(replicas ?? null)}: must be greater than or equal to 0` }]);
+      }
+      const sentRv = obj(wanted.metadata).resourceVersion;
+      const pinned = request.verb === 'update' && sentRv ? String(sentRv) : undefined;
+      if (pinned) parseResourceVersion(pinned, 'metadata.resourceVersion');
+      const next = structuredClone(current);
+      setAtPath(next, paths.specReplicasPath, replicas);
+      return { ...next, metadata: { ...next.metadata, resourceVersion: pinned } };
+    },
+    { dryRun: request.dryRun, ...(request.fieldManager ? { fieldManager: request.fieldManager, subresource: 'scale' } : {}) },
+  );
+  return { code: 200, body: toScale(type, updated) };
+}
