@@ -6,12 +6,10 @@
  * paths, and additionalPrinterColumns cells. Pure but for the scale handler's store calls.
  */
 import { applyDefaults, prune, validateCustom } from './custom-schema.js';
-import { parseResourceVersion } from './objects.js';
-import { applyPatch } from './patch.js';
 import { groupVersion, type ResourceType } from './resources.js';
-import { apiErrors, type StatusCause } from './status.js';
+import type { StatusCause } from './status.js';
 import type { KubeObject } from './storage.js';
-import type { SubresourceRequest, SubresourceResult } from './subresources.js';
+import { scaleHandler, type SubresourceRequest, type SubresourceResult } from './subresources.js';
 
 type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
@@ -83,31 +81,13 @@ function toScale(type: ResourceType, object: KubeObject): KubeObject {
   };
 }
 
+function setReplicas(type: ResourceType, object: KubeObject, replicas: number): KubeObject {
+  const next = structuredClone(object);
+  setAtPath(next, (type.custom?.scale as { specReplicasPath: string }).specReplicasPath, replicas);
+  return next;
+}
+
 /** `<custom>/scale`: an autoscaling/v1 Scale read from and written to the CRD's replica paths. */
-export async function customScale(request: SubresourceRequest): Promise<SubresourceResult> {
-  const { objects, type, namespace, name } = request;
-  const paths = type.custom?.scale;
-  if (!paths) throw apiErrors.notFoundPath();
-  if (request.verb === 'get') return { code: 200, body: toScale(type, await objects.get(type, namespace, name)) };
-  if (request.verb !== 'update' && request.verb !== 'patch') throw apiErrors.methodNotAllowed(request.verb);
-  const updated = await objects.guaranteedUpdate(
-    type,
-    namespace,
-    name,
-    (current) => {
-      const wanted = request.verb === 'patch' ? obj(applyPatch(request.patchType, toScale(type, current), request.body)) : obj(request.body);
-      const replicas = obj(wanted.spec).replicas;
-      if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
-        throw apiErrors.invalid('Scale', 'autoscaling', name, [{ reason: 'FieldValueInvalid', field: 'spec.replicas', message: `Invalid value: ${JSON.stringify(replicas ?? null)}: must be greater than or equal to 0` }]);
-      }
-      const sentRv = obj(wanted.metadata).resourceVersion;
-      const pinned = request.verb === 'update' && sentRv ? String(sentRv) : undefined;
-      if (pinned) parseResourceVersion(pinned, 'metadata.resourceVersion');
-      const next = structuredClone(current);
-      setAtPath(next, paths.specReplicasPath, replicas);
-      return { ...next, metadata: { ...next.metadata, resourceVersion: pinned } };
-    },
-    { dryRun: request.dryRun, ...(request.fieldManager ? { fieldManager: request.fieldManager, subresource: 'scale' } : {}) },
-  );
-  return { code: 200, body: toScale(type, updated) };
+export function customScale(request: SubresourceRequest): Promise<SubresourceResult> {
+  return scaleHandler(toScale, setReplicas)(request);
 }
