@@ -1,12 +1,11 @@
 /**
  * Custom resources, served generically from their CRD's version (resources.ts CustomVersion):
  * pruning and defaults from the structural schema on every write, metadata.generation as
- * upstream counts it, validation against the schema, reading an object back in the version
- * asked for (conversion None: only apiVersion changes), the scale subresource at the CRD's
+ * upstream counts it, validation against the schema, the scale subresource at the CRD's
  * paths, and additionalPrinterColumns cells. Pure but for the scale handler's store calls.
  */
 import { applyDefaults, prune, validateCustom } from './custom-schema.js';
-import { groupVersion, type ResourceType } from './resources.js';
+import type { ResourceType } from './resources.js';
 import type { StatusCause } from './status.js';
 import type { KubeObject } from './storage.js';
 import { scaleHandler, type SubresourceRequest, type SubresourceResult } from './subresources.js';
@@ -39,14 +38,6 @@ export function customGeneration(type: ResourceType, object: KubeObject, previou
 
 export function customCauses(type: ResourceType, object: KubeObject): StatusCause[] {
   return type.custom ? validateCustom(object, type.custom.schema) : [];
-}
-
-/** A stored object or list as the requested version serves it (conversion strategy None). */
-export function asVersion(type: ResourceType, body: KubeObject): KubeObject {
-  if (!type.custom) return body;
-  const apiVersion = groupVersion(type);
-  if (Array.isArray(body.items)) return { ...body, items: (body.items as KubeObject[]).map((item) => (item.apiVersion === apiVersion ? item : { ...item, apiVersion })) };
-  return body.kind === type.kind && body.apiVersion !== apiVersion ? { ...body, apiVersion } : body;
 }
 
 /** The value at a simple JSONPath (`.spec.replicas`, `.status.conditions[0].type`). */

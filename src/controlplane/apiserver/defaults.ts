@@ -4,6 +4,7 @@
  */
 import { createJob, defaultCronJob } from './batch.js';
 import { createCrd, updateCrd } from './crd.js';
+import { moreKind } from './more-kinds.js';
 import type { UserInfo } from './authn.js';
 import { admitPodServiceAccount } from './serviceaccount-admission.js';
 import { apiErrors } from './status.js';
@@ -106,15 +107,17 @@ const HOOKS: Record<string, KindHooks> = {
   DaemonSet: { generation: true },
 };
 
+const hooksOf = (kind: string): KindHooks | undefined => HOOKS[kind] ?? moreKind(kind);
+
 export function applyCreateDefaults(object: KubeObject, user: UserInfo): void {
-  const hooks = HOOKS[String(object.kind)];
+  const hooks = hooksOf(String(object.kind));
   hooks?.create?.(object, user);
   hooks?.write?.(object);
   if (hooks?.generation) object.metadata = { ...object.metadata, generation: 1 };
 }
 
 export function applyUpdateDefaults(object: KubeObject, previous: KubeObject): void {
-  const hooks = HOOKS[String(object.kind)];
+  const hooks = hooksOf(String(object.kind));
   hooks?.update?.(object, previous);
   hooks?.write?.(object);
   if (hooks?.generation) {

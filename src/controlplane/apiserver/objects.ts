@@ -7,6 +7,7 @@
 import { randomUUID, randomInt } from 'node:crypto';
 import type { UserInfo } from './authn.js';
 import { mergeCsrSubresource } from './csr.js';
+import { asVersion, toStorage } from './conversion.js';
 import { validateCrdUpdate } from './crd.js';
 import { customGeneration, prepareCustom } from './custom-resources.js';
 import { applyCreateDefaults, applyUpdateDefaults } from './defaults.js';
@@ -182,7 +183,7 @@ export class ObjectStore {
     await this.hooks.reserve?.(type, object);
     let created: KubeObject | undefined;
     try {
-      created = await this.storage.create(key, object);
+      created = await this.storage.create(key, toStorage(type, object));
     } finally {
       if (!created) await this.released(type, object);
     }
@@ -220,8 +221,10 @@ export class ObjectStore {
   async guaranteedUpdate(type: ResourceType, namespace: string | undefined, name: string, change: (current: KubeObject) => KubeObject, options: WriteOptions = {}): Promise<KubeObject> {
     const key = this.key(type, namespace, name);
     for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
-      const stored = await this.storage.get(key);
-      if (!stored) throw apiErrors.notFound(type.plural, type.group, name);
+      const read = await this.storage.get(key);
+      if (!read) throw apiErrors.notFound(type.plural, type.group, name);
+      // The change sees the object in the version of the request.
+      const stored = { ...read, object: asVersion(type, read.object) };
       const next = change(stored.object);
       const pinned = parseResourceVersion(next.metadata?.resourceVersion, 'metadata.resourceVersion');
       if (pinned && pinned !== stored.revision) throw apiErrors.conflict(type.plural, type.group, name);
@@ -248,7 +251,7 @@ export class ObjectStore {
         }
         continue;
       }
-      const updated = await this.storage.update(key, next, stored.revision);
+      const updated = await this.storage.update(key, toStorage(type, next), stored.revision);
       if (updated) return updated;
       if (pinned) throw apiErrors.conflict(type.plural, type.group, name);
     }

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { structType } from './apply-schema.js';
 import { unknownCustomFields } from './custom-resources.js';
 import { sendJson } from './http.js';
 import { componentName, componentSchemas, kindDefinition, type Docs } from './openapi-components.js';
@@ -30,7 +31,9 @@ const KIND_FIELDS: Record<string, string[]> = {
 const META_FIELDS = ['name', 'generateName', 'namespace', 'selfLink', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'labels', 'annotations', 'ownerReferences', 'finalizers', 'managedFields'];
 
 function topFields(type: ResourceType): string[] {
-  return ['apiVersion', 'kind', 'metadata', ...(KIND_FIELDS[type.kind] ?? ['spec', 'status'])];
+  const def = kindDefinition(groupVersion(type), type.kind);
+  const declared = def ? [...(structType(def)?.fields.keys() ?? [])].filter((f) => !['apiVersion', 'kind', 'metadata'].includes(f)) : undefined;
+  return ['apiVersion', 'kind', 'metadata', ...(KIND_FIELDS[type.kind] ?? declared ?? ['spec', 'status'])];
 }
 
 /** Unknown fields of `object` (top level and metadata), as `.spec.x` paths. */

@@ -16,8 +16,10 @@ const rule = (verbs: string[], apiGroups: string[], resources: string[], resourc
 });
 const urls = (verbs: string[], nonResourceURLs: string[]): PolicyRule => ({ verbs, nonResourceURLs });
 
-const CORE_NAMESPACED = ['pods', 'pods/log', 'pods/status', 'services', 'services/status', 'endpoints', 'configmaps', 'serviceaccounts', 'events', 'persistentvolumeclaims', 'replicationcontrollers', 'resourcequotas', 'limitranges'];
+const CORE_NAMESPACED = ['pods', 'pods/log', 'pods/status', 'services', 'services/status', 'endpoints', 'configmaps', 'serviceaccounts', 'events', 'persistentvolumeclaims', 'persistentvolumeclaims/status', 'replicationcontrollers', 'replicationcontrollers/scale', 'replicationcontrollers/status', 'resourcequotas', 'resourcequotas/status', 'limitranges'];
 const BATCH = ['jobs', 'jobs/status', 'cronjobs', 'cronjobs/status'];
+const AUTOSCALING = ['horizontalpodautoscalers', 'horizontalpodautoscalers/status'];
+const NETWORKING = ['ingresses', 'ingresses/status', 'networkpolicies'];
 const APPS = ['deployments', 'deployments/scale', 'deployments/status', 'replicasets', 'replicasets/scale', 'replicasets/status', 'daemonsets', 'daemonsets/status', 'statefulsets'];
 
 export const BOOTSTRAP_CLUSTER_ROLES: Record<string, PolicyRule[]> = {
@@ -26,6 +28,8 @@ export const BOOTSTRAP_CLUSTER_ROLES: Record<string, PolicyRule[]> = {
     rule(ALL, [''], [...CORE_NAMESPACED, 'secrets', 'serviceaccounts/token']),
     rule(ALL, ['apps'], APPS),
     rule(ALL, ['batch'], BATCH),
+    rule(ALL, ['autoscaling'], AUTOSCALING),
+    rule(ALL, ['networking.k8s.io'], NETWORKING),
     rule(ALL, ['rbac.authorization.k8s.io'], ['roles', 'rolebindings']),
     rule(['create'], ['authorization.k8s.io'], ['localsubjectaccessreviews']),
     rule(ALL, ['coordination.k8s.io'], ['leases']),
@@ -36,6 +40,8 @@ export const BOOTSTRAP_CLUSTER_ROLES: Record<string, PolicyRule[]> = {
     rule(ALL, [''], [...CORE_NAMESPACED, 'secrets', 'serviceaccounts/token']),
     rule(ALL, ['apps'], APPS),
     rule(ALL, ['batch'], BATCH),
+    rule(ALL, ['autoscaling'], AUTOSCALING),
+    rule(ALL, ['networking.k8s.io'], NETWORKING),
     rule(ALL, ['coordination.k8s.io'], ['leases']),
     rule(READ, [''], ['namespaces']),
   ],
@@ -43,6 +49,8 @@ export const BOOTSTRAP_CLUSTER_ROLES: Record<string, PolicyRule[]> = {
     rule(READ, [''], [...CORE_NAMESPACED, 'namespaces', 'namespaces/status']),
     rule(READ, ['apps'], APPS),
     rule(READ, ['batch'], BATCH),
+    rule(READ, ['autoscaling'], AUTOSCALING),
+    rule(READ, ['networking.k8s.io'], NETWORKING),
     rule(READ, ['coordination.k8s.io'], ['leases']),
   ],
   'system:basic-user': [

@@ -18,7 +18,8 @@ import { APPLY_PATCH, managerOptions } from './patchoptions.js';
 import { parseRequestInfo, type RequestInfo } from './requestinfo.js';
 import { findResource, type ResourceType } from './resources.js';
 import { checkFieldValidation } from './openapi.js';
-import { asVersion, customScale } from './custom-resources.js';
+import { asVersion, converts } from './conversion.js';
+import { customScale } from './custom-resources.js';
 import { metricsResource } from './metrics.js';
 import { impersonatedUser, wantsImpersonation } from './impersonation.js';
 import { evaluateReview } from './reviews.js';
@@ -154,7 +155,7 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, query: U
   const manager = isWrite ? managerOptions(info.verb, mediaType(req), query, req.headers['user-agent']) : undefined;
   const write = { dryRun, admit, ...(manager ? { fieldManager: manager.fieldManager } : {}) };
   const transform = options.representation?.(req);
-  // A custom resource stored by another of its versions is served in the one asked for.
+  // An object stored in another version is served in the one asked for.
   const represent = (object: KubeObject) => (transform ? transform(type, asVersion(type, object)) : asVersion(type, object));
   const { objects } = options;
   if (handler) {
@@ -172,7 +173,7 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, query: U
   switch (info.verb) {
     case 'get':
       parseResourceVersion(query.get('resourceVersion'));
-      if (transform || info.subresource || type.custom) sendJson(res, 200, represent(await objects.get(type, namespace, info.name as string)));
+      if (transform || info.subresource || converts(type)) sendJson(res, 200, represent(await objects.get(type, namespace, info.name as string)));
       else sendRawJson(res, 200, await objects.getEncoded(type, namespace, info.name as string));
       return;
     case 'list':

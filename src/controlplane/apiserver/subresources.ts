@@ -157,7 +157,14 @@ export function scaleHandler(read: (type: ResourceType, object: KubeObject) => K
   };
 }
 
-const scale = scaleHandler((_type, object) => toScale(object), (_type, object, replicas) => ({ ...object, spec: { ...obj(object.spec), replicas } }));
+const setReplicas = (_type: ResourceType, object: KubeObject, replicas: number): KubeObject => ({ ...object, spec: { ...obj(object.spec), replicas } });
+const scale = scaleHandler((_type, object) => toScale(object), setReplicas);
+/** A ReplicationController's selector is a plain label map. */
+const rcScale = scaleHandler((_type, object) => {
+  const result = toScale(object);
+  const selector = Object.entries(obj(obj(object.spec).selector)).map(([k, v]) => `${k}=${String(v)}`).sort().join(',');
+  return { ...result, status: { ...obj(result.status), selector } };
+}, setReplicas);
 
 // ---- pods/binding ---------------------------------------------------------------------
 
@@ -194,6 +201,7 @@ const HANDLERS: Record<string, Handler> = {
   'serviceaccounts/token': createToken,
   'deployments/scale': scale,
   'replicasets/scale': scale,
+  'replicationcontrollers/scale': rcScale,
   'pods/binding': bind,
 };
 

@@ -8,6 +8,7 @@ import { groupVersion, type ResourceType } from './resources.js';
 import type { KubeObject } from './storage.js';
 import { selectorString } from './subresources.js';
 import { valueAtPath } from './custom-resources.js';
+import { moreKind } from './more-kinds.js';
 
 type Obj = Record<string, unknown>;
 type Cell = string | number | boolean;
@@ -356,7 +357,8 @@ function customColumns(custom: NonNullable<ResourceType['custom']>): Column[] {
 }
 
 export function toTable(type: ResourceType, body: KubeObject, include: IncludeObject, now: number): KubeObject {
-  const columns = type.custom ? customColumns(type.custom) : (TABLES[type.kind] ?? [name, createdAt]);
+  const more = moreKind(type.kind)?.table?.map((c) => (c === 'name' ? name : c === 'age' ? age : c));
+  const columns = type.custom ? customColumns(type.custom) : (TABLES[type.kind] ?? more ?? [name, createdAt]);
   const items = Array.isArray(body.items) ? (body.items as KubeObject[]) : [body];
   const listMeta = obj(Array.isArray(body.items) ? body.metadata : {});
   return {

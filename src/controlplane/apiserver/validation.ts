@@ -6,6 +6,7 @@
 import { validateCronJob, validateJob } from './batch.js';
 import { validateCrd } from './crd.js';
 import { customCauses } from './custom-resources.js';
+import { moreKind } from './more-kinds.js';
 import type { StatusCause } from './status.js';
 import type { ResourceType } from './resources.js';
 import type { KubeObject } from './storage.js';
@@ -111,6 +112,6 @@ function kindSpecific(type: ResourceType, object: KubeObject): StatusCause[] {
     case 'PriorityClass':
       return typeof object.value === 'number' ? [] : [cause('value', 'Required value', 'FieldValueRequired')];
     default:
-      return [];
+      return moreKind(type.kind)?.validate?.(object) ?? [];
   }
 }
