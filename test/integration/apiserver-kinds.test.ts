@@ -176,3 +176,52 @@ for event in w.stream(net.list_namespaced_ingress, "default", resource_version=l
     expect(res.stdout).toBe('ingresses: simple\nevent: ADDED from-python s\n');
   });
 });
+
+describe('ResourceQuota and LimitRanger admission', () => {
+  const pod = (name: string, resources?: Record<string, unknown>) => ({ metadata: { name }, spec: { containers: [{ name: 'c', image: 'busybox', ...(resources ? { resources } : {}) }] } });
+  const createPod = (ns: string, body: unknown) => admin(`/api/v1/namespaces/${ns}/pods`, { method: 'POST', body });
+  const quotaStatus = async (ns: string, name: string) => (await admin(`/api/v1/namespaces/${ns}/resourcequotas/${name}`)).json.status;
+
+  it('counts objects in status.used and refuses a create over the quota (403 exceeded quota); a delete gives it back', async () => {
+    expect((await cluster.kubectl(['create', 'namespace', 'quota-a'])).code).toBe(0);
+    expect((await admin('/api/v1/namespaces/quota-a/configmaps', { method: 'POST', body: { metadata: { name: 'before' } } })).status).toBe(201);
+    expect((await kubectl135(['create', 'quota', 'small', '--hard=pods=1,count/configmaps=2', '-n', 'quota-a'])).code).toBe(0);
+    expect(await quotaStatus('quota-a', 'small')).toEqual({ hard: { pods: '1', 'count/configmaps': '2' }, used: { pods: '0', 'count/configmaps': '1' } });
+    expect((await createPod('quota-a', pod('p1'))).status).toBe(201);
+    expect((await quotaStatus('quota-a', 'small')).used.pods).toBe('1');
+    const refused = await createPod('quota-a', pod('p2'));
+    expect(refused.status).toBe(403);
+    expect(refused.json.message).toBe('pods "p2" is forbidden: exceeded quota: small, requested: pods=1, used: pods=1, limited: pods=1');
+    const viaKubectl = await cluster.kubectl(['create', 'configmap', 'two', '-n', 'quota-a']);
+    expect(viaKubectl.code).toBe(0);
+    const over = await cluster.kubectl(['create', 'configmap', 'three', '-n', 'quota-a']);
+    expect(over.stderr).toBe('error: failed to create configmap: configmaps "three" is forbidden: exceeded quota: small, requested: count/configmaps=1, used: count/configmaps=2, limited: count/configmaps=2\n');
+    expect((await cluster.kubectl(['delete', 'pod', 'p1', '-n', 'quota-a', '--grace-period=0', '--force'])).code).toBe(0);
+    expect((await quotaStatus('quota-a', 'small')).used.pods).toBe('0');
+    expect((await createPod('quota-a', pod('p2'))).status).toBe(201);
+    expect((await kubectl135(['get', 'quota', 'small', '-n', 'quota-a'])).stdout).toMatch(/\nsmall\s+\S+\s+count\/configmaps: 2\/2, pods: 1\/1\s+\n$/);
+  });
+
+  it('LimitRange defaults fill what a compute quota needs; bounds and missing requests are refused with upstream\'s messages', async () => {
+    expect((await cluster.kubectl(['create', 'namespace', 'quota-b'])).code).toBe(0);
+    expect((await cluster.kubectl(['create', 'quota', 'compute', '--hard=requests.cpu=1,limits.memory=1Gi', '-n', 'quota-b'])).code).toBe(0);
+    const bare = await createPod('quota-b', pod('bare'));
+    expect(bare.status).toBe(403);
+    expect(bare.json.message).toBe('pods "bare" is forbidden: failed quota: compute: must specify limits.memory for: c; requests.cpu for: c');
+    const limits = await admin('/api/v1/namespaces/quota-b/limitranges', { method: 'POST', body: { metadata: { name: 'defaults' }, spec: { limits: [{ type: 'Container', default: { memory: '512Mi' }, defaultRequest: { cpu: '500m' }, max: { cpu: '1' } }] } } });
+    expect(limits.status).toBe(201);
+    expect(limits.json.spec.limits[0]).toEqual({ type: 'Container', default: { memory: '512Mi', cpu: '1' }, defaultRequest: { cpu: '500m', memory: '512Mi' }, max: { cpu: '1' } });
+    const first = await createPod('quota-b', pod('first'));
+    expect(first.status).toBe(201);
+    expect(first.json.spec.containers[0].resources).toEqual({ limits: { memory: '512Mi', cpu: '1' }, requests: { cpu: '500m', memory: '512Mi' } });
+    expect(first.json.metadata.annotations['kubernetes.io/limit-ranger']).toBe('LimitRanger plugin set: cpu, memory request for container c; memory, cpu limit for container c');
+    expect((await createPod('quota-b', pod('second'))).status).toBe(201);
+    expect((await quotaStatus('quota-b', 'compute')).used).toEqual({ 'requests.cpu': '1', 'limits.memory': '1Gi' });
+    const third = await createPod('quota-b', pod('third'));
+    expect(third.status).toBe(403);
+    expect(third.json.message).toBe('pods "third" is forbidden: exceeded quota: compute, requested: limits.memory=512Mi,requests.cpu=500m, used: limits.memory=1Gi,requests.cpu=1, limited: limits.memory=1Gi,requests.cpu=1');
+    const big = await createPod('quota-b', pod('big', { limits: { cpu: '2', memory: '100Mi' } }));
+    expect(big.status).toBe(403);
+    expect(big.json.message).toBe('pods "big" is forbidden: maximum cpu usage per Container is 1, but limit is 2');
+  });
+});

@@ -137,6 +137,10 @@ const webhookTable: KindSpec['table'] = ['name', { name: 'Webhooks', type: 'inte
 
 export const POLICY_KINDS: Readonly<Record<string, KindSpec>> = {
   ResourceQuota: {
+    // status.hard follows spec.hard (upstream's quota controller); status.used is kept by quota.ts.
+    write: (quota) => {
+      if (quota.status !== undefined) quota.status = { ...obj(quota.status), hard: { ...obj(spec(quota).hard) } };
+    },
     validate: validateResourceQuota,
     table: ['name', 'age', { name: 'Request', cell: quotaColumn(false) }, { name: 'Limit', cell: quotaColumn(true) }],
   },
