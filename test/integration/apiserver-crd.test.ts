@@ -173,9 +173,21 @@ describe('CustomResourceDefinitions', () => {
     const created = await kubectl135(['apply', '--server-side', '-f', '-'], { input: 'apiVersion: example.com/v1\nkind: Gadget\nmetadata: { name: g1 }\nspec: { size: 3 }\n' });
     expect(created.stdout).toBe('gadget.example.com/g1 serverside-applied\n');
     expect((await cluster.kubectl(['get', 'gadgets'])).stdout).toMatch(/^NAME\s+AGE\ng1\s+\S+\n$/);
-    const deleted = await kubectl135(['delete', 'crd', 'gadgets.example.com', '--timeout=30s']);
-    expect(deleted.stdout).toBe('customresourcedefinition.apiextensions.k8s.io "gadgets.example.com" deleted\n');
-    expect((await admin('/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gadgets.example.com')).status).toBe(404);
+    // A finalizer on a custom resource holds its CRD in Terminating: no new ones meanwhile.
+    expect((await admin('/apis/example.com/v1/gadgets', { method: 'POST', body: { apiVersion: 'example.com/v1', kind: 'Gadget', metadata: { name: 'held', finalizers: ['example.com/hold'] } } })).status).toBe(201);
+    const deleting = await kubectl135(['delete', 'crd', 'gadgets.example.com', '--wait=false']);
+    expect(deleting.stdout).toBe('customresourcedefinition.apiextensions.k8s.io "gadgets.example.com" deleted\n');
+    const crdPath = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gadgets.example.com';
+    let terminating = await admin(crdPath);
+    for (let i = 0; i < 100 && !terminating.json.status?.conditions?.some((c: { type: string }) => c.type === 'Terminating'); i++) terminating = await admin(crdPath);
+    expect(terminating.json.status.conditions).toContainEqual(expect.objectContaining({ type: 'Terminating', status: 'True', reason: 'InstanceDeletionInProgress' }));
+    const refused = await admin('/apis/example.com/v1/gadgets', { method: 'POST', body: { apiVersion: 'example.com/v1', kind: 'Gadget', metadata: { name: 'late' } } });
+    expect(refused.status).toBe(405);
+    expect(refused.json.message).toBe('create not allowed while custom resource definition is terminating');
+    expect((await admin('/apis/example.com/v1/gadgets/held', { method: 'PATCH', contentType: 'application/merge-patch+json', body: { metadata: { finalizers: null } } })).status).toBe(200);
+    const waited = await kubectl135(['wait', '--for=delete', 'crd/gadgets.example.com', '--timeout=30s']);
+    expect(waited.code).toBe(0);
+    expect((await admin(crdPath)).status).toBe(404);
     expect((await admin('/apis/example.com/v1/gadgets')).status).toBe(404);
     expect((await cluster.etcdctl(['get', '--prefix', '--keys-only', '/registry/example.com/gadgets/'])).stdout).toBe('');
   });

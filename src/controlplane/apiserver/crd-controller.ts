@@ -157,7 +157,14 @@ export class CrdController {
   private async cleanUp(crd: KubeObject): Promise<void> {
     const name = crd.metadata?.name ?? '';
     if (!(crd.metadata?.finalizers ?? []).includes(CLEANUP_FINALIZER)) return;
-    const [type] = customTypes(crd);
+    const types = customTypes(crd).map((t) => ({ ...t, custom: { ...(t.custom as NonNullable<ResourceType['custom']>), terminating: true } }));
+    serveCustomTypes(name, types);
+    this.served.add(name);
+    const terminating: Condition = { type: 'Terminating', status: 'True', reason: 'InstanceDeletionInProgress', message: 'CustomResource deletion is in progress' };
+    if (withConditions(crd, [terminating])) {
+      await this.objects.guaranteedUpdate(CRD_TYPE, undefined, name, (current) => ({ ...(withConditions(current, [terminating]) ?? current), metadata: { ...current.metadata, resourceVersion: undefined } }), { subresource: 'status' });
+    }
+    const [type] = types;
     let remaining = 0;
     if (type) {
       const page = await this.objects.storage.list(this.objects.key(type, undefined), {});

@@ -33,6 +33,8 @@ export interface CustomVersion {
   readonly scale?: { specReplicasPath: string; statusReplicasPath: string; labelSelectorPath?: string };
   /** Every served version of the resource, preferred first (objects are read back in the requested one). */
   readonly versions: readonly string[];
+  /** The CRD is being deleted: its resources are still served, but none may be created. */
+  readonly terminating?: boolean;
 }
 
 const CRUD = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] as const;

@@ -24,7 +24,7 @@ import { metricsResource } from './metrics.js';
 import { impersonatedUser, wantsImpersonation } from './impersonation.js';
 import { evaluateReview } from './reviews.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
-import { apiErrors } from './status.js';
+import { ApiError, apiErrors } from './status.js';
 import type { KubeObject } from './storage.js';
 import { subresourceHandler, type TokenIssuer } from './subresources.js';
 import { serveWatch } from './watch.js';
@@ -144,6 +144,7 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, query: U
     if (info.verb !== 'get' || !options.podLogs) throw apiErrors.methodNotAllowed(req.method ?? '');
     return options.podLogs(res, namespace as string, info.name as string, query);
   }
+  if (type.custom?.terminating && info.verb === 'create') throw new ApiError(405, 'MethodNotAllowed', 'create not allowed while custom resource definition is terminating');
   const isWrite = ['create', 'update', 'patch'].includes(info.verb);
   const body = isWrite ? decodeBody(await readBody(req, options.maxRequestBytes), mediaType(req), info.verb === 'patch') : undefined;
   if (body !== undefined) options.audit?.requestObject(req, body);
