@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Benchmark: object GET through the bundled API server vs a direct etcd3 GET on the same etcd,
-// at 32 concurrent clients; LIST of 1,000 ConfigMaps; p50/p99; API server RSS idle and under load;
+// at 32 concurrent clients; LIST of 1,000 ConfigMaps and of 1,000 custom resources; p50/p99; API server RSS idle and under load;
 // Secret create throughput with encryption at rest and auditing on beside off (apiserver-writes.mjs).
 // Needs `npx tsc -p tsconfig.build.json` first.
 // Also GET as an impersonated user (admin with Impersonate-User: a reader bound by RBAC): the cost
@@ -144,6 +144,19 @@ const lists = [];
 for (let i = 0; i < 20; i++) { const t = performance.now(); const r = await api('GET', '/api/v1/namespaces/bench/configmaps'); lists.push(performance.now() - t); if (JSON.parse(r.body).items.length !== OBJECTS) throw new Error('short list'); }
 lists.sort((a, b) => a - b);
 
+// 1,000 custom resources of a CRD with a structural schema, listed as the ConfigMaps above.
+const CRD_PATH = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
+await api('POST', CRD_PATH, { metadata: { name: 'widgets.bench.example.com' }, spec: { group: 'bench.example.com', scope: 'Namespaced', names: { plural: 'widgets', kind: 'Widget' },
+  versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { size: { type: 'integer', minimum: 0 }, payload: { type: 'string' } } } } } } }] } });
+for (let i = 0; ; i++) { const crd = JSON.parse((await api('GET', `${CRD_PATH}/widgets.bench.example.com`)).body); if (crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) break; if (i > 100) throw new Error('CRD not established'); await sleep(50); }
+let nextCr = 0;
+await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+  while (nextCr < OBJECTS) { const i = nextCr++; const r = await api('POST', '/apis/bench.example.com/v1/namespaces/bench/widgets', { apiVersion: 'bench.example.com/v1', kind: 'Widget', metadata: { name: `w-${i}` }, spec: { size: i, payload: 'x'.repeat(256) } }); if (r.status !== 201) throw new Error(`CR ${r.status} ${r.body}`); }
+}));
+const crLists = [];
+for (let i = 0; i < 20; i++) { const t = performance.now(); const r = await api('GET', '/apis/bench.example.com/v1/namespaces/bench/widgets'); crLists.push(performance.now() - t); if (JSON.parse(r.body).items.length !== OBJECTS) throw new Error('short CR list'); }
+crLists.sort((a, b) => a - b);
+
 // Server-side apply of a 3-container Deployment (each apply changes one env value), against a
 // JSON merge patch making the same change in the same run as the baseline.
 const deployment = (n) => ({
@@ -170,6 +183,7 @@ if (baseline) {
 }
 console.log(`API server CPU per GET: ${viaApi.cpuUs} µs (user+system, independent of outside load)`);
 console.log(`LIST 1000 ConfigMaps: p50 ${lists[10].toFixed(1)} ms, p99 ${lists[19].toFixed(1)} ms (20 runs)`);
+console.log(`LIST 1000 custom resources: p50 ${crLists[10].toFixed(1)} ms (target <= 40 ms), p99 ${crLists[19].toFixed(1)} ms; ${(crLists[10] / lists[10]).toFixed(2)}x the ConfigMap list (20 runs)`);
 console.log(`Server-side apply, 3-container Deployment: p50 ${applies[100].toFixed(1)} ms (target <= 10 ms), p99 ${applies[197].toFixed(1)} ms; merge patch of it: p50 ${merges[100].toFixed(1)} ms; apply/merge = ${(applies[100] / merges[100]).toFixed(2)}x (200 runs each)`);
 console.log(`API server RSS: idle after start ${rssStart.toFixed(0)} MB (target <= 120 MB), idle after 1,000 writes ${rssIdle.toFixed(0)} MB, under load ${rssPeak.toFixed(0)} MB`);
 await writeBenchmark({ dir, repo, main, serverArgs, ports: [await freePort(), await freePort()], tls: { ca: file('ca.crt'), cert: file('admin.crt'), key: file('admin.key') }, concurrency: CONCURRENCY, seconds: SECONDS, rounds: ROUNDS, children });

@@ -11,6 +11,8 @@ export type FieldType =
   /** Untyped JSON (RawExtension, free-form objects): atomic, any shape. */
   | { readonly k: 'any' }
   | { readonly k: 'struct'; readonly def: string }
+  /** A struct given inline (a custom resource's schema, custom-schema.ts); `rest` types fields it does not name. */
+  | { readonly k: 'object'; readonly atomic: boolean; readonly fields: ReadonlyMap<string, FieldType>; readonly rest?: FieldType }
   | { readonly k: 'map'; readonly atomic: boolean; readonly of: FieldType }
   | { readonly k: 'list'; readonly list: 'atomic' | 'set' | 'map'; readonly keys: readonly string[]; readonly of: FieldType };
 
@@ -76,5 +78,6 @@ export function isAtomic(type: FieldType): boolean {
   if (type.k === 'scalar' || type.k === 'any') return true;
   if (type.k === 'map') return type.atomic;
   if (type.k === 'list') return type.list === 'atomic';
+  if (type.k === 'object') return type.atomic;
   return structType(type.def)?.atomic ?? true;
 }

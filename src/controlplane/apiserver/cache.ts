@@ -29,6 +29,9 @@ export class PrefixCache {
     private readonly onError: (err: unknown) => void = () => undefined,
   ) {}
 
+  /** Told after every change (crd-controller.ts reconciles on it). */
+  onChange: () => void = () => undefined;
+
   /** Increases on every change; lets derived views rebuild lazily. */
   get generation(): number {
     return this.version;
@@ -58,13 +61,16 @@ export class PrefixCache {
     for (const object of page.items) this.objects.set(this.keyOf(object), object);
     this.version++;
     this.watcher = watcher;
+    this.onChange();
     watcher.on('put', (kv) => {
       this.objects.set(kv.key.toString('utf8'), this.storage.decode(kv));
       this.version++;
+      this.onChange();
     });
     watcher.on('delete', (kv) => {
       this.objects.delete(kv.key.toString('utf8'));
       this.version++;
+      this.onChange();
     });
     watcher.on('error', (err) => {
       if (this.watcher !== watcher || this.closed) return;

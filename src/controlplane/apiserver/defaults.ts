@@ -4,6 +4,8 @@
  */
 import { child, defaultDaemonSet, defaultDeployment, defaultReplicaSet, defaultStatefulSet } from './apps-defaults.js';
 import { createJob, defaultCronJob } from './batch.js';
+import { createCrd, updateCrd } from './crd.js';
+import { moreKind } from './more-kinds.js';
 import type { UserInfo } from './authn.js';
 import { addDefaultTolerations } from './default-toleration-seconds.js';
 import { createPodDisruptionBudget } from './eviction.js';
@@ -97,6 +99,7 @@ const HOOKS: Record<string, KindHooks> = {
   },
   Job: { create: createJob, generation: true },
   PodDisruptionBudget: { create: createPodDisruptionBudget, generation: true },
+  CustomResourceDefinition: { create: createCrd, update: updateCrd, generation: true },
   CronJob: { write: defaultCronJob, generation: true },
   Deployment: { write: defaultDeployment, generation: true },
   ReplicaSet: { write: defaultReplicaSet, generation: true },
@@ -104,15 +107,17 @@ const HOOKS: Record<string, KindHooks> = {
   StatefulSet: { write: defaultStatefulSet, generation: true },
 };
 
+const hooksOf = (kind: string): KindHooks | undefined => HOOKS[kind] ?? moreKind(kind);
+
 export function applyCreateDefaults(object: KubeObject, user: UserInfo): void {
-  const hooks = HOOKS[String(object.kind)];
+  const hooks = hooksOf(String(object.kind));
   hooks?.create?.(object, user);
   hooks?.write?.(object);
   if (hooks?.generation) object.metadata = { ...object.metadata, generation: 1 };
 }
 
 export function applyUpdateDefaults(object: KubeObject, previous: KubeObject): void {
-  const hooks = HOOKS[String(object.kind)];
+  const hooks = hooksOf(String(object.kind));
   hooks?.update?.(object, previous);
   hooks?.write?.(object);
   if (hooks?.generation) {

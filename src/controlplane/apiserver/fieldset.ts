@@ -41,6 +41,7 @@ export function itemKey(item: unknown, keys: readonly string[]): string {
 const childType = (type: FieldType, field: string): FieldType | undefined => {
   if (type.k === 'map') return type.of;
   if (type.k === 'struct') return structType(type.def)?.fields.get(field);
+  if (type.k === 'object') return type.fields.get(field) ?? type.rest;
   return undefined;
 };
 

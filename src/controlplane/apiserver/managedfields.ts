@@ -6,6 +6,7 @@
  * fields its manager stopped applying that nobody else owns. Pure.
  */
 import { kindType, type FieldType } from './apply-schema.js';
+import { customFieldType } from './custom-schema.js';
 import { canonical, decodeFields, displayPath, encodeFields, fieldsOf, mergeApplied, pathKey, removePath, valueAt, type FieldPath, type FieldSet } from './fieldset.js';
 import { groupVersion, type ResourceType } from './resources.js';
 import { ApiError, apiErrors, type StatusCause } from './status.js';
@@ -37,6 +38,7 @@ const SERVER_METADATA = ['name', 'namespace', 'uid', 'resourceVersion', 'generat
 const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
 function schemaOf(type: ResourceType): FieldType {
+  if (type.custom) return customFieldType(type.custom.schema);
   return kindType(groupVersion(type), type.kind) ?? { k: 'any' };
 }
 

@@ -7,6 +7,9 @@
 import { randomUUID, randomInt } from 'node:crypto';
 import type { UserInfo } from './authn.js';
 import { mergeCsrSubresource } from './csr.js';
+import { asVersion, toStorage } from './conversion.js';
+import { validateCrdUpdate } from './crd.js';
+import { customGeneration, prepareCustom } from './custom-resources.js';
 import { applyCreateDefaults, applyUpdateDefaults } from './defaults.js';
 import { applyConfiguration, recordUpdate } from './managedfields.js';
 import { applyPatch } from './patch.js';
@@ -151,7 +154,8 @@ export class ObjectStore {
   }
 
   private validate(type: ResourceType, object: KubeObject, previous?: KubeObject): void {
-    const causes = [...validateObject(type, object), ...rbacCauses(type.kind, object), ...(previous ? rbacUpdateCauses(type.kind, object, previous) : [])];
+    const crdUpdate = previous && !type.custom && type.kind === 'CustomResourceDefinition' ? validateCrdUpdate(object, previous) : [];
+    const causes = [...validateObject(type, object), ...rbacCauses(type.kind, object), ...(previous ? rbacUpdateCauses(type.kind, object, previous) : []), ...crdUpdate];
     if (causes.length > 0) throw apiErrors.invalid(type.kind, type.group, object.metadata?.name ?? '', causes);
   }
 
@@ -166,7 +170,10 @@ export class ObjectStore {
     meta.uid = randomUUID();
     meta.creationTimestamp = nowTimestamp();
     object.metadata = meta;
-    applyCreateDefaults(object, user);
+    if (type.custom) {
+      prepareCustom(type, object);
+      customGeneration(type, object, undefined);
+    } else applyCreateDefaults(object, user);
     if (options.fieldManager) recordUpdate(type, '', undefined, object, options.fieldManager);
     this.validate(type, object);
     if (type.namespaced) await this.namespaceUsable(namespace ?? '', true);
@@ -177,7 +184,7 @@ export class ObjectStore {
     await this.hooks.reserve?.(type, object);
     let created: KubeObject | undefined;
     try {
-      created = await this.storage.create(key, object);
+      created = await this.storage.create(key, toStorage(type, object));
     } finally {
       if (!created) await this.released(type, object);
     }
@@ -215,8 +222,10 @@ export class ObjectStore {
   async guaranteedUpdate(type: ResourceType, namespace: string | undefined, name: string, change: (current: KubeObject) => KubeObject, options: WriteOptions = {}): Promise<KubeObject> {
     const key = this.key(type, namespace, name);
     for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
-      const stored = await this.storage.get(key);
-      if (!stored) throw apiErrors.notFound(type.plural, type.group, name);
+      const read = await this.storage.get(key);
+      if (!read) throw apiErrors.notFound(type.plural, type.group, name);
+      // The change sees the object in the version of the request.
+      const stored = { ...read, object: asVersion(type, read.object) };
       const next = change(stored.object);
       const pinned = parseResourceVersion(next.metadata?.resourceVersion, 'metadata.resourceVersion');
       if (pinned && pinned !== stored.revision) throw apiErrors.conflict(type.plural, type.group, name);
@@ -224,7 +233,10 @@ export class ObjectStore {
       next.metadata = { ...next.metadata, name, ...(type.namespaced ? { namespace } : {}) };
       next.kind = type.kind;
       next.apiVersion = groupVersion(type);
-      applyUpdateDefaults(next, stored.object);
+      if (type.custom) {
+        prepareCustom(type, next);
+        customGeneration(type, next, stored.object);
+      } else applyUpdateDefaults(next, stored.object);
       if (options.fieldManager) recordUpdate(type, options.subresource ?? '', stored.object, next, options.fieldManager);
       this.validate(type, next, stored.object);
       await options.admit?.('UPDATE', next, stored.object);
@@ -241,7 +253,7 @@ export class ObjectStore {
         }
         continue;
       }
-      const updated = await this.storage.update(key, next, stored.revision);
+      const updated = await this.storage.update(key, toStorage(type, next), stored.revision);
       if (updated) return updated;
       if (pinned) throw apiErrors.conflict(type.plural, type.group, name);
     }

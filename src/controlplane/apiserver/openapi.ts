@@ -6,10 +6,12 @@
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { structType } from './apply-schema.js';
+import { unknownCustomFields } from './custom-resources.js';
 import { sendJson } from './http.js';
 import { componentName, componentSchemas, kindDefinition, type Docs } from './openapi-components.js';
 import type { RequestInfo } from './requestinfo.js';
-import { groupVersion, RESOURCES, servedGroupVersions, type ResourceType } from './resources.js';
+import { groupVersion, RESOURCES, resourcesGeneration, servedGroupVersions, type ResourceType } from './resources.js';
 import { apiErrors } from './status.js';
 import type { KubeObject } from './storage.js';
 
@@ -29,11 +31,14 @@ const KIND_FIELDS: Record<string, string[]> = {
 const META_FIELDS = ['name', 'generateName', 'namespace', 'selfLink', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'labels', 'annotations', 'ownerReferences', 'finalizers', 'managedFields'];
 
 function topFields(type: ResourceType): string[] {
-  return ['apiVersion', 'kind', 'metadata', ...(KIND_FIELDS[type.kind] ?? ['spec', 'status'])];
+  const def = kindDefinition(groupVersion(type), type.kind);
+  const declared = def ? [...(structType(def)?.fields.keys() ?? [])].filter((f) => !['apiVersion', 'kind', 'metadata'].includes(f)) : undefined;
+  return ['apiVersion', 'kind', 'metadata', ...(KIND_FIELDS[type.kind] ?? declared ?? ['spec', 'status'])];
 }
 
 /** Unknown fields of `object` (top level and metadata), as `.spec.x` paths. */
 export function unknownFields(type: ResourceType, object: KubeObject): string[] {
+  if (type.custom) return unknownCustomFields(type, object);
   const known = new Set(topFields(type));
   const unknown = Object.keys(object).filter((k) => !known.has(k)).map((k) => `.${k}`);
   const meta = object.metadata && typeof object.metadata === 'object' ? Object.keys(object.metadata) : [];
@@ -51,6 +56,7 @@ export function checkFieldValidation(type: ResourceType, object: unknown, mode: 
 
 /** Upstream's component name where upstream's OpenAPI describes the kind, else a shallow schema's. */
 const schemaName = (type: ResourceType) => {
+  if (type.custom) return `${type.group.split('.').reverse().join('.')}.${type.version}.${type.kind}`;
   const def = kindDefinition(groupVersion(type), type.kind);
   return def ? componentName(def) : `io.k8s.kubeforge.${(type.group || 'core').replace(/\./g, '_')}.${type.version}.${type.kind}`;
 };
@@ -66,6 +72,24 @@ function kindSchema(type: ResourceType): Record<string, unknown> {
     type: 'object',
     description: `${type.kind} (${groupVersion(type)}) served by kubeforge.`,
     properties,
+    'x-kubernetes-group-version-kind': [{ group: type.group, version: type.version, kind: type.kind }],
+  };
+}
+
+const OBJECT_META = 'apimachinery.pkg.apis.meta.v1.ObjectMeta';
+
+/** A custom resource's component: its CRD's schema with the type meta and ObjectMeta upstream adds. */
+function customSchema(type: ResourceType): Record<string, unknown> {
+  const schema = type.custom?.schema ?? {};
+  return {
+    ...schema,
+    type: 'object',
+    properties: {
+      apiVersion: { type: 'string', description: 'APIVersion defines the versioned schema of this representation of an object.' },
+      kind: { type: 'string', description: 'Kind is a string value representing the REST resource this object represents.' },
+      metadata: { allOf: [{ $ref: `#/components/schemas/${componentName(OBJECT_META)}` }], description: "Standard object's metadata." },
+      ...((schema.properties ?? {}) as Record<string, unknown>),
+    },
     'x-kubernetes-group-version-kind': [{ group: type.group, version: type.version, kind: type.kind }],
   };
 }
@@ -99,8 +123,9 @@ export function groupVersionDocument(group: string, version: string, docs: Docs)
     paths,
     components: {
       schemas: {
-        ...Object.fromEntries(types.filter((t) => !kindDefinition(groupVersion(t), t.kind)).map((t) => [schemaName(t), kindSchema(t)])),
-        ...componentSchemas(types.flatMap((t) => kindDefinition(groupVersion(t), t.kind) ?? []), docs),
+        ...Object.fromEntries(types.filter((t) => !t.custom && !kindDefinition(groupVersion(t), t.kind)).map((t) => [schemaName(t), kindSchema(t)])),
+        ...componentSchemas([...types.flatMap((t) => (t.custom ? [] : (kindDefinition(groupVersion(t), t.kind) ?? []))), ...(types.some((t) => t.custom) ? [OBJECT_META] : [])], docs),
+        ...Object.fromEntries(types.filter((t) => t.custom).map((t) => [schemaName(t), customSchema(t)])),
       },
     },
   };
@@ -116,8 +141,11 @@ const loadDocs = async (): Promise<Docs> => (await import('./openapi-docs.js')).
 /** The documents are built on request and never kept: only their hashes stay, once asked for. */
 export function openApiRoute() {
   let hashes: Map<string, string> | undefined;
+  let hashed = -1;
   const documentHashes = (docs: Docs) => {
-    if (hashes) return hashes;
+    // Kept until a CRD changes the served kinds.
+    if (hashes && hashed === resourcesGeneration()) return hashes;
+    hashed = resourcesGeneration();
     hashes = new Map();
     for (const { group, versions } of servedGroupVersions()) {
       for (const version of versions) {

@@ -16,10 +16,12 @@ const rule = (verbs: string[], apiGroups: string[], resources: string[], resourc
 });
 const urls = (verbs: string[], nonResourceURLs: string[]): PolicyRule => ({ verbs, nonResourceURLs });
 
-const CORE_NAMESPACED = ['pods', 'pods/log', 'pods/status', 'services', 'services/status', 'endpoints', 'configmaps', 'serviceaccounts', 'events', 'persistentvolumeclaims', 'replicationcontrollers', 'resourcequotas', 'limitranges'];
+const CORE_NAMESPACED = ['pods', 'pods/log', 'pods/status', 'services', 'services/status', 'endpoints', 'configmaps', 'serviceaccounts', 'events', 'persistentvolumeclaims', 'persistentvolumeclaims/status', 'replicationcontrollers', 'replicationcontrollers/scale', 'replicationcontrollers/status', 'resourcequotas', 'resourcequotas/status', 'limitranges'];
 const BATCH = ['jobs', 'jobs/status', 'cronjobs', 'cronjobs/status'];
 const POLICY = ['poddisruptionbudgets', 'poddisruptionbudgets/status'];
 const APPS = ['deployments', 'deployments/scale', 'deployments/status', 'replicasets', 'replicasets/scale', 'replicasets/status', 'daemonsets', 'daemonsets/status', 'statefulsets', 'statefulsets/scale', 'statefulsets/status'];
+const AUTOSCALING = ['horizontalpodautoscalers', 'horizontalpodautoscalers/status'];
+const NETWORKING = ['ingresses', 'ingresses/status', 'networkpolicies'];
 
 export const BOOTSTRAP_CLUSTER_ROLES: Record<string, PolicyRule[]> = {
   'cluster-admin': [rule(['*'], ['*'], ['*']), urls(['*'], ['*'])],
@@ -30,6 +32,8 @@ export const BOOTSTRAP_CLUSTER_ROLES: Record<string, PolicyRule[]> = {
     rule(ALL, ['batch'], BATCH),
     rule(ALL, ['policy'], POLICY),
     rule(['create'], [''], ['pods/eviction']),
+    rule(ALL, ['autoscaling'], AUTOSCALING),
+    rule(ALL, ['networking.k8s.io'], NETWORKING),
     rule(ALL, ['rbac.authorization.k8s.io'], ['roles', 'rolebindings']),
     rule(['create'], ['authorization.k8s.io'], ['localsubjectaccessreviews']),
     rule(ALL, ['coordination.k8s.io'], ['leases']),
@@ -43,6 +47,8 @@ export const BOOTSTRAP_CLUSTER_ROLES: Record<string, PolicyRule[]> = {
     rule(ALL, ['batch'], BATCH),
     rule(ALL, ['policy'], POLICY),
     rule(['create'], [''], ['pods/eviction']),
+    rule(ALL, ['autoscaling'], AUTOSCALING),
+    rule(ALL, ['networking.k8s.io'], NETWORKING),
     rule(ALL, ['coordination.k8s.io'], ['leases']),
     rule(READ, [''], ['namespaces']),
   ],
@@ -51,6 +57,8 @@ export const BOOTSTRAP_CLUSTER_ROLES: Record<string, PolicyRule[]> = {
     rule(READ, ['apps'], [...APPS, 'controllerrevisions']),
     rule(READ, ['batch'], BATCH),
     rule(READ, ['policy'], POLICY),
+    rule(READ, ['autoscaling'], AUTOSCALING),
+    rule(READ, ['networking.k8s.io'], NETWORKING),
     rule(READ, ['coordination.k8s.io'], ['leases']),
   ],
   'system:basic-user': [

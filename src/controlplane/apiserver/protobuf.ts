@@ -234,7 +234,9 @@ export function decodeMessage(buf: Buffer, message: string): Json {
     }
     const value = decodeScalar(reader, wire, field.type);
     if (value === undefined || (!field.keep && isZero(value))) continue;
-    out[field.name] = value;
+    // An embedded struct (VolumeSource in Volume, IngressRuleValue in IngressRule) is inline in JSON.
+    if (field.name.startsWith('^')) Object.assign(out, value);
+    else out[field.name] = value;
   }
   return out;
 }

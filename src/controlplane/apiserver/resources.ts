@@ -19,6 +19,22 @@ export interface ResourceType {
   readonly categories: readonly string[];
   /** Not stored: a review that is evaluated and returned (SelfSubjectAccessReview). */
   readonly virtual: boolean;
+  /** A custom resource's version, served from its CustomResourceDefinition (crd.ts). */
+  readonly custom?: CustomVersion;
+}
+
+/** What a CustomResourceDefinition says about one served version of its resource. */
+export interface CustomVersion {
+  /** The CRD's name. */
+  readonly crd: string;
+  /** spec.versions[].schema.openAPIV3Schema. */
+  readonly schema: Readonly<Record<string, unknown>>;
+  readonly columns: ReadonlyArray<{ name: string; type: string; jsonPath: string; priority?: number; description?: string; format?: string }>;
+  readonly scale?: { specReplicasPath: string; statusReplicasPath: string; labelSelectorPath?: string };
+  /** Every served version of the resource, preferred first (objects are read back in the requested one). */
+  readonly versions: readonly string[];
+  /** The CRD is being deleted: its resources are still served, but none may be created. */
+  readonly terminating?: boolean;
 }
 
 const CRUD = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] as const;
@@ -33,6 +49,7 @@ interface Row {
   etcd?: string;
   virtual?: boolean;
   all?: boolean;
+  categories?: string[];
 }
 
 const ROWS: Row[] = [
@@ -66,6 +83,28 @@ const ROWS: Row[] = [
   { gv: 'authorization.k8s.io/v1', kind: 'LocalSubjectAccessReview', plural: 'localsubjectaccessreviews', namespaced: true, virtual: true },
   { gv: 'authorization.k8s.io/v1', kind: 'SelfSubjectRulesReview', plural: 'selfsubjectrulesreviews', namespaced: false, virtual: true },
   { gv: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview', plural: 'selfsubjectreviews', namespaced: false, virtual: true },
+  // Storage, networking, policy and extension kinds (storage-kinds, network-kinds, policy-kinds, hpa).
+  { gv: 'v1', kind: 'PersistentVolume', plural: 'persistentvolumes', namespaced: false, short: ['pv'], sub: ['status'] },
+  { gv: 'v1', kind: 'PersistentVolumeClaim', plural: 'persistentvolumeclaims', namespaced: true, short: ['pvc'], sub: ['status'] },
+  { gv: 'v1', kind: 'ResourceQuota', plural: 'resourcequotas', namespaced: true, short: ['quota'], sub: ['status'] },
+  { gv: 'v1', kind: 'LimitRange', plural: 'limitranges', namespaced: true, short: ['limits'] },
+  { gv: 'v1', kind: 'PodTemplate', plural: 'podtemplates', namespaced: true },
+  { gv: 'v1', kind: 'ReplicationController', plural: 'replicationcontrollers', namespaced: true, short: ['rc'], sub: ['status', 'scale'], etcd: 'controllers', all: true },
+  { gv: 'storage.k8s.io/v1', kind: 'StorageClass', plural: 'storageclasses', namespaced: false, short: ['sc'] },
+  { gv: 'storage.k8s.io/v1', kind: 'CSIDriver', plural: 'csidrivers', namespaced: false },
+  { gv: 'storage.k8s.io/v1', kind: 'CSINode', plural: 'csinodes', namespaced: false },
+  { gv: 'storage.k8s.io/v1', kind: 'VolumeAttachment', plural: 'volumeattachments', namespaced: false, sub: ['status'] },
+  { gv: 'networking.k8s.io/v1', kind: 'Ingress', plural: 'ingresses', namespaced: true, short: ['ing'], sub: ['status'], etcd: 'ingress' },
+  { gv: 'networking.k8s.io/v1', kind: 'IngressClass', plural: 'ingressclasses', namespaced: false },
+  { gv: 'networking.k8s.io/v1', kind: 'NetworkPolicy', plural: 'networkpolicies', namespaced: true, short: ['netpol'] },
+  { gv: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', plural: 'horizontalpodautoscalers', namespaced: true, short: ['hpa'], sub: ['status'], all: true },
+  { gv: 'autoscaling/v1', kind: 'HorizontalPodAutoscaler', plural: 'horizontalpodautoscalers', namespaced: true, short: ['hpa'], sub: ['status'], all: true },
+  { gv: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', plural: 'validatingwebhookconfigurations', namespaced: false, categories: ['api-extensions'] },
+  { gv: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration', plural: 'mutatingwebhookconfigurations', namespaced: false, categories: ['api-extensions'] },
+  { gv: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicy', plural: 'validatingadmissionpolicies', namespaced: false, sub: ['status'], categories: ['api-extensions'] },
+  { gv: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicyBinding', plural: 'validatingadmissionpolicybindings', namespaced: false, categories: ['api-extensions'] },
+  { gv: 'node.k8s.io/v1', kind: 'RuntimeClass', plural: 'runtimeclasses', namespaced: false },
+  { gv: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', plural: 'customresourcedefinitions', namespaced: false, short: ['crd', 'crds'], sub: ['status'], etcd: 'apiextensions.k8s.io/customresourcedefinitions', categories: ['api-extensions'] },
 ];
 
 function toType(row: Row): ResourceType {
@@ -81,12 +120,30 @@ function toType(row: Row): ResourceType {
     subresources: row.sub ?? [],
     etcdPrefix: row.etcd ?? row.plural,
     verbs: row.virtual ? ['create'] : CRUD,
-    categories: row.all ? ['all'] : [],
+    categories: row.categories ?? (row.all ? ['all'] : []),
     virtual: row.virtual ?? false,
   };
 }
 
-export const RESOURCES: readonly ResourceType[] = ROWS.map(toType);
+const BUILT_IN: readonly ResourceType[] = ROWS.map(toType);
+
+/** The built-in kinds, then the custom resources of established CRDs (changed in place by serveCustomTypes). */
+export const RESOURCES: readonly ResourceType[] = [...BUILT_IN];
+const custom = new Map<string, readonly ResourceType[]>();
+let generation = 0;
+
+/** Serves `types` for the CRD `crd` (none: stops serving it); every table walker sees the change at once. */
+export function serveCustomTypes(crd: string, types: readonly ResourceType[]): void {
+  if (types.length === 0) custom.delete(crd);
+  else custom.set(crd, types);
+  (RESOURCES as ResourceType[]).splice(BUILT_IN.length, Infinity, ...[...custom.values()].flat());
+  generation++;
+}
+
+/** Increases whenever the served kinds change (documents derived from the table rebuild). */
+export function resourcesGeneration(): number {
+  return generation;
+}
 
 /** `v1` or `apps/v1`. */
 export function groupVersion(type: { group: string; version: string }): string {

@@ -20,11 +20,13 @@ import { APPLY_PATCH, managerOptions } from './patchoptions.js';
 import { parseRequestInfo, type RequestInfo } from './requestinfo.js';
 import { findResource, type ResourceType } from './resources.js';
 import { checkFieldValidation } from './openapi.js';
+import { asVersion, converts } from './conversion.js';
+import { customScale } from './custom-resources.js';
 import { metricsResource } from './metrics.js';
 import { impersonatedUser, wantsImpersonation } from './impersonation.js';
 import { evaluateReview } from './reviews.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
-import { apiErrors } from './status.js';
+import { ApiError, apiErrors } from './status.js';
 import type { KubeObject } from './storage.js';
 import { subresourceHandler, type TokenIssuer } from './subresources.js';
 import { serveWatch } from './watch.js';
@@ -132,7 +134,7 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, query: U
     throw apiErrors.notFoundPath(`the server could not find the requested resource (${info.apiGroup ? `${info.apiGroup}/` : ''}${info.apiVersion} ${info.resource})`);
   }
   if (info.subresource && !type.subresources.includes(info.subresource)) throw apiErrors.notFoundPath();
-  const handler = info.subresource ? subresourceHandler(type.plural, info.subresource) : undefined;
+  const handler = info.subresource ? (type.custom && info.subresource === 'scale' ? customScale : subresourceHandler(type.plural, info.subresource)) : undefined;
   if (info.subresource && !handler && !GENERIC_SUBRESOURCES.has(info.subresource) && !PROXIED_SUBRESOURCES.has(info.subresource)) throw apiErrors.methodNotAllowed(`${req.method ?? ''} ${info.subresource}`);
   const attrs = attributes(user, info);
   const decision = options.authorizer.authorize(attrs);
@@ -156,6 +158,7 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, query: U
     if ((info.verb !== 'get' && info.verb !== 'create') || !options.podStreams) throw apiErrors.methodNotAllowed(req.method ?? '');
     return options.podStreams(req, res, info.subresource, namespace as string, info.name as string, query);
   }
+  if (type.custom?.terminating && info.verb === 'create') throw new ApiError(405, 'MethodNotAllowed', 'create not allowed while custom resource definition is terminating');
   const isWrite = ['create', 'update', 'patch'].includes(info.verb);
   const body = isWrite ? decodeBody(await readBody(req, options.maxRequestBytes), mediaType(req), info.verb === 'patch') : undefined;
   if (body !== undefined) options.audit?.requestObject(req, body);
@@ -167,7 +170,8 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, query: U
   const manager = isWrite ? managerOptions(info.verb, mediaType(req), query, req.headers['user-agent']) : undefined;
   const write = { dryRun, admit, ...(manager ? { fieldManager: manager.fieldManager } : {}) };
   const transform = options.representation?.(req);
-  const represent = (object: KubeObject) => (transform ? transform(type, object) : object);
+  // An object stored in another version is served in the one asked for.
+  const represent = (object: KubeObject) => (transform ? transform(type, asVersion(type, object)) : asVersion(type, object));
   const { objects } = options;
   if (handler) {
     // A subresource create (TokenRequest, Binding) is admitted with its body as the object.
@@ -184,7 +188,7 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, query: U
   switch (info.verb) {
     case 'get':
       parseResourceVersion(query.get('resourceVersion'));
-      if (transform || info.subresource) sendJson(res, 200, represent(await objects.get(type, namespace, info.name as string)));
+      if (transform || info.subresource || converts(type)) sendJson(res, 200, represent(await objects.get(type, namespace, info.name as string)));
       else sendRawJson(res, 200, await objects.getEncoded(type, namespace, info.name as string));
       return;
     case 'list':

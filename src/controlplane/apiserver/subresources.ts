@@ -125,30 +125,47 @@ export function toScale(object: KubeObject): KubeObject {
   };
 }
 
-async function scale(request: SubresourceRequest): Promise<SubresourceResult> {
-  const { objects, type, namespace, name } = request;
-  if (request.verb === 'get') return { code: 200, body: toScale(await objects.get(type, namespace, name)) };
-  if (request.verb !== 'update' && request.verb !== 'patch') throw apiErrors.methodNotAllowed(request.verb);
-  const updated = await objects.guaranteedUpdate(
-    type,
-    namespace,
-    name,
-    (current) => {
-      const currentScale = toScale(current);
-      const wanted = request.verb === 'patch' ? obj(applyPatch(request.patchType, currentScale, request.body)) : obj(request.body);
-      const replicas = obj(wanted.spec).replicas;
-      if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
-        throw invalid('Scale', 'autoscaling', name, 'spec.replicas', `Invalid value: ${JSON.stringify(replicas ?? null)}: must be greater than or equal to 0`);
-      }
-      const sentRv = obj(wanted.metadata).resourceVersion;
-      const pinned = request.verb === 'update' && sentRv ? String(sentRv) : undefined;
-      if (pinned) parseResourceVersion(pinned, 'metadata.resourceVersion');
-      return { ...current, spec: { ...obj(current.spec), replicas }, metadata: { ...current.metadata, resourceVersion: pinned } };
-    },
-    { dryRun: request.dryRun, ...(request.fieldManager ? { fieldManager: request.fieldManager, subresource: 'scale' } : {}) },
-  );
-  return { code: 200, body: toScale(updated) };
+/**
+ * A `scale` subresource over an object's replica count: `read` gives the object's Scale, `write`
+ * the object with `replicas` set (deployments and replicasets; custom resources at their CRD's paths).
+ */
+export function scaleHandler(read: (type: ResourceType, object: KubeObject) => KubeObject, write: (type: ResourceType, object: KubeObject, replicas: number) => KubeObject): Handler {
+  return async (request) => {
+    const { objects, type, namespace, name } = request;
+    const toScale = (object: KubeObject) => read(type, object);
+    if (request.verb === 'get') return { code: 200, body: toScale(await objects.get(type, namespace, name)) };
+    if (request.verb !== 'update' && request.verb !== 'patch') throw apiErrors.methodNotAllowed(request.verb);
+    const updated = await objects.guaranteedUpdate(
+      type,
+      namespace,
+      name,
+      (current) => {
+        const currentScale = toScale(current);
+        const wanted = request.verb === 'patch' ? obj(applyPatch(request.patchType, currentScale, request.body)) : obj(request.body);
+        const replicas = obj(wanted.spec).replicas;
+        if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
+          throw invalid('Scale', 'autoscaling', name, 'spec.replicas', `Invalid value: ${JSON.stringify(replicas ?? null)}: must be greater than or equal to 0`);
+        }
+        const sentRv = obj(wanted.metadata).resourceVersion;
+        const pinned = request.verb === 'update' && sentRv ? String(sentRv) : undefined;
+        if (pinned) parseResourceVersion(pinned, 'metadata.resourceVersion');
+        const next = write(type, current, replicas);
+        return { ...next, metadata: { ...next.metadata, resourceVersion: pinned } };
+      },
+      { dryRun: request.dryRun, ...(request.fieldManager ? { fieldManager: request.fieldManager, subresource: 'scale' } : {}) },
+    );
+    return { code: 200, body: toScale(updated) };
+  };
 }
+
+const setReplicas = (_type: ResourceType, object: KubeObject, replicas: number): KubeObject => ({ ...object, spec: { ...obj(object.spec), replicas } });
+const scale = scaleHandler((_type, object) => toScale(object), setReplicas);
+/** A ReplicationController's selector is a plain label map. */
+const rcScale = scaleHandler((_type, object) => {
+  const result = toScale(object);
+  const selector = Object.entries(obj(obj(object.spec).selector)).map(([k, v]) => `${k}=${String(v)}`).sort().join(',');
+  return { ...result, status: { ...obj(result.status), selector } };
+}, setReplicas);
 
 // ---- pods/binding ---------------------------------------------------------------------
 
@@ -186,6 +203,7 @@ const HANDLERS: Record<string, Handler> = {
   'deployments/scale': scale,
   'replicasets/scale': scale,
   'statefulsets/scale': scale,
+  'replicationcontrollers/scale': rcScale,
   'pods/binding': bind,
   'pods/eviction': evict,
 };

@@ -7,6 +7,8 @@
 import { groupVersion, type ResourceType } from './resources.js';
 import type { KubeObject } from './storage.js';
 import { selectorString } from './subresources.js';
+import { valueAtPath } from './custom-resources.js';
+import { moreKind } from './more-kinds.js';
 
 type Obj = Record<string, unknown>;
 type Cell = string | number | boolean;
@@ -357,8 +359,25 @@ function rowObject(type: ResourceType, o: KubeObject, include: IncludeObject): K
 }
 
 /** An object or a list as a meta.k8s.io/v1 Table. */
+/** A custom resource's additionalPrinterColumns after Name; without any, upstream's Age. */
+function customColumns(custom: NonNullable<ResourceType['custom']>): Column[] {
+  if (custom.columns.length === 0) return [name, age];
+  return [name, ...custom.columns.map((c): Column => ({
+    name: c.name,
+    type: c.type === 'integer' ? 'integer' : c.type === 'date' ? 'date' : 'string',
+    wide: (c.priority ?? 0) > 0,
+    cell: (o, now) => {
+      const value = valueAtPath(o, c.jsonPath);
+      if (value === undefined || value === null) return '<none>';
+      if (c.type === 'date') return since(value, now);
+      return typeof value === 'object' ? JSON.stringify(value) : (value as Cell);
+    },
+  }))];
+}
+
 export function toTable(type: ResourceType, body: KubeObject, include: IncludeObject, now: number): KubeObject {
-  const columns = TABLES[type.kind] ?? [name, createdAt];
+  const more = moreKind(type.kind)?.table?.map((c) => (c === 'name' ? name : c === 'age' ? age : c));
+  const columns = type.custom ? customColumns(type.custom) : (TABLES[type.kind] ?? more ?? [name, createdAt]);
   const items = Array.isArray(body.items) ? (body.items as KubeObject[]) : [body];
   const listMeta = obj(Array.isArray(body.items) ? body.metadata : {});
   return {

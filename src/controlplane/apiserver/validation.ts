@@ -5,6 +5,9 @@
  */
 import { validateCronJob, validateJob } from './batch.js';
 import { validatePodDisruptionBudget } from './eviction.js';
+import { validateCrd } from './crd.js';
+import { customCauses } from './custom-resources.js';
+import { moreKind } from './more-kinds.js';
 import type { StatusCause } from './status.js';
 import type { ResourceType } from './resources.js';
 import type { KubeObject } from './storage.js';
@@ -87,6 +90,7 @@ export function validateObject(type: ResourceType, object: KubeObject): StatusCa
 }
 
 function kindSpecific(type: ResourceType, object: KubeObject): StatusCause[] {
+  if (type.custom) return customCauses(type, object);
   const spec = (object.spec ?? {}) as Record<string, unknown>;
   switch (type.kind) {
     case 'CertificateSigningRequest':
@@ -107,9 +111,11 @@ function kindSpecific(type: ResourceType, object: KubeObject): StatusCause[] {
       return validateCronJob(object);
     case 'PodDisruptionBudget':
       return validatePodDisruptionBudget(object);
+    case 'CustomResourceDefinition':
+      return validateCrd(object);
     case 'PriorityClass':
       return typeof object.value === 'number' ? [] : [cause('value', 'Required value', 'FieldValueRequired')];
     default:
-      return [];
+      return moreKind(type.kind)?.validate?.(object) ?? [];
   }
 }
