@@ -16,7 +16,7 @@ const PACKAGES = {
   'core/v1': 'v1', 'apps/v1': 'apps/v1', 'rbac/v1': 'rbac.authorization.k8s.io/v1', 'scheduling/v1': 'scheduling.k8s.io/v1',
   'autoscaling/v1': 'autoscaling/v1', 'coordination/v1': 'coordination.k8s.io/v1', 'events/v1': 'events.k8s.io/v1',
   'certificates/v1': 'certificates.k8s.io/v1', 'authorization/v1': 'authorization.k8s.io/v1', 'authentication/v1': 'authentication.k8s.io/v1',
-  'batch/v1': 'batch/v1',
+  'batch/v1': 'batch/v1', 'discovery/v1': 'discovery.k8s.io/v1',
 };
 /** Kinds decoded from request bodies (the roots of the closure). */
 const ROOTS = {
@@ -30,6 +30,7 @@ const ROOTS = {
   'certificates/v1': ['CertificateSigningRequest'],
   'authorization/v1': ['SelfSubjectAccessReview', 'SubjectAccessReview', 'SelfSubjectRulesReview', 'LocalSubjectAccessReview'],
   'batch/v1': ['Job', 'CronJob'],
+  'discovery/v1': ['EndpointSlice'],
   'authentication/v1': ['TokenRequest', 'SelfSubjectReview', 'TokenReview'],
 };
 /** apimachinery messages the decoder knows natively (protobuf.ts). */

@@ -4,6 +4,7 @@
  * Returns Status causes; an empty list means valid. Pure.
  */
 import { validateCronJob, validateJob } from './batch.js';
+import { validateEndpointSlice } from './endpointslice-validation.js';
 import type { StatusCause } from './status.js';
 import type { ResourceType } from './resources.js';
 import type { KubeObject } from './storage.js';
@@ -103,6 +104,8 @@ function kindSpecific(type: ResourceType, object: KubeObject): StatusCause[] {
       return validateJob(object);
     case 'CronJob':
       return validateCronJob(object);
+    case 'EndpointSlice':
+      return validateEndpointSlice(object);
     case 'PriorityClass':
       return typeof object.value === 'number' ? [] : [cause('value', 'Required value', 'FieldValueRequired')];
     default:
