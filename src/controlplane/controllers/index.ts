@@ -8,6 +8,7 @@
  * - csrapproving.ts, csrsigning.ts (csr.ts: CSR objects; src/pki parses and signs the requests)
  * - nodelifecycle.ts, nodeipam.ts, serviceaccount.ts (+ root-ca-cert-publisher), namespace.ts
  * - deployment.ts, replicaset.ts, garbagecollector.ts (workloads.ts: shared shapes, template hash)
+ * - endpointslice.ts, endpoints.ts (service-endpoints.ts: pods → endpoints; service-loop.ts)
  * - manager.ts: the controller table and --controllers selection
  */
 import { errorMessage, isKubeforgeError, KubeforgeError, validationError } from '../../errors.js';

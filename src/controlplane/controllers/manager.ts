@@ -10,6 +10,8 @@ import { bootstrapSignerController } from './bootstrapsigner.js';
 import { csrApprovingController } from './csrapproving.js';
 import { csrSigningController } from './csrsigning.js';
 import { deploymentController } from './deployment.js';
+import { endpointsController } from './endpoints.js';
+import { endpointSliceController } from './endpointslice.js';
 import { garbageCollectorController } from './garbagecollector.js';
 import { namespaceController } from './namespace.js';
 import { nodeIpamController, type NodeIpamOptions } from './nodeipam.js';
@@ -49,6 +51,8 @@ export const CONTROLLERS: readonly ControllerRow[] = [
   { name: 'namespace', serviceAccount: 'namespace-controller', alias: 'namespace-controller', enabledByDefault: true, make: () => namespaceController },
   { name: 'deployment', serviceAccount: 'deployment-controller', alias: 'deployment-controller', enabledByDefault: true, make: () => deploymentController },
   { name: 'replicaset', serviceAccount: 'replicaset-controller', alias: 'replicaset-controller', enabledByDefault: true, make: () => replicaSetController },
+  { name: 'endpoint', serviceAccount: 'endpoint-controller', alias: 'endpoints-controller', enabledByDefault: true, make: () => endpointsController },
+  { name: 'endpointslice', serviceAccount: 'endpointslice-controller', alias: 'endpointslice-controller', enabledByDefault: true, make: () => endpointSliceController },
   { name: 'garbagecollector', serviceAccount: 'generic-garbage-collector', alias: 'garbage-collector-controller', enabledByDefault: true, make: () => garbageCollectorController },
 ];
 
