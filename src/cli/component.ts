@@ -6,7 +6,7 @@ interface RunningComponent {
   done: Promise<void>;
 }
 
-/** The bundled control-plane components, run from the static-pod manifests' command lines. */
+/** The bundled components, run from the static-pod manifests' (and kube-proxy's DaemonSet's) command lines. */
 const COMPONENTS: Record<string, (argv: string[]) => Promise<RunningComponent>> = {
   'kube-apiserver': async (argv) => {
     const { runKubeApiserver } = await import('../controlplane/apiserver/index.js');
@@ -17,6 +17,7 @@ const COMPONENTS: Record<string, (argv: string[]) => Promise<RunningComponent>> 
   },
   'kube-controller-manager': async (argv) => (await import('../controlplane/controllers/index.js')).runControllerManager(argv),
   'kube-scheduler': async (argv) => (await import('../controlplane/scheduler/index.js')).runScheduler(argv),
+  'kube-proxy': async (argv) => (await import('../proxy/index.js')).runKubeProxy(argv),
 };
 
 export function registerComponent(program: Command): void {
