@@ -47,6 +47,9 @@ interface SliceObject extends KubeObject {
 const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 const DEFAULT_AFFINITY_SECONDS = 10800;
 
+/** An IPv4 address as a number (ordering, prefixes). */
+export const ipToInt = (ip: string) => ip.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
+
 /** Upstream: a nil condition counts as true, except terminating. */
 function usable(slices: readonly SliceObject[], portName: string, protocol: string): ProxyEndpoint[] {
   const ready = new Map<string, ProxyEndpoint>();
@@ -65,7 +68,7 @@ function usable(slices: readonly SliceObject[], portName: string, protocol: stri
     }
   }
   const chosen = ready.size > 0 ? ready : terminating;
-  return [...chosen.values()].sort((a, b) => a.ip.localeCompare(b.ip, 'en', { numeric: true }) || a.port - b.port);
+  return [...chosen.values()].sort((a, b) => ipToInt(a.ip) - ipToInt(b.ip) || a.port - b.port);
 }
 
 /** The proxied ports of these Services (ClusterIP, NodePort, LoadBalancer with a cluster IP), sorted. */
@@ -99,7 +102,7 @@ export function proxyServicePorts(services: readonly KubeObject[], slices: reado
       });
     }
   }
-  return out.sort((a, b) => a.id.localeCompare(b.id));
+  return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
 interface NodeObject extends KubeObject {

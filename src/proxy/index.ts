@@ -22,8 +22,25 @@ import { localNodes, proxyServicePorts } from './endpoints.js';
 import { IptablesProxier, removeProxyRules } from './iptables.js';
 import { renderRules } from './rules.js';
 
-export { clusterPrefix, tryProxyLock } from './cluster.js';
-export { removeProxyRules } from './iptables.js';
+
+/**
+ * `reset`'s part: removes the cluster's kube-proxy rules when no kube-proxy of the cluster runs
+ * on this machine any more (nobody holds its lock: this was the last node here, or the others'
+ * proxies are gone too). Otherwise the holder keeps rendering them for the remaining nodes.
+ */
+export async function resetProxyRules(host: Host, caPem: string, log: Logger): Promise<void> {
+  const prefix = clusterPrefix(caPem);
+  const lock = await tryProxyLock(prefix);
+  if (!lock) {
+    log.info(`[reset] Keeping the kube-proxy rules ${prefix}: another node of this cluster on this machine still runs kube-proxy`);
+    return;
+  }
+  try {
+    await removeProxyRules(host.processes, prefix, log);
+  } finally {
+    await lock.release();
+  }
+}
 
 const LOCK_RETRY_MS = 1000;
 

@@ -19,7 +19,7 @@
  *        FORWARD    accept marked (proxied) packets where FORWARD's policy drops
  */
 import { createHash } from 'node:crypto';
-import type { ProxyEndpoint, ProxyServicePort } from './endpoints.js';
+import { ipToInt, type ProxyEndpoint, type ProxyServicePort } from './endpoints.js';
 
 export const MASQUERADE_MARK = '0x4000';
 
@@ -78,10 +78,6 @@ function hash(...parts: string[]): string {
     }
   }
   return out;
-}
-
-function ipToInt(ip: string): number {
-  return ip.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
 }
 
 /** The smallest prefix covering every address (`a.b.c.d/len`). */
