@@ -211,7 +211,7 @@ spec:
   containers:
   - name: wget
     image: ${IMAGE}
-    command: ["wget", "-qO-", "-T", "5", "http://${ip}/"]
+    command: ["wget", "-qO-", "http://${ip}/"]
 `;
     expect((await kubectl(['apply', '-f', '-'], client)).exitCode).toBe(0);
     await waitFor('the probe pod to succeed', async () => {
@@ -232,7 +232,7 @@ spec:
   containers:
   - name: wget
     image: ${IMAGE}
-    command: ["sh", "-c", "while true; do wget -qO- -T 3 http://${ip}/ || echo FAIL; sleep 0.1; done"]
+    command: ["sh", "-c", "while true; do timeout 3 wget -qO- http://${ip}/ || echo FAIL; sleep 0.1; done"]
 `;
     expect((await kubectl(['apply', '-f', '-'], client)).exitCode).toBe(0);
     const logLines = async () => (await kubectl(['logs', 'client'])).stdout.split('\n').filter(Boolean);
