@@ -15,7 +15,7 @@ import { createHost } from '../dist/host/index.js';
 import { createLogger } from '../dist/log.js';
 import { localNodes, proxyServicePorts } from '../dist/proxy/endpoints.js';
 import { IptablesProxier, removeProxyRules } from '../dist/proxy/iptables.js';
-import { renderRules } from '../dist/proxy/rules.js';
+import { RenderCache, renderRules } from '../dist/proxy/rules.js';
 import { buildOciArchive, busyboxEntries } from '../dist/agent/cri/oci-archive.js';
 import { median, removeDir, tempDir } from './lib.mjs';
 
@@ -41,9 +41,10 @@ const options = { prefix: PREFIX, clusterCIDR: '10.216.0.0/16', nodes: localNode
 async function proxyPart() {
   const proxier = new IptablesProxier(host.processes, PREFIX, log);
   try {
+    const cache = new RenderCache();
     const before = clusterObjects(ips);
     let t = performance.now();
-    const rules = renderRules(proxyServicePorts(before.services, before.slices), options);
+    const rules = renderRules(proxyServicePorts(before.services, before.slices), options, cache);
     const render = performance.now() - t;
     t = performance.now();
     await proxier.sync(rules);
@@ -55,7 +56,7 @@ async function proxyPart() {
     for (let k = 1; k <= 5; k++) {
       const changed = clusterObjects((i) => (i === 500 ? [ips(i)[0], `10.216.250.${k}`] : ips(i)));
       t = performance.now();
-      await proxier.sync(renderRules(proxyServicePorts(changed.services, changed.slices), options));
+      await proxier.sync(renderRules(proxyServicePorts(changed.services, changed.slices), options, cache));
       changes.push(performance.now() - t);
     }
     // Baseline: the same number of plain rules, one iptables-restore into one chain.

@@ -20,7 +20,7 @@ import { clusterPrefix, tryProxyLock, type ProxyLock } from './cluster.js';
 import { kubeProxyOptions } from './config.js';
 import { localNodes, proxyServicePorts } from './endpoints.js';
 import { IptablesProxier, removeProxyRules } from './iptables.js';
-import { renderRules } from './rules.js';
+import { RenderCache, renderRules } from './rules.js';
 
 
 /**
@@ -73,6 +73,7 @@ export async function runKubeProxy(argv: string[], deps: { host?: Host; log?: Lo
   const nodes = informers.informerFor<KubeObject>(resourceRef('nodes'));
   informers.start(controller.signal);
   const proxier = new IptablesProxier(host.processes, prefix, log);
+  const cache = new RenderCache();
   let lock: ProxyLock | undefined;
   let lastSync = 0;
   let timer: NodeJS.Timeout | undefined;
@@ -83,7 +84,7 @@ export async function runKubeProxy(argv: string[], deps: { host?: Host; log?: Lo
     if (!lock || controller.signal.aborted) return;
     lastSync = Date.now();
     const started = performance.now();
-    const rules = renderRules(proxyServicePorts(services.list(), slices.list()), { prefix, clusterCIDR: options.clusterCIDR, nodes: localNodes(nodes.list(), machineAddresses()) });
+    const rules = renderRules(proxyServicePorts(services.list(), slices.list()), { prefix, clusterCIDR: options.clusterCIDR, nodes: localNodes(nodes.list(), machineAddresses()) }, cache);
     try {
       if (await proxier.sync(rules)) log.debug(2, `[kube-proxy] synced ${prefix} rules in ${(performance.now() - started).toFixed(1)} ms`);
     } catch (err) {

@@ -4,7 +4,7 @@ import type { KubeObject } from '../kube/index.js';
 import { clusterPrefix } from './cluster.js';
 import { localNodes, proxyServicePorts } from './endpoints.js';
 import { prefixCleanup, prefixChains, restoreInput } from './restore.js';
-import { coveringPrefix, renderRules, type RenderOptions, type RuleSet } from './rules.js';
+import { coveringPrefix, RenderCache, renderRules, type RenderOptions, type RuleSet } from './rules.js';
 
 const P = 'KFABC123';
 const nodes: RenderOptions['nodes'] = [{ name: 'w1', addresses: ['127.0.0.151'], podCIDR: '10.215.1.0/24' }, { name: 'w2', addresses: ['127.0.0.152'], podCIDR: '10.215.2.0/24' }];
@@ -91,6 +91,18 @@ describe('kube-proxy rules (iptables mode, per-cluster prefix)', () => {
     expect(names(b).every((c) => c.startsWith('KFDEF456-'))).toBe(true);
     expect(rules(b, 'nat', 'KFDEF456-ENTRY')).toEqual(['-A KFDEF456-ENTRY -d 10.96.0.20/32 -j KFDEF456-SERVICES', '-A KFDEF456-ENTRY -d 127.0.0.9/32 -j KFDEF456-NODEPORTS']);
     expect(names(a).every((c) => c.length <= 28)).toBe(true);
+  });
+
+  it('renders the same rules from its cache after a change as from scratch, reusing the unchanged ports', () => {
+    const cache = new RenderCache();
+    const services = [service('a'), service('b', { clusterIP: '10.115.0.21', type: 'NodePort', ports: [{ name: 'http', port: 80, nodePort: 30080 }] })];
+    renderRules(proxyServicePorts(services, [slice('a', [['10.215.1.5', 'w1']]), slice('b', [['10.215.1.6', 'w1']], 80)]), options, cache);
+    const kept = [...cache.fragments.values()].find((f) => [...f.nat.keys()].some((c) => c.includes('-EXT-')));
+    const changed = proxyServicePorts(services, [slice('a', [['10.215.1.5', 'w1'], ['10.215.2.5', 'w2']]), slice('b', [['10.215.1.6', 'w1']], 80)]);
+    const fromCache = renderRules(changed, options, cache);
+    expect(fromCache).toEqual(renderRules(changed, options));
+    expect([...cache.fragments.values()]).toContain(kept);
+    expect(cache.fragments.size).toBe(2);
   });
 
   it('covers the cluster IPs with the smallest prefix', () => {

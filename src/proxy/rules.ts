@@ -95,10 +95,25 @@ export function coveringPrefix(ips: readonly string[]): string | undefined {
 const comment = (text: string) => `-m comment --comment "${text.replace(/["\\]/g, '')}"`;
 const probability = (n: number, i: number) => (1 / (n - i)).toFixed(10);
 
-export function renderRules(ports: readonly ProxyServicePort[], options: RenderOptions): RuleSet {
+interface Fragment {
+  nat: Map<string, string[]>;
+  filter: Map<string, string[]>;
+}
+
+/**
+ * What one render keeps for the next: each Service port's rules by its content, so a sync
+ * after one endpoint change renders that port alone (the rest is reused, as upstream's partial
+ * syncs skip unchanged services).
+ */
+export class RenderCache {
+  fragments = new Map<string, Fragment>();
+}
+
+export function renderRules(ports: readonly ProxyServicePort[], options: RenderOptions, cache?: RenderCache): RuleSet {
   const P = options.prefix;
-  const nat = new Map<string, string[]>();
-  const filter = new Map<string, string[]>();
+  const context = JSON.stringify(options);
+  let nat = new Map<string, string[]>();
+  let filter = new Map<string, string[]>();
   const add = (table: Map<string, string[]>, chain: string, rule: string) => {
     const rules = table.get(chain) ?? [];
     rules.push(`-A ${chain} ${rule}`);
@@ -155,12 +170,13 @@ export function renderRules(ports: readonly ProxyServicePort[], options: RenderO
   const local = (sp: ProxyServicePort, node: LocalNode) => sp.endpoints.filter((e) => e.nodeName === node.name);
   const match = (sp: ProxyServicePort) => `-p ${sp.protocol} -m ${sp.protocol}`;
 
-  for (const sp of ports) {
+  /** One Service port's chains and its rules in the shared chains, written into `nat`/`filter` (a fragment). */
+  const renderPort = (sp: ProxyServicePort) => {
     const dst = `-d ${sp.clusterIP}/32 ${match(sp)} --dport ${sp.port}`;
     if (sp.endpoints.length === 0) {
       add(filter, FSERVICES, `${comment(`${sp.id} has no endpoints`)} ${dst} -j REJECT --reject-with icmp-port-unreachable`);
       if (sp.nodePort) for (const node of options.nodes) for (const a of node.addresses) add(filter, FEXTERNAL, `${comment(`${sp.id} has no endpoints`)} -d ${a}/32 ${match(sp)} --dport ${sp.nodePort} -j REJECT --reject-with icmp-port-unreachable`);
-      continue;
+      return;
     }
     const svc = chain(nat, `${P}-SVC-${hash(sp.id, sp.protocol)}`);
     if (options.clusterCIDR) add(nat, svc, `${comment(`${sp.id} cluster IP`)} ! -s ${options.clusterCIDR} ${dst} -j ${MARK}`);
@@ -174,7 +190,7 @@ export function renderRules(ports: readonly ProxyServicePort[], options: RenderO
       }
     }
     add(nat, SERVICES, `${comment(`${sp.id} cluster IP`)} ${dst} -j ${svc}`);
-    if (!sp.nodePort) continue;
+    if (!sp.nodePort) return;
     for (const node of options.nodes) {
       const mine = local(sp, node);
       if (sp.externalLocal && mine.length === 0) {
@@ -197,6 +213,28 @@ export function renderRules(ports: readonly ProxyServicePort[], options: RenderO
       }
       for (const a of node.addresses) add(nat, NODEPORTS, `${comment(sp.id)} -d ${a}/32 ${match(sp)} --dport ${sp.nodePort} -j ${ext}`);
     }
+  };
+  const fresh = new Map<string, Fragment>();
+  const [allNat, allFilter] = [nat, filter];
+  for (const sp of ports) {
+    const key = `${JSON.stringify(sp)}|${context}`;
+    let fragment = cache?.fragments.get(key) ?? fresh.get(key);
+    if (!fragment) {
+      [nat, filter] = [new Map(), new Map()];
+      renderPort(sp);
+      fragment = { nat, filter };
+      [nat, filter] = [allNat, allFilter];
+    }
+    fresh.set(key, fragment);
+    for (const [table, into] of [[fragment.nat, nat], [fragment.filter, filter]] as const) {
+      for (const [name, rules] of table) {
+        // Copies: the cached fragment stays as rendered.
+        const target = into.get(name);
+        if (target) target.push(...rules);
+        else into.set(name, [...rules]);
+      }
+    }
   }
+  if (cache) cache.fragments = fresh;
   return { nat, filter };
 }

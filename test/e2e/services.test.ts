@@ -17,6 +17,7 @@ import path from 'node:path';
 import yaml from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubeforge, kubeforgeBin, tempRoot, tool } from '../helpers/cli.js';
+import { kubectlWith, waitFor } from '../helpers/kubectl.js';
 import { writeBusyboxImage } from '../helpers/images.js';
 import { pidsMentioning } from '../helpers/processes.js';
 
@@ -31,28 +32,8 @@ let scratch: string;
 let prefix: string;
 
 const cp = () => roots.cp1!;
-const kubectl = (args: string[], input?: string, timeoutMs?: number) => tool('kubectl', ['--kubeconfig', `${cp()}/etc/kubernetes/admin.conf`, ...args], input, timeoutMs);
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-async function json(args: string[]): Promise<any> {
-  const r = await kubectl([...args, '-o', 'json']);
-  if (r.exitCode !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
-  return JSON.parse(r.stdout);
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs: number, everyMs = 500): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+const kubectl = kubectlWith(() => `${cp()}/etc/kubernetes/admin.conf`);
+const json = kubectl.json;
 
 /** Every iptables line (nat and filter) that names this cluster's chains. */
 async function clusterRules(): Promise<string[]> {
