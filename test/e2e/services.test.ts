@@ -151,6 +151,7 @@ describe('Services: EndpointSlices and kube-proxy', () => {
   it('exposes a Deployment; its EndpointSlice and the kubernetes one are visible with kubectl', async () => {
     expect((await kubectl(['apply', '-f', '-'], WEB)).exitCode).toBe(0);
     const rollout = await kubectl(['rollout', 'status', 'deploy/web', '--timeout=180s'], undefined, 200_000);
+    if (rollout.exitCode !== 0) console.log((await kubectl(['get', 'pods', '-o', 'wide'])).stdout, (await kubectl(['get', 'events'])).stdout);
     expect(rollout.exitCode, rollout.stderr).toBe(0);
     const expose = await kubectl(['expose', 'deployment', 'web', '--port=80', '--target-port=http']);
     expect(expose.exitCode, expose.stderr).toBe(0);
