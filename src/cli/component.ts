@@ -19,6 +19,7 @@ const COMPONENTS: Record<string, (argv: string[]) => Promise<RunningComponent>> 
   'kube-scheduler': async (argv) => (await import('../controlplane/scheduler/index.js')).runScheduler(argv),
   // The cluster DNS add-on (CoreDNS's Deployment runs it from the bundled image).
   coredns: async (argv) => (await import('../dns/coredns.js')).runCoreDNS(argv),
+  'kube-proxy': async (argv) => (await import('../proxy/index.js')).runKubeProxy(argv),
 };
 
 export function registerComponent(program: Command): void {

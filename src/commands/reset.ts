@@ -10,6 +10,7 @@ import { KubeforgeError } from '../errors.js';
 import { createDryRunHost, createHost, ETCD_DATA_DIR, KUBELET_DIR, KUBERNETES_DIR, POD_LOGS_DIR, RUN_DIR, type Host } from '../host/index.js';
 import { createLogger, type Logger } from '../log.js';
 import { AUDIT_LOG_FILE, AUDIT_POLICY_FILE } from '../manifests/index.js';
+import { resetProxyRules } from '../proxy/index.js';
 import { ETCD_QUORUM_CHECK, planEtcdMemberRemoval, removeEtcdMember } from './reset-etcd.js';
 
 export interface ResetOptions {
@@ -60,7 +61,7 @@ async function waitForExit(host: Host, agent: ProcessIdentity, timeoutMs: number
   return true;
 }
 
-async function stopAgentAndPods(host: Host, log: Logger): Promise<void> {
+async function stopAgentAndPods(host: Host, certDir: string, log: Logger): Promise<void> {
   const agent = await readAgentPid(host);
   if (agent && (await isRunning(host.system, agent))) {
     log.info(`[reset] Stopping the agent (pid ${agent.pid}) and its static pods`);
@@ -80,6 +81,9 @@ async function stopAgentAndPods(host: Host, log: Logger): Promise<void> {
   }
   // The node's own containerd, its containers, sandboxes, mounts, bridge and rules.
   await removeNodeRuntime(host, log);
+  // kube-proxy's rules of this cluster, once no node of it on this machine proxies any more.
+  const ca = await host.files.tryReadFile(`${certDir}/ca.crt`);
+  if (ca) await resetProxyRules(host, ca.toString('utf8'), log).catch((err: unknown) => log.warn(`[reset] removing the kube-proxy rules: ${err instanceof Error ? err.message : String(err)}`));
 }
 
 export async function runReset(options: ResetOptions): Promise<ResetResult> {
@@ -112,7 +116,7 @@ export async function runReset(options: ResetOptions): Promise<ResetResult> {
     return { wasInitialised: true, removed: [] };
   }
   if (etcdRemoval) await removeEtcdMember(host, options.certDir, etcdRemoval, log);
-  await stopAgentAndPods(host, log);
+  await stopAgentAndPods(host, options.certDir, log);
   // Listed again: until they stopped, the agent and the runtime could still create some (a pod
   // sandbox's CNI state).
   present = await existing();

@@ -19,6 +19,8 @@ const KINDS = {
   Secret: { version: 'v1', resource: 'secrets', namespaced: true },
   ServiceAccount: { version: 'v1', resource: 'serviceaccounts', namespaced: true },
   Service: { version: 'v1', resource: 'services', namespaced: true },
+  Endpoints: { version: 'v1', resource: 'endpoints', namespaced: true },
+  EndpointSlice: { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices', namespaced: true },
   Node: { version: 'v1', resource: 'nodes', namespaced: false },
   Pod: { version: 'v1', resource: 'pods', namespaced: true },
   Event: { version: 'v1', resource: 'events', namespaced: true },

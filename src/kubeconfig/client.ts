@@ -34,7 +34,7 @@ export async function kubeClientConfig(files: FileHost, path: string, options: K
     ca,
     cert: store ?? user?.clientCertificateData ?? (await read(user?.clientCertificate)),
     key: store ?? user?.clientKeyData ?? (await read(user?.clientKey)),
-    token: user?.token,
+    token: user?.token ?? (await read(user?.tokenFile))?.trim(),
     ...(cluster.tlsServerName ? { tlsServerName: cluster.tlsServerName } : {}),
   };
 }

@@ -25,6 +25,8 @@ export interface KubeconfigUser {
   clientCertificate?: string;
   clientKey?: string;
   token?: string;
+  /** A file holding the bearer token (in-cluster kubeconfigs: the service-account token). */
+  tokenFile?: string;
 }
 
 export interface KubeconfigContext {
@@ -145,6 +147,7 @@ export function parseKubeconfig(text: string): Kubeconfig {
     if (str(u['client-certificate'])) user.clientCertificate = str(u['client-certificate']);
     if (str(u['client-key'])) user.clientKey = str(u['client-key']);
     if (str(u.token)) user.token = str(u.token);
+    if (str(u.tokenFile)) user.tokenFile = str(u.tokenFile);
     return user;
   });
   const contexts = namedList(doc, 'contexts', 'context', (name, c) => {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers/agent-harness.js';
 import { apiRequest, SERVICE_ACCOUNT_ISSUER, startTestCluster, type ApiRequest, type TestCluster } from '../helpers/apiserver-harness.js';
 
 let cluster: TestCluster;
@@ -180,6 +181,40 @@ describe('Service ClusterIPs and node ports', () => {
     expect(svc.spec).toMatchObject({ clusterIP: '10.96.0.1', ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: Number(new URL(cluster.url).port) }] });
     const endpoints = (await admin('/api/v1/namespaces/default/endpoints/kubernetes')).json;
     expect(endpoints.subsets).toEqual([{ addresses: [{ ip: '127.0.0.1' }], ports: [{ name: 'https', port: Number(new URL(cluster.url).port), protocol: 'TCP' }] }]);
+  });
+
+  it('mirrors the live API servers into the kubernetes EndpointSlice and drops one whose master lease expired', async () => {
+    const port = Number(new URL(cluster.url).port);
+    const SLICE = '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices/kubernetes';
+    const addresses = async () => {
+      const slice = (await admin(SLICE)).json;
+      const ips = (slice.endpoints ?? []).map((e: { addresses: string[] }) => e.addresses[0]);
+      const ep = ((await admin('/api/v1/namespaces/default/endpoints/kubernetes')).json.subsets?.[0]?.addresses ?? []).map((a: { ip: string }) => a.ip);
+      return { slice: ips.join(','), endpoints: ep.join(','), labels: slice.metadata?.labels, ports: slice.ports };
+    };
+    await waitFor('the kubernetes EndpointSlice', async () => (await addresses()).slice === '127.0.0.1');
+    expect((await addresses()).labels).toEqual({ 'kubernetes.io/service-name': 'kubernetes' });
+    expect((await addresses()).ports).toEqual([{ name: 'https', port, protocol: 'TCP' }]);
+    // Another API server's lease key, as its reconciler writes it (it outlives one reconcile interval of 10 s); then it dies.
+    const grant = await cluster.etcdctl(['lease', 'grant', '12']);
+    const leaseId = /lease (\w+) granted/.exec(grant.stdout)![1]!;
+    expect((await cluster.etcdctl(['put', '--lease', leaseId, '/registry/masterleases/192.0.2.9', '192.0.2.9'])).code).toBe(0);
+    await waitFor('the second API server listed', async () => (await addresses()).slice === '127.0.0.1,192.0.2.9', 30_000);
+    expect((await addresses()).endpoints).toBe('127.0.0.1,192.0.2.9');
+    await waitFor('the dead API server dropped', async () => {
+      const a = await addresses();
+      return a.slice === '127.0.0.1' && a.endpoints === '127.0.0.1';
+    }, 30_000);
+  }, 70_000);
+
+  it('refuses an EndpointSlice with a bad address type or an address of the wrong family (422 naming the field)', async () => {
+    const SLICES = '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices';
+    const bad = await admin(SLICES, { method: 'POST', body: { metadata: { name: 'bad' }, addressType: 'IPv5', endpoints: [] } });
+    expect(bad.status).toBe(422);
+    expect(bad.json.details.causes[0].field).toBe('addressType');
+    const family = await admin(SLICES, { method: 'POST', body: { metadata: { name: 'bad' }, addressType: 'IPv4', endpoints: [{ addresses: ['fd00::1'] }] } });
+    expect(family.status).toBe(422);
+    expect(family.json.details.causes[0].field).toBe('endpoints[0].addresses[0]');
   });
 
   it('allocates distinct ClusterIPs in the range, keeps them across updates and frees them on delete', async () => {

@@ -13,7 +13,7 @@ import { AUTHENTICATION_CONFIGMAP, authenticationConfigMap, systemPriorityClasse
 import { findResource, type ResourceType } from './resources.js';
 import { ApiError } from './status.js';
 
-const SYSTEM_USER: UserInfo = { name: 'system:apiserver', groups: ['system:masters'] };
+export const SYSTEM_USER: UserInfo = { name: 'system:apiserver', groups: ['system:masters'] };
 
 const rbac = (plural: string) => findResource('rbac.authorization.k8s.io', 'v1', plural) as ResourceType;
 

@@ -100,5 +100,17 @@ export const CONTROLLER_ROLES: Record<string, PolicyRule[]> = {
     rule(['get', 'create'], [''], ['persistentvolumeclaims']),
     EVENTS,
   ],
+  'endpoint-controller': [
+    rule(READ, [''], ['services', 'pods']),
+    rule(['get', 'list', 'create', 'update', 'delete'], [''], ['endpoints']),
+    rule(['create'], [''], ['endpoints/restricted']),
+    EVENTS,
+  ],
+  'endpointslice-controller': [
+    rule(READ, [''], ['services', 'pods', 'nodes']),
+    rule(['update'], [''], ['services/finalizers']),
+    rule(['get', 'list', 'create', 'update', 'delete'], ['discovery.k8s.io'], ['endpointslices']),
+    EVENTS,
+  ],
   'generic-garbage-collector': [rule([...READ, 'patch', 'update', 'delete'], ['*'], ['*'])],
 };

@@ -86,7 +86,7 @@ export const BOOTSTRAP_CLUSTER_ROLES: Record<string, PolicyRule[]> = {
     rule(['get', 'create', 'update', 'patch', 'delete'], ['coordination.k8s.io'], ['leases']),
     rule(['create', 'get', 'list', 'watch'], ['certificates.k8s.io'], ['certificatesigningrequests']),
   ],
-  'system:node-proxier': [rule(READ, [''], ['services', 'endpoints', 'nodes']), rule(['create', 'patch', 'update'], ['', 'events.k8s.io'], ['events'])],
+  'system:node-proxier': [rule(READ, [''], ['services', 'endpoints', 'nodes']), rule(['list', 'watch'], ['discovery.k8s.io'], ['endpointslices']), rule(['create', 'patch', 'update'], ['', 'events.k8s.io'], ['events'])],
   'system:kube-scheduler': [
     rule(['create', 'patch', 'update'], ['', 'events.k8s.io'], ['events']),
     rule(['create'], ['coordination.k8s.io'], ['leases']),

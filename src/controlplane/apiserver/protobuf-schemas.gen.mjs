@@ -19,6 +19,7 @@ const PACKAGES = {
   'batch/v1': 'batch/v1', 'policy/v1': 'policy/v1',
   'autoscaling/v2': 'autoscaling/v2', 'storage/v1': 'storage.k8s.io/v1', 'networking/v1': 'networking.k8s.io/v1',
   'admissionregistration/v1': 'admissionregistration.k8s.io/v1', 'node/v1': 'node.k8s.io/v1',
+  'discovery/v1': 'discovery.k8s.io/v1',
 };
 /** Kinds decoded from request bodies (the roots of the closure). */
 const ROOTS = {
@@ -33,6 +34,7 @@ const ROOTS = {
   'authorization/v1': ['SelfSubjectAccessReview', 'SubjectAccessReview', 'SelfSubjectRulesReview', 'LocalSubjectAccessReview'],
   'batch/v1': ['Job', 'CronJob'],
   'policy/v1': ['PodDisruptionBudget', 'Eviction'],
+  'discovery/v1': ['EndpointSlice'],
   'authentication/v1': ['TokenRequest', 'SelfSubjectReview', 'TokenReview'],
   'autoscaling/v2': ['HorizontalPodAutoscaler'],
   'storage/v1': ['StorageClass', 'CSIDriver', 'CSINode', 'VolumeAttachment'],

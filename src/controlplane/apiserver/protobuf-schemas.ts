@@ -338,6 +338,13 @@ export const GENERATED_SCHEMAS: Readonly<Record<string, string>> = {
   'core/v1.WeightedPodAffinityTerm': '1 weight i!;2 podAffinityTerm m:core/v1.PodAffinityTerm!',
   'core/v1.WindowsSecurityContextOptions': '1 gmsaCredentialSpecName s!;2 gmsaCredentialSpec s!;3 runAsUserName s!;4 hostProcess B!',
   'core/v1.WorkloadReference': '1 name s!;2 podGroup s!;3 podGroupReplicaKey s',
+  'discovery/v1.Endpoint': '1 addresses s*!;2 conditions m:discovery/v1.EndpointConditions;3 hostname s!;4 targetRef m:core/v1.ObjectReference!;5 deprecatedTopology Ms;6 nodeName s!;7 zone s!;8 hints m:discovery/v1.EndpointHints!',
+  'discovery/v1.EndpointConditions': '1 ready B!;2 serving B!;3 terminating B!',
+  'discovery/v1.EndpointHints': '1 forZones m:discovery/v1.ForZone*;2 forNodes m:discovery/v1.ForNode*',
+  'discovery/v1.EndpointPort': '1 name s!;2 protocol s!;3 port i!;4 appProtocol s!',
+  'discovery/v1.EndpointSlice': '1 metadata m:meta.ObjectMeta;4 addressType s!;2 endpoints m:discovery/v1.Endpoint*!;3 ports m:discovery/v1.EndpointPort*!',
+  'discovery/v1.ForNode': '1 name s!',
+  'discovery/v1.ForZone': '1 name s!',
   'events/v1.Event': '1 metadata m:meta.ObjectMeta!;2 eventTime T!;3 series m:events/v1.EventSeries!;4 reportingController s;5 reportingInstance s;6 action s;7 reason s;8 regarding m:core/v1.ObjectReference;9 related m:core/v1.ObjectReference!;10 note s;11 type s;12 deprecatedSource m:core/v1.EventSource;13 deprecatedFirstTimestamp t;14 deprecatedLastTimestamp t;15 deprecatedCount i',
   'events/v1.EventSeries': '1 count i!;2 lastObservedTime T!',
   'networking/v1.HTTPIngressPath': '1 path s;3 pathType s!;2 backend m:networking/v1.IngressBackend!',
@@ -396,4 +403,4 @@ export const GENERATED_SCHEMAS: Readonly<Record<string, string>> = {
 };
 
 /** apiVersion → package of the table above. */
-export const PACKAGE_OF_API_VERSION: Readonly<Record<string, string>> = {"v1":"core/v1","apps/v1":"apps/v1","rbac.authorization.k8s.io/v1":"rbac/v1","scheduling.k8s.io/v1":"scheduling/v1","autoscaling/v1":"autoscaling/v1","coordination.k8s.io/v1":"coordination/v1","events.k8s.io/v1":"events/v1","certificates.k8s.io/v1":"certificates/v1","authorization.k8s.io/v1":"authorization/v1","authentication.k8s.io/v1":"authentication/v1","batch/v1":"batch/v1","policy/v1":"policy/v1","autoscaling/v2":"autoscaling/v2","storage.k8s.io/v1":"storage/v1","networking.k8s.io/v1":"networking/v1","admissionregistration.k8s.io/v1":"admissionregistration/v1","node.k8s.io/v1":"node/v1"};
+export const PACKAGE_OF_API_VERSION: Readonly<Record<string, string>> = {"v1":"core/v1","apps/v1":"apps/v1","rbac.authorization.k8s.io/v1":"rbac/v1","scheduling.k8s.io/v1":"scheduling/v1","autoscaling/v1":"autoscaling/v1","coordination.k8s.io/v1":"coordination/v1","events.k8s.io/v1":"events/v1","certificates.k8s.io/v1":"certificates/v1","authorization.k8s.io/v1":"authorization/v1","authentication.k8s.io/v1":"authentication/v1","batch/v1":"batch/v1","policy/v1":"policy/v1","autoscaling/v2":"autoscaling/v2","storage.k8s.io/v1":"storage/v1","networking.k8s.io/v1":"networking/v1","admissionregistration.k8s.io/v1":"admissionregistration/v1","node.k8s.io/v1":"node/v1","discovery.k8s.io/v1":"discovery/v1"};

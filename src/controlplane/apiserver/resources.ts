@@ -62,6 +62,7 @@ const ROWS: Row[] = [
   { gv: 'v1', kind: 'Pod', plural: 'pods', namespaced: true, short: ['po'], sub: ['status', 'binding', 'log', 'eviction', 'exec', 'attach', 'portforward'], all: true },
   { gv: 'v1', kind: 'Service', plural: 'services', namespaced: true, short: ['svc'], sub: ['status'], etcd: 'services/specs', all: true },
   { gv: 'v1', kind: 'Endpoints', plural: 'endpoints', namespaced: true, short: ['ep'], etcd: 'services/endpoints' },
+  { gv: 'discovery.k8s.io/v1', kind: 'EndpointSlice', plural: 'endpointslices', namespaced: true },
   { gv: 'coordination.k8s.io/v1', kind: 'Lease', plural: 'leases', namespaced: true },
   { gv: 'events.k8s.io/v1', kind: 'Event', plural: 'events', namespaced: true, short: ['ev'], etcd: 'events.k8s.io/events' },
   { gv: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest', plural: 'certificatesigningrequests', namespaced: false, short: ['csr'], sub: ['approval', 'status'] },

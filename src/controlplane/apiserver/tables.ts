@@ -157,6 +157,7 @@ function seconds(value: unknown): string {
 }
 
 /** Core and events.k8s.io Events share columns; the fields differ. */
+const firstThree = (items: string[], none = '<unset>'): string => (items.length === 0 ? none : items.length > 3 ? `${items.slice(0, 3).join(',')} + ${items.length - 3} more...` : items.join(','));
 const ev = (o: KubeObject) => ({
   object: obj(o.involvedObject ?? o.regarding),
   source: o.source ? `${str(obj(o.source).component, '')}${obj(o.source).host ? `, ${String(obj(o.source).host)}` : ''}` : str(o.reportingController, ''),
@@ -239,9 +240,17 @@ const TABLES: Record<string, Column[]> = {
       name: 'Endpoints',
       cell: (o) => {
         const eps = list(o.subsets).flatMap((s) => list(s.addresses).flatMap((a) => (list(s.ports).length > 0 ? list(s.ports).map((p) => `${String(a.ip)}:${int(p.port)}`) : [String(a.ip)])));
-        return eps.length === 0 ? '<none>' : eps.length > 3 ? `${eps.slice(0, 3).join(',')} + ${eps.length - 3} more...` : eps.join(',');
+        return firstThree(eps, '<none>');
       },
     },
+    age,
+  ],
+  // upstream's printEndpointSlice: ports and addresses, three at most then "+ N more...".
+  EndpointSlice: [
+    name,
+    { name: 'AddressType', cell: (o) => str(o.addressType) },
+    { name: 'Ports', cell: (o) => firstThree(list(o.ports).map((p) => (p.port === undefined || p.port === null ? '<unset>' : String(int(p.port))))) },
+    { name: 'Endpoints', cell: (o) => firstThree(list(o.endpoints).flatMap((e) => list(e.addresses).map(String))) },
     age,
   ],
   Event: [

@@ -8,6 +8,7 @@ import { validatePodDisruptionBudget } from './eviction.js';
 import { validateCrd } from './crd.js';
 import { customCauses } from './custom-resources.js';
 import { moreKind } from './more-kinds.js';
+import { validateEndpointSlice } from './endpointslice-validation.js';
 import type { StatusCause } from './status.js';
 import type { ResourceType } from './resources.js';
 import type { KubeObject } from './storage.js';
@@ -113,6 +114,8 @@ function kindSpecific(type: ResourceType, object: KubeObject): StatusCause[] {
       return validatePodDisruptionBudget(object);
     case 'CustomResourceDefinition':
       return validateCrd(object);
+    case 'EndpointSlice':
+      return validateEndpointSlice(object);
     case 'PriorityClass':
       return typeof object.value === 'number' ? [] : [cause('value', 'Required value', 'FieldValueRequired')];
     default:

@@ -7,12 +7,12 @@
  * - bootstrapsigner.ts, tokencleaner.ts (bootstraptoken.ts: token Secrets, detached JWS)
  * - csrapproving.ts, csrsigning.ts (csr.ts: CSR objects; src/pki parses and signs the requests)
  * - nodelifecycle.ts, nodeipam.ts, serviceaccount.ts (+ root-ca-cert-publisher), namespace.ts
- * - deployment.ts, replicaset.ts, garbagecollector.ts (workloads.ts: shared shapes, template hash)
- * - job.ts, cronjob.ts (common/cron.ts: schedules), ttlafterfinished.ts
- * - tainteviction.ts (NoExecute taints), podgc.ts, disruption.ts (PodDisruptionBudget status)
  * - deployment.ts (+ deployment-revision.ts), replicaset.ts, daemonset.ts (+ daemonset-placement.ts), statefulset.ts,
  *   garbagecollector.ts (workloads.ts: shared shapes, template hash; history.ts: ControllerRevisions;
  *   expectations.ts: waiting for the informer to see a sync's own writes)
+ * - job.ts, cronjob.ts (common/cron.ts: schedules), ttlafterfinished.ts
+ * - tainteviction.ts (NoExecute taints), podgc.ts, disruption.ts (PodDisruptionBudget status)
+ * - endpointslice.ts, endpoints.ts (service-endpoints.ts: pods → endpoints; service-loop.ts)
  * - manager.ts: the controller table and --controllers selection
  */
 import { errorMessage, isKubeforgeError, KubeforgeError, validationError } from '../../errors.js';

@@ -13,6 +13,8 @@ import { daemonSetController } from './daemonset.js';
 import { deploymentController } from './deployment.js';
 import { cronJobController } from './cronjob.js';
 import { disruptionController } from './disruption.js';
+import { endpointsController } from './endpoints.js';
+import { endpointSliceController } from './endpointslice.js';
 import { garbageCollectorController } from './garbagecollector.js';
 import { jobController } from './job.js';
 import { namespaceController } from './namespace.js';
@@ -67,6 +69,8 @@ export const CONTROLLERS: readonly ControllerRow[] = [
   { name: 'disruption', serviceAccount: 'disruption-controller', alias: 'disruption-controller', enabledByDefault: true, make: () => disruptionController },
   { name: 'daemonset', serviceAccount: 'daemon-set-controller', alias: 'daemonset-controller', enabledByDefault: true, make: () => daemonSetController },
   { name: 'statefulset', serviceAccount: 'statefulset-controller', alias: 'statefulset-controller', enabledByDefault: true, make: () => statefulSetController },
+  { name: 'endpoint', serviceAccount: 'endpoint-controller', alias: 'endpoints-controller', enabledByDefault: true, make: () => endpointsController },
+  { name: 'endpointslice', serviceAccount: 'endpointslice-controller', alias: 'endpointslice-controller', enabledByDefault: true, make: () => endpointSliceController },
   { name: 'garbagecollector', serviceAccount: 'generic-garbage-collector', alias: 'garbage-collector-controller', enabledByDefault: true, make: () => garbageCollectorController },
 ];
 

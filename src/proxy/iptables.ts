@@ -1,0 +1,88 @@
+/**
+ * Applying rule sets to the kernel through iptables-save / iptables-restore (all waiting for
+ * the xtables lock), and removing a cluster's rules. The only side effects of the proxy's rules.
+ */
+import type { ProcessHost } from '../host/index.js';
+import { KubeforgeError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { prefixChains, prefixCleanup, restoreInput, type ChainNames } from './restore.js';
+import { hookRule, hooks, type RuleSet, type Table } from './rules.js';
+
+const TIMEOUT_MS = 60_000;
+
+async function iptables(processes: ProcessHost, command: string, args: string[], input?: string) {
+  return processes.run(command, args, { timeoutMs: TIMEOUT_MS, ...(input !== undefined ? { input } : {}) });
+}
+
+async function save(processes: ProcessHost, table: Table): Promise<string> {
+  const result = await iptables(processes, 'iptables-save', ['-t', table]);
+  if (result.exitCode !== 0) throw new KubeforgeError('KF_PROXY_IPTABLES', `iptables-save -t ${table} failed: ${result.stderr.trim()}`, { hint: 'kube-proxy needs root and the iptables tools' });
+  return result.stdout;
+}
+
+async function restore(processes: ProcessHost, input: string): Promise<void> {
+  const result = await iptables(processes, 'iptables-restore', ['-w', '--noflush'], input);
+  if (result.exitCode !== 0) {
+    throw new KubeforgeError('KF_PROXY_IPTABLES', `iptables-restore failed: ${result.stderr.trim().split('\n').slice(-3).join(' ')}`, { hint: 'the next sync writes every chain again' });
+  }
+}
+
+export class IptablesProxier {
+  /** What the kernel holds of this prefix after the last successful restore; undefined forces a full sync. */
+  private applied: RuleSet | undefined;
+
+  constructor(
+    private readonly processes: ProcessHost,
+    private readonly prefix: string,
+    private readonly log: Logger,
+  ) {}
+
+  /** Makes the next sync a full one (after a take-over, or periodically as upstream's syncPeriod). */
+  invalidate(): void {
+    this.applied = undefined;
+  }
+
+  /** Each built-in chain's jump into the cluster's chains, inserted once (upstream's EnsureRule). */
+  private async ensureHooks(): Promise<void> {
+    for (const hook of hooks(this.prefix)) {
+      const rule = hookRule(this.prefix, hook);
+      const check = await iptables(this.processes, 'iptables', ['-w', '-t', hook.table, '-C', hook.chain, ...rule]);
+      if (check.exitCode === 0) continue;
+      const insert = await iptables(this.processes, 'iptables', ['-w', '-t', hook.table, '-I', hook.chain, ...rule]);
+      if (insert.exitCode !== 0) throw new KubeforgeError('KF_PROXY_IPTABLES', `iptables -t ${hook.table} -I ${hook.chain}: ${insert.stderr.trim()}`);
+    }
+  }
+
+  /** Applies `next`: everything on a full sync, the changed chains otherwise. Returns whether iptables-restore ran. */
+  async sync(next: RuleSet): Promise<boolean> {
+    const full = this.applied === undefined;
+    const present: ChainNames = { nat: new Set(), filter: new Set() };
+    if (full) {
+      for (const table of ['nat', 'filter'] as const) present[table] = prefixChains(await save(this.processes, table), this.prefix);
+    }
+    const input = restoreInput(next, this.applied, present);
+    try {
+      if (input) await restore(this.processes, input);
+      if (full) await this.ensureHooks();
+    } catch (err) {
+      this.applied = undefined;
+      throw err;
+    }
+    this.applied = next;
+    if (full) this.log.debug(1, `[kube-proxy] full sync: ${next.nat.size + next.filter.size} chains`);
+    return input !== '';
+  }
+}
+
+/** Removes every rule and chain of the prefix (hooks first, then the chains). */
+export async function removeProxyRules(processes: ProcessHost, prefix: string, log: Logger): Promise<number> {
+  let removed = 0;
+  for (const table of ['nat', 'filter'] as const) {
+    const { deletes, restore: input } = prefixCleanup(await save(processes, table), table, prefix);
+    for (const args of deletes) await iptables(processes, 'iptables', ['-w', ...args]);
+    if (input) await restore(processes, input);
+    removed += deletes.length + (input.match(/^-X /gm)?.length ?? 0);
+  }
+  if (removed > 0) log.info(`[reset] Deleted ${removed} kube-proxy iptables rule(s)/chain(s) of ${prefix}`);
+  return removed;
+}
