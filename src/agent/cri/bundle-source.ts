@@ -11,9 +11,8 @@ import { API_SOCKET_DIR } from '../api-socket.js';
 import { packageRoot } from '../images.js';
 import { bundledImageId, buildBundledImageArchive, libraryDirsFromLdd, type BundledImage, type BundleHostFacts } from './bundled-images.js';
 import { importImageArchives } from './image-import.js';
+import { BUNDLED_ARCHIVE_DIR } from './layout.js';
 
-/** Where the built archives are written before import (under --root). */
-const BUNDLED_ARCHIVE_DIR = '/var/lib/kubeforge/bundled';
 
 export class BundledImageSource {
   private factsPromise: Promise<BundleHostFacts> | undefined;

@@ -9,7 +9,7 @@
 import type { Host } from '../../host/index.js';
 import type { Logger } from '../../log.js';
 import { CriClient } from './client.js';
-import { CRI_NAMESPACE, nodeRuntimeLayout, PAUSE_ARCHIVE, type NodeRuntimeLayout } from './layout.js';
+import { BUNDLED_ARCHIVE_DIR, CRI_NAMESPACE, nodeRuntimeLayout, PAUSE_ARCHIVE, type NodeRuntimeLayout } from './layout.js';
 
 const STOP_TIMEOUT_MS = 15_000;
 
@@ -102,7 +102,7 @@ async function removeNetwork(host: Host, layout: NodeRuntimeLayout, log: Logger)
 
 /** The logical paths of the node runtime that reset deletes after the sweep (the air-gap images stay). */
 export function runtimePaths(layout: NodeRuntimeLayout): string[] {
-  return ['/etc/kubeforge', layout.rootDir, layout.cniDataDir, PAUSE_ARCHIVE];
+  return ['/etc/kubeforge', layout.rootDir, layout.cniDataDir, PAUSE_ARCHIVE, BUNDLED_ARCHIVE_DIR];
 }
 
 export async function removeNodeRuntime(host: Host, log: Logger): Promise<void> {

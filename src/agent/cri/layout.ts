@@ -14,6 +14,8 @@ export const CRI_NAMESPACE = 'k8s.io';
 export const IMAGES_DIR = '/var/lib/kubeforge/images';
 /** The pause image's archive, built once per node. */
 export const PAUSE_ARCHIVE = '/var/lib/kubeforge/pause.tar';
+/** Archives of the bundled add-on images (CoreDNS, kube-proxy), built before import; reset removes them. */
+export const BUNDLED_ARCHIVE_DIR = '/var/lib/kubeforge/bundled';
 /** Default pod network when --pod-network-cidr is not given (Flannel's, which most guides use). */
 export const DEFAULT_POD_SUBNET = '10.244.0.0/16';
 
