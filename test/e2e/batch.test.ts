@@ -10,7 +10,9 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kubeforge, tempRoot, tool } from '../helpers/cli.js';
+import { kubeforge, tool } from '../helpers/cli.js';
+import { testRoots } from '../helpers/e2e-cluster.js';
+import { kubectlWith, waitFor } from '../helpers/kubectl.js';
 import { writeBusyboxImage } from '../helpers/images.js';
 import { pidsMentioning } from '../helpers/processes.js';
 
@@ -37,40 +39,12 @@ controllerManager:
     value: 20s
 `;
 
-const roots: string[] = [];
-const cleanups: Array<() => Promise<void>> = [];
+const { roots, newRoot, cleanupAll } = testRoots();
 const rootOf: Record<string, string> = {};
 let cp: string;
 
-async function newRoot(prefix: string): Promise<string> {
-  const { dir, cleanup } = await tempRoot(prefix);
-  roots.push(dir);
-  cleanups.push(cleanup);
-  return dir;
-}
-
-const kubectl = (args: string[], input?: string, timeoutMs?: number) => tool('kubectl', ['--kubeconfig', `${cp}/etc/kubernetes/admin.conf`, ...args], input, timeoutMs);
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-async function json(args: string[]): Promise<any> {
-  const r = await kubectl([...args, '-o', 'json']);
-  if (r.exitCode !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
-  return JSON.parse(r.stdout);
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs: number, everyMs = 500): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+const kubectl = kubectlWith(() => `${cp}/etc/kubernetes/admin.conf`);
+const json = kubectl.json;
 
 const job = (name: string, spec: string, command: string) => `apiVersion: batch/v1
 kind: Job
@@ -146,7 +120,7 @@ afterAll(async () => {
     for (const pid of pids) process.kill(pid, 'SIGKILL');
     if (pids.length) leftovers[root] = pids;
   }
-  for (const cleanup of cleanups) await cleanup();
+  await cleanupAll();
   expect(leftovers).toEqual({});
 }, 300_000);
 

@@ -10,7 +10,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubeforge, tool } from '../helpers/cli.js';
-import { startCriCluster, waitFor, type CriCluster } from '../helpers/cri-cluster.js';
+import { startCriCluster, type CriCluster } from '../helpers/cri-cluster.js';
+import { waitFor } from '../helpers/kubectl.js';
 import { writeBusyboxImage } from '../helpers/images.js';
 import { pidsMentioning } from '../helpers/processes.js';
 import { nodeRuntimeLayout } from '../../src/agent/cri/layout.js';
@@ -28,12 +29,7 @@ let resetW2 = '';
 let rootOf: Record<string, string> = {};
 
 const kubectl = (args: string[], input?: string, timeoutMs?: number) => cluster.kubectl(args, input, timeoutMs);
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-async function json(args: string[]): Promise<any> {
-  const r = await kubectl([...args, '-o', 'json']);
-  if (r.exitCode !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
-  return JSON.parse(r.stdout);
-}
+const json = (args: string[]) => cluster.kubectl.json(args);
 
 /** What a node's runtime holds in the shared kernel: containers (runc), shims, mounts, bridge, rules. */
 async function runtimeTraces(root: string) {

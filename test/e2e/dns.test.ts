@@ -14,8 +14,9 @@ import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kubeforge } from '../helpers/cli.js';
-import { clusterKubectl, resetNodes, testRoots, waitUntil as waitFor } from '../helpers/e2e-cluster.js';
+import { kubeforge, resetRoots } from '../helpers/cli.js';
+import { testRoots } from '../helpers/e2e-cluster.js';
+import { kubectlWith, waitFor } from '../helpers/kubectl.js';
 import { writeBusyboxImage } from '../helpers/images.js';
 
 const CP = '127.0.0.162';
@@ -26,7 +27,8 @@ const SERVICE_NETWORK = '10.116.0.0/16';
 const DNS_IP = '10.116.0.10';
 
 const { newRoot, cleanupAll } = testRoots();
-const { kubectl, json } = clusterKubectl(() => cp);
+const kubectl = kubectlWith(() => `${cp}/etc/kubernetes/admin.conf`);
+const json = kubectl.json;
 let cp: string;
 let worker: string;
 let scratch: string;
@@ -92,7 +94,7 @@ resolvConf: ${resolvConf}
 }, 300_000);
 
 afterAll(async () => {
-  const leftovers = await resetNodes([worker, cp].filter(Boolean));
+  const leftovers = await resetRoots([cp, worker].filter(Boolean));
   await cleanupAll();
   expect(leftovers).toEqual({});
 }, 300_000);

@@ -11,7 +11,9 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kubeforge, resetRoots, tempRoot, tool } from '../helpers/cli.js';
+import { kubeforge, resetRoots } from '../helpers/cli.js';
+import { testRoots } from '../helpers/e2e-cluster.js';
+import { kubectlWith } from '../helpers/kubectl.js';
 import { writeBusyboxImage } from '../helpers/images.js';
 import { waitFor } from '../helpers/agent-harness.js';
 
@@ -20,24 +22,11 @@ const WORKERS = { w1: '127.0.0.171', w2: '127.0.0.172' } as const;
 const V1 = 'docker.io/kubeforge/busybox:v1';
 const V2 = 'docker.io/kubeforge/busybox:v2';
 
-const roots: string[] = [];
-const cleanups: Array<() => Promise<void>> = [];
+const { roots, newRoot, cleanupAll } = testRoots();
 let cp: string;
 
-async function newRoot(prefix: string): Promise<string> {
-  const { dir, cleanup } = await tempRoot(prefix);
-  roots.push(dir);
-  cleanups.push(cleanup);
-  return dir;
-}
-
-const kubectl = (args: string[], input?: string, timeoutMs?: number) => tool('kubectl', ['--kubeconfig', `${cp}/etc/kubernetes/admin.conf`, ...args], input, timeoutMs);
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-async function json(args: string[]): Promise<any> {
-  const r = await kubectl([...args, '-o', 'json']);
-  if (r.exitCode !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
-  return JSON.parse(r.stdout);
-}
+const kubectl = kubectlWith(() => `${cp}/etc/kubernetes/admin.conf`);
+const json = kubectl.json;
 
 /** `kubectl rollout status`, its own --timeout deciding. */
 async function rolledOut(target: string): Promise<string> {
@@ -71,8 +60,7 @@ const httpd = (name: string, labels: string) => `
       labels: ${labels}`;
 
 beforeAll(async () => {
-  const { dir: scratch, cleanup } = await tempRoot('kf-wl-scratch-');
-  cleanups.push(cleanup);
+  const scratch = await newRoot('kf-wl-scratch-');
   const archives = [path.join(scratch, 'v1.tar'), path.join(scratch, 'v2.tar')];
   await writeBusyboxImage(archives[0]!, V1);
   await writeBusyboxImage(archives[1]!, V2);
@@ -92,7 +80,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   const leftovers = await resetRoots(roots);
-  for (const cleanup of cleanups) await cleanup();
+  await cleanupAll();
   expect(leftovers).toEqual({});
 }, 300_000);
 

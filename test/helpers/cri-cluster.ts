@@ -4,7 +4,8 @@
  * on a pod network of the file's own (clusters on one machine share its routing table).
  * `teardown()` resets every node (workers first) and reports anything left running.
  */
-import { tempRoot, kubeforge, resetRoots, tool } from './cli.js';
+import { tempRoot, kubeforge, resetRoots } from './cli.js';
+import { kubectlWith, type Kubectl } from './kubectl.js';
 
 export interface CriClusterOptions {
   /** Temp-dir prefix, e.g. `kf-streams`. */
@@ -22,24 +23,8 @@ export interface CriCluster {
   rootOf: Record<string, string>;
   /** A scratch directory removed with the cluster. */
   scratch: string;
-  kubectl(args: string[], input?: string, timeoutMs?: number): ReturnType<typeof tool>;
+  kubectl: Kubectl;
   teardown(): Promise<Record<string, number[]>>;
-}
-
-/** Polls `probe` until it returns something truthy; the last error is in the timeout's message. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs: number, everyMs = 500): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
 }
 
 /** Builds the cluster; a failed init or join throws with the command's stderr tail (after tearing down what exists). */
@@ -61,7 +46,7 @@ export async function startCriCluster(options: CriClusterOptions): Promise<CriCl
   };
   const cluster: CriCluster = {
     cp, rootOf, scratch, teardown,
-    kubectl: (args, input, timeoutMs) => tool('kubectl', ['--kubeconfig', `${cp}/etc/kubernetes/admin.conf`, ...args], input, timeoutMs),
+    kubectl: kubectlWith(() => `${cp}/etc/kubernetes/admin.conf`),
   };
   try {
     roots.push(cp);
