@@ -221,13 +221,14 @@ describe('a highly available kubeforge cluster', () => {
     expect((await json('cp2', ['get', 'configmap', 'written-before'])).data).toEqual({ k: 'v' });
 
     // Leases move off a dead holder within their duration (15 s) plus a retry period.
+    let leases = '';
     await waitFor('both Leases held and renewed by a live component', async () => {
-      for (const l of ['kube-controller-manager', 'kube-scheduler']) {
-        const spec = (await json('cp2', ['get', 'lease', '-n', 'kube-system', l])).spec;
-        if (Date.now() - Date.parse(spec.renewTime) > 5_000) return false;
-      }
-      return true;
-    }, 40_000);
+      const specs = await Promise.all(['kube-controller-manager', 'kube-scheduler'].map(async (l) => (await json('cp2', ['get', 'lease', '-n', 'kube-system', l])).spec));
+      leases = JSON.stringify(specs);
+      return specs.every((spec) => Date.now() - Date.parse(spec.renewTime) <= 5_000);
+    }, 90_000).catch((err: Error) => {
+      throw new Error(`${err.message}; the Leases then: ${leases}`);
+    });
     console.log(`lease holders before the kill: ${holdersBefore.join(', ')}; ${Date.now() - killedAt} ms later both Leases are renewed by live holders`);
 
     // The lease endpoint reconciler drops the dead API server from the kubernetes Service (TTL 15 s + a 10 s interval).
