@@ -5,7 +5,7 @@ import type { SchedulerNode } from '../scheduler/schedule.js';
 import { eventually, FakeApi, runAgainstFake, stopFakes } from '../../../test/helpers/fake-api.js';
 import { CONTROLLER_REVISION_HASH, daemonPod, daemonSetController, daemonSetStatus, manageDaemonPods, rollingUpdateStep, type DaemonSet } from './daemonset.js';
 import { nodeShouldRunDaemonPod, targetNode } from './daemonset-placement.js';
-import { currentRevision, revisionsToPrune, type ControllerRevision } from './history.js';
+import { currentRevision, revisionsToPrune, storeCurrentRevision, type ControllerRevision } from './history.js';
 import type { WorkloadPod } from './workloads.js';
 
 const NOW = Date.parse('2026-01-01T01:00:00Z');
@@ -173,5 +173,28 @@ describe('daemonset loop (against the in-memory FakeApi; pods scheduled and made
     expect(images).toEqual(['agent:2', 'agent:2', 'agent:2']);
     expect(maxUnavailable).toBeLessThanOrEqual(1);
     expect(api.all<ControllerRevision>(ref('controllerrevisions')).map((r) => r.revision).sort()).toEqual([1, 2]);
+  });
+});
+
+describe('storing the current ControllerRevision', () => {
+  it('takes a revision an earlier sync stored (the informer had not shown it yet) as its own: no hash collision', async () => {
+    const api = new FakeApi();
+    const ds = api.put(ref('daemonsets', 'kube-system'), daemonSet()) as DaemonSet;
+    const first = await storeCurrentRevision(api, ds, ref('daemonsets', 'kube-system', 'agent', 'status'), [], CONTROLLER_REVISION_HASH);
+    expect(first?.created).toBe(true);
+    // The same template again while the owned list is still empty (a stale informer).
+    const again = await storeCurrentRevision(api, ds, ref('daemonsets', 'kube-system', 'agent', 'status'), [], CONTROLLER_REVISION_HASH);
+    expect(again?.hash).toBe(first!.hash);
+    expect(again?.created).toBe(false);
+    expect((await api.get<DaemonSet>(ref('daemonsets', 'kube-system', 'agent'))).status?.collisionCount).toBeUndefined();
+  });
+
+  it('counts a collision when the name holds a revision of other data', async () => {
+    const api = new FakeApi();
+    const ds = api.put(ref('daemonsets', 'kube-system'), daemonSet()) as DaemonSet;
+    const first = await storeCurrentRevision(api, ds, ref('daemonsets', 'kube-system', 'agent', 'status'), [], CONTROLLER_REVISION_HASH);
+    api.put(ref('controllerrevisions', 'kube-system'), { ...first!.revision, data: { spec: { template: { spec: { containers: [{ name: 'other', image: 'x' }] } } } } } as KubeObject);
+    expect(await storeCurrentRevision(api, ds, ref('daemonsets', 'kube-system', 'agent', 'status'), [], CONTROLLER_REVISION_HASH)).toBeUndefined();
+    expect((await api.get<DaemonSet>(ref('daemonsets', 'kube-system', 'agent'))).status?.collisionCount).toBe(1);
   });
 });

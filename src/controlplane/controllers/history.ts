@@ -91,6 +91,10 @@ export async function storeCurrentRevision(client: ApiClient, owner: RevisionOwn
     return step;
   } catch (err) {
     if (!isAlreadyExists(err)) throw err;
+    // As upstream: the name may hold this very revision, created by an earlier sync the informer
+    // has not shown yet; only different data under the name is a hash collision.
+    const stored = await client.get<ControllerRevision>(ref('controllerrevisions', namespace, step.revision.metadata.name));
+    if (canonical(stored.data) === canonical(step.revision.data)) return { ...step, revision: stored, created: false };
     await client.update(ownerStatus, { ...owner, status: { ...owner.status, collisionCount: (owner.status?.collisionCount ?? 0) + 1 } });
     return undefined;
   }
