@@ -19,7 +19,7 @@ import { SharedInformers } from '../controlplane/common/controller.js';
 import { clusterPrefix, tryProxyLock, type ProxyLock } from './cluster.js';
 import { kubeProxyOptions } from './config.js';
 import { localNodes, proxyServicePorts } from './endpoints.js';
-import { IptablesProxier, removeProxyRules } from './iptables.js';
+import { checkIptables, IptablesProxier, removeProxyRules } from './iptables.js';
 import { RenderCache, renderRules } from './rules.js';
 
 
@@ -65,6 +65,7 @@ export async function runKubeProxy(argv: string[], deps: { host?: Host; log?: Lo
     await removeProxyRules(host.processes, prefix, log);
     return { done: Promise.resolve(), stop: async () => {} };
   }
+  await checkIptables(host.processes);
   const client = new KubeClient({ ...clientConfig, userAgent: 'kube-proxy' });
   const controller = new AbortController();
   const informers = new SharedInformers(client, log);

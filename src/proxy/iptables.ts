@@ -27,6 +27,21 @@ async function restore(processes: ProcessHost, input: string): Promise<void> {
   }
 }
 
+/**
+ * Fails unless iptables-save runs here. A proxy that cannot render must not take the cluster's
+ * lock: it would hold it for every proxy that can (a kube-proxy container without iptables did).
+ */
+export async function checkIptables(processes: ProcessHost): Promise<void> {
+  try {
+    await save(processes, 'nat');
+  } catch (err) {
+    if (err instanceof KubeforgeError) throw err;
+    throw new KubeforgeError('KF_PROXY_IPTABLES', `kube-proxy cannot run iptables-save: ${err instanceof Error ? err.message : String(err)}`, {
+      hint: 'run kube-proxy where the iptables tools are installed and on PATH (the host network namespace, as root)',
+    });
+  }
+}
+
 export class IptablesProxier {
   /** What the kernel holds of this prefix after the last successful restore; undefined forces a full sync. */
   private applied: RuleSet | undefined;
