@@ -135,12 +135,14 @@ spec:
   clusterIP: None
   ports: [{name: pg, port: 5432, protocol: TCP}]
 ---
-apiVersion: v1
-kind: Endpoints
-metadata: {name: db}
-subsets:
-- addresses: [{ip: 10.216.77.1, hostname: db-0}, {ip: 10.216.77.2}]
-  ports: [{name: pg, port: 5432, protocol: TCP}]
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: db-manual, labels: {kubernetes.io/service-name: db}}
+addressType: IPv4
+endpoints:
+- {addresses: [10.216.77.1], hostname: db-0, conditions: {ready: true}}
+- {addresses: [10.216.77.2], conditions: {ready: true}}
+ports: [{name: pg, port: 5432, protocol: TCP}]
 `;
     const applied = await kubectl(['apply', '-f', '-'], objects);
     expect(applied.exitCode, applied.stderr).toBe(0);
