@@ -10,7 +10,7 @@ import { clusterInfoKubeconfig, loadKubeClient } from '../../src/kubeconfig/inde
 import { createMemoryLogger } from '../../src/log.js';
 import { caPublicKeyPin } from '../../src/pki/index.js';
 import { detachedJWS } from '../../src/token/index.js';
-import { startTestCluster, type TestCluster } from '../helpers/apiserver-harness.js';
+import { apiRequest, startTestCluster, type TestCluster } from '../helpers/apiserver-harness.js';
 
 const TOKEN = { id: 'abcdef', secret: '0123456789abcdef' };
 let cluster: TestCluster;
@@ -28,6 +28,13 @@ beforeAll(async () => {
   const configMap = clusterInfoConfigMap(kubeconfig);
   (configMap.data as Record<string, string>)[`jws-kubeconfig-${TOKEN.id}`] = detachedJWS(kubeconfig, TOKEN.id, TOKEN.secret);
   await applyObjects(admin, [configMap, ...bindingObjects(clusterInfoBinding)]);
+  // The API server learns the new RoleBinding through its etcd watch: wait until it lets
+  // anonymous read cluster-info, as init does for admin.conf's user.
+  const anonymousRead = () => apiRequest(cluster.url, cluster.pki, '/api/v1/namespaces/kube-public/configmaps/cluster-info');
+  for (const deadline = Date.now() + 10_000; (await anonymousRead()).status !== 200; ) {
+    if (Date.now() > deadline) throw new Error('anonymous is still refused cluster-info 10 s after its RoleBinding was created');
+    await new Promise((r) => setTimeout(r, 100));
+  }
 });
 afterAll(async () => {
   admin?.close();
