@@ -70,6 +70,8 @@ const nsToDate = (ns: number) => new Date(Math.floor(ns / 1e6));
 export class CriRunner implements PodRunner, PodStreams {
   private clientPromise: Promise<CriClient> | undefined;
   private readonly sandboxes = new Map<string, Sandbox>();
+  /** The next sandbox attempt of a pod whose last RunPodSandbox failed, by pod uid. */
+  private readonly failedSandboxes = new Map<string, number>();
   private readonly logPaths = new Map<string, string>();
   private readonly imageIds = new Map<string, string>();
 
@@ -108,18 +110,24 @@ export class CriRunner implements PodRunner, PodStreams {
   private async sandbox(pod: Pod): Promise<Sandbox> {
     const cached = this.sandboxes.get(pod.metadata.uid);
     if (cached) return cached;
-    const config = sandboxConfig({ pod, logDirectory: this.options.host.files.resolve(podLogDirectory(pod)), dns: await this.options.dns?.(pod) });
-    const { items } = await this.call<{ items: { id: string; state: string }[] }>('ListPodSandbox', { filter: { labelSelector: { [POD_UID_LABEL]: pod.metadata.uid } } });
+    const { items } = await this.call<{ items: { id: string; state: string; metadata?: { attempt?: number } }[] }>('ListPodSandbox', { filter: { labelSelector: { [POD_UID_LABEL]: pod.metadata.uid } } });
     let id = items.find((s) => s.state === 'SANDBOX_READY')?.id;
+    // As the kubelet: a new sandbox after a failed or dead one gets the next attempt number (the
+    // runtime keeps a failed sandbox's name reserved), and the dead ones are removed.
+    const attempt = Math.max(this.failedSandboxes.get(pod.metadata.uid) ?? 0, ...items.map((s) => (s.metadata?.attempt ?? 0) + 1));
+    const config = sandboxConfig({ pod, logDirectory: this.options.host.files.resolve(podLogDirectory(pod)), dns: await this.options.dns?.(pod), attempt: id ? 0 : attempt });
     if (!id) {
+      for (const dead of items) await this.removeSandbox(dead.id);
       await this.options.resources.prepare(pod);
       try {
         ({ podSandboxId: id } = await this.call<{ podSandboxId: string }>('RunPodSandbox', { config }, 4 * 60_000));
       } catch (err) {
+        this.failedSandboxes.set(pod.metadata.uid, attempt + 1);
         const message = `Failed to create pod sandbox: ${(err as Error).message}`;
         this.event(pod, 'Warning', 'FailedCreatePodSandBox', message);
         throw new ContainerStartError('ContainerCreating', message);
       }
+      this.failedSandboxes.delete(pod.metadata.uid);
     }
     const status = await this.call<{ status: { network?: { ip?: string } } }>('PodSandboxStatus', { podSandboxId: id });
     const sandbox = { id, config, ip: status.status.network?.ip || undefined };
@@ -262,13 +270,16 @@ export class CriRunner implements PodRunner, PodStreams {
       await this.call('StopContainer', { containerId: c.id, timeout: Math.ceil(gracePeriodMs / 1000) }, gracePeriodMs + 30_000);
     }));
     const { items } = await this.call<{ items: { id: string }[] }>('ListPodSandbox', { filter: { labelSelector: { [POD_UID_LABEL]: pod.pod.metadata.uid } } });
-    for (const s of items) {
-      await this.call('StopPodSandbox', { podSandboxId: s.id });
-      await this.call('RemovePodSandbox', { podSandboxId: s.id });
-    }
+    for (const s of items) await this.removeSandbox(s.id);
     this.sandboxes.delete(pod.pod.metadata.uid);
+    this.failedSandboxes.delete(pod.pod.metadata.uid);
     for (const key of [...this.logPaths.keys()]) if (key.startsWith(`${pod.pod.metadata.uid}/`)) this.logPaths.delete(key);
     await this.options.resources.cleanup(pod.pod);
+  }
+
+  private async removeSandbox(podSandboxId: string): Promise<void> {
+    await this.call('StopPodSandbox', { podSandboxId });
+    await this.call('RemovePodSandbox', { podSandboxId });
   }
 
   async status(pod: StaticPod): Promise<Map<string, ContainerRuntimeState>> {

@@ -35,6 +35,8 @@ export interface SandboxInput {
   /** Real path of /var/log/pods/<ns>_<name>_<uid>. */
   logDirectory: string;
   dns?: { servers: string[]; searches: string[]; options: string[] };
+  /** The sandbox attempt (a new one after a failed or dead sandbox, as the kubelet numbers them). */
+  attempt?: number;
 }
 
 type Message = Record<string, unknown>;
@@ -55,12 +57,12 @@ function podLabels(pod: Pod): Record<string, string> {
 
 const PROTOCOLS: Record<string, string> = { TCP: 'TCP', UDP: 'UDP', SCTP: 'SCTP' };
 
-export function sandboxConfig({ pod, logDirectory, dns }: SandboxInput): Message {
+export function sandboxConfig({ pod, logDirectory, dns, attempt = 0 }: SandboxInput): Message {
   const spec = pod.spec;
   const hostNetwork = spec.hostNetwork === true;
   const ports = spec.containers.flatMap((c) => (c.ports ?? []).filter((p) => (p as { hostPort?: number }).hostPort));
   return {
-    metadata: { name: pod.metadata.name, uid: pod.metadata.uid, namespace: pod.metadata.namespace, attempt: 0 },
+    metadata: { name: pod.metadata.name, uid: pod.metadata.uid, namespace: pod.metadata.namespace, attempt },
     hostname: hostNetwork ? '' : podHostname(pod),
     logDirectory,
     ...(dns ? { dnsConfig: dns } : {}),
