@@ -19,6 +19,9 @@ beforeAll(async () => {
       seen.push({ method: req.method, url: req.url, auth: req.headers.authorization, type: req.headers['content-type'], body: Buffer.concat(chunks).toString() });
       if (req.url?.endsWith('/silent')) {
         silentClosed = new Promise((resolve) => res.once('close', resolve));
+      } else if (req.url?.includes('/namespaces/held/') && req.url.includes('watch=true')) {
+        res.writeHead(200, { 'Content-Type': 'application/json' }); // a watch that stays open
+        res.write('');
       } else if (req.url?.includes('watch=true')) {
         res.writeHead(200, { 'Content-Type': 'application/json' });
         res.write('{"type":"ADDED","object":{"metadata":{"name":"a"}}}\n{"type":"MODI');
@@ -106,5 +109,19 @@ describe('KubeClient', () => {
     expect(err.code).toBe('KF_API_UNREACHABLE');
     expect(err.message).toContain('https://127.0.0.1:1');
     expect(err.hint).toBeTruthy();
+  });
+});
+
+describe('watches and requests', () => {
+  it('answers a request while 20 watches hold their connections (watches never take the request pool)', async () => {
+    const stop = new AbortController();
+    const watches = Array.from({ length: 20 }, () => client.watch({ group: '', version: 'v1', resource: 'configmaps', namespace: 'held' }, {}, stop.signal)[Symbol.asyncIterator]());
+    const pending = watches.map((w) => w.next().catch(() => undefined));
+    try {
+      await expect(client.get({ group: '', version: 'v1', resource: 'configmaps', namespace: 'default', name: 'x' })).resolves.toMatchObject({ metadata: { name: 'x' } });
+    } finally {
+      stop.abort();
+      await Promise.all(pending);
+    }
   });
 });

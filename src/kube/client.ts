@@ -121,6 +121,12 @@ function queryString(query: RequestOptions['query']): string {
 
 export class KubeClient {
   private readonly agent: https.Agent;
+  /**
+   * Watches hold their connection for minutes: they get their own pool without a limit, so a
+   * controller manager with more informers than `agent` has sockets never starves its requests
+   * (a Lease renewal queued behind 16 watches made the controller manager fail its health check).
+   */
+  private readonly watchAgent: https.Agent;
   private readonly url: URL;
   /** Set on the views withSignal() makes: every request of the view carries it. */
   private signal: AbortSignal | undefined;
@@ -128,6 +134,7 @@ export class KubeClient {
   constructor(readonly config: KubeClientConfig) {
     this.url = new URL(config.server);
     this.agent = new https.Agent({ keepAlive: true, ca: config.ca, cert: config.cert, key: config.key, maxSockets: 16 });
+    this.watchAgent = new https.Agent({ keepAlive: true, ca: config.ca, cert: config.cert, key: config.key });
   }
 
   /** A view of this client (same connections) whose every request ends when `signal` aborts. */
@@ -140,6 +147,7 @@ export class KubeClient {
   /** Closes idle keep-alive connections so the process can exit. */
   close(): void {
     this.agent.destroy();
+    this.watchAgent.destroy();
   }
 
   private open(method: string, path: string, options: RequestOptions, timeoutMs: number | undefined) {
@@ -159,7 +167,7 @@ export class KubeClient {
       method,
       path: `${path}${queryString(options.query)}`,
       headers,
-      agent: this.agent,
+      agent: options.query?.watch === 'true' ? this.watchAgent : this.agent,
       ...(this.config.tlsServerName ? { servername: this.config.tlsServerName } : {}),
       signal: options.signal ?? this.signal,
       timeout: timeoutMs,
