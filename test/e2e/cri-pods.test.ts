@@ -341,7 +341,7 @@ spec:
 
   it('resets w2 leaving no container, shim, sandbox, mount, veth, bridge or rule of it', async () => {
     const before = await runtimeTraces(rootOf.w2!);
-    expect(before.bridge).not.toBe('');
+    expect(before.bridge).toContain(`alias kubeforge:${rootOf.w2}`); // labelled with its root
     const reset = await kubeforge(['reset', '--root', rootOf.w2!, '-f']);
     resetW2 = reset.stderr;
     expect(reset.exitCode, reset.stderr.slice(-1000)).toBe(0);

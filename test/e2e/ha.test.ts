@@ -13,6 +13,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentArgs } from '../../src/phases/agent-start.js';
 import { kubeforge, tempRoot, tool } from '../helpers/cli.js';
+import { waitFor } from '../helpers/kubectl.js';
 import { pidsMentioning } from '../helpers/processes.js';
 
 const IP = { cp1: '127.0.0.140', cp2: '127.0.0.141', cp3: '127.0.0.142', w1: '127.0.0.143', restored: '127.0.0.144', refused: '127.0.0.145' } as const;
@@ -44,16 +45,6 @@ async function json(node: string, args: string[]): Promise<any> {
   const r = await kubectlOn(node, [...args, '-o', 'json']);
   if (r.exitCode !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
   return JSON.parse(r.stdout);
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs: number, everyMs = 500): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
 }
 
 /** etcdctl against a node's own etcd member, with that node's etcd client certificate. */
@@ -247,10 +238,14 @@ describe('a highly available kubeforge cluster', () => {
     }, 60_000, 1_000);
     const log = await readFile(`${roots.w1}/var/log/kubeforge/agent.log`, 'utf8');
     expect(log).toMatch(new RegExp(`API load balancer: ${IP.cp1.replace(/\./g, '\\.')}:6443 is down`));
+    // cp1 goes NotReady once its Lease is older than the grace period (40 s), counted by a
+    // controller manager that took over from cp1's from when it first saw the node.
+    await waitFor('cp1 no longer Ready', async () => (await readyNodes('cp2')).join(',') === 'cp2,cp3,w1', 90_000, 1_000);
+    console.log(`cp1 NotReady ${Date.now() - killedAt} ms after the kill`);
     const nodes = await kubectlOn('cp2', ['get', 'nodes']);
     console.log(nodes.stdout);
     expect(await readyNodes('cp2')).toEqual(['cp2', 'cp3', 'w1']);
-  }, 240_000);
+  }, 300_000);
 
   it('refuses to reset cp3 while cp1 is gone (quorum): exit 2, the reason, 3 members left', async () => {
     const res = await kubeforge(['reset', '--root', roots.cp3!, '-f']);

@@ -17,6 +17,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentArgs } from '../../src/phases/agent-start.js';
 import { kubeforge, resetRoots, tempRoot, tool } from '../helpers/cli.js';
+import { waitFor } from '../helpers/kubectl.js';
 
 const CP = '127.0.0.40';
 const WORKERS = { w1: '127.0.0.46', w2: '127.0.0.47', w3: '127.0.0.48' } as const;
@@ -60,16 +61,6 @@ async function json(args: string[]): Promise<any> {
   const r = await kubectl([...args, '-o', 'json']);
   if (r.exitCode !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
   return JSON.parse(r.stdout);
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs: number, everyMs = 500): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
 }
 
 interface NodeView { ready?: string; taints: string[] }

@@ -36,6 +36,9 @@ export interface NodeRuntimeLayout {
   bridge: string;
 }
 
+/** A node's bridge carries `kubeforge:<root>` as its alias. */
+export const BRIDGE_ALIAS_PREFIX = 'kubeforge:';
+
 export function nodeRuntimeLayout(realRoot: string): NodeRuntimeLayout {
   const prefix = `kf${createHash('sha256').update(realRoot).digest('hex').slice(0, 6)}`;
   return {
