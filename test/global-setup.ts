@@ -4,9 +4,9 @@
  * last test the teardown finds the processes that still carry it, reports them, ends them, and
  * fails the run, so a test that leaks a process is caught even when it passed. Processes of a
  * `npm run up` cluster, or of another run, carry no mark or another one and are never touched.
- * A pod bridge (kf…br0) that appeared during the run and has no pod left is deleted and reported
- * with the root its alias names: a root deleted without `kubeforge reset` leaves it, with a route
- * that breaks later clusters.
+ * A pod bridge (kf…br0) that appeared during the run, has no pod left and whose root (its alias)
+ * is gone is deleted and reported: a root deleted without `kubeforge reset` leaves it, with a
+ * route that breaks later clusters.
  */
 import { randomUUID } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
@@ -14,6 +14,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BRIDGE_ALIAS_PREFIX } from '../src/agent/cri/layout.js';
 
 const MARK = 'KUBEFORGE_TEST_RUN';
 const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli', 'main.js');
@@ -59,18 +60,24 @@ function podBridges(): Map<string, boolean> {
   return bridges;
 }
 
-/** Deletes leaked bridges (and with them their routes); says whose each was. */
-function removeBridges(names: string[]): string {
-  return names.map((name) => {
-    let owner = 'no alias';
+/**
+ * Deletes the leaked bridges whose alias names a root that no longer exists (a root deleted
+ * without reset) and says whose each was. A bridge of a root that still exists belongs to a
+ * cluster still in use (another run, `npm run up`): it stays, and so does one without an alias.
+ */
+function removeLeakedBridges(names: string[]): string[] {
+  const removed: string[] = [];
+  for (const name of names) {
     try {
-      owner = /\balias (\S+)/.exec(execFileSync('ip', ['-o', 'link', 'show', name], { encoding: 'utf8' }))?.[1] ?? owner;
+      const root = new RegExp(`\\balias ${BRIDGE_ALIAS_PREFIX}(\\S+)`).exec(execFileSync('ip', ['-o', 'link', 'show', name], { encoding: 'utf8' }))?.[1];
+      if (!root || existsSync(root)) continue;
       execFileSync('ip', ['link', 'del', name]);
+      removed.push(`${name} (of ${root})`);
     } catch {
       // gone meanwhile
     }
-    return `${name} (${owner})`;
-  }).join(', ');
+  }
+  return removed;
 }
 
 export default function setup(): () => Promise<void> {
@@ -86,9 +93,8 @@ export default function setup(): () => Promise<void> {
     for (const deadline = Date.now() + GRACE_MS; left.length > 0 && Date.now() < deadline; left = await markedProcesses(mark)) {
       await new Promise((r) => setTimeout(r, 250));
     }
-    if (leakedBridges.length > 0) {
-      console.warn(`WARNING: tests left pod bridge(s) behind, now deleted: ${removeBridges(leakedBridges)}; a root was deleted without \`kubeforge reset\``);
-    }
+    const removed = removeLeakedBridges(leakedBridges);
+    if (removed.length > 0) console.warn(`WARNING: tests deleted roots without \`kubeforge reset\`; their pod bridges are now deleted: ${removed.join(', ')}`);
     if (left.length === 0) return;
     for (const p of left) {
       try {

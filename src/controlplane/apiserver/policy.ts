@@ -23,35 +23,29 @@ const APPS = ['deployments', 'deployments/scale', 'deployments/status', 'replica
 const AUTOSCALING = ['horizontalpodautoscalers', 'horizontalpodautoscalers/status'];
 const NETWORKING = ['ingresses', 'ingresses/status', 'networkpolicies'];
 
+const EDIT: PolicyRule[] = [
+  rule(ALL, [''], [...CORE_NAMESPACED, 'secrets', 'serviceaccounts/token']),
+  rule(ALL, ['apps'], APPS),
+  rule(READ, ['apps'], ['controllerrevisions']),
+  rule(ALL, ['batch'], BATCH),
+  rule(ALL, ['policy'], POLICY),
+  rule(['create'], [''], ['pods/eviction']),
+  rule(ALL, ['autoscaling'], AUTOSCALING),
+  rule(ALL, ['networking.k8s.io'], NETWORKING),
+  rule(ALL, ['coordination.k8s.io'], ['leases']),
+  rule(READ, [''], ['namespaces']),
+];
+
 export const BOOTSTRAP_CLUSTER_ROLES: Record<string, PolicyRule[]> = {
   'cluster-admin': [rule(['*'], ['*'], ['*']), urls(['*'], ['*'])],
+  // admin aggregates edit (as upstream's aggregation labels do) plus its own rules.
   admin: [
-    rule(ALL, [''], [...CORE_NAMESPACED, 'secrets', 'serviceaccounts/token']),
-    rule(ALL, ['apps'], APPS),
-    rule(READ, ['apps'], ['controllerrevisions']),
-    rule(ALL, ['batch'], BATCH),
-    rule(ALL, ['policy'], POLICY),
-    rule(['create'], [''], ['pods/eviction']),
-    rule(ALL, ['autoscaling'], AUTOSCALING),
-    rule(ALL, ['networking.k8s.io'], NETWORKING),
+    ...EDIT,
     rule(ALL, ['rbac.authorization.k8s.io'], ['roles', 'rolebindings']),
     rule(['create'], ['authorization.k8s.io'], ['localsubjectaccessreviews']),
-    rule(ALL, ['coordination.k8s.io'], ['leases']),
     rule(ALL, ['events.k8s.io'], ['events']),
-    rule(READ, [''], ['namespaces']),
   ],
-  edit: [
-    rule(ALL, [''], [...CORE_NAMESPACED, 'secrets', 'serviceaccounts/token']),
-    rule(ALL, ['apps'], APPS),
-    rule(READ, ['apps'], ['controllerrevisions']),
-    rule(ALL, ['batch'], BATCH),
-    rule(ALL, ['policy'], POLICY),
-    rule(['create'], [''], ['pods/eviction']),
-    rule(ALL, ['autoscaling'], AUTOSCALING),
-    rule(ALL, ['networking.k8s.io'], NETWORKING),
-    rule(ALL, ['coordination.k8s.io'], ['leases']),
-    rule(READ, [''], ['namespaces']),
-  ],
+  edit: [...EDIT],
   view: [
     rule(READ, [''], [...CORE_NAMESPACED, 'namespaces', 'namespaces/status']),
     rule(READ, ['apps'], [...APPS, 'controllerrevisions']),
