@@ -144,6 +144,6 @@ describe('interrupting init', () => {
       expect(again.exitCode, again.stderr).toBe(0);
       expect(Object.keys(await fileHashes(root)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     }
-  });
+  }, 120_000);
 });
 
