@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { ExitCode } from '../errors.js';
 import { resolveRoot } from '../host/paths.js';
-import { globals } from './globals.js';
+import { absolutePath, globals } from './globals.js';
 import { formatMachine, parseOutputFormat } from './output.js';
 
 const CERT_DIR = '/etc/kubernetes/pki';
@@ -10,7 +10,7 @@ const CERT_DIR = '/etc/kubernetes/pki';
 /** `--cert-dir` and `-o` as the reading subcommands share them. */
 function readFlags(cmd: Command): Command {
   return cmd
-    .option('--cert-dir <dir>', 'the path where the certificates are stored', CERT_DIR)
+    .option('--cert-dir <dir>', 'the path where the certificates are stored', absolutePath, CERT_DIR)
     .option('-o, --output <format>', 'output format: one of text|table, json, yaml', 'text');
 }
 
@@ -43,7 +43,7 @@ function registerRenew(certs: Command): void {
     .command('renew')
     .argument('<name>', 'a certificate name (apiserver, admin.conf, …) or all')
     .description('Renew a certificate (or all) with the local CA, keeping its subject, SANs and usages; the agent restarts the static pods that use it')
-    .option('--cert-dir <dir>', 'the path where to save the certificates', CERT_DIR)
+    .option('--cert-dir <dir>', 'the path where to save the certificates', absolutePath, CERT_DIR)
     .option('--validity-period <duration>', "validity of the renewed certificates (default: the cluster's certificateValidityPeriod, else 8760h)")
     .option('--dry-run', "don't apply any changes; just output what would be done", false)
     .action(async (name: string, opts: { certDir: string; validityPeriod?: string; dryRun: boolean }, self: Command) => {
@@ -103,8 +103,8 @@ function registerExternalCA(certs: Command): void {
   certs
     .command('generate-csr')
     .description('Generate keys and certificate signing requests for every certificate and kubeconfig, for an external CA to sign')
-    .option('--cert-dir <dir>', 'the path where to save the certificates', CERT_DIR)
-    .option('--kubeconfig-dir <dir>', 'the path where to save the kubeconfig files', '/etc/kubernetes')
+    .option('--cert-dir <dir>', 'the path where to save the certificates', absolutePath, CERT_DIR)
+    .option('--kubeconfig-dir <dir>', 'the path where to save the kubeconfig files', absolutePath, '/etc/kubernetes')
     .option('--config <file>', 'path to a kubeadm configuration file')
     .option('--apiserver-advertise-address <ip>', 'the IP address the API server will advertise (SANs, kubeconfig server)')
     .option('--apiserver-cert-extra-sans <sans>', 'extra SANs for the API server serving certificate', list)

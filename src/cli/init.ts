@@ -5,7 +5,7 @@ import { resolveRoot } from '../host/index.js';
 import { BOOTSTRAP_TOKEN_PATTERN } from '../token/index.js';
 import { initPhases } from '../phases/init.js';
 import { describePhases, type Phase } from '../phases/runner.js';
-import { globals } from './globals.js';
+import { absolutePath, globals } from './globals.js';
 
 const list = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
 
@@ -16,7 +16,7 @@ function addInitFlags(cmd: Command): Command {
     .option('--apiserver-advertise-address <ip>', 'the IP address the API server will advertise it is listening on')
     .option('--apiserver-bind-port <port>', 'port for the API server to bind to', '6443')
     .option('--apiserver-cert-extra-sans <sans>', 'optional extra Subject Alternative Names for the API server serving certificate', list)
-    .option('--cert-dir <dir>', 'the path where to save and store the certificates', '/etc/kubernetes/pki')
+    .option('--cert-dir <dir>', 'the path where to save and store the certificates', absolutePath, '/etc/kubernetes/pki')
     .option('--certificate-key <key>', 'key used to encrypt the control-plane certificates in the kubeadm-certs Secret (32 bytes, hex)')
     .option('--control-plane-endpoint <endpoint>', 'a stable IP address or DNS name for the control plane')
     .option('--cri-socket <socket>', 'path to the CRI socket to connect')

@@ -1,7 +1,7 @@
 /** `kubeforge kubeconfig user`: flags and printing; the work is in src/commands/kubeconfig-user.ts. */
 import type { Command } from 'commander';
 import { resolveRoot } from '../host/paths.js';
-import { globals } from './globals.js';
+import { absolutePath, globals } from './globals.js';
 
 const repeat = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -14,7 +14,7 @@ export function registerKubeconfig(program: Command): void {
     .option('--org <organization>', 'the organizations of the client certificate (repeatable)', repeat)
     .option('--validity-period <duration>', 'the validity period of the client certificate, offset from the current time', '8760h')
     .option('--config <file>', 'path to a kubeadm configuration file (for the API server address)')
-    .option('--cert-dir <dir>', 'the path where the CA certificate and key are stored')
+    .option('--cert-dir <dir>', 'the path where the CA certificate and key are stored', absolutePath)
     .action(async (opts: { clientName: string; org?: string[]; validityPeriod: string; config?: string; certDir?: string }, self: Command) => {
       const { runKubeconfigUser } = await import('../commands/kubeconfig-user.js');
       process.stdout.write(

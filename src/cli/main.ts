@@ -2,6 +2,7 @@
  * The CLI: commander wiring only. Each command's module is imported lazily, and only the
  * command being run is fully registered, so `kubeforge version` starts fast.
  */
+import { statSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { ExitCode, isKubeforgeError } from '../errors.js';
 import type { GlobalOptions } from './globals.js';
@@ -33,6 +34,12 @@ function parseVerbosity(value: string): number {
   const level = Number(value);
   if (!Number.isInteger(level) || level < 0) throw new InvalidArgumentError('use a whole number 0-10');
   return level;
+}
+
+/** `--root` may not exist yet (init creates it), but a file there can never hold a node. */
+function parseRoot(value: string): string {
+  if (statSync(value, { throwIfNoEntry: false })?.isDirectory() === false) throw new InvalidArgumentError(`${value} is not a writable directory (it is a file): give the directory that holds, or will hold, the node's files`);
+  return value;
 }
 
 function firstCommand(argv: string[]): string | undefined {
@@ -69,7 +76,7 @@ async function main(argv: string[]): Promise<number> {
   // global flags are not parsed around it.
   if (wanted !== 'component') {
     program
-      .option('--root <dir>', 'relocate every path under DIR (default: $KUBEFORGE_ROOT or /)')
+      .option('--root <dir>', 'relocate every path under DIR (default: $KUBEFORGE_ROOT or /)', parseRoot)
       .option('-v, --v <level>', 'number for the log level verbosity', parseVerbosity, 0);
   }
   for (const entry of commands) {

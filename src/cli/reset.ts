@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { resolveRoot } from '../host/index.js';
-import { commaList, globals } from './globals.js';
+import { absolutePath, commaList, globals } from './globals.js';
 
 /** Reads one answer from stdin; no terminal or no answer means no. */
 async function confirm(question: string): Promise<boolean> {
@@ -20,7 +20,7 @@ export function registerReset(program: Command): void {
     .description('Performs a best effort revert of changes made to this host by "kubeforge init" or "kubeforge join"')
     .option('-f, --force', 'reset the node without prompting for confirmation', false)
     .option('--dry-run', "don't apply any changes; just output what would be done", false)
-    .option('--cert-dir <dir>', 'the path to the directory where the certificates are stored', '/etc/kubernetes/pki')
+    .option('--cert-dir <dir>', 'the path to the directory where the certificates are stored', absolutePath, '/etc/kubernetes/pki')
     .option('--ignore-preflight-errors <checks>', "a list of checks whose errors will be shown as warnings ('EtcdQuorum': reset a control-plane node even when removing its etcd member costs quorum; 'all')", commaList)
     .action(async (opts: { force: boolean; dryRun: boolean; certDir: string; ignorePreflightErrors?: string[] }, self: Command) => {
       const { runReset } = await import('../commands/reset.js');

@@ -65,6 +65,7 @@ const CLI_CASES: CliCase[] = [
   { name: 'init: a root that is a file', args: () => ['init', '--root', at('afile'), ...ADDRESS], exit: 3, message: /afile is not a writable directory/ },
   { name: 'init: an invalid control-plane endpoint', args: () => ['init', '--root', at('r1'), '--control-plane-endpoint', 'a b:c:d'], exit: 3, message: /controlPlaneEndpoint: Invalid value: "a b:c:d"/ },
   { name: 'init: an unknown flag', args: () => ['init', '--root', at('r1'), '--apiserver-advertise-adress', '127.0.0.185'], exit: 1, message: /unknown option '--apiserver-advertise-adress'/ },
+  { name: 'certs renew: a relative --cert-dir (it would point outside --root)', args: () => ['certs', 'renew', 'all', '--root', pki, '--cert-dir', 'etc/kubernetes/pki'], exit: 3, message: /"etc\/kubernetes\/pki" is not an absolute path/ },
   // join
   { name: 'join: a malformed token', args: () => ['join', '127.0.0.185:6443', '--root', at('r2'), '--token', 'bad'], exit: 3, message: /\[a-z0-9\]\{6\}\.\[a-z0-9\]\{16\}/ },
   { name: 'join: an md5 CA pin', args: () => ['join', '127.0.0.185:6443', '--root', at('r2'), '--token', TOKEN, '--discovery-token-ca-cert-hash', 'md5:abc'], exit: 3, message: /md5:abc.*sha256:/ },
@@ -94,7 +95,7 @@ const CLI_CASES: CliCase[] = [
   { name: 'kubeconfig user: a root that was never initialised', args: () => ['kubeconfig', 'user', '--root', at('r4'), '--client-name', 'jane'], exit: 1, message: /admin\.conf does not exist/ },
   // reset, check, version
   { name: 'reset: an unknown flag', args: () => ['reset', '--root', pki, '--forse'], exit: 1, message: /unknown option '--forse'/ },
-  { name: 'reset: a root that is a file', args: () => ['reset', '--root', at('afile'), '-f'], exit: 1, message: /not a directory/ },
+  { name: 'reset: a root that is a file', args: () => ['reset', '--root', at('afile'), '-f'], exit: 3, message: /afile is not a writable directory \(it is a file\)/ },
   { name: 'check cis: an unknown output format', args: () => ['check', 'cis', '--root', pki, '-o', 'xml'], exit: 3, message: /output format "xml"/ },
   { name: 'version: an unknown output format', args: () => ['version', '-o', 'xml'], exit: 3, message: /output format "xml"/ },
 ];
