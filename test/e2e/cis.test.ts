@@ -3,7 +3,7 @@
  * kubectl and etcdctl: a fresh `kubeforge init` passes every scored CIS control-plane item (the
  * documented exceptions are WARNs that say why), Secrets are ciphertext in etcd, the audit log
  * records `kubectl create secret` at Metadata level without its data, and no component serves
- * /debug/pprof. Address 127.0.0.181 is this file's.
+ * /debug/pprof. Address 127.0.0.195 is this file's.
  */
 import { chmod, readFile } from 'node:fs/promises';
 import https from 'node:https';
@@ -12,7 +12,7 @@ import type { BenchmarkReport } from '../../src/cis/index.js';
 import { kubeforge, tempRoot, tool } from '../helpers/cli.js';
 import { pidsMentioning } from '../helpers/processes.js';
 
-const ADDRESS = '127.0.0.181';
+const ADDRESS = '127.0.0.195';
 let root = '';
 let cleanup: () => Promise<void> = async () => {};
 const kubectl = (args: string[]) => tool('kubectl', ['--kubeconfig', `${root}/etc/kubernetes/admin.conf`, ...args]);
@@ -112,8 +112,16 @@ describe('the CIS defaults at work', () => {
     const raw = await kubectl(['get', '--raw', '/debug/pprof/']);
     expect(raw.exitCode).not.toBe(0);
     expect(raw.stderr).toMatch(/NotFound|not found/i);
-    expect(await status(`https://${ADDRESS}:10257/debug/pprof/`)).toBe(404);
-    expect(await status(`https://${ADDRESS}:10259/debug/pprof/`)).toBe(404);
-    expect(await status(`https://${ADDRESS}:10257/healthz`)).toBe(200);
+    for (const port of [10257, 10259]) {
+      // The admin's client certificate, verified by the component and authorized by the API server
+      // (SubjectAccessReview): the path is simply not there.
+      const admin = await kubectl(['--server', `https://${ADDRESS}:${port}`, '--insecure-skip-tls-verify', 'get', '--raw', '/debug/pprof/']);
+      expect(admin.stderr, `:${port}`).toMatch(/NotFound|not found/i);
+      expect((await kubectl(['--server', `https://${ADDRESS}:${port}`, '--insecure-skip-tls-verify', 'get', '--raw', '/metrics'])).stdout).toContain('leader_election_master_status');
+      // Anyone else is refused before any path is looked up, as upstream's delegated authorization.
+      expect(await status(`https://${ADDRESS}:${port}/debug/pprof/`)).toBe(403);
+      expect(await status(`https://${ADDRESS}:${port}/metrics`)).toBe(403);
+      expect(await status(`https://${ADDRESS}:${port}/healthz`)).toBe(200);
+    }
   });
 });

@@ -4,7 +4,7 @@
  * stderr, the agents' logs, the pod logs, the audit log) is searched for the bootstrap token's
  * secret, every private key on both nodes, the certificate key and the encryption key. The only
  * places the token and certificate key may appear are the join command init prints on stdout and,
- * for the key, its `[upload-certs] Using certificate key:` result, as kubeadm prints them. Addresses 127.0.0.182-127.0.0.184 are this file's.
+ * for the key, its `[upload-certs] Using certificate key:` result, as kubeadm prints them. Addresses 127.0.0.196-127.0.0.198 are this file's.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -12,9 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubeforge, tempRoot, type CliResult } from '../helpers/cli.js';
 import { pidsMentioning } from '../helpers/processes.js';
 
-const CP = '127.0.0.182';
-const WORKER = '127.0.0.183';
-const DRY = '127.0.0.184';
+const CP = '127.0.0.196';
+const WORKER = '127.0.0.197';
+const DRY = '127.0.0.198';
 const TOKEN_ID = 'leakck';
 const TOKEN_SECRET = 'q7w3e9r1t5y8u2i4';
 const TOKEN = `${TOKEN_ID}.${TOKEN_SECRET}`;

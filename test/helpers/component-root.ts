@@ -62,9 +62,9 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
 }
 
 /** GET over HTTPS; verifies against `ca` when given (as `localhost`), else accepts any cert. */
-export function httpsGet(host: string, port: number, path: string, ca?: string): Promise<{ status: number; body: string; cert: { subject?: { CN?: string } } }> {
+export function httpsGet(host: string, port: number, path: string, ca?: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; cert: { subject?: { CN?: string } } }> {
   return new Promise((resolve, reject) => {
-    const req = https.get({ host, port, path, ca, agent: false, rejectUnauthorized: Boolean(ca), servername: ca ? 'localhost' : undefined }, (res) => {
+    const req = https.get({ host, port, path, ca, headers, agent: false, rejectUnauthorized: Boolean(ca), servername: ca ? 'localhost' : undefined }, (res) => {
       const cert = (res.socket as import('node:tls').TLSSocket).getPeerCertificate() as { subject?: { CN?: string } };
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));

@@ -103,20 +103,23 @@ export async function bootstrapTokenUser(token: string, options: AuthnOptions): 
   return { name: `system:bootstrap:${id}`, groups: ['system:bootstrappers', ...extra] };
 }
 
+/** A bearer token's user (a bootstrap token, then a service-account JWT), or undefined. TokenReview asks the same. */
+export async function tokenUser(token: string, options: AuthnOptions): Promise<UserInfo | undefined> {
+  if (options.enableBootstrapTokenAuth) {
+    const user = await bootstrapTokenUser(token, options);
+    if (user) return withAuthenticated(user);
+  }
+  const saUser = await options.verifyServiceAccountToken?.(token);
+  return saUser ? withAuthenticated(saUser) : undefined;
+}
+
 /** The request's user, or undefined for 401. */
 export async function authenticate(request: AuthnRequest, options: AuthnOptions): Promise<UserInfo | undefined> {
   const fromCert = certificateUser(request.socket);
   if (fromCert === 'invalid') return undefined;
   if (fromCert) return withAuthenticated(fromCert);
   const bearer = /^Bearer\s+(\S+)\s*$/i.exec(request.authorization ?? '')?.[1];
-  if (bearer) {
-    if (options.enableBootstrapTokenAuth) {
-      const user = await bootstrapTokenUser(bearer, options);
-      if (user) return withAuthenticated(user);
-    }
-    const saUser = await options.verifyServiceAccountToken?.(bearer);
-    return saUser ? withAuthenticated(saUser) : undefined;
-  }
+  if (bearer) return tokenUser(bearer, options);
   if (request.authorization) return undefined;
   if (options.anonymousAuth && anonymousAllowed(request.method, request.path)) return ANONYMOUS;
   return undefined;

@@ -91,6 +91,9 @@ export const BOOTSTRAP_CLUSTER_ROLES: Record<string, PolicyRule[]> = {
     rule(['patch', 'update'], [''], ['pods/status']),
     rule(READ, ['apps'], ['replicasets', 'statefulsets']),
     rule(READ, ['scheduling.k8s.io'], ['priorityclasses']),
+    // Delegated authentication and authorization of its own /metrics and /debug/pprof.
+    rule(['create'], ['authentication.k8s.io'], ['tokenreviews']),
+    rule(['create'], ['authorization.k8s.io'], ['subjectaccessreviews']),
   ],
   'system:kube-controller-manager': [
     rule(['create', 'patch', 'update'], ['', 'events.k8s.io'], ['events']),

@@ -1,10 +1,11 @@
 /**
  * Reviews that are evaluated, not stored: SelfSubjectAccessReview (`kubectl auth can-i`),
  * SubjectAccessReview, LocalSubjectAccessReview (a SubjectAccessReview within the URL's
- * namespace), SelfSubjectRulesReview (`kubectl auth can-i --list`) and SelfSubjectReview
- * (`kubectl auth whoami`).
+ * namespace), SelfSubjectRulesReview (`kubectl auth can-i --list`), SelfSubjectReview
+ * (`kubectl auth whoami`) and TokenReview (how the controller manager and scheduler authenticate
+ * a bearer token sent to their own endpoints).
  */
-import type { UserInfo } from './authn.js';
+import { tokenUser, type AuthnOptions, type UserInfo } from './authn.js';
 import type { Attributes, Decision, PolicyRule } from './rbac.js';
 import { apiErrors, type StatusCause } from './status.js';
 import type { KubeObject } from './storage.js';
@@ -85,4 +86,19 @@ export function evaluateReview(kind: string, body: KubeObject, user: UserInfo, a
   const subject = kind === 'SelfSubjectAccessReview' ? user : { name: spec.user ?? '', groups: spec.groups ?? [] };
   const decision = authorizer.authorize(attributesFor(subject, spec));
   return { kind, apiVersion: 'authorization.k8s.io/v1', metadata: namespace ? { namespace } : {}, spec, status: { allowed: decision.allowed, ...(decision.reason ? { reason: decision.reason } : {}) } };
+}
+
+/**
+ * TokenReview: the user the token authenticates as, by the same authenticators as a request's
+ * bearer token. Audiences other than the API server's own are not supported: a review that names
+ * any is answered unauthenticated (closed), never with a token meant for the API server.
+ */
+export async function reviewToken(body: KubeObject, authn: AuthnOptions): Promise<KubeObject> {
+  const spec = (body.spec ?? {}) as { token?: string; audiences?: string[] };
+  if (!spec.token) throw apiErrors.badRequest('token is required for TokenReview in authentication');
+  const review = (status: Record<string, unknown>): KubeObject => ({ kind: 'TokenReview', apiVersion: 'authentication.k8s.io/v1', metadata: {}, spec: { ...(spec.audiences ? { audiences: spec.audiences } : {}) }, status });
+  if ((spec.audiences ?? []).length > 0) return review({ authenticated: false, error: 'token audiences other than the API server\'s are not supported: leave spec.audiences empty' });
+  const user = await tokenUser(spec.token, authn);
+  if (!user) return review({ user: {} });
+  return review({ authenticated: true, user: { username: user.name, ...(user.uid ? { uid: user.uid } : {}), groups: user.groups, ...(user.extra ? { extra: user.extra } : {}) } });
 }

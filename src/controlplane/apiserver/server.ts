@@ -24,7 +24,7 @@ import { asVersion, converts } from './conversion.js';
 import { customScale } from './custom-resources.js';
 import { metricsResource } from './metrics.js';
 import { impersonatedUser, wantsImpersonation } from './impersonation.js';
-import { evaluateReview } from './reviews.js';
+import { evaluateReview, reviewToken } from './reviews.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { ApiError, apiErrors } from './status.js';
 import type { KubeObject } from './storage.js';
@@ -182,7 +182,8 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, query: U
   }
   if (type.virtual) {
     if (info.verb !== 'create') throw apiErrors.methodNotAllowed(req.method ?? '');
-    sendJson(res, 201, evaluateReview(type.kind, (body ?? {}) as KubeObject, user, options.authorizer, namespace));
+    const review = (body ?? {}) as KubeObject;
+    sendJson(res, 201, type.kind === 'TokenReview' ? await reviewToken(review, options.authn) : evaluateReview(type.kind, review, user, options.authorizer, namespace));
     return;
   }
   switch (info.verb) {

@@ -2,14 +2,17 @@
  * The HTTPS endpoint of kube-controller-manager and kube-scheduler: /healthz, /livez and
  * /readyz (`ok`, or with `?verbose` one `[+]check ok` line per check), /metrics in
  * Prometheus text (work-queue depth, adds and retries; whether this instance leads), and
- * /debug/pprof with --profiling. Upstream
- * serves with an in-memory self-signed certificate when no --tls-cert-file is given.
+ * /debug/pprof with --profiling. Every path but the always-allowed health ones is authorized
+ * first (delegated-auth.ts), so metrics and profiles are not open to anyone who can connect.
+ * Upstream serves with an in-memory self-signed certificate when no --tls-cert-file is given.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { SecureVersion } from 'node:tls';
 import { KubeforgeError } from '../../errors.js';
 import type { MetricsRegistry } from './controller.js';
+import type { EndpointAuthorizer } from './delegated-auth.js';
 import { pprofResponse } from './pprof.js';
 
 export type HealthCheck = () => string | undefined;
@@ -29,11 +32,17 @@ export interface HealthServerOptions {
   isLeader: () => boolean;
   /** --profiling: serve /debug/pprof (pprof.ts). */
   profiling?: boolean;
+  /** The CA client certificates are verified against (delegated authentication). */
+  clientCa?: string | Buffer;
+  /** Decides who may see what; without it every path is open (tests of the endpoint alone). */
+  authorize?: EndpointAuthorizer;
 }
 
 export interface HealthServer {
   host: string;
   port: number;
+  /** Client certificates are verified against `ca` from now on (it was learned late). */
+  setClientCa(ca: string | Buffer): void;
   close(): Promise<void>;
 }
 
@@ -61,13 +70,22 @@ function healthBody(checks: Record<string, HealthCheck>, path: string, verbose: 
 }
 
 export async function startHealthServer(options: HealthServerOptions): Promise<HealthServer> {
-  const server = https.createServer({ cert: options.cert, key: options.key, minVersion: options.minVersion ?? 'TLSv1.2' }, (req, res) => {
+  const tls = { cert: options.cert, key: options.key, minVersion: options.minVersion ?? 'TLSv1.2' as SecureVersion };
+  // A client certificate is asked for, never required: a scraper may use a token instead. Until
+  // the client CA is known, a certificate cannot be verified and is refused by authorize.
+  const server = https.createServer({ ...tls, requestCert: true, rejectUnauthorized: false, ...(options.clientCa ? { ca: options.clientCa } : {}) }, (req, res) => void respond(req, res).catch(() => {
+    if (!res.headersSent) res.writeHead(500);
+    res.end();
+  }));
+  const respond = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'https://localhost');
     const send = (status: number, body: string, type = 'text/plain; charset=utf-8') => {
       res.writeHead(status, { 'Content-Type': type, 'X-Content-Type-Options': 'nosniff' });
       res.end(body);
     };
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'method not allowed');
+    const refusal = await options.authorize?.(req, url.pathname);
+    if (refusal) return send(refusal.status, refusal.body, 'application/json');
     if (url.pathname === '/healthz' || url.pathname === '/livez' || url.pathname === '/readyz') {
       const { status, body } = healthBody(options.checks, url.pathname, url.searchParams.has('verbose'));
       return send(status, body);
@@ -76,7 +94,7 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
     const pprof = pprofResponse(url.pathname, options.profiling ?? false);
     if (pprof) return send(pprof.status, pprof.body, pprof.contentType);
     send(404, '404 page not found');
-  });
+  };
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
       reject(new KubeforgeError('KF_COMPONENT_BIND', `cannot serve on ${options.host}:${options.port}: ${err.code ?? err.message}`, { cause: err, hint: err.code === 'EADDRINUSE' ? `another process listens on port ${options.port}; stop it or change --secure-port` : 'check --bind-address and --secure-port' })),
@@ -87,6 +105,7 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
   return {
     host: options.host,
     port: address.port,
+    setClientCa: (ca) => server.setSecureContext({ ...tls, ca }),
     close: () => new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();

@@ -10,10 +10,11 @@ import { setMaxListeners } from 'node:events';
 import os from 'node:os';
 import { KubeforgeError } from '../../errors.js';
 import { createHost, resolveRoot, type FileHost } from '../../host/index.js';
-import { KubeClient, type KubeClientConfig } from '../../kube/index.js';
+import { KubeClient, type KubeClientConfig, type KubeObject } from '../../kube/index.js';
 import { createLogger, type Logger } from '../../log.js';
 import { MetricsRegistry, SharedInformers, type ApiClient, type ControllerContext } from './controller.js';
 import { acceptedFlag, flag, parseFlags, type FlagSpec, type ParsedFlags } from './flags.js';
+import { delegatedAuthorizer, DEFAULT_ALWAYS_ALLOW_PATHS } from './delegated-auth.js';
 import { startHealthServer, type HealthServer } from './health.js';
 import { kubeClientConfig } from '../../kubeconfig/index.js';
 import { selfSignedServingCertificate } from '../../pki/index.js';
@@ -33,13 +34,13 @@ export const COMMON_FLAGS: readonly FlagSpec[] = [
   flag('v', 'int', '0', 'v'),
   acceptedFlag('authentication-kubeconfig'),
   acceptedFlag('authorization-kubeconfig'),
-  acceptedFlag('client-ca-file'),
+  flag('client-ca-file'),
   acceptedFlag('requestheader-client-ca-file'),
   acceptedFlag('requestheader-allowed-names', 'list'),
   acceptedFlag('requestheader-extra-headers-prefix', 'list'),
   acceptedFlag('requestheader-group-headers', 'list'),
   acceptedFlag('requestheader-username-headers', 'list'),
-  acceptedFlag('authorization-always-allow-paths', 'list'),
+  flag('authorization-always-allow-paths', 'list', DEFAULT_ALWAYS_ALLOW_PATHS.join(',')),
   acceptedFlag('leader-elect-resource-lock'),
   acceptedFlag('leader-elect-resource-name'),
   acceptedFlag('feature-gates', 'list'),
@@ -114,6 +115,16 @@ async function servingCertificate(flags: ParsedFlags, files: FileHost, host: str
   return { cert: certPem, key: keyPem };
 }
 
+/** Reads the client CA from kube-system/extension-apiserver-authentication until it is there. */
+async function learnClientCa(client: ApiClient, server: HealthServer, signal: AbortSignal): Promise<void> {
+  while (!signal.aborted) {
+    const cm = await client.get<KubeObject & { data?: Record<string, string> }>({ version: 'v1', resource: 'configmaps', namespace: 'kube-system', name: 'extension-apiserver-authentication' }).catch(() => undefined);
+    const ca = cm?.data?.['client-ca-file'];
+    if (ca) return server.setClientCa(ca);
+    await new Promise((r) => setTimeout(r, 5_000).unref());
+  }
+}
+
 /** Starts a component: serves health at once, then campaigns and runs the loops when leading. */
 export async function runComponent(spec: ComponentSpec, argv: readonly string[], deps: ComponentDeps = {}): Promise<Running> {
   const flags = parseFlags(spec.flags, argv, spec.name);
@@ -141,7 +152,14 @@ export async function runComponent(spec: ComponentSpec, argv: readonly string[],
   const port = flags.int('secure-port');
   let server: HealthServer | undefined;
   if (port !== 0) {
-    server = await startHealthServer({ host, port, ...(await servingCertificate(flags, files, host)), minVersion: flags.tlsVersion('tls-min-version'), checks, metrics, leaderName: spec.name, isLeader: () => leading, profiling: flags.bool('profiling') });
+    const clientCaFile = flags.string('client-ca-file');
+    server = await startHealthServer({
+      host, port, ...(await servingCertificate(flags, files, host)), minVersion: flags.tlsVersion('tls-min-version'), checks, metrics, leaderName: spec.name, isLeader: () => leading, profiling: flags.bool('profiling'),
+      ...(clientCaFile ? { clientCa: await files.readFile(clientCaFile) } : {}),
+      authorize: delegatedAuthorizer(client, flags.list('authorization-always-allow-paths')),
+    });
+    // Without --client-ca-file (kubeadm's scheduler), the CA is the one the API server publishes.
+    if (!clientCaFile) void learnClientCa(client, server, stopAll.signal);
   }
 
   const lead = async (signal: AbortSignal) => {
