@@ -170,7 +170,11 @@ export class FakeApi implements ApiClient {
   }
 
   async create<T extends KubeObject>(ref: ResourceRef, object: T): Promise<T> {
-    this.calls.push({ method: 'POST', path: resourcePath({ ...ref, name: undefined }), body: clone(object) });
+    const path = resourcePath({ ...ref, name: undefined });
+    // A review (TokenReview, SubjectAccessReview) is answered by a handler, not stored.
+    const h = this.handlers.find((x) => x.method === 'POST' && x.pattern.test(path));
+    if (h) return this.request<T>('POST', path, { body: object });
+    this.calls.push({ method: 'POST', path, body: clone(object) });
     const meta = { ...object.metadata };
     if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${randomUUID().slice(0, 5)}`;
     if (ref.namespace) meta.namespace = ref.namespace;

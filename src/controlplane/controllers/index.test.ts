@@ -78,7 +78,11 @@ describe('runControllerManager (FakeApi as the API, real files, real HTTPS)', ()
     api.put(ref('secrets'), tokenSecret('abcdef.0123456789abcdef'));
     await eventually(() => api.find<ConfigMap>(ref('configmaps'), 'kube-public', 'cluster-info')?.data?.['jws-kubeconfig-abcdef'] === 'eyJhbGciOiJIUzI1NiIsImtpZCI6ImFiY2RlZiJ9..mG1tGx9diEJgwUcubkNZjlAJJ0PoGk6dbX2UJpTzeEo');
     expect((await httpsGet('127.0.0.1', port, '/healthz?verbose')).body).toBe('[+]ping ok\n[+]leaderElection ok\nhealthz check passed\n');
-    const metrics = (await httpsGet('127.0.0.1', port, '/metrics')).body;
+    // /metrics is the API server's to allow (TokenReview, then SubjectAccessReview), as upstream's delegated auth.
+    expect((await httpsGet('127.0.0.1', port, '/metrics')).status).toBe(403);
+    api.on('POST', /\/tokenreviews$/, (body) => ({ status: (body as { spec: { token: string } }).spec.token === 'scrape' ? { authenticated: true, user: { username: 'prometheus', groups: ['system:authenticated'] } } : {} }));
+    api.on('POST', /\/subjectaccessreviews$/, (body) => ({ status: { allowed: (body as { spec: { user: string } }).spec.user === 'prometheus' } }));
+    const metrics = (await httpsGet('127.0.0.1', port, '/metrics', undefined, { authorization: 'Bearer scrape' })).body;
     expect(metrics).toContain('workqueue_adds_total{name="bootstrap_signer_queue"}');
     expect(metrics).toContain('leader_election_master_status{name="kube-controller-manager"} 1');
     await r.stop();
