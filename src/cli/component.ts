@@ -43,15 +43,15 @@ export function registerComponent(program: Command): void {
       // component fails, e.g. it lost its leader election: exit 1, and the agent restarts it, as
       // the kubelet would. The handlers come first: as a container's PID 1, node ignores a
       // SIGTERM it has no handler for, and the pod would wait out its whole grace period.
-      let running: RunningComponent | undefined;
+      const started: { component?: RunningComponent } = {};
       const stop = () => {
-        if (!running) process.exit(143);
+        if (!started.component) process.exit(143);
         // Exits once stopped, even if a handle outlives stop (a socket still closing).
-        void running.stop().finally(() => setTimeout(() => process.exit(), SIGNAL_EXIT_MS).unref());
+        void started.component.stop().finally(() => setTimeout(() => process.exit(), SIGNAL_EXIT_MS).unref());
       };
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);
-      running = await run(flags);
-      await running.done;
+      started.component = await run(flags);
+      await started.component.done;
     });
 }
