@@ -164,7 +164,10 @@ describe('Services: EndpointSlices, kubeadm\'s kube-proxy DaemonSet and CoreDNS'
       return found.length === 1 ? found : undefined;
     }, 60_000);
     expect(rendering).toHaveLength(1);
-    await waitFor('the 7 hooks into the cluster\'s chains', async () => (await clusterRules()).filter((l) => l.includes(`kubeforge ${prefix} service portals`)).length === 7, 30_000);
+    const hookLines = async () => (await clusterRules()).filter((l) => l.includes(`kubeforge ${prefix} service portals`));
+    await waitFor('the 7 hooks into the cluster\'s chains', async () => (await hookLines()).length === 7, 60_000).catch(async (err: Error) => {
+      throw new Error(`${err.message}\n${(await hookLines()).join('\n')}\n${(await kubectl(['-n', 'kube-system', 'logs', rendering[0]!])).stdout}`);
+    });
     const standby = pods.find((p) => p.metadata.name !== rendering[0])!;
     expect((await kubectl(['-n', 'kube-system', 'logs', standby.metadata.name])).stdout).not.toContain('KF_PROXY_IPTABLES');
   }, 540_000);
@@ -218,7 +221,8 @@ const fs = require('fs');
 const body = JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' });
 const req = require('https').request({ host: 'kubernetes.default.svc', port: 443, method: 'POST', path: '/apis/authentication.k8s.io/v1/selfsubjectreviews',
   ca: fs.readFileSync(d + 'ca.crt'), headers: { authorization: 'Bearer ' + fs.readFileSync(d + 'token', 'utf8').trim(), 'content-type': 'application/json' } }, (res) => {
-  let text = ''; res.on('data', (c) => (text += c)); res.on('end', () => console.log(res.statusCode, res.socket.remoteAddress, JSON.stringify(JSON.parse(text).status)));
+  const peer = res.socket.remoteAddress;
+  let text = ''; res.on('data', (c) => (text += c)); res.on('end', () => console.log(res.statusCode, peer, JSON.stringify(JSON.parse(text).status)));
 });
 req.on('error', (e) => { console.log('error', e.message); process.exit(1); });
 req.end(body);`;
