@@ -47,6 +47,11 @@ describe('kube-proxy rules (iptables mode, per-cluster prefix)', () => {
     expect(rules(set, 'filter', `${P}-FILTER`)).toContain(`-A ${P}-FILTER -m conntrack --ctstate NEW -d 10.115.0.20/32 -j ${P}-SERVICES`);
   });
 
+  it('drops connections to 127/8 from elsewhere unless the proxy DNATed them (route_localnet is on)', () => {
+    const [first] = rules(render([], []), 'filter', `${P}-FILTER`);
+    expect(first).toBe(`-A ${P}-FILTER -m comment --comment "block incoming localnet connections" -d 127.0.0.0/8 ! -s 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP`);
+  });
+
   it('serves a NodePort on every local node address, masqueraded (externalTrafficPolicy Cluster)', () => {
     const set = render([service('np', { type: 'NodePort', ports: [{ name: 'http', port: 80, nodePort: 30080 }] })], [slice('np', [['10.215.1.5', 'w1']], 80)]);
     const nodeports = rules(set, 'nat', `${P}-NODEPORTS`);
