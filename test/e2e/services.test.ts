@@ -305,6 +305,29 @@ spec:
     }
   }, 90_000);
 
+  it('mirrors the Endpoints a user writes for a selector-less Service into an EndpointSlice, which the proxy serves', async () => {
+    const podIP = (await json(['get', 'pods', '-l', 'app=web'])).items[0].status.podIP;
+    const manual = `apiVersion: v1
+kind: Service
+metadata: {name: manual}
+spec:
+  ports: [{name: http, port: 80, targetPort: 8080}]
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: manual, labels: {team: a}}
+subsets:
+- addresses: [{ip: ${podIP}}]
+  ports: [{name: http, port: 8080}]
+`;
+    expect((await kubectl(['apply', '-f', '-'], manual)).exitCode).toBe(0);
+    const slice = await waitFor('the mirrored EndpointSlice', async () => (await json(['get', 'endpointslices', '-l', 'kubernetes.io/service-name=manual'])).items[0], 30_000);
+    expect(slice.metadata.labels).toMatchObject({ team: 'a', 'endpointslice.kubernetes.io/managed-by': 'endpointslicemirroring-controller.k8s.io' });
+    expect(slice.endpoints).toEqual([{ addresses: [podIP], conditions: { ready: true } }]);
+    const ip = await clusterIP('manual');
+    await waitFor('the mirrored endpoint to answer on the ClusterIP', async () => (await tool('curl', ['-s', '-m', '3', `http://${ip}/`])).stdout.startsWith('hello from web-'), 30_000);
+  }, 90_000);
+
   it('a deleted renderer pod ends at once (SIGTERM), another proxy takes over; reset keeps the rules while another node still proxies', async () => {
     const [renderer] = await renderers();
     const started = Date.now();
