@@ -254,7 +254,7 @@ export class PodWorker {
   private addProbe(slot: Slot, kind: ProbeKind, state: Extract<ContainerRuntimeState, { state: 'running' }>): void {
     const probe = slot.spec[`${kind}Probe`]!;
     const target = {
-      podIP: this.podIPs()[0]!,
+      podIP: this.podIPs()[0] ?? this.options.nodeAddress,
       container: slot.spec,
       exec: (command: string[], timeoutMs: number) => this.options.runner.exec(this.pod, slot.spec.name, command, timeoutMs),
     };
@@ -311,9 +311,10 @@ export class PodWorker {
     };
   }
 
-  /** The pod's IPs: its sandbox's when it has its own network, else the node's address. */
+  /** The pod's IPs: its sandbox's when it has its own network (none before it has one), else the node's address (hostNetwork, as the kubelet reports it). */
   private podIPs(): string[] {
-    return this.options.runner.podIPs?.(this.pod) ?? [this.options.nodeAddress];
+    if (this.pod.pod.spec.hostNetwork === true || !this.options.runner.podIPs) return [this.options.nodeAddress];
+    return this.options.runner.podIPs(this.pod) ?? [];
   }
 
   private buildStatus(previous?: PodStatus): PodStatus {
@@ -322,7 +323,7 @@ export class PodWorker {
       ...(this.initSlots.length > 0 ? { initContainers: this.initSlots.map((s) => this.containerStatus(s)), initFailed: this.initFailed } : {}),
       restartPolicy: this.pod.pod.spec.restartPolicy,
       nodeAddress: this.options.nodeAddress,
-      podIPs: this.options.runner.podIPs ? (this.options.runner.podIPs(this.pod) ?? []) : [this.options.nodeAddress],
+      podIPs: this.podIPs(),
       startTime: this.startTime,
       previous: previous?.conditions,
       now: this.options.clock.now().toISOString(),

@@ -6,6 +6,9 @@ interface RunningComponent {
   done: Promise<void>;
 }
 
+/** How long a stopped component may take to end by itself before it exits anyway. */
+const SIGNAL_EXIT_MS = 1000;
+
 /** The bundled components, run from the static-pod manifests' and add-ons' command lines. */
 const COMPONENTS: Record<string, (argv: string[]) => Promise<RunningComponent>> = {
   'kube-apiserver': async (argv) => {
@@ -36,13 +39,19 @@ export function registerComponent(program: Command): void {
         const { validationError } = await import('../errors.js');
         throw validationError('KF_UNKNOWN_COMPONENT', `unknown component "${name}"`, { hint: `use one of: ${Object.keys(COMPONENTS).join(', ')}` });
       }
-      const running = await run(flags);
-      // Runs until SIGTERM/SIGINT (then closes listeners and clients so the process ends by
-      // itself) or until the component fails, e.g. it lost its leader election: exit 1, and
-      // the agent restarts it, as the kubelet would.
-      const stop = () => void running.stop();
+      // Runs until SIGTERM/SIGINT (then closes listeners and clients and exits) or until the
+      // component fails, e.g. it lost its leader election: exit 1, and the agent restarts it, as
+      // the kubelet would. The handlers come first: as a container's PID 1, node ignores a
+      // SIGTERM it has no handler for, and the pod would wait out its whole grace period.
+      const started: { component?: RunningComponent } = {};
+      const stop = () => {
+        if (!started.component) process.exit(143);
+        // Exits once stopped, even if a handle outlives stop (a socket still closing).
+        void started.component.stop().finally(() => setTimeout(() => process.exit(), SIGNAL_EXIT_MS).unref());
+      };
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);
-      await running.done;
+      started.component = await run(flags);
+      await started.component.done;
     });
 }

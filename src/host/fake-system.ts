@@ -94,6 +94,10 @@ export class FakeSystem implements SystemProbe {
     return this.state.links.get(path);
   }
 
+  async writeSystemFile(path: string, content: string): Promise<void> {
+    this.state.files.set(path, content);
+  }
+
   async isPortFree(host: string, port: number): Promise<boolean> {
     return (await this.tryBind(host, port)).ok;
   }

@@ -27,6 +27,8 @@ export interface SystemProbe {
   listSystemDir(path: string): Promise<string[] | undefined>;
   /** The target of a real symbolic link (e.g. /proc/<pid>/fd/3 → `socket:[1234]`); undefined when unreadable. */
   readSystemLink(path: string): Promise<string | undefined>;
+  /** Writes a real kernel setting file in place (e.g. /proc/sys/net/ipv4/conf/all/route_localnet): no temp file, no rename. */
+  writeSystemFile(path: string, content: string): Promise<void>;
   /** True when nothing listens on host:port (we can bind it). */
   isPortFree(host: string, port: number): Promise<boolean>;
   /** Binds host:port exclusively and closes it again, reporting why it could not when it fails. */
@@ -88,6 +90,10 @@ export class RealSystem implements SystemProbe {
 
   readSystemLink(path: string): Promise<string | undefined> {
     return orUndefined(fs.readlink(path));
+  }
+
+  writeSystemFile(path: string, content: string): Promise<void> {
+    return fs.writeFile(path, content);
   }
 
   async isPortFree(host: string, port: number): Promise<boolean> {

@@ -43,6 +43,7 @@ export async function resetProxyRules(host: Host, caPem: string, log: Logger): P
 }
 
 const LOCK_RETRY_MS = 1000;
+const ROUTE_LOCALNET = '/proc/sys/net/ipv4/conf/all/route_localnet';
 
 export interface RunningProxy {
   /** Resolves once stopped (rules stay, as upstream's kube-proxy leaves them on exit). */
@@ -129,8 +130,11 @@ export async function runKubeProxy(argv: string[], deps: { host?: Host; log?: Lo
     if (!lock) return;
     if (controller.signal.aborted) return lock.release();
     log.info(`[kube-proxy] ${options.nodeName}: rendering the ${prefix} rules of this cluster on this machine`);
-    // Node ports on 127/8 addresses: the kernel routes them to pods only with route_localnet (as upstream sets it).
-    await host.processes.run('sysctl', ['-w', 'net.ipv4.conf.all.route_localnet=1'], { timeoutMs: 10_000 }).catch(() => undefined);
+    // 127/8 addresses through the proxy: node ports on a node's 127.0.0.N reach pods, and pods
+    // reach an endpoint on a node's 127.0.0.N (the API server behind the kubernetes Service), only
+    // with route_localnet, which `all` turns on for every interface (upstream sets it for the
+    // first). Written straight to /proc: the kube-proxy container has no sysctl program.
+    await host.system.writeSystemFile(ROUTE_LOCALNET, '1').catch((err: Error) => log.warn(`[kube-proxy] cannot turn on route_localnet: ${err.message}`));
     proxier.invalidate();
     schedule();
   };

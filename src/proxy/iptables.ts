@@ -5,8 +5,8 @@
 import type { ProcessHost } from '../host/index.js';
 import { KubeforgeError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { prefixChains, prefixCleanup, restoreInput, type ChainNames } from './restore.js';
-import { hookRule, hooks, type RuleSet, type Table } from './rules.js';
+import { missingHooks, prefixChains, prefixCleanup, restoreInput, type ChainNames } from './restore.js';
+import type { Hook, RuleSet, Table } from './rules.js';
 
 const TIMEOUT_MS = 60_000;
 
@@ -57,28 +57,20 @@ export class IptablesProxier {
     this.applied = undefined;
   }
 
-  /** Each built-in chain's jump into the cluster's chains, inserted once (upstream's EnsureRule). */
-  private async ensureHooks(): Promise<void> {
-    for (const hook of hooks(this.prefix)) {
-      const rule = hookRule(this.prefix, hook);
-      const check = await iptables(this.processes, 'iptables', ['-w', '-t', hook.table, '-C', hook.chain, ...rule]);
-      if (check.exitCode === 0) continue;
-      const insert = await iptables(this.processes, 'iptables', ['-w', '-t', hook.table, '-I', hook.chain, ...rule]);
-      if (insert.exitCode !== 0) throw new KubeforgeError('KF_PROXY_IPTABLES', `iptables -t ${hook.table} -I ${hook.chain}: ${insert.stderr.trim()}`);
-    }
-  }
-
   /** Applies `next`: everything on a full sync, the changed chains otherwise. Returns whether iptables-restore ran. */
   async sync(next: RuleSet): Promise<boolean> {
     const full = this.applied === undefined;
     const present: ChainNames = { nat: new Set(), filter: new Set() };
+    let insert: Hook[] = [];
     if (full) {
-      for (const table of ['nat', 'filter'] as const) present[table] = prefixChains(await save(this.processes, table), this.prefix);
+      const saved = { nat: await save(this.processes, 'nat'), filter: await save(this.processes, 'filter') };
+      for (const table of ['nat', 'filter'] as const) present[table] = prefixChains(saved[table], this.prefix);
+      // Each built-in chain's jump into the cluster's chains, inserted once (upstream's EnsureRule).
+      insert = missingHooks(saved, this.prefix);
     }
-    const input = restoreInput(next, this.applied, present);
+    const input = restoreInput(next, this.applied, present, insert, this.prefix);
     try {
       if (input) await restore(this.processes, input);
-      if (full) await this.ensureHooks();
     } catch (err) {
       this.applied = undefined;
       throw err;

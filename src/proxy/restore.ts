@@ -6,7 +6,7 @@
  * one endpoint change costs a few chains however many Services there are. Declaring a chain
  * (`:NAME - [0:0]`) flushes it under --noflush; nothing outside the prefix is touched.
  */
-import type { RuleSet, Table } from './rules.js';
+import { hookRule, hooks, type Hook, type RuleSet, type Table } from './rules.js';
 
 const TABLES: readonly Table[] = ['nat', 'filter'];
 
@@ -22,23 +22,35 @@ export function prefixChains(save: string, prefix: string): Set<string> {
   return out;
 }
 
+/** The hooks (built-in chain → the prefix's entry chains) missing from the `iptables-save` texts of nat and filter. */
+export function missingHooks(saved: Record<Table, string>, prefix: string): Hook[] {
+  return hooks(prefix).filter((hook) => {
+    const line = `-A ${hook.chain} ${hookRule(prefix, hook).map((a) => (a.includes(' ') ? `"${a}"` : a)).join(' ')}`;
+    return !saved[hook.table].split('\n').includes(line);
+  });
+}
+
 const same = (a: readonly string[] | undefined, b: readonly string[]) => a !== undefined && a.length === b.length && a.every((r, i) => r === b[i]);
 
 /**
  * `applied` undefined means a full sync: `present` (the prefix's chains in the kernel) are all
- * rewritten or deleted. Returns '' when nothing changes.
+ * rewritten or deleted, and `insertHooks` (missingHooks) inserted. Returns '' when nothing changes.
  */
-export function restoreInput(next: RuleSet, applied: RuleSet | undefined, present: ChainNames): string {
+export function restoreInput(next: RuleSet, applied: RuleSet | undefined, present: ChainNames, insertHooks: readonly Hook[] = [], prefix = ''): string {
   const out: string[] = [];
   for (const table of TABLES) {
     const wanted = next[table];
     const write = [...wanted.keys()].filter((c) => !applied || !same(applied[table].get(c), wanted.get(c)!));
     const before = applied ? [...applied[table].keys()] : [...present[table]];
     const remove = before.filter((c) => !wanted.has(c));
-    if (write.length === 0 && remove.length === 0) continue;
+    // Missing jumps into the entry chains go in the same transaction (one process, not an
+    // `iptables -C`/`-I` pair per hook), after the chains they jump to are declared.
+    const insert = insertHooks.filter((h) => h.table === table && wanted.has(h.target));
+    if (write.length === 0 && remove.length === 0 && insert.length === 0) continue;
     out.push(`*${table}`);
     for (const c of [...write, ...remove]) out.push(`:${c} - [0:0]`);
     for (const c of write) out.push(...wanted.get(c)!);
+    for (const h of insert) out.push(`-I ${h.chain} 1 ${hookRule(prefix, h).map((a) => (a.includes(' ') ? `"${a}"` : a)).join(' ')}`);
     for (const c of remove) out.push(`-X ${c}`);
     out.push('COMMIT');
   }

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../kube/index.js';
 import { clusterPrefix } from './cluster.js';
 import { localNodes, proxyServicePorts } from './endpoints.js';
-import { prefixCleanup, prefixChains, restoreInput } from './restore.js';
-import { coveringPrefix, RenderCache, renderRules, type RenderOptions, type RuleSet } from './rules.js';
+import { missingHooks, prefixCleanup, prefixChains, restoreInput } from './restore.js';
+import { coveringPrefix, hooks, RenderCache, renderRules, type RenderOptions, type RuleSet } from './rules.js';
 
 const P = 'KFABC123';
 const nodes: RenderOptions['nodes'] = [{ name: 'w1', addresses: ['127.0.0.151'], podCIDR: '10.215.1.0/24' }, { name: 'w2', addresses: ['127.0.0.152'], podCIDR: '10.215.2.0/24' }];
@@ -45,6 +45,11 @@ describe('kube-proxy rules (iptables mode, per-cluster prefix)', () => {
     expect(rules(set, 'filter', `${P}-EXTERNAL-SERVICES`)).toHaveLength(2);
     expect([...set.nat.keys()].filter((c) => /-(SVC|SEP|EXT)-/.test(c))).toEqual([]);
     expect(rules(set, 'filter', `${P}-FILTER`)).toContain(`-A ${P}-FILTER -m conntrack --ctstate NEW -d 10.115.0.20/32 -j ${P}-SERVICES`);
+  });
+
+  it('drops connections to 127/8 from elsewhere unless the proxy DNATed them (route_localnet is on)', () => {
+    const [first] = rules(render([], []), 'filter', `${P}-FILTER`);
+    expect(first).toBe(`-A ${P}-FILTER -m comment --comment "block incoming localnet connections" -d 127.0.0.0/8 ! -s 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP`);
   });
 
   it('serves a NodePort on every local node address, masqueraded (externalTrafficPolicy Cluster)', () => {
@@ -159,6 +164,24 @@ describe('iptables-restore input', () => {
     expect(cleanup.restore).toBe(`*nat\n:${P}-ENTRY - [0:0]\n:${P}-SVC-AAAA - [0:0]\n-X ${P}-ENTRY\n-X ${P}-SVC-AAAA\nCOMMIT\n`);
   });
 
+  it('inserts only the missing hooks, in the full sync\'s own restore input', () => {
+    const save = (table: string, lines: string[]) => [`*${table}`, ...lines, 'COMMIT'].join('\n');
+    const saved = {
+      nat: save('nat', [`-A PREROUTING -m comment --comment "kubeforge ${P} service portals" -j ${P}-ENTRY`, `-A OUTPUT -m comment --comment "kubeforge KFDEF456 service portals" -j KFDEF456-ENTRY`]),
+      filter: save('filter', []),
+    };
+    const missing = missingHooks(saved, P);
+    expect(missing.map((h) => `${h.table} ${h.chain} ${h.target}`)).toEqual([
+      `nat OUTPUT ${P}-ENTRY`, `nat POSTROUTING ${P}-POSTROUTING`, `filter INPUT ${P}-FILTER`, `filter OUTPUT ${P}-FILTER`, `filter FORWARD ${P}-FILTER`, `filter FORWARD ${P}-FORWARD`,
+    ]);
+    const text = restoreInput(render([service('web')], two), undefined, { nat: new Set(), filter: new Set() }, missing, P);
+    expect(text).toContain(`\n-I OUTPUT 1 -m comment --comment "kubeforge ${P} service portals" -j ${P}-ENTRY\n`);
+    expect(text.match(/^-I /gm)).toHaveLength(6);
+    // What the restore inserted is found again by the next full sync: nothing more to insert.
+    const after = (table: 'nat' | 'filter') => save(table, text.split('\n').filter((l) => l.startsWith('-I ') && missing.some((h) => h.table === table && l.endsWith(`-j ${h.target}`) && l.startsWith(`-I ${h.chain} `))).map((l) => l.replace(/^-I (\S+) 1 /, '-A $1 ')));
+    expect(missingHooks({ nat: `${saved.nat}\n${after('nat')}`, filter: after('filter') }, P)).toEqual([]);
+  });
+
   it('is accepted by the real iptables-restore (--test: parsed and checked, never committed)', () => {
     let available = true;
     try {
@@ -169,7 +192,7 @@ describe('iptables-restore input', () => {
     if (!available || process.getuid?.() !== 0) return expect.fail('this test needs root and iptables-restore (as the e2e tests do)');
     const services = [service('web'), service('np', { clusterIP: '10.115.0.30', type: 'NodePort', externalTrafficPolicy: 'Local', sessionAffinity: 'ClientIP', ports: [{ name: 'http', port: 80, nodePort: 30080 }] }), service('empty', { clusterIP: '10.115.0.40' }), service('itp', { clusterIP: '10.115.0.50', internalTrafficPolicy: 'Local' })];
     const set = render(services, [...two, slice('np', [['10.215.1.5', 'w1']], 80), slice('itp', [['10.215.1.7', 'w1']])]);
-    const text = restoreInput(set, undefined, { nat: new Set(), filter: new Set() });
+    const text = restoreInput(set, undefined, { nat: new Set(), filter: new Set() }, hooks(P), P);
     execFileSync('iptables-restore', ['--test', '--noflush'], { input: text });
   });
 });

@@ -15,7 +15,8 @@
  *        SVC/SVL    ClientIP affinity (recent), then random choice among SEP chains
  *        SEP        hairpin masquerade, DNAT to the endpoint
  *        MARK-MASQ, POSTROUTING: the mark, and MASQUERADE of marked packets
- *  filter FILTER    new connections to a port without endpoints: REJECT (DROP without local ones)
+ *  filter FILTER    connections to 127/8 from elsewhere that the proxy did not DNAT: DROP (route_localnet);
+ *                   new connections to a port without endpoints: REJECT (DROP without local ones)
  *        FORWARD    accept marked (proxied) packets where FORWARD's policy drops
  */
 import { createHash } from 'node:crypto';
@@ -136,6 +137,10 @@ export function renderRules(ports: readonly ProxyServicePort[], options: RenderO
   const FSERVICES = chain(filter, `${P}-SERVICES`);
   const FEXTERNAL = chain(filter, `${P}-EXTERNAL-SERVICES`);
   const FORWARD = chain(filter, `${P}-FORWARD`);
+  // route_localnet (index.ts) lets 127/8 destinations in from any interface: only proxied
+  // (DNAT) connections may use that, as upstream's KUBE-FIREWALL has it; anything else sent to a
+  // node's loopback address from off this machine is dropped.
+  add(filter, FILTER, `${comment('block incoming localnet connections')} -d 127.0.0.0/8 ! -s 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP`);
   add(filter, FORWARD, `${comment('kubernetes forwarding rules')} -m mark --mark ${MASQUERADE_MARK}/${MASQUERADE_MARK} -j ACCEPT`);
 
   const cover = coveringPrefix(ports.map((p) => p.clusterIP));

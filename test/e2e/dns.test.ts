@@ -11,11 +11,10 @@
  * listens: names outside the cluster are never sent off this machine by the test.
  */
 import { writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubeforge, resetRoots } from '../helpers/cli.js';
-import { testRoots } from '../helpers/e2e-cluster.js';
+import { machineAddress, testRoots } from '../helpers/e2e-cluster.js';
 import { kubectlWith, waitFor } from '../helpers/kubectl.js';
 import { writeBusyboxImage } from '../helpers/images.js';
 
@@ -32,13 +31,6 @@ const json = kubectl.json;
 let cp: string;
 let worker: string;
 let scratch: string;
-
-/** This machine's own non-loopback address: reachable from pods, and no DNS server listens there. */
-function machineAddress(): string {
-  const found = Object.values(os.networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal && !a.address.startsWith('10.'));
-  if (!found) throw new Error('no non-loopback IPv4 address on this machine');
-  return found.address;
-}
 
 /** Runs a script in a busybox pod on the worker and returns its log once it has finished. */
 async function runPod(name: string, script: string, extraSpec = ''): Promise<string> {

@@ -1,6 +1,7 @@
 /**
  * The node side of bundled images (bundled-images.ts): learns once what the host has for them
- * (the node binary, its libraries by `ldd`, kubeforge's install directory), builds a bundled
+ * (the node binary, its libraries by `ldd`, kubeforge's install directory, kube-proxy's
+ * iptables tools with their libraries and extensions), builds a bundled
  * image under the exact name a pod asks for and imports it into the node's runtime, and tells a
  * bundled image (ours, by its id) from a real one of the same name that someone pulled or
  * imported — which then runs as it is, without kubeforge's mounts.
@@ -9,10 +10,48 @@ import path from 'node:path';
 import type { Host } from '../../host/index.js';
 import { API_SOCKET_DIR } from '../api-socket.js';
 import { packageRoot } from '../images.js';
-import { bundledImageId, buildBundledImageArchive, libraryDirsFromLdd, type BundledImage, type BundleHostFacts } from './bundled-images.js';
+import { BUNDLED_IMAGES, bundledImageId, buildBundledImageArchive, libraryDirsFromLdd, xtablesDirCandidates, type BundledImage, type BundleHostFacts } from './bundled-images.js';
 import { importImageArchives } from './image-import.js';
 import { BUNDLED_ARCHIVE_DIR } from './layout.js';
 
+/** Where system tools live when the agent's PATH does not name them (root's sbin directories). */
+const SBIN_DIRS = ['/usr/sbin', '/sbin', '/usr/local/sbin'];
+
+/** The host's tool of that name: on the agent's PATH, else in an sbin directory; its real file (links followed, e.g. Debian's alternatives). */
+async function findTool(host: Host, name: string): Promise<string | undefined> {
+  let file = await host.system.which(name);
+  for (const dir of SBIN_DIRS) {
+    if (file) break;
+    if ((await host.system.listSystemDir(dir))?.includes(name)) file = `${dir}/${name}`;
+  }
+  for (let hops = 0; file && hops < 16; hops++) {
+    const target = await host.system.readSystemLink(file);
+    if (target === undefined) return file;
+    file = path.resolve(path.dirname(file), target);
+  }
+  return undefined;
+}
+
+/** The tools bundled images run (kube-proxy's iptables), their libraries and iptables' extensions, as this host has them. */
+async function toolFacts(host: Host): Promise<Pick<BundleHostFacts, 'tools' | 'toolLibraryDirs' | 'xtablesDir'>> {
+  const tools: Record<string, string> = {};
+  for (const name of new Set(BUNDLED_IMAGES.flatMap((b) => b.tools ?? []))) {
+    const file = await findTool(host, name);
+    if (file) tools[name] = file;
+  }
+  const dirs = new Set<string>();
+  let xtablesDir: string | undefined;
+  for (const file of new Set(Object.values(tools))) {
+    const ldd = await host.processes.run('ldd', [file]);
+    if (ldd.exitCode !== 0) continue;
+    for (const dir of libraryDirsFromLdd(ldd.stdout)) dirs.add(dir);
+    for (const candidate of xtablesDirCandidates(ldd.stdout, host.system.env())) {
+      if (xtablesDir) break;
+      if ((await host.system.listSystemDir(candidate))?.some((f) => f.endsWith('.so'))) xtablesDir = candidate;
+    }
+  }
+  return { tools, toolLibraryDirs: [...dirs].sort(), ...(xtablesDir ? { xtablesDir } : {}) };
+}
 
 export class BundledImageSource {
   private factsPromise: Promise<BundleHostFacts> | undefined;
@@ -43,6 +82,7 @@ export class BundledImageSource {
       packageRoot: root,
       ...(target !== undefined && realPath ? { nodeModulesLink: { target, realPath } } : {}),
       apiSocketDir: host.files.resolve(API_SOCKET_DIR),
+      ...(await toolFacts(host)),
     };
   }
 

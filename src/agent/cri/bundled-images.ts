@@ -8,7 +8,9 @@
  * upstream's args keep working. What they need comes from the host as read-only bind mounts
  * that the CRI runner adds for these images only: the node binary and the directories of its
  * shared libraries, kubeforge's install directory (and its node_modules when that is a link),
- * and the agent's API socket (api-socket.ts). Pure: facts about the host in, image files and
+ * and the agent's API socket (api-socket.ts); kube-proxy also gets the host's iptables tools
+ * (under the names it runs: a Debian `xtables-nft-multi` picks its mode from argv[0]), their
+ * libraries and iptables' extension directory. Pure: facts about the host in, image files and
  * mounts out.
  */
 import path from 'node:path';
@@ -23,11 +25,16 @@ export interface BundledImage {
   component: string;
   /** Where upstream's image has its program: the entry point pods may name as command[0]. */
   program: string;
+  /** Host programs the component runs, mounted under these names in BUNDLE_TOOL_DIR. */
+  tools?: readonly string[];
 }
+
+/** What kube-proxy runs (iptables.ts); upstream's image ships them. */
+export const IPTABLES_TOOLS = ['iptables', 'iptables-save', 'iptables-restore'] as const;
 
 export const BUNDLED_IMAGES: readonly BundledImage[] = [
   { repository: 'coredns', component: 'coredns', program: '/coredns' },
-  { repository: 'kube-proxy', component: 'kube-proxy', program: '/usr/local/bin/kube-proxy' },
+  { repository: 'kube-proxy', component: 'kube-proxy', program: '/usr/local/bin/kube-proxy', tools: IPTABLES_TOOLS },
 ];
 
 /** Where the host's files appear inside a bundled container. */
@@ -35,6 +42,9 @@ export const BUNDLE_NODE = '/opt/kubeforge/bin/node';
 export const BUNDLE_APP = '/opt/kubeforge/app';
 /** The directory of the agent's API socket inside the container (dns/api-client.ts dials it). */
 export const BUNDLE_API_DIR = '/var/run/kubeforge';
+/** Where host tools appear inside a bundled container (on the runtime's default PATH; bundleEnv sets it too). */
+export const BUNDLE_TOOL_DIR = '/usr/sbin';
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** The bundled image an image reference names, if any. */
 export function bundledImage(image: string): BundledImage | undefined {
@@ -54,6 +64,25 @@ export interface BundleHostFacts {
   nodeModulesLink?: { target: string; realPath: string };
   /** The host directory of the agent's API socket. */
   apiSocketDir: string;
+  /** Host tools found (name → the real file behind its links), for the images that list them. */
+  tools?: Record<string, string>;
+  /** The directories of those tools' libraries and loader (from ldd). */
+  toolLibraryDirs?: string[];
+  /** iptables' extension directory (libxt_*.so), which libxtables looks for at a path compiled in: XTABLES_LIBDIR names it. */
+  xtablesDir?: string;
+}
+
+/**
+ * Where iptables' extensions may be, best first: the host's XTABLES_LIBDIR, `xtables` next to
+ * libxtables (Debian: /lib/x86_64-linux-gnu/xtables), then the usual prefixes of other distros.
+ */
+export function xtablesDirCandidates(lddOutput: string, env: Readonly<Record<string, string | undefined>>): string[] {
+  const libxtables = /libxtables\.so\S*\s+=>\s*(\/\S+)/.exec(lddOutput)?.[1];
+  return [
+    ...(env.XTABLES_LIBDIR ? env.XTABLES_LIBDIR.split(':') : []),
+    ...(libxtables ? [path.posix.join(path.posix.dirname(libxtables), 'xtables')] : []),
+    '/usr/lib/xtables', '/usr/lib64/xtables', '/usr/libexec/xtables', '/lib/xtables', '/lib64/xtables', '/usr/local/lib/xtables',
+  ];
 }
 
 /** `ldd` output → the directories of every library and of the loader. */
@@ -66,10 +95,23 @@ export function libraryDirsFromLdd(output: string): string[] {
   return [...dirs].sort();
 }
 
+/** The host tools a bundled image gets, by their name in the container, and the library directories they add. */
+function bundledTools(facts: BundleHostFacts, bundled: BundledImage): { tools: [string, string][]; libraryDirs: string[] } {
+  const tools = (bundled.tools ?? []).flatMap((name): [string, string][] => (facts.tools?.[name] ? [[name, facts.tools[name]]] : []));
+  const libraryDirs = tools.length > 0 ? (facts.toolLibraryDirs ?? []).filter((d) => !facts.libraryDirs.includes(d)) : [];
+  return { tools, libraryDirs };
+}
+
+const usesIptables = (bundled: BundledImage) => bundled.tools?.includes('iptables') === true;
+
 /** The read-only mounts a bundled container gets (after the pod's own). */
-export function bundleMounts(facts: BundleHostFacts): CriMount[] {
+export function bundleMounts(facts: BundleHostFacts, bundled: BundledImage): CriMount[] {
   const ro = (hostPath: string, containerPath: string): CriMount => ({ hostPath, containerPath, readonly: true });
   const link = facts.nodeModulesLink;
+  const { tools, libraryDirs } = bundledTools(facts, bundled);
+  const allDirs = [...facts.libraryDirs, ...libraryDirs];
+  // Extensions inside a mounted library directory are already there (Debian's are).
+  const xtables = usesIptables(bundled) && tools.length > 0 && facts.xtablesDir && !allDirs.some((d) => facts.xtablesDir!.startsWith(`${d}/`)) ? [ro(facts.xtablesDir, facts.xtablesDir)] : [];
   return [
     ro(facts.nodeBinary, BUNDLE_NODE),
     ...facts.libraryDirs.map((d) => ro(d, d)),
@@ -77,12 +119,24 @@ export function bundleMounts(facts: BundleHostFacts): CriMount[] {
     // The link inside the mounted package resolves in the container's root: mount its target there.
     ...(link ? [ro(link.realPath, path.posix.resolve(BUNDLE_APP, link.target))] : []),
     ro(facts.apiSocketDir, BUNDLE_API_DIR),
+    // A multi-call binary mounted under each name it is run as: it reads its mode from argv[0].
+    ...tools.map(([name, file]) => ro(file, `${BUNDLE_TOOL_DIR}/${name}`)),
+    ...libraryDirs.map((d) => ro(d, d)),
+    ...xtables,
   ];
 }
 
-/** The environment a bundled container gets: the loader finds the mounted libraries. */
-export function bundleEnv(facts: BundleHostFacts): { key: string; value: string }[] {
-  return [{ key: 'LD_LIBRARY_PATH', value: facts.libraryDirs.join(':') }];
+/**
+ * The environment a bundled container gets, before the pod's own (which wins): the loader finds
+ * the mounted libraries; with host tools, PATH finds them and libxtables its extensions.
+ */
+export function bundleEnv(facts: BundleHostFacts, bundled: BundledImage): { key: string; value: string }[] {
+  const { tools, libraryDirs } = bundledTools(facts, bundled);
+  return [
+    { key: 'LD_LIBRARY_PATH', value: [...facts.libraryDirs, ...libraryDirs].join(':') },
+    ...(tools.length > 0 ? [{ key: 'PATH', value: DEFAULT_PATH }] : []),
+    ...(tools.length > 0 && usesIptables(bundled) && facts.xtablesDir ? [{ key: 'XTABLES_LIBDIR', value: facts.xtablesDir }] : []),
+  ];
 }
 
 /** The script at an entry point: node runs it (its first line is skipped), it starts the component. */

@@ -208,7 +208,7 @@ export class CriRunner implements PodRunner, PodStreams {
     const bundled = this.options.bundled && bundledImage(container.image);
     if (bundled && (await this.options.bundled!.isBundled(bundled, this.imageIds.get(container.image) ?? ''))) {
       const facts = await this.options.bundled!.facts();
-      resolved = { ...resolved, mounts: [...resolved.mounts, ...bundleMounts(facts)], env: [...resolved.env, ...bundleEnv(facts)] };
+      resolved = { ...resolved, mounts: [...resolved.mounts, ...bundleMounts(facts, bundled)], env: [...bundleEnv(facts, bundled), ...resolved.env] };
     }
     const podSecurity = (pod.pod.spec.securityContext ?? {}) as { runAsUser?: number; runAsGroup?: number };
     let containerId: string;

@@ -120,7 +120,10 @@ export class ApiPodResources implements PodResources {
   /** Writes every volume's content (emptyDir directories, configMap/secret/downwardAPI/projected files). */
   async prepare(pod: Pod): Promise<void> {
     for (const v of (pod.spec.volumes ?? []) as PodVolume[]) {
-      if (v.hostPath) continue;
+      if (v.hostPath) {
+        await this.prepareHostPath(v.hostPath);
+        continue;
+      }
       const files = await this.volumeFiles(pod, v);
       const dir = this.volumeDir(pod, v.name);
       await this.host.files.mkdir(dir, 0o777);
@@ -129,6 +132,16 @@ export class ApiPodResources implements PodResources {
         await this.host.files.writeFile(`${dir}/${file}`, content, { mode: mode ?? 0o644 });
       }
     }
+  }
+
+  /**
+   * As the kubelet: a missing hostPath of type DirectoryOrCreate or FileOrCreate is made (an
+   * empty file for the latter; the runtime would make a directory, and kube-proxy's
+   * /run/xtables.lock must be a file).
+   */
+  private async prepareHostPath(hostPath: { path: string; type?: string }): Promise<void> {
+    if (hostPath.type === 'DirectoryOrCreate') await this.host.files.mkdir(hostPath.path, 0o755);
+    else if (hostPath.type === 'FileOrCreate' && !(await this.host.files.exists(hostPath.path))) await this.host.files.writeFile(hostPath.path, '', { mode: 0o644 });
   }
 
   private async volumeFiles(pod: Pod, v: PodVolume): Promise<Map<string, { content: Buffer; mode?: number }>> {

@@ -112,5 +112,11 @@ export const CONTROLLER_ROLES: Record<string, PolicyRule[]> = {
     rule(['get', 'list', 'create', 'update', 'delete'], ['discovery.k8s.io'], ['endpointslices']),
     EVENTS,
   ],
+  'endpointslicemirroring-controller': [
+    rule(READ, [''], ['services', 'endpoints']),
+    rule(['update'], [''], ['endpoints/finalizers']),
+    rule(['get', 'list', 'create', 'update', 'delete'], ['discovery.k8s.io'], ['endpointslices']),
+    EVENTS,
+  ],
   'generic-garbage-collector': [rule([...READ, 'patch', 'update', 'delete'], ['*'], ['*'])],
 };

@@ -62,8 +62,9 @@ export function desiredSlices(service: Service, endpoints: readonly PodEndpoint[
   return out.length > 0 ? out : [slice(null, [])];
 }
 
-const content = (s: EndpointSlice) => JSON.stringify([s.metadata.labels ?? {}, s.addressType, s.endpoints ?? [], s.ports ?? null]);
-const keyOf = (s: EndpointSlice) => (s.ports ? portsKey(s.ports) : 'placeholder');
+/** What a slice says; its annotations count only where the wanted slice sets them (the mirroring controller's do). */
+const content = (s: EndpointSlice, wanted: EndpointSlice) => JSON.stringify([s.metadata.labels ?? {}, wanted.metadata.annotations ? (s.metadata.annotations ?? {}) : null, s.addressType, s.endpoints ?? [], s.ports ?? null]);
+const keyOf = (s: EndpointSlice) => `${s.addressType} ${s.ports ? portsKey(s.ports) : 'placeholder'}`;
 
 /** Pairs wanted slices with existing ones of the same port set: update what differs, create the rest, delete the surplus. */
 export function planSlices(wanted: readonly EndpointSlice[], existing: readonly EndpointSlice[]): SlicePlan {
@@ -73,10 +74,23 @@ export function planSlices(wanted: readonly EndpointSlice[], existing: readonly 
   for (const w of wanted) {
     const current = pool.get(keyOf(w))?.shift();
     if (!current) plan.create.push(w);
-    else if (content(current) !== content(w)) plan.update.push({ ...current, metadata: { ...current.metadata, labels: w.metadata.labels }, addressType: w.addressType, endpoints: w.endpoints, ports: w.ports });
+    else if (content(current, w) !== content(w, w)) {
+      plan.update.push({ ...current, metadata: { ...current.metadata, labels: w.metadata.labels, ...(w.metadata.annotations ? { annotations: w.metadata.annotations } : {}) }, addressType: w.addressType, endpoints: w.endpoints, ports: w.ports });
+    }
   }
   for (const rest of pool.values()) plan.delete.push(...rest);
   return plan;
+}
+
+/** Writes a plan: deletions first (a gone slice is fine), then updates and creations. */
+export async function applySlicePlan(ctx: ControllerContext, controller: string, key: string, plan: SlicePlan): Promise<void> {
+  const gone = (err: unknown) => {
+    if (!isNotFound(err)) throw err;
+  };
+  for (const s of plan.delete) await ctx.client.delete(ref('endpointslices', s.metadata.namespace, s.metadata.name)).catch(gone);
+  for (const s of plan.update) await ctx.client.update(ref('endpointslices', s.metadata.namespace, s.metadata.name), s);
+  for (const s of plan.create) await ctx.client.create(ref('endpointslices', s.metadata.namespace), s);
+  if (plan.create.length + plan.update.length + plan.delete.length > 0) ctx.log.debug(2, `[${controller}] ${key}: created ${plan.create.length}, updated ${plan.update.length}, deleted ${plan.delete.length}`);
 }
 
 export const endpointSliceController: Controller = {
@@ -90,14 +104,7 @@ export const endpointSliceController: Controller = {
         // Services without a selector are left to whoever writes their slices (upstream).
         if (service && service.spec.type !== 'ExternalName' && !managesEndpoints(service)) return;
         const wanted = service && managesEndpoints(service) ? desiredSlices(service, podEndpoints(service, pods, true)) : [];
-        const plan = planSlices(wanted, existing);
-        const gone = (err: unknown) => {
-          if (!isNotFound(err)) throw err;
-        };
-        for (const s of plan.delete) await ctx.client.delete(ref('endpointslices', s.metadata.namespace, s.metadata.name)).catch(gone);
-        for (const s of plan.update) await ctx.client.update(ref('endpointslices', s.metadata.namespace, s.metadata.name), s);
-        for (const s of plan.create) await ctx.client.create(ref('endpointslices', s.metadata.namespace), s);
-        if (plan.create.length + plan.update.length + plan.delete.length > 0) ctx.log.debug(2, `[endpointslice] ${key}: created ${plan.create.length}, updated ${plan.update.length}, deleted ${plan.delete.length}`);
+        await applySlicePlan(ctx, 'endpointslice', key, planSlices(wanted, existing));
       },
     });
   },

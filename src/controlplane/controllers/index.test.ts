@@ -18,7 +18,7 @@ const KUBECONFIG = 'apiVersion: v1\nclusters:\n- cluster:\n    certificate-autho
 describe('--controllers selection (upstream IsControllerEnabled)', () => {
   const enabled = (...selection: string[]) => CONTROLLERS.filter((r) => isControllerEnabled(r, selection)).map((r) => r.name);
   it('turns on the defaults with * and leaves bootstrapsigner and tokencleaner off', () => {
-    expect(enabled('*')).toEqual(['csrapproving', 'csrsigning', 'nodelifecycle', 'taint-eviction-controller', 'podgc', 'nodeipam', 'serviceaccount', 'root-ca-cert-publisher', 'namespace', 'deployment', 'replicaset', 'job', 'cronjob', 'ttl-after-finished', 'disruption', 'daemonset', 'statefulset', 'endpoint', 'endpointslice', 'garbagecollector']);
+    expect(enabled('*')).toEqual(['csrapproving', 'csrsigning', 'nodelifecycle', 'taint-eviction-controller', 'podgc', 'nodeipam', 'serviceaccount', 'root-ca-cert-publisher', 'namespace', 'deployment', 'replicaset', 'job', 'cronjob', 'ttl-after-finished', 'disruption', 'daemonset', 'statefulset', 'endpoint', 'endpointslice', 'endpointslicemirroring', 'garbagecollector']);
   });
   it('adds bootstrapsigner and tokencleaner as kubeadm\'s manifest asks', () => {
     expect(enabled('*', 'bootstrapsigner', 'tokencleaner')).toEqual(CONTROLLERS.map((r) => r.name));

@@ -15,6 +15,7 @@ import { cronJobController } from './cronjob.js';
 import { disruptionController } from './disruption.js';
 import { endpointsController } from './endpoints.js';
 import { endpointSliceController } from './endpointslice.js';
+import { endpointSliceMirroringController } from './endpointslice-mirroring.js';
 import { garbageCollectorController } from './garbagecollector.js';
 import { jobController } from './job.js';
 import { namespaceController } from './namespace.js';
@@ -71,6 +72,7 @@ export const CONTROLLERS: readonly ControllerRow[] = [
   { name: 'statefulset', serviceAccount: 'statefulset-controller', alias: 'statefulset-controller', enabledByDefault: true, make: () => statefulSetController },
   { name: 'endpoint', serviceAccount: 'endpoint-controller', alias: 'endpoints-controller', enabledByDefault: true, make: () => endpointsController },
   { name: 'endpointslice', serviceAccount: 'endpointslice-controller', alias: 'endpointslice-controller', enabledByDefault: true, make: () => endpointSliceController },
+  { name: 'endpointslicemirroring', serviceAccount: 'endpointslicemirroring-controller', alias: 'endpointslice-mirroring-controller', enabledByDefault: true, make: () => endpointSliceMirroringController },
   { name: 'garbagecollector', serviceAccount: 'generic-garbage-collector', alias: 'garbage-collector-controller', enabledByDefault: true, make: () => garbageCollectorController },
 ];
 
