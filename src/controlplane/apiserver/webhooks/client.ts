@@ -108,7 +108,9 @@ function goError(err: NodeJS.ErrnoException, dial: { host: string; port: number 
 /** POSTs the review and answers the decoded JSON body; every failure is a WebhookCallError. */
 export function postReview(webhook: string, target: WebhookTarget, review: unknown, timeoutSeconds: number): Promise<unknown> {
   const body = Buffer.from(JSON.stringify(review));
+  // Transport errors name the POST (Go's url.Error); errors reading the answer do not.
   const fail = (reason: string) => new WebhookCallError(webhook, `failed to call webhook: Post "${target.url.href}": ${reason}`);
+  const unreadable = (reason: string) => new WebhookCallError(webhook, `failed to call webhook: ${reason}`);
   return new Promise((resolve, reject) => {
     const req = https.request(
       {
@@ -117,7 +119,8 @@ export function postReview(webhook: string, target: WebhookTarget, review: unkno
         path: `${target.url.pathname}${target.url.search}`,
         method: 'POST',
         ...(target.ca ? { ca: target.ca } : {}),
-        ...(target.serverName ? { servername: target.serverName } : {}),
+        // No SNI for an IP address (RFC 6066); the certificate is then checked for the IP.
+        servername: target.serverName ?? '',
         headers: { host: target.url.host, 'content-type': 'application/json', accept: 'application/json, */*', 'content-length': body.length },
         // A fresh connection per call: the next call may resolve the Service to another endpoint.
         agent: false,
@@ -134,13 +137,13 @@ export function postReview(webhook: string, target: WebhookTarget, review: unkno
             parsed = JSON.parse(text);
           } catch (err) {
             const status = res.statusCode ?? 0;
-            if (status < 200 || status > 299) return reject(fail(`an error on the server (${JSON.stringify(text.slice(0, 200))}) has prevented the request from succeeding`));
-            return reject(fail(`couldn't get version/kind; json parse error: ${err instanceof Error ? err.message : String(err)}`));
+            if (status < 200 || status > 299) return reject(unreadable(`an error on the server (${JSON.stringify(text.slice(0, 200))}) has prevented the request from succeeding`));
+            return reject(unreadable(`couldn't get version/kind; json parse error: ${err instanceof Error ? err.message : String(err)}`));
           }
           const status = res.statusCode ?? 0;
           if (status < 200 || status > 299) {
             const message = obj(parsed).kind === 'Status' && typeof obj(parsed).message === 'string' ? String(obj(parsed).message) : `the server responded with the status code ${status} but did not return more information`;
-            return reject(fail(message));
+            return reject(unreadable(message));
           }
           resolve(parsed);
         });
