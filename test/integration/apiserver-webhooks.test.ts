@@ -9,17 +9,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generatePrivateKey, encodePrivateKeyPem, loadCertificate, signCertificate } from '../../src/pki/index.js';
 import { apiRequest, freePort, type ApiRequest, type TestCluster, startTestCluster } from '../helpers/apiserver-harness.js';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- AdmissionReview bodies are read as untyped JSON
+type Json = any;
 let cluster: TestCluster;
 let server: https.Server;
 let caBundle: string;
 let base: string;
 let closedPort: number;
 /** Every AdmissionReview request the webhook server got, by path. */
-const received: Array<{ path: string; request: Record<string, any> }> = [];
+const received: Array<{ path: string; request: Record<string, Json> }> = [];
 const admin = (path: string, request: ApiRequest = {}) => apiRequest(cluster.url, cluster.pki, path, { client: cluster.pki.admin, ...request });
 
 /** Creates objects through the API (kubectl apply spends seconds on discovery and OpenAPI: kept for what the tests assert). */
-async function create(...objects: Array<Record<string, any>>): Promise<void> {
+async function create(...objects: Array<Record<string, Json>>): Promise<void> {
   for (const object of objects) {
     const [group, version] = object.apiVersion.includes('/') ? object.apiVersion.split('/') : ['', object.apiVersion];
     const plural = object.kind === 'ValidatingAdmissionPolicy' ? 'validatingadmissionpolicies' : `${object.kind.toLowerCase()}s`;
@@ -29,7 +31,7 @@ async function create(...objects: Array<Record<string, any>>): Promise<void> {
   }
 }
 
-type Review = { request: Record<string, any> };
+type Review = { request: Record<string, Json> };
 const answer = (review: Review, response: Record<string, unknown>) => ({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: review.request.uid, ...response } });
 
 /** The webhooks, by path: each returns the body to answer (or undefined to never answer). */
@@ -167,7 +169,7 @@ describe('validating admission webhooks', () => {
   it('sends an admission.k8s.io/v1 AdmissionReview naming the request', async () => {
     const res = await createConfigMap('wh', 'reviewed', { labels: { app: 'x' } });
     expect(res.status).toBe(201);
-    const review = received.filter((r) => r.path.startsWith('/validate?')).map((r) => r.request).find((r) => r.name === 'reviewed') as Record<string, any>;
+    const review = received.filter((r) => r.path.startsWith('/validate?')).map((r) => r.request).find((r) => r.name === 'reviewed') as Record<string, Json>;
     expect(received.find((r) => r.request === review)?.path).toBe('/validate?timeout=10s');
     expect(review).toMatchObject({
       kind: { group: '', version: 'v1', kind: 'ConfigMap' },
@@ -225,7 +227,7 @@ describe('mutating admission webhooks', () => {
     const res = await admin('/api/v1/namespaces/plain/configmaps/mutated', { method: 'PUT', body: { metadata: { name: 'mutated', labels: { mutate: 'yes' } }, data: { a: 'b' } } });
     expect(res.status).toBe(200);
     expect(res.json.metadata.labels).toEqual({ mutate: 'yes', 'mutated-by': 'webhook' });
-    const review = received.filter((r) => r.path.startsWith('/mutate') && r.request.name === 'mutated').at(-1)?.request as Record<string, any>;
+    const review = received.filter((r) => r.path.startsWith('/mutate') && r.request.name === 'mutated').at(-1)?.request as Record<string, Json>;
     expect(review).toMatchObject({ operation: 'UPDATE', options: { kind: 'UpdateOptions' }, oldObject: { metadata: { name: 'mutated' } } });
   });
 });

@@ -14,7 +14,6 @@ import { jsonPatch } from '../patch.js';
 import type { ResourceType } from '../resources.js';
 import { ApiError, apiErrors } from '../status.js';
 import type { KubeObject } from '../storage.js';
-import { postReview, webhookTarget, type ServiceLookup } from './client.js';
 import { conditionsMatch, type CelVariables, type MatchCondition } from './cel.js';
 import { matchingType, matchRequest, namespaceSelectorMatches, objectSelectorMatches } from './matching.js';
 import { admissionRequest, admissionReview, denial, verifyAdmissionResponse, WebhookCallError } from './review.js';
@@ -42,7 +41,8 @@ export interface Webhook {
 export interface DispatchContext {
   /** The labels of a stored namespace; undefined when there is none. */
   namespaceLabels(name: string): Record<string, string> | undefined;
-  services: ServiceLookup;
+  /** POSTs a review to the webhook and answers the decoded body; failures are WebhookCallErrors (client.ts). */
+  call(hook: Webhook, review: unknown): Promise<unknown>;
   /** The CEL variables of a request (matchConditions), the object in the version `as`. */
   celVariables(attrs: AdmissionAttributes, as: ResourceType): CelVariables;
   /** Told when a failing webhook is ignored (failurePolicy Ignore). */
@@ -88,8 +88,7 @@ async function callHook(hook: Webhook, attrs: AdmissionAttributes, as: ResourceT
   } catch (err) {
     throw new WebhookCallError(hook.name, `could not create admission objects: ${err instanceof Error ? err.message : String(err)}`);
   }
-  const target = await webhookTarget(hook.name, hook.clientConfig, hook.timeoutSeconds, ctx.services);
-  const answer = await postReview(hook.name, target, review.review, hook.timeoutSeconds);
+  const answer = await ctx.call(hook, review.review);
   let response;
   try {
     response = verifyAdmissionResponse(uid, mutating, review.version, answer);

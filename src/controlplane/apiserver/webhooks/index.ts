@@ -16,7 +16,7 @@ import { ApiError, qualified } from '../status.js';
 import type { KubeObject } from '../storage.js';
 import { selectorString } from '../subresources.js';
 import { toCel, type CelVariables } from './cel.js';
-import type { ServiceLookup } from './client.js';
+import { postReview, webhookTarget, type ServiceLookup } from './client.js';
 import { dispatchMutating, dispatchValidating, type DispatchContext, type Webhook } from './dispatch.js';
 import { exemptFromDynamicAdmission, matchRequest } from './matching.js';
 import { validatePolicies, type PolicyContext } from './policies.js';
@@ -132,7 +132,7 @@ export class WebhookAdmission implements DynamicAdmission {
     return {
       namespaceLabels: (name) => (found(name) ? (found(name)?.metadata?.labels ?? {}) : undefined),
       namespaceObject: found,
-      services: this.services,
+      call: async (hook, review) => postReview(hook.name, await webhookTarget(hook.name, hook.clientConfig, hook.timeoutSeconds, this.services), review, hook.timeoutSeconds),
       celVariables: (a, as) => this.celVariables(a, as),
       failedOpen: (webhook: string, err: WebhookCallError) => this.warn(`Failed calling webhook, failing open ${webhook}: ${err.message}`),
       params: (paramKind, paramRef, requestNamespace) => this.params(paramKind, paramRef, requestNamespace),
