@@ -334,6 +334,12 @@ describe('ValidatingAdmissionPolicy', () => {
     expect(scaled.stderr).toContain('replicas must be no greater than 5, got 9');
   });
 
+  it('refuses a policy whose expression does not compile (422 naming the field)', async () => {
+    const res = await admin('/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies', { method: 'POST', body: { metadata: { name: 'broken' }, spec: { matchConstraints: { resourceRules: [{ apiGroups: ['apps'], apiVersions: ['v1'], operations: ['CREATE'], resources: ['deployments'] }] }, validations: [{ expression: 'object.spec.replicas <=' }] } } });
+    expect(res.status).toBe(422);
+    expect(res.json.message).toMatch(/^ValidatingAdmissionPolicy\.admissionregistration\.k8s\.io "broken" is invalid: spec\.validations\[0\]\.expression: Invalid value: "object\.spec\.replicas <=": compilation failed: /);
+  });
+
   it('warns instead with validationActions Warn', async () => {
     const path = '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings/max-replicas-binding';
     expect((await admin(path, { method: 'PATCH', contentType: 'application/merge-patch+json', body: { spec: { validationActions: ['Warn'] } } })).status).toBe(200);

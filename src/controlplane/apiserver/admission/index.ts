@@ -10,6 +10,8 @@ import { nodeRestriction } from './noderestriction.js';
 import { rbacEscalation } from './rbac-escalation.js';
 import type { AdmissionAttributes, AdmissionContext, AdmissionPlugin } from './types.js';
 import type { KubeObject } from '../storage.js';
+import { apiErrors } from '../status.js';
+import { expressionCauses } from '../webhooks/cel.js';
 
 export type { AdmissionAttributes, AdmissionContext, DynamicAdmission, Operation } from './types.js';
 
@@ -21,6 +23,17 @@ const PLUGINS: readonly AdmissionPlugin[] = [
   certificateSigning,
   certificateSubjectRestriction,
   rbacEscalation,
+  // Not a plugin upstream (its strategies compile the CEL of these kinds when validating them); here
+  // after validation, as compiling loads CEL asynchronously.
+  {
+    name: 'AdmissionExpressions',
+    enabled: 'always',
+    validate: async (a) => {
+      if (a.type.group !== 'admissionregistration.k8s.io' || !a.object || a.subresource !== '' || (a.operation !== 'CREATE' && a.operation !== 'UPDATE')) return;
+      const causes = await expressionCauses(a.type.kind, a.object);
+      if (causes.length > 0) throw apiErrors.invalid(a.type.kind, a.type.group, a.object.metadata?.name ?? '', causes);
+    },
+  },
   { name: 'MutatingAdmissionWebhook', enabled: 'default', connect: true, admit: (a, ctx) => ctx.dynamic?.mutate(a) ?? Promise.resolve(undefined) },
   { name: 'ValidatingAdmissionPolicy', enabled: 'default', connect: true, validate: (a, ctx) => ctx.dynamic?.validatePolicies(a) },
   { name: 'ValidatingAdmissionWebhook', enabled: 'default', connect: true, validate: (a, ctx) => ctx.dynamic?.validateWebhooks(a) },

@@ -96,3 +96,33 @@ export async function conditionsMatch(conditions: readonly MatchCondition[], var
   if (errors.length === 0) return { matches: true };
   return failurePolicy === 'Ignore' ? { matches: false } : { matches: false, error: errors.length === 1 ? (errors[0] as string) : `[${errors.join(', ')}]` };
 }
+
+/** The CEL expressions of an admission configuration, by field path (upstream validates them on write). */
+function expressionFields(kind: string, object: Record<string, unknown>): Array<{ field: string; expression: string }> {
+  const list = (v: unknown): Array<Record<string, unknown>> => (Array.isArray(v) ? v.filter((x): x is Record<string, unknown> => !!x && typeof x === 'object') : []);
+  const fields: Array<{ field: string; expression: string }> = [];
+  const add = (at: string, items: unknown, keys: string[]) =>
+    list(items).forEach((item, i) => {
+      for (const key of keys) if (typeof item[key] === 'string' && item[key] !== '') fields.push({ field: `${at}[${i}].${key}`, expression: item[key] as string });
+    });
+  if (kind === 'ValidatingAdmissionPolicy') {
+    const spec = (object.spec ?? {}) as Record<string, unknown>;
+    add('spec.validations', spec.validations, ['expression', 'messageExpression']);
+    add('spec.matchConditions', spec.matchConditions, ['expression']);
+    add('spec.variables', spec.variables, ['expression']);
+    add('spec.auditAnnotations', spec.auditAnnotations, ['valueExpression']);
+  } else if (kind === 'ValidatingWebhookConfiguration' || kind === 'MutatingWebhookConfiguration') {
+    list(object.webhooks).forEach((hook, i) => add(`webhooks[${i}].matchConditions`, hook.matchConditions, ['expression']));
+  }
+  return fields;
+}
+
+/** Each expression of the object that does not compile, as a 422 cause (`compilation failed: …`). */
+export async function expressionCauses(kind: string, object: Record<string, unknown>): Promise<Array<{ reason: string; field: string; message: string }>> {
+  const causes = [];
+  for (const { field, expression } of expressionFields(kind, object)) {
+    const error = await compile(expression).then(() => undefined, (err: unknown) => firstLine(err));
+    if (error) causes.push({ reason: 'FieldValueInvalid', field, message: `Invalid value: ${JSON.stringify(expression)}: ${error}` });
+  }
+  return causes;
+}

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AdmissionAttributes } from '../admission/types.js';
 import { findResource, type ResourceType } from '../resources.js';
 import type { KubeObject } from '../storage.js';
-import { conditionsMatch, toCel } from './cel.js';
+import { conditionsMatch, expressionCauses, toCel } from './cel.js';
 import { validatePolicies, type PolicyContext } from './policies.js';
 
 const deployments = findResource('apps', 'v1', 'deployments') as ResourceType;
@@ -106,5 +106,16 @@ describe('matchConditions (upstream matchconditions.Matcher)', () => {
     const result = await conditionsMatch([{ name: 'bad', expression: 'object.nope == 1' }], vars, 'Fail');
     expect(result.matches).toBe(false);
     expect(result.error).toMatch(/^bad: /);
+  });
+});
+
+describe('expressions of admission configurations, checked on write', () => {
+  it('names each expression that does not compile by its field', async () => {
+    const bad = policy({ validations: [{ expression: 'object.spec.replicas <= 5' }, { expression: 'object.spec.replicas <=', messageExpression: "'ok'" }], matchConditions: [{ name: 'c', expression: 'true &&' }] });
+    const causes = await expressionCauses('ValidatingAdmissionPolicy', bad);
+    expect(causes.map((c) => c.field)).toEqual(['spec.validations[1].expression', 'spec.matchConditions[0].expression']);
+    expect(causes[0]?.message).toMatch(/^Invalid value: "object.spec.replicas <=": compilation failed: /);
+    const hooks = { webhooks: [{ matchConditions: [{ name: 'ok', expression: "quantity('1Gi') != null" }, { name: 'bad', expression: '(' }] }] };
+    expect((await expressionCauses('ValidatingWebhookConfiguration', hooks)).map((c) => c.field)).toEqual(['webhooks[0].matchConditions[1].expression']);
   });
 });
