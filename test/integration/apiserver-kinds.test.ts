@@ -153,6 +153,8 @@ describe('the remaining built-in kinds', () => {
     expect((await kubectl135(['get', 'mutatingwebhookconfigurations,validatingadmissionpolicies'])).stdout).toMatch(/mutatingwebhookconfiguration\.admissionregistration\.k8s\.io\/m\s+1\s+\S+\n[\s\S]*validatingadmissionpolicy\.admissionregistration\.k8s\.io\/p\s+1\s+<unset>\s+\S+/);
     const resources = (await cluster.kubectl(['api-resources', '-o', 'name'])).stdout;
     for (const name of ['persistentvolumes', 'ingresses.networking.k8s.io', 'horizontalpodautoscalers.autoscaling', 'runtimeclasses.node.k8s.io', 'csinodes.storage.k8s.io', 'validatingadmissionpolicybindings.admissionregistration.k8s.io']) expect(resources).toContain(`${name}\n`);
+    // The webhook is called (its Service does not exist, failurePolicy Fail): it would refuse the later tests' pods.
+    expect((await admin('/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/m', { method: 'DELETE' })).status).toBe(200);
   });
 
   it("Debian's python3-kubernetes lists and watches Ingresses", async () => {

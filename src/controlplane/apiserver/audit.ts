@@ -153,6 +153,8 @@ interface RequestAudit {
   objectRef?: Record<string, string>;
   requestObject?: unknown;
   response?: Buffer[];
+  /** Set by admission (webhooks' auditAnnotations, policies' audit failures). */
+  annotations?: Record<string, string>;
 }
 
 /** The request pipeline's hooks; the event goes out when the response is finished. */
@@ -216,6 +218,14 @@ export class Auditor {
     if (record.level !== 'Metadata') record.requestObject = body;
   }
 
+  /** An annotation of the request's events from admission (first value wins, as upstream's AddAnnotation). */
+  annotate(req: IncomingMessage, key: string, value: string): void {
+    const record = this.requests.get(req);
+    if (!record || record.level === 'None') return;
+    record.annotations ??= {};
+    record.annotations[key] ??= value;
+  }
+
   private captureResponse(res: ServerResponse, record: RequestAudit): void {
     record.response = [];
     const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
@@ -251,11 +261,12 @@ export class Auditor {
       ...(stage === 'ResponseComplete' && record.response?.length ? { responseObject: parseJson(Buffer.concat(record.response)) } : {}),
       requestReceivedTimestamp: microTime(record.received),
       stageTimestamp: microTime(new Date()),
-      ...(record.decision
+      ...(record.decision || record.annotations
         ? {
             annotations: {
-              'authorization.k8s.io/decision': record.decision.allowed ? 'allow' : 'forbid',
-              ...(record.decision.reason ? { 'authorization.k8s.io/reason': record.decision.reason } : {}),
+              ...(record.decision ? { 'authorization.k8s.io/decision': record.decision.allowed ? 'allow' : 'forbid' } : {}),
+              ...(record.decision?.reason ? { 'authorization.k8s.io/reason': record.decision.reason } : {}),
+              ...record.annotations,
             },
           }
         : {}),

@@ -4,7 +4,8 @@
  * the Kubernetes API over HTTPS. Modules: flags; server (pipeline), http, routes, requestinfo;
  * authn, satoken (service-account JWTs), impersonation; authz, rbac, policy, nodegraph (Node
  * authorizer), escalation (RBAC escalation checks); admission/ (the admission chain: NodeRestriction,
- * certificates, RBAC escalation); rbac-validation;
+ * certificates, RBAC escalation, and the dynamic plugins of webhooks/: admission webhooks and
+ * ValidatingAdmissionPolicies with CEL); rbac-validation;
  * objects, storage, cache (etcd), serviceips (ClusterIPs, node ports), defaults, validation,
  * csr; subresources (token, scale, binding, eviction); podlogs + pod-streams (pods/log, exec, attach,
  * portforward proxied to the kubelet; protocols in src/streaming); crd, crd-controller, custom-schema, custom-resources
@@ -27,7 +28,7 @@ import { KubeforgeError } from '../../errors.js';
 import { createLogger, type Logger } from '../../log.js';
 import type { UserInfo } from './authn.js';
 import { Authorizer } from './authz.js';
-import { admissionChain } from './admission/index.js';
+import { admissionChain, mutationChain, type AdmissionContext } from './admission/index.js';
 import { Auditor, parseAuditPolicy } from './audit.js';
 import { auditLogOptions, openAuditLog } from './audit-log.js';
 import { parseEncryptionConfiguration } from './encryption.js';
@@ -55,6 +56,7 @@ import { connectEtcd } from './etcd-client.js';
 import { startCompactor } from './compactor.js';
 import type { TokenIssuer } from './subresources.js';
 import { toTable, wantsTable, type IncludeObject } from './tables.js';
+import { WebhookAdmission } from './webhooks/index.js';
 
 export { parseApiServerFlags, FLAG_TABLE, type ApiServerFlags } from './flags.js';
 
@@ -207,7 +209,14 @@ export async function runKubeApiserver(argv: string[], options: ApiServerOptions
     pods: cache('pods'),
     resourceQuotas: cache('resourcequotas'),
     limitRanges: cache('limitranges'),
+    mutatingWebhookConfigurations: cache('mutatingwebhookconfigurations'),
+    validatingWebhookConfigurations: cache('validatingwebhookconfigurations'),
+    validatingAdmissionPolicies: cache('validatingadmissionpolicies'),
+    validatingAdmissionPolicyBindings: cache('validatingadmissionpolicybindings'),
+    namespaces: cache('namespaces'),
   };
+  let cachesSynced: () => void = () => undefined;
+  const synced = new Promise<void>((resolve) => (cachesSynced = resolve));
   const quota = new QuotaAdmission(objects, caches.resourceQuotas, caches.limitRanges);
   const crds = new CrdController(objects, (err) => logger.warn(`kube-apiserver: CustomResourceDefinitions: ${err instanceof Error ? err.message : String(err)}`));
   const sa = await serviceAccounts(flags, files, objects);
@@ -223,6 +232,7 @@ export async function runKubeApiserver(argv: string[], options: ApiServerOptions
         endpointTimer = setInterval(() => void endpoints.reconcile().catch((err: unknown) => logger.warn(`kube-apiserver: reconciling the kubernetes Endpoints: ${err instanceof Error ? err.message : String(err)}`)), ENDPOINT_RECONCILE_INTERVAL_MS);
         void endpoints.reconcile().catch(() => {});
         await Promise.all([...Object.values(caches).map((c) => c.start()), crds.start()]);
+        cachesSynced();
         bootstrapped = true;
         logger.debug(1, 'kube-apiserver: bootstrap namespaces and RBAC in place');
         return;
@@ -234,14 +244,17 @@ export async function runKubeApiserver(argv: string[], options: ApiServerOptions
     }
   })();
   const authorizer = new Authorizer(flags.authorizationModes, caches, new NodeGraph(caches.pods));
-  const admit = admissionChain(flags.admissionPlugins, flags.disabledAdmissionPlugins, {
+  const admissionContext: AdmissionContext = {
     authorize: (attrs) => authorizer.authorize(attrs),
     rulesFor: (user, namespace) => authorizer.rulesFor(user, namespace),
     get: async (ref, namespace, name) => {
       const type = RESOURCES.find((r) => r.group === ref.group && r.plural === ref.plural) as ResourceType;
       return (await storage.get(objects.key(type, namespace, name)))?.object;
     },
-  });
+    dynamic: new WebhookAdmission(caches, synced, objects, (message) => logger.warn(`kube-apiserver: ${message}`)),
+  };
+  const admit = admissionChain(flags.admissionPlugins, flags.disabledAdmissionPlugins, admissionContext);
+  const mutate = mutationChain(flags.admissionPlugins, flags.disabledAdmissionPlugins, admissionContext);
   const etcdCheck = { name: 'etcd', timeoutMs: flags.etcdReadycheckTimeoutMs, check: async () => void (await storage.currentRevision(flags.etcdReadycheckTimeoutMs)) };
   const compactor = startCompactor(storage.client, flags.etcdCompactionIntervalMs, (err) => logger.warn(`kube-apiserver: etcd compaction failed: ${err instanceof Error ? err.message : String(err)}`));
   const kubeletClient = { cert: kubeletCert, key: kubeletKey, ca: kubeletCa, preferredAddressTypes: flags.kubeletPreferredAddressTypes };
@@ -263,6 +276,7 @@ export async function runKubeApiserver(argv: string[], options: ApiServerOptions
     objects,
     maxRequestBytes: flags.maxRequestBytes,
     admit,
+    mutate,
     alwaysAllowPaths: flags.alwaysAllowPaths,
     metrics,
     ...(audit ? { audit } : {}),

@@ -19,7 +19,7 @@ import { groupVersion, storageKey, findResource, type ResourceType } from './res
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { ApiError, apiErrors } from './status.js';
 import type { KubeObject, Storage } from './storage.js';
-import type { Admit, Operation } from './admission/index.js';
+import type { Admit, Mutate, Operation } from './admission/index.js';
 import { rbacCauses, rbacUpdateCauses } from './rbac-validation.js';
 import { validateObject } from './validation.js';
 
@@ -60,6 +60,8 @@ export interface WriteOptions {
   dryRun?: boolean;
   /** The admission chain for this request, run on the object after defaults and validation. */
   admit?: (operation: Operation, object: KubeObject | undefined, oldObject: KubeObject | undefined) => ReturnType<Admit>;
+  /** Mutating admission (webhooks), run after defaults and before validation: the changed object, or undefined. */
+  mutate?: (operation: Operation, object: KubeObject | undefined, oldObject: KubeObject | undefined) => ReturnType<Mutate>;
   /** Records the write in metadata.managedFields as an Update by this manager. */
   fieldManager?: string;
   /** The subresource written ('' for the object itself), for managedFields. */
@@ -153,6 +155,22 @@ export class ObjectStore {
     return { ...object, kind: type.kind, apiVersion: groupVersion(type), metadata: { ...meta, ...(type.namespaced ? { namespace } : {}) } };
   }
 
+  /**
+   * A mutating webhook's object, with what it may not change put back: kind, apiVersion, name,
+   * namespace, uid, creationTimestamp and resourceVersion (upstream sets or checks them after admission).
+   */
+  private afterMutation(type: ResourceType, namespace: string | undefined, mutated: KubeObject, before: KubeObject): KubeObject {
+    const sent = mutated.metadata;
+    const meta: Record<string, unknown> = sent && typeof sent === 'object' && !Array.isArray(sent) ? { ...sent } : {};
+    const kept = before.metadata ?? {};
+    const system = { name: kept.name, uid: kept.uid, creationTimestamp: kept.creationTimestamp, resourceVersion: kept.resourceVersion, ...(type.namespaced ? { namespace } : {}) };
+    for (const [key, value] of Object.entries(system)) {
+      if (value === undefined) delete meta[key];
+      else meta[key] = value;
+    }
+    return { ...mutated, kind: type.kind, apiVersion: groupVersion(type), metadata: meta as KubeObject['metadata'] };
+  }
+
   private validate(type: ResourceType, object: KubeObject, previous?: KubeObject): void {
     const crdUpdate = previous && !type.custom && type.kind === 'CustomResourceDefinition' ? validateCrdUpdate(object, previous) : [];
     const causes = [...validateObject(type, object), ...rbacCauses(type.kind, object), ...(previous ? rbacUpdateCauses(type.kind, object, previous) : []), ...crdUpdate];
@@ -160,21 +178,29 @@ export class ObjectStore {
   }
 
   async create(type: ResourceType, namespace: string | undefined, body: unknown, user: UserInfo, options: WriteOptions = {}): Promise<KubeObject> {
-    const object = this.checkBody(type, namespace, body);
-    const meta = object.metadata ?? {};
-    if (!meta.name && meta.generateName) {
-      meta.name = meta.generateName + Array.from({ length: 5 }, () => NAME_CHARS[randomInt(NAME_CHARS.length)]).join('');
+    let object = this.checkBody(type, namespace, body);
+    const sentMeta = object.metadata ?? {};
+    if (!sentMeta.name && sentMeta.generateName) {
+      sentMeta.name = sentMeta.generateName + Array.from({ length: 5 }, () => NAME_CHARS[randomInt(NAME_CHARS.length)]).join('');
     }
-    delete meta.resourceVersion;
-    delete meta.deletionTimestamp;
-    meta.uid = randomUUID();
-    meta.creationTimestamp = nowTimestamp();
-    object.metadata = meta;
+    delete sentMeta.resourceVersion;
+    delete sentMeta.deletionTimestamp;
+    sentMeta.uid = randomUUID();
+    sentMeta.creationTimestamp = nowTimestamp();
+    object.metadata = sentMeta;
     if (type.custom) {
       prepareCustom(type, object);
       customGeneration(type, object, undefined);
     } else applyCreateDefaults(object, user);
     if (options.fieldManager) recordUpdate(type, '', undefined, object, options.fieldManager);
+    const mutated = await options.mutate?.('CREATE', object, undefined);
+    if (mutated) {
+      // As upstream, the system fields are set after mutating admission and the result is defaulted again.
+      object = this.afterMutation(type, namespace, mutated, object);
+      if (type.custom) prepareCustom(type, object);
+      else applyCreateDefaults(object, user);
+    }
+    const meta = object.metadata ?? {};
     this.validate(type, object);
     if (type.namespaced) await this.namespaceUsable(namespace ?? '', true);
     await options.admit?.('CREATE', object, undefined);
@@ -226,7 +252,7 @@ export class ObjectStore {
       if (!read) throw apiErrors.notFound(type.plural, type.group, name);
       // The change sees the object in the version of the request.
       const stored = { ...read, object: asVersion(type, read.object) };
-      const next = change(stored.object);
+      let next = change(stored.object);
       const pinned = parseResourceVersion(next.metadata?.resourceVersion, 'metadata.resourceVersion');
       if (pinned && pinned !== stored.revision) throw apiErrors.conflict(type.plural, type.group, name);
       if ((next.metadata?.name ?? name) !== name) throw apiErrors.badRequest(`the name of the object (${String(next.metadata?.name)}) does not match the name on the URL (${name})`);
@@ -238,6 +264,12 @@ export class ObjectStore {
         customGeneration(type, next, stored.object);
       } else applyUpdateDefaults(next, stored.object);
       if (options.fieldManager) recordUpdate(type, options.subresource ?? '', stored.object, next, options.fieldManager);
+      const mutated = await options.mutate?.('UPDATE', next, stored.object);
+      if (mutated) {
+        next = this.afterMutation(type, namespace, mutated, next);
+        if (type.custom) prepareCustom(type, next);
+        else applyUpdateDefaults(next, stored.object);
+      }
       this.validate(type, next, stored.object);
       await options.admit?.('UPDATE', next, stored.object);
       const unchanged = JSON.stringify({ ...next, metadata: { ...next.metadata, resourceVersion: undefined } }) === JSON.stringify({ ...stored.object, metadata: { ...stored.object.metadata, resourceVersion: undefined } });
@@ -245,7 +277,7 @@ export class ObjectStore {
       // A dry run answers with what would be stored, at the revision it would replace.
       if (options.dryRun) return { ...next, metadata: { ...next.metadata, resourceVersion: stored.object.metadata?.resourceVersion } };
       // upstream's ShouldDeleteDuringUpdate: a pod still in its grace period stays for its kubelet.
-      if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0 && !pendingNamespaceFinalizers(next) && Number(stored.object.metadata?.deletionGracePeriodSeconds ?? 0) === 0) {
+      if (next.metadata?.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0 && !pendingNamespaceFinalizers(next) && Number(stored.object.metadata?.deletionGracePeriodSeconds ?? 0) === 0) {
         const deleted = await this.storage.delete(key, stored.revision);
         if (deleted !== undefined) {
           await this.released(type, stored.object);
@@ -292,7 +324,7 @@ export class ObjectStore {
     const sentName = applied.metadata?.name;
     if (sentName !== undefined && sentName !== name) throw apiErrors.badRequest(`the name of the object (${String(sentName)}) does not match the name on the URL (${name})`);
     applied.metadata = { ...applied.metadata, name };
-    const write = { ...(options.dryRun ? { dryRun: true } : {}), ...(options.admit ? { admit: options.admit } : {}), subresource };
+    const write = { ...(options.dryRun ? { dryRun: true } : {}), ...(options.admit ? { admit: options.admit } : {}), ...(options.mutate ? { mutate: options.mutate } : {}), subresource };
     for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
       try {
         return { object: await this.guaranteedUpdate(type, namespace, name, (current) => applyConfiguration(type, subresource, current, applied, options.fieldManager, options.force), write), created: false };
@@ -324,6 +356,7 @@ export class ObjectStore {
       if ((pre.uid && pre.uid !== meta.uid) || (pre.resourceVersion && pre.resourceVersion !== meta.resourceVersion)) {
         throw new ApiError(409, 'Conflict', `Precondition failed: UID in precondition: ${pre.uid ?? ''}, UID in object meta: ${meta.uid ?? ''}`);
       }
+      await options.mutate?.('DELETE', undefined, stored.object);
       await options.admit?.('DELETE', undefined, stored.object);
       if (options.dryRun) return stored.object;
       const grace = type.kind === 'Pod' && type.group === '' ? podDeletionGrace(stored.object as never, options.gracePeriodSeconds) : 0;

@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Auditor } from './audit.js';
 import { authenticate, type AuthnOptions, type UserInfo } from './authn.js';
-import type { Admit, Operation } from './admission/index.js';
+import type { AdmissionAttributes, Admit, Mutate, Operation } from './admission/index.js';
 import type { Authorizer } from './authz.js';
 import { requestedPropagation } from './gc-deletion.js';
 import { decodeBody, mediaType, readBody, sendError, sendJson, sendRawJson } from './http.js';
@@ -50,6 +50,8 @@ export interface PipelineOptions {
   nonResource: NonResourceRoute;
   /** The admission chain (admission/index.ts). */
   admit: Admit;
+  /** Mutating admission (webhooks), before validation. */
+  mutate?: Mutate;
   /** Non-resource paths served without authorization (`/livez`, `/livez/*` style). */
   alwaysAllowPaths?: readonly string[];
   bookmarkIntervalMs?: number;
@@ -154,8 +156,13 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, query: U
     if (info.verb !== 'get' || !options.podLogs) throw apiErrors.methodNotAllowed(req.method ?? '');
     return options.podLogs(res, namespace as string, info.name as string, query);
   }
+  const dynamic = admissionExtras(req, res, query, options);
   if (isStreamSubresource(type, info.subresource)) {
     if ((info.verb !== 'get' && info.verb !== 'create') || !options.podStreams) throw apiErrors.methodNotAllowed(req.method ?? '');
+    // As upstream, exec, attach and port-forward are admitted as CONNECT with their options.
+    const connect: AdmissionAttributes = { user, operation: 'CONNECT', type, subresource: info.subresource, namespace, name: info.name ?? '', object: connectOptions(info.subresource, query), ...dynamic('CONNECT', {}) };
+    await options.mutate?.(connect);
+    await options.admit(connect);
     return options.podStreams(req, res, info.subresource, namespace as string, info.name as string, query);
   }
   if (type.custom?.terminating && info.verb === 'create') throw new ApiError(405, 'MethodNotAllowed', 'create not allowed while custom resource definition is terminating');
@@ -164,19 +171,34 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, query: U
   if (body !== undefined) options.audit?.requestObject(req, body);
   if (!handler && (info.verb === 'create' || info.verb === 'update')) checkFieldValidation(type, body, query.get('fieldValidation'), res);
   const bodyName = info.verb === 'create' ? (body as KubeObject | undefined)?.metadata?.name : undefined;
-  const admit = (operation: Operation, object: KubeObject | undefined, oldObject: KubeObject | undefined) =>
-    options.admit({ user, operation, type, subresource: info.subresource, namespace, name: info.name ?? (operation === 'CREATE' ? bodyName : oldObject?.metadata?.name) ?? '', object, oldObject });
   const dryRun = query.getAll('dryRun').includes('All');
   const manager = isWrite ? managerOptions(info.verb, mediaType(req), query, req.headers['user-agent']) : undefined;
-  const write = { dryRun, admit, ...(manager ? { fieldManager: manager.fieldManager } : {}) };
+  const admissionAttrs = (operation: Operation, object: KubeObject | undefined, oldObject: KubeObject | undefined, deleteOptions: Record<string, unknown> = {}): AdmissionAttributes => ({
+    user,
+    operation,
+    type,
+    subresource: info.subresource,
+    namespace,
+    name: info.name ?? (operation === 'CREATE' ? bodyName : oldObject?.metadata?.name) ?? '',
+    object,
+    oldObject,
+    ...dynamic(operation, operation === 'DELETE' ? deleteOptions : manager ? { fieldManager: manager.fieldManager } : {}),
+  });
+  const admit = (operation: Operation, object: KubeObject | undefined, oldObject: KubeObject | undefined) => options.admit(admissionAttrs(operation, object, oldObject));
+  const mutate = (operation: Operation, object: KubeObject | undefined, oldObject: KubeObject | undefined) => options.mutate?.(admissionAttrs(operation, object, oldObject)) ?? Promise.resolve(undefined);
+  const write = { dryRun, admit, mutate, ...(manager ? { fieldManager: manager.fieldManager } : {}) };
   const transform = options.representation?.(req);
   // An object stored in another version is served in the one asked for.
   const represent = (object: KubeObject) => (transform ? transform(type, asVersion(type, object)) : asVersion(type, object));
   const { objects } = options;
   if (handler) {
-    // A subresource create (TokenRequest, Binding) is admitted with its body as the object.
-    if (info.verb === 'create') await admit('CREATE', body as KubeObject, undefined);
-    const result = await handler({ objects, type, namespace, name: info.name as string, verb: info.verb, body, patchType: mediaType(req), user, dryRun, tokens: options.tokens, fieldManager: manager?.fieldManager });
+    // A subresource create (TokenRequest, Binding, Eviction) is admitted with its body as the object.
+    let sent = body;
+    if (info.verb === 'create') {
+      sent = (await mutate('CREATE', body as KubeObject, undefined)) ?? body;
+      await admit('CREATE', sent as KubeObject, undefined);
+    }
+    const result = await handler({ objects, type, namespace, name: info.name as string, verb: info.verb, body: sent, patchType: mediaType(req), user, dryRun, tokens: options.tokens, fieldManager: manager?.fieldManager });
     sendJson(res, result.code, result.body);
     return;
   }
@@ -248,14 +270,61 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, query: U
       const dryRunDelete = dryRun || (Array.isArray(deleteOptions.dryRun) && deleteOptions.dryRun.includes('All'));
       const queryGrace = query.get('gracePeriodSeconds');
       const gracePeriodSeconds = typeof deleteOptions.gracePeriodSeconds === 'number' ? deleteOptions.gracePeriodSeconds : queryGrace !== null && queryGrace !== '' ? Number(queryGrace) : undefined;
-      sendJson(res, 200, await objects.delete(type, namespace, info.name as string, { ...(preconditions ? { preconditions } : {}), dryRun: dryRunDelete, admit, propagationPolicy, ...(Number.isFinite(gracePeriodSeconds) ? { gracePeriodSeconds } : {}) }));
+      const optionsObject = { ...deleteOptions, ...(dryRunDelete ? { dryRun: ['All'] } : {}), ...(propagationPolicy ? { propagationPolicy } : {}) };
+      const admitDelete = (operation: Operation, object: KubeObject | undefined, oldObject: KubeObject | undefined) => options.admit(admissionAttrs(operation, object, oldObject, optionsObject));
+      const mutateDelete = (operation: Operation, object: KubeObject | undefined, oldObject: KubeObject | undefined) => options.mutate?.(admissionAttrs(operation, object, oldObject, optionsObject)) ?? Promise.resolve(undefined);
+      sendJson(res, 200, await objects.delete(type, namespace, info.name as string, { ...(preconditions ? { preconditions } : {}), dryRun: dryRunDelete, admit: admitDelete, mutate: mutateDelete, propagationPolicy, ...(Number.isFinite(gracePeriodSeconds) ? { gracePeriodSeconds } : {}) }));
       return;
     }
     case 'deletecollection':
-      sendJson(res, 200, await objects.deleteCollection(type, namespace, query, { admit }));
+      sendJson(res, 200, await objects.deleteCollection(type, namespace, query, { admit, mutate }));
       return;
     default:
       throw apiErrors.methodNotAllowed(req.method ?? '');
   }
 }
 
+const OPTIONS_KINDS: Record<string, string> = { CREATE: 'CreateOptions', UPDATE: 'UpdateOptions', DELETE: 'DeleteOptions' };
+
+/**
+ * What dynamic admission adds to a request's attributes: dryRun, the operation's options
+ * object (CreateOptions, UpdateOptions, DeleteOptions; CONNECT passes its own), and where its
+ * warnings (Warning headers) and audit annotations go.
+ */
+function admissionExtras(req: IncomingMessage, res: ServerResponse, query: URLSearchParams, options: PipelineOptions) {
+  const dryRun = query.getAll('dryRun').includes('All');
+  const warned = new Set<string>();
+  return (operation: Operation, fields: Record<string, unknown>): Pick<AdmissionAttributes, 'dryRun' | 'options' | 'warn' | 'annotate'> => {
+    const kind = OPTIONS_KINDS[operation];
+    const deleteDryRun = Array.isArray(fields.dryRun) && fields.dryRun.includes('All');
+    return {
+      dryRun: dryRun || deleteDryRun,
+      ...(kind ? { options: { ...fields, ...(dryRun ? { dryRun: ['All'] } : {}), kind, apiVersion: 'meta.k8s.io/v1' } } : {}),
+      warn: (text) => {
+        // As upstream's warning recorder: each text once, quoted as RFC 7234 asks.
+        if (warned.has(text) || res.headersSent) return;
+        warned.add(text);
+        res.appendHeader('Warning', `299 - "${text.replace(/[\\"]/g, (c) => `\\${c}`)}"`);
+      },
+      annotate: (key, value) => options.audit?.annotate(req, key, value),
+    };
+  };
+}
+
+/** The options object a CONNECT is admitted with (PodExecOptions, PodAttachOptions, PodPortForwardOptions). */
+function connectOptions(subresource: string, query: URLSearchParams): KubeObject {
+  const bool = (name: string) => (query.get(name) === 'true' || query.get(name) === '1' ? { [name]: true } : {});
+  const kind = ({ exec: 'PodExecOptions', attach: 'PodAttachOptions', portforward: 'PodPortForwardOptions' } as Record<string, string>)[subresource] ?? 'PodExecOptions';
+  const container = query.get('container');
+  return {
+    kind,
+    apiVersion: 'v1',
+    ...bool('stdin'),
+    ...bool('stdout'),
+    ...bool('stderr'),
+    ...bool('tty'),
+    ...(container ? { container } : {}),
+    ...(subresource === 'exec' ? { command: query.getAll('command') } : {}),
+    ...(subresource === 'portforward' ? { ports: query.getAll('ports').map(Number) } : {}),
+  };
+}

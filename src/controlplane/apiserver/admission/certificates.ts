@@ -6,7 +6,7 @@
  */
 import type { UserInfo } from '../authn.js';
 import { apiErrors } from '../status.js';
-import { forbidden, obj, type AdmissionAttributes, type AdmissionContext, type AdmissionPlugin } from './types.js';
+import { forbidden, obj, type AdmissionAttributes, type AdmissionContext, type ValidatingPlugin } from './types.js';
 
 const GROUP = 'certificates.k8s.io';
 const APISERVER_CLIENT_SIGNER = 'kubernetes.io/kube-apiserver-client';
@@ -21,7 +21,7 @@ export function authorizedForSigner(ctx: AdmissionContext, user: UserInfo, verb:
   return on(signerName) || on(`${signerName.split('/')[0]}/*`);
 }
 
-export const certificateApproval: AdmissionPlugin = {
+export const certificateApproval: ValidatingPlugin = {
   name: 'CertificateApproval',
   enabled: 'default',
   validate(a, ctx) {
@@ -30,7 +30,7 @@ export const certificateApproval: AdmissionPlugin = {
   },
 };
 
-export const certificateSigning: AdmissionPlugin = {
+export const certificateSigning: ValidatingPlugin = {
   name: 'CertificateSigning',
   enabled: 'default',
   validate(a, ctx) {
@@ -40,7 +40,7 @@ export const certificateSigning: AdmissionPlugin = {
   },
 };
 
-export const certificateSubjectRestriction: AdmissionPlugin = {
+export const certificateSubjectRestriction: ValidatingPlugin = {
   name: 'CertificateSubjectRestriction',
   enabled: 'default',
   async validate(a) {

@@ -7,7 +7,7 @@
  */
 import { nodeNameOf } from '../authz.js';
 import { podReferences } from '../nodegraph.js';
-import { forbidden, list, obj, type AdmissionAttributes, type AdmissionContext, type AdmissionPlugin } from './types.js';
+import { forbidden, list, obj, type AdmissionAttributes, type AdmissionContext, type ValidatingPlugin } from './types.js';
 
 const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
 
@@ -148,7 +148,7 @@ const RULES: Record<string, (node: string, a: AdmissionAttributes, ctx: Admissio
   'coordination.k8s.io/leases': admitLease,
 };
 
-export const nodeRestriction: AdmissionPlugin = {
+export const nodeRestriction: ValidatingPlugin = {
   name: 'NodeRestriction',
   enabled: 'opt-in',
   validate(a, ctx) {

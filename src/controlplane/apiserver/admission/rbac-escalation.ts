@@ -9,7 +9,7 @@
 import { escalationError } from '../escalation.js';
 import type { PolicyRule } from '../rbac.js';
 import { apiErrors } from '../status.js';
-import { forbidden, list, obj, type AdmissionAttributes, type AdmissionContext, type AdmissionPlugin } from './types.js';
+import { forbidden, list, obj, type AdmissionAttributes, type AdmissionContext, type ValidatingPlugin } from './types.js';
 
 const RBAC_GROUP = 'rbac.authorization.k8s.io';
 const ROLE_RESOURCE = new Map([
@@ -31,7 +31,7 @@ async function referencedRules(ctx: AdmissionContext, a: AdmissionAttributes, ro
   return list(role.rules) as unknown as PolicyRule[];
 }
 
-export const rbacEscalation: AdmissionPlugin = {
+export const rbacEscalation: ValidatingPlugin = {
   name: 'RBACEscalation',
   enabled: 'always',
   async validate(a, ctx) {

@@ -9,7 +9,7 @@ import type { ResourceType } from '../resources.js';
 import { ApiError, qualified } from '../status.js';
 import type { KubeObject } from '../storage.js';
 
-export type Operation = 'CREATE' | 'UPDATE' | 'DELETE';
+export type Operation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
 
 export interface AdmissionAttributes {
   readonly user: UserInfo;
@@ -23,6 +23,14 @@ export interface AdmissionAttributes {
   readonly object?: KubeObject;
   /** The stored object (UPDATE, DELETE). */
   readonly oldObject?: KubeObject;
+  /** The request's dryRun=All (webhooks with side effects refuse it). */
+  readonly dryRun?: boolean;
+  /** CreateOptions, UpdateOptions, DeleteOptions or the CONNECT options object (PodExecOptions, ...). */
+  readonly options?: KubeObject;
+  /** Adds a `Warning: 299 - "<text>"` header to the response. */
+  warn?(text: string): void;
+  /** Adds an annotation to the request's audit events. */
+  annotate?(key: string, value: string): void;
 }
 
 export interface AdmissionContext {
@@ -31,14 +39,33 @@ export interface AdmissionContext {
   rulesFor(user: UserInfo, namespace: string | undefined): PolicyRule[];
   /** A stored object, or undefined when there is none. */
   get(type: { group: string; plural: string }, namespace: string | undefined, name: string): Promise<KubeObject | undefined>;
+  /** Webhooks and ValidatingAdmissionPolicies; absent in unit tests of the built-in plugins. */
+  dynamic?: DynamicAdmission;
+}
+
+/**
+ * Dynamic admission (webhooks/): the configured webhooks and ValidatingAdmissionPolicies.
+ * `mutate` answers the object as the mutating webhooks changed it (undefined when unchanged).
+ */
+export interface DynamicAdmission {
+  mutate(attrs: AdmissionAttributes): Promise<KubeObject | undefined>;
+  validateWebhooks(attrs: AdmissionAttributes): Promise<void>;
+  validatePolicies(attrs: AdmissionAttributes): Promise<void>;
 }
 
 export interface AdmissionPlugin {
   readonly name: string;
   /** Enabled without --enable-admission-plugins (upstream's default-on set), or always on (not a plugin upstream). */
   readonly enabled: 'default' | 'opt-in' | 'always';
-  validate(attrs: AdmissionAttributes, ctx: AdmissionContext): void | Promise<void>;
+  /** Also sees CONNECT (pods/exec, attach, portforward); the built-in plugins here only handle writes. */
+  readonly connect?: boolean;
+  /** Mutating admission: the changed object, or undefined. */
+  admit?(attrs: AdmissionAttributes, ctx: AdmissionContext): Promise<KubeObject | undefined>;
+  validate?(attrs: AdmissionAttributes, ctx: AdmissionContext): void | Promise<void>;
 }
+
+/** A plugin that only validates (the built-in ones here). */
+export type ValidatingPlugin = AdmissionPlugin & Required<Pick<AdmissionPlugin, 'validate'>>;
 
 /** admission.NewForbidden: `<resource> "<name>" is forbidden: <why>`. */
 export function forbidden(attrs: Pick<AdmissionAttributes, 'type' | 'name'>, why: string): ApiError {
