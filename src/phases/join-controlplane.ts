@@ -42,7 +42,7 @@ const POLL_MS = 200;
 const isControlPlane = (ctx: JoinContext) => ctx.cfg.join.controlPlane !== undefined;
 
 /** The control-plane join state, fetched from the cluster once (any phase may run alone with `join phase`). */
-async function prepared(ctx: JoinContext): Promise<ControlPlaneJoin> {
+export async function prepared(ctx: JoinContext): Promise<ControlPlaneJoin> {
   if (ctx.controlPlane) return ctx.controlPlane;
   const client = bootstrapClient(await tlsBootstrapConfig(ctx));
   try {

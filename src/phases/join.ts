@@ -21,7 +21,7 @@ import { nodeKubeletConfiguration, toYaml } from '../manifests/index.js';
 import { joinChecks, runPreflight } from '../preflight/index.js';
 import { BOOTSTRAP_KUBELET_KUBECONFIG, startAgent } from './agent-start.js';
 import { agentApiAccess, type ApiAccess } from './join-lb.js';
-import { controlPlaneJoinPhase, controlPlaneOnly, controlPlanePreparePhase, etcdJoinPhase, waitControlPlanePhase, type ControlPlaneJoin } from './join-controlplane.js';
+import { controlPlaneJoinPhase, controlPlaneOnly, controlPlanePreparePhase, etcdJoinPhase, prepared, waitControlPlanePhase, type ControlPlaneJoin } from './join-controlplane.js';
 import { isNodeReady, waitForJoinedNode } from './join-wait.js';
 import type { Phase } from './runner.js';
 
@@ -189,7 +189,13 @@ export function joinPhases(): Phase<JoinContext>[] {
           },
           { rootIsSlash: ctx.host.files.root === '/' && !ctx.host.dryRun },
         );
+        // As kubeadm's preflight, a control-plane join reads the cluster's configuration: started
+        // with the checks, so the keys control-plane-prepare needs generate while they run. A
+        // failed check still wins: it is reported first.
+        const cluster = join.controlPlane && !ctx.host.dryRun ? prepared(ctx) : undefined;
+        cluster?.catch(() => {});
         await runPreflight(ctx.host, checks, ctx.ignorePreflightErrors, ctx.log);
+        await cluster;
       },
     },
     controlPlanePreparePhase(),
