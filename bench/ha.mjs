@@ -147,8 +147,8 @@ try {
   console.log(`kubeforge etcd snapshot save (${(statSync(file).size / 1e6).toFixed(1)} MB)     ${save.ms.toFixed(0)} ms  etcdctl snapshot save ${baseline.ms.toFixed(0)} ms  ratio ${(save.ms / baseline.ms).toFixed(2)}`);
   await removeDir(file);
   await removeDir(`${file}.etcdctl`);
-  await removeDir(config);
 } finally {
+  if (roots.cp1) await removeDir(`${roots.cp1}.yaml`);
   for (const name of ['w1', 'cp3', 'cp2', 'cp1']) {
     if (!roots[name]) continue;
     await kubeforge(['reset', '--root', roots[name], '-f', '--ignore-preflight-errors=all']);
