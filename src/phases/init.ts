@@ -10,7 +10,7 @@ import type { JoinCommands } from '../bootstrap/index.js';
 import type { KubeClient } from '../kube/index.js';
 import type { Logger } from '../log.js';
 import {
-  certificatePaths, certificatesFor, certificateTable, ensureCertificate, ensureCertificates, ensureEncryptionConfig, ensureServiceAccountKeys, isCertName, prefetchPrivateKeys,
+  certificatePaths, certificatesFor, certificateTable, ensureCertificate, ensureCertificates, ensureEncryptionConfig, ensureServiceAccountKeys, isCertName, prefetchMissingKeys,
 } from '../pki/index.js';
 import { ensureKubeconfig, kubeconfigPath, kubeconfigTable } from '../kubeconfig/index.js';
 import type { StaticPodComponent } from '../manifests/index.js';
@@ -57,14 +57,12 @@ const usesLocalEtcd = (ctx: InitContext) => ctx.cfg.cluster.etcd.external === un
  * sa.key and kubeconfig), so they are made in parallel rather than phase after phase. Started
  * after pre-flight: key generation fills libuv's thread pool, which pre-flight's I/O also uses.
  */
-async function prefetchKeys(ctx: InitContext, certNames: string[]): Promise<void> {
-  const files = [
+function prefetchKeys(ctx: InitContext, certNames: string[]): Promise<void> {
+  return prefetchMissingKeys(ctx.host, ctx.cfg, [
     ...certificatesFor(ctx.cfg).filter((spec) => certNames.includes(spec.name)).map((spec) => certificatePaths(ctx.cfg, spec).key),
     ...(certNames.includes('sa') ? [`${ctx.cfg.cluster.certificatesDir}/sa.key`] : []),
     ...kubeconfigTable.map((spec) => kubeconfigPath(spec)),
-  ];
-  const present = await Promise.all(files.map((file) => ctx.host.files.exists(file)));
-  prefetchPrivateKeys(ctx.cfg.cluster.encryptionAlgorithm, present.filter((exists) => !exists).length);
+  ]);
 }
 
 export function initPhases(): Phase<InitContext>[] {

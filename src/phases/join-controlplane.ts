@@ -1,11 +1,12 @@
 /**
- * `join --control-plane` (kubeadm's phases/join/controlplaneprepare.go and controlplanejoin.go):
- * control-plane-prepare downloads the shared CAs and keys from kubeadm-certs (or finds them
- * copied by hand), makes this node's own leaf certificates, kubeconfigs and static-pod
- * manifests from the cluster's ClusterConfiguration; control-plane-join adds this node's etcd
- * as a learner, starts it with `--initial-cluster-state=existing`, promotes it once it has
- * caught up (EtcdLearnerMode), and marks the node. Without a controlPlaneEndpoint every
- * kubeconfig of the node names its own API server.
+ * `join --control-plane` (kubeadm's phases/join/controlplaneprepare.go, etcdjoin.go,
+ * controlplanejoin.go and waitcontrolplane.go): control-plane-prepare downloads the shared CAs
+ * and keys from kubeadm-certs (or finds them copied by hand), makes this node's own leaf
+ * certificates, kubeconfigs and static-pod manifests from the cluster's ClusterConfiguration;
+ * etcd-join adds this node's etcd as a learner, starts it with `--initial-cluster-state=existing`
+ * and promotes it once it has caught up (EtcdLearnerMode), while the agent bootstraps;
+ * control-plane-join marks the node; wait-control-plane waits for its own API server. Without a
+ * controlPlaneEndpoint every kubeconfig of the node names its own API server.
  */
 import {
   decryptKubeadmCerts, KUBEADM_CERTS_SECRET, markControlPlanePatch, parseCertificateKey, SHARED_CONTROL_PLANE_FILES, UPLOAD_CERTS_HINT,
@@ -15,10 +16,10 @@ import type { InitConfig, Taint } from '../config/types.js';
 import { KubeforgeError } from '../errors.js';
 import { ETCD_CLIENT_URLS_ANNOTATION, EtcdCluster, etcdCredentials, initialClusterFor, type EtcdMemberInfo } from '../etcd/index.js';
 import { isNotFound, KubeApiError, KubeClient, type KubeObject } from '../kube/index.js';
-import { ensureKubeconfig, kubeClientConfig, localAPIEndpointURL } from '../kubeconfig/index.js';
+import { ensureKubeconfig, kubeClientConfig, kubeconfigPath, kubeconfigSpec, localAPIEndpointURL } from '../kubeconfig/index.js';
 import { etcdClientURL, etcdPeerURL, type StaticPodComponent } from '../manifests/index.js';
 import { writeStaticPod } from './static-pods.js';
-import { ensureCertificates, ensureServiceAccountKeys, prefetchPrivateKeys } from '../pki/index.js';
+import { certificatePaths, certificatesFor, ensureCertificates, ensureServiceAccountKeys, prefetchMissingKeys } from '../pki/index.js';
 import { bootstrapClient, tlsBootstrapConfig, type JoinContext } from './join.js';
 import type { Phase } from './runner.js';
 
@@ -35,17 +36,28 @@ const JOIN_KUBECONFIGS = ['admin', 'controller-manager', 'scheduler'] as const;
 const CONTROL_PLANE_COMPONENTS: StaticPodComponent[] = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
 const PROMOTE_TIMEOUT_MS = 120_000;
 const LOCAL_API_TIMEOUT_MS = 120_000;
+/** How often the learner's promotion and the local API server's /readyz are tried: both are one cheap call. */
+const POLL_MS = 200;
 
 const isControlPlane = (ctx: JoinContext) => ctx.cfg.join.controlPlane !== undefined;
 
 /** The control-plane join state, fetched from the cluster once (any phase may run alone with `join phase`). */
-async function prepared(ctx: JoinContext): Promise<ControlPlaneJoin> {
+export async function prepared(ctx: JoinContext): Promise<ControlPlaneJoin> {
   if (ctx.controlPlane) return ctx.controlPlane;
   const client = bootstrapClient(await tlsBootstrapConfig(ctx));
   try {
     ctx.controlPlane = { cfg: await fetchInitConfig(ctx, client), created: [] };
   } finally {
     client.close();
+  }
+  // RSA keys dominate control-plane-prepare: start every one it will make now, on the thread pool,
+  // while the certificates download, so certs and kubeconfig draw on keys made in parallel.
+  const { cfg } = ctx.controlPlane;
+  if (!ctx.host.dryRun) {
+    await prefetchMissingKeys(ctx.host, cfg, [
+      ...certificatesFor(cfg).filter((spec) => !spec.isCA).map((spec) => certificatePaths(cfg, spec).key),
+      ...JOIN_KUBECONFIGS.map((name) => kubeconfigPath(kubeconfigSpec(name))),
+    ]);
   }
   return ctx.controlPlane;
 }
@@ -167,7 +179,7 @@ async function retryUntil(what: string, timeoutMs: number, attempt: () => Promis
       last = err;
     }
     if (Date.now() > deadline) throw new KubeforgeError('KF_JOIN_TIMEOUT', `timed out after ${timeoutMs / 1000}s waiting for ${what}`, { cause: last, hint: "check the agent's log under var/log/kubeforge/agent.log and the pod logs under var/log/pods in the root" });
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, POLL_MS));
   }
 }
 
@@ -230,7 +242,7 @@ async function markControlPlane(ctx: JoinContext): Promise<void> {
 }
 
 /** A control-plane-only phase: a worker join skips it silently, as kubeadm's do. */
-function controlPlaneOnly(phase: Phase<JoinContext>): Phase<JoinContext> {
+export function controlPlaneOnly(phase: Phase<JoinContext>): Phase<JoinContext> {
   const wrap = (p: Phase<JoinContext>): Phase<JoinContext> => ({
     ...p,
     run: p.run && (async (ctx) => (isControlPlane(ctx) && !ctx.host.dryRun ? p.run!(ctx) : undefined)),
@@ -252,8 +264,6 @@ export function controlPlanePreparePhase(): Phase<JoinContext> {
         run: async (ctx) => {
           const { cfg } = await prepared(ctx);
           await track(ctx, cfg.cluster.certificatesDir);
-          // The kubeconfigs' keys are made on the thread pool while the certificates' are (as init's prefetch).
-          prefetchPrivateKeys(cfg.cluster.encryptionAlgorithm, JOIN_KUBECONFIGS.length);
           await ensureCertificates(ctx.host, cfg, ctx.log);
           await ensureServiceAccountKeys(ctx.host, cfg, ctx.log);
         },
@@ -283,15 +293,20 @@ export function controlPlanePreparePhase(): Phase<JoinContext> {
   });
 }
 
+/** kubeadm's etcd-join (ControlPlaneKubeletLocalMode): the member joins while the agent bootstraps. */
+export function etcdJoinPhase(): Phase<JoinContext> {
+  return controlPlaneOnly({ name: 'etcd-join', short: 'Join etcd for control plane nodes', run: joinEtcd });
+}
+
 export function controlPlaneJoinPhase(): Phase<JoinContext> {
   return controlPlaneOnly({
     name: 'control-plane-join',
     short: 'Join a machine as a control plane instance',
     runAllSiblings: true,
-    children: [
-      { name: 'etcd', short: 'Add a new local etcd member', run: joinEtcd },
-      { name: 'wait-control-plane', short: "Wait for this node's API server to be ready", run: waitLocalAPIServer },
-      { name: 'mark-control-plane', short: 'Mark a node as a control-plane', run: markControlPlane },
-    ],
+    children: [{ name: 'mark-control-plane', short: 'Mark a node as a control-plane', run: markControlPlane }],
   });
+}
+
+export function waitControlPlanePhase(): Phase<JoinContext> {
+  return controlPlaneOnly({ name: 'wait-control-plane', short: "Wait for this node's API server to be ready", run: waitLocalAPIServer });
 }

@@ -3,6 +3,12 @@
  * discovers the cluster (lazily, once: nothing is written under the root before it succeeds),
  * writes the CA, bootstrap-kubelet.conf and the kubelet configuration from the cluster, starts the
  * agent and waits for its TLS bootstrap and for the Node to be Ready.
+ *
+ * A control-plane join runs in kubeadm's ControlPlaneKubeletLocalMode order, because its agent
+ * prefers its own API server, which can serve only once the node's etcd member runs:
+ * control-plane-prepare, kubelet-start (starts the agent, does not wait), etcd-join,
+ * kubelet-wait-bootstrap, control-plane-join, wait-control-plane. The etcd member and the API
+ * server start while the agent bootstraps, instead of after it.
  */
 import type { JoinConfig } from '../config/types.js';
 import { discoverWithFile, discoverWithToken, type DiscoveredCluster } from '../discovery/index.js';
@@ -15,7 +21,7 @@ import { nodeKubeletConfiguration, toYaml } from '../manifests/index.js';
 import { joinChecks, runPreflight } from '../preflight/index.js';
 import { BOOTSTRAP_KUBELET_KUBECONFIG, startAgent } from './agent-start.js';
 import { agentApiAccess, type ApiAccess } from './join-lb.js';
-import { controlPlaneJoinPhase, controlPlanePreparePhase, type ControlPlaneJoin } from './join-controlplane.js';
+import { controlPlaneJoinPhase, controlPlaneOnly, controlPlanePreparePhase, etcdJoinPhase, prepared, waitControlPlanePhase, type ControlPlaneJoin } from './join-controlplane.js';
 import { isNodeReady, waitForJoinedNode } from './join-wait.js';
 import type { Phase } from './runner.js';
 
@@ -143,7 +149,20 @@ async function kubeletStart(ctx: JoinContext): Promise<void> {
     log.info(`[kubelet-start] Writing the TLS bootstrap kubeconfig to "${BOOTSTRAP_KUBELET_KUBECONFIG}"`);
     await host.files.writeFile(BOOTSTRAP_KUBELET_KUBECONFIG, bootstrapKubeconfig(tls.cluster, tls.user, access), { mode: 0o600 });
     await startAgent(host, log, { nodeName, nodeIP: ctx.nodeIP, kubeletConfig: toYaml(nodeKubeletConfiguration(kubelet, ctx.nodeIP)), tlsBootstrap: true, criSocket: cfg.join.nodeRegistration.criSocket });
-    if (host.dryRun) return log.info('[dryrun] Would wait for the agent to perform the TLS bootstrap and for the Node to be Ready');
+  } finally {
+    client.close();
+  }
+  // A control-plane node waits in kubelet-wait-bootstrap, once its etcd member runs (see joinPhases).
+  if (!cfg.join.controlPlane) await waitBootstrap(ctx);
+}
+
+/** kubeadm's runKubeletWaitBootstrapPhase: the agent's TLS bootstrap, then (kubeforge) the Node Ready. */
+async function waitBootstrap(ctx: JoinContext): Promise<void> {
+  const { host, log } = ctx;
+  if (host.dryRun) return log.info('[dryrun] Would wait for the agent to perform the TLS bootstrap and for the Node to be Ready');
+  const tls = await tlsBootstrapConfig(ctx);
+  const client = bootstrapClient(tls);
+  try {
     await waitForJoinedNode(ctx, client, tls);
   } finally {
     client.close();
@@ -170,7 +189,13 @@ export function joinPhases(): Phase<JoinContext>[] {
           },
           { rootIsSlash: ctx.host.files.root === '/' && !ctx.host.dryRun },
         );
+        // As kubeadm's preflight, a control-plane join reads the cluster's configuration: started
+        // with the checks, so the keys control-plane-prepare needs generate while they run. A
+        // failed check still wins: it is reported first.
+        const cluster = join.controlPlane && !ctx.host.dryRun ? prepared(ctx) : undefined;
+        cluster?.catch(() => {});
         await runPreflight(ctx.host, checks, ctx.ignorePreflightErrors, ctx.log);
+        await cluster;
       },
     },
     controlPlanePreparePhase(),
@@ -179,6 +204,13 @@ export function joinPhases(): Phase<JoinContext>[] {
       short: 'Write kubelet settings, certificates and (re)start the kubelet',
       run: kubeletStart,
     },
+    etcdJoinPhase(),
+    controlPlaneOnly({
+      name: 'kubelet-wait-bootstrap',
+      short: 'Wait for the kubelet to bootstrap itself (a control-plane join; a worker waits in kubelet-start)',
+      run: waitBootstrap,
+    }),
     controlPlaneJoinPhase(),
+    waitControlPlanePhase(),
   ];
 }

@@ -20,7 +20,7 @@ import {
   writeCertificate, writePrivateKey, writePublicKey,
 } from './files.js';
 import { certificateTemplate, signCertificate } from './issue.js';
-import { encodePrivateKeyPem, encodePublicKeyPem, generatePrivateKey, spkiDer } from './keys.js';
+import { encodePrivateKeyPem, encodePublicKeyPem, generatePrivateKey, prefetchPrivateKeys, spkiDer } from './keys.js';
 import { certificatePaths, certificatesFor, certificateSpec, type CertificateSpec, type CertName } from './table.js';
 import { pemDecode } from './x509.js';
 
@@ -108,6 +108,15 @@ async function ensureLeaf(host: Host, cfg: InitConfig, spec: CertificateSpec, lo
     log.info(`[certs] ${spec.baseName} serving cert is signed for DNS names [${dnsNames.join(' ')}] and IPs [${ips.join(' ')}]`);
   }
   return 'created';
+}
+
+/**
+ * Starts generating a key for each of `keyFiles` that does not exist yet (see prefetchPrivateKeys),
+ * so the certificates and kubeconfigs a command creates draw on keys made in parallel, early.
+ */
+export async function prefetchMissingKeys(host: Host, cfg: InitConfig, keyFiles: string[]): Promise<void> {
+  const present = await Promise.all(keyFiles.map((file) => host.files.exists(file)));
+  prefetchPrivateKeys(cfg.cluster.encryptionAlgorithm, present.filter((exists) => !exists).length);
 }
 
 /** Makes sure one table row's certificate and key exist and are valid (kubeadm `init phase certs <name>`). */

@@ -24,7 +24,7 @@
  */
 export { certificateTable, certificateSpec, certificatesFor, certificatePaths, isCertName, CERT_NAMES, type CertName, type CertificateSpec } from './table.js';
 export { apiServerAltNames, apiServerServiceIP, etcdPeerAltNames, etcdServerAltNames, type AltNamesResult } from './altnames.js';
-export { ensureCertificate, ensureCertificates, ensureServiceAccountKeys, type EnsureResult } from './ensure.js';
+export { ensureCertificate, ensureCertificates, ensureServiceAccountKeys, prefetchMissingKeys, type EnsureResult } from './ensure.js';
 export { ensureEncryptionConfig, encryptionConfiguration, ENCRYPTION_CONFIG_BASENAME } from './encryption-config.js';
 export { renewCertificate, reissueCertificate, keyAlgorithmOf } from './renew.js';
 export {

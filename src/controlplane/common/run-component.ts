@@ -180,11 +180,10 @@ export async function runComponent(spec: ComponentSpec, argv: readonly string[],
     }
     let lost = false;
     let failed: unknown;
-    // The store only calls get/create/update, which the ApiClient shape provides.
-    const store = apiLeaseStore(client as KubeClient);
+    const store = apiLeaseStore(client);
     const renewing = <T>(write: Promise<T>) => write.then((lease) => ((lastRenew = Date.now()), lease));
     await runLeaderElection(
-      { get: store.get, create: (lease) => renewing(store.create(lease)), update: (lease) => renewing(store.update(lease)) },
+      { get: store.get, create: (lease, signal) => renewing(store.create(lease, signal)), update: (lease, signal) => renewing(store.update(lease, signal)) },
       {
         namespace: flags.string('leader-elect-resource-namespace') ?? 'kube-system',
         name: spec.name,
