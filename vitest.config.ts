@@ -1,16 +1,24 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Two projects, one run (`npm test` runs both). The global setup is the root's only, so it runs
- * once for the whole run and its leak checks cover every file; the projects do not inherit it
- * (`extends: true` would run it once per project).
+ * Two lanes, one run (`npm test` runs both). Files of one pool run one at a time
+ * (maxWorkers 1), and the two pools run side by side:
+ * - forks: the end-to-end files whose clusters run pods through containerd (each brings up a
+ *   control plane and workers with pods: two of them at once on 2 cores made rollouts miss their
+ *   timeouts), and the HA cluster;
+ * - threads: everything else: the unit tests, the integration tests and the other
+ *   end-to-end files, whose clusters run no workload of their own.
+ * Every file keeps to its own loopback addresses, roots and pod networks, so the lanes never meet.
+ * The global setup is the root's only, so it runs once for the whole run and its leak checks
+ * cover every file; the projects do not inherit it (`extends: true` would run it once per project).
  */
+const PODS = ['test/e2e/cri-pods.test.ts', 'test/e2e/workloads.test.ts', 'test/e2e/services.test.ts', 'test/e2e/pod-streams.test.ts', 'test/e2e/batch.test.ts', 'test/e2e/dns.test.ts', 'test/e2e/ha.test.ts'];
+
+const integration = { testTimeout: 60_000, hookTimeout: 120_000 };
+
 export default defineConfig({
   test: {
     globalSetup: ['test/global-setup.ts'],
-    // One file at a time: every file keeps to its own loopback addresses, roots and pod networks,
-    // so two could run side by side, but on 2 cores two clusters with pods made rollouts miss
-    // their timeouts (see the closing note); the end-to-end files need the machine to themselves.
     maxWorkers: 1,
     minWorkers: 1,
     projects: [
@@ -18,7 +26,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['src/**/*.test.ts'],
-          pool: 'forks',
+          pool: 'threads',
           // Unit tests start no process and no cluster: one that runs this long hangs, and fails.
           testTimeout: 10_000,
           hookTimeout: 10_000,
@@ -29,9 +37,17 @@ export default defineConfig({
           name: 'integration',
           // test/integration: real etcd, API server, agents, openssl, kubectl; test/e2e: the built CLI.
           include: ['test/**/*.test.ts'],
+          exclude: PODS,
+          pool: 'threads',
+          ...integration,
+        },
+      },
+      {
+        test: {
+          name: 'pods',
+          include: PODS,
           pool: 'forks',
-          testTimeout: 60_000,
-          hookTimeout: 120_000,
+          ...integration,
         },
       },
     ],

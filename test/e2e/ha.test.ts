@@ -38,9 +38,13 @@ const LEADER_ELECTION = `
     value: 7s
   - name: leader-elect-retry-period
     value: 1s`;
+// Its own pod and service networks: the suite's other lane may run a cluster with the defaults.
 const clusterConfig = `---
 apiVersion: kubeadm.k8s.io/v1beta4
 kind: ClusterConfiguration
+networking:
+  podSubnet: 10.224.0.0/16
+  serviceSubnet: 10.124.0.0/16
 controllerManager:
   extraArgs:
   - name: node-monitor-grace-period
