@@ -64,3 +64,4 @@ export { nodeRuntimeLayout, socketPath as criSocketPath, IMAGES_DIR, PAUSE_IMAGE
 export { CriClient, type VersionInfo } from './cri/client.js';
 export { importImageArchives } from './cri/image-import.js';
 export { removeNodeRuntime, runtimePaths } from './cri/cleanup.js';
+export { HOSTPATH_FILES_MADE } from './cri/pod-resources.js';

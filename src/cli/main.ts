@@ -36,9 +36,16 @@ function parseVerbosity(value: string): number {
   return level;
 }
 
-/** `--root` may not exist yet (init creates it), but a file there can never hold a node. */
+/** `--root` may not exist yet (init creates it), but a file there (or above it) can never hold a node. */
 function parseRoot(value: string): string {
-  if (statSync(value, { throwIfNoEntry: false })?.isDirectory() === false) throw new InvalidArgumentError(`${value} is not a writable directory (it is a file): give the directory that holds, or will hold, the node's files`);
+  const refuse = (why: string) => new InvalidArgumentError(`${value} is not a writable directory (${why}): give the directory that holds, or will hold, the node's files`);
+  let stat;
+  try {
+    stat = statSync(value, { throwIfNoEntry: false });
+  } catch (err) {
+    throw refuse((err as NodeJS.ErrnoException).code === 'ENOTDIR' ? 'a part of its path is a file' : (err as Error).message);
+  }
+  if (stat && !stat.isDirectory()) throw refuse('it is a file');
   return value;
 }
 

@@ -5,7 +5,7 @@
  * agent's state. A root that was never initialised is left alone.
  */
 import path from 'node:path';
-import { isRunning, nodeRuntimeLayout, ProcessRunner, readAgentPid, removeNodeRuntime, runtimePaths, type ProcessIdentity } from '../agent/index.js';
+import { HOSTPATH_FILES_MADE, isRunning, nodeRuntimeLayout, ProcessRunner, readAgentPid, removeNodeRuntime, runtimePaths, type ProcessIdentity } from '../agent/index.js';
 import { KubeforgeError } from '../errors.js';
 import { createDryRunHost, createHost, ETCD_DATA_DIR, KUBELET_DIR, KUBERNETES_DIR, POD_LOGS_DIR, RUN_DIR, type Host } from '../host/index.js';
 import { createLogger, type Logger } from '../log.js';
@@ -117,13 +117,18 @@ export async function runReset(options: ResetOptions): Promise<ResetResult> {
   }
   if (etcdRemoval) await removeEtcdMember(host, options.certDir, etcdRemoval, log);
   await stopAgentAndPods(host, options.certDir, log);
+  const hostPathFiles = (await host.files.tryReadFile(HOSTPATH_FILES_MADE))?.toString('utf8').split('\n').filter(Boolean) ?? [];
   // Listed again: until they stopped, the agent and the runtime could still create some (a pod
   // sandbox's CNI state).
   present = await existing();
   log.info(`[reset] Deleting files and directories: [${present.map((p) => host.files.resolve(p)).join(' ')}]`);
   for (const p of present) await host.files.remove(p);
-  // Under a relocated root, the directories the agent created for hostPath volumes go too
-  // (only empty ones: nothing the user put there is touched). Never on a real root.
-  if (host.files.root !== '/') await host.files.pruneEmptyDirs('/');
+  // Under a relocated root, what the agent created for hostPath volumes goes too: the files it
+  // recorded while they are still empty, then empty directories (nothing the user put there is
+  // touched). Never on a real root, where such a file (/run/xtables.lock) is the host's.
+  if (host.files.root !== '/') {
+    for (const file of hostPathFiles) if ((await host.files.stat(file))?.size === 0) await host.files.remove(file);
+    await host.files.pruneEmptyDirs('/');
+  }
   return { wasInitialised: true, removed: present.map((p) => host.files.resolve(p)) };
 }

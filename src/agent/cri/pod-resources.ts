@@ -98,6 +98,9 @@ export function podField(pod: Pod, fieldPath: string, facts: { podIP?: string; h
   return read();
 }
 
+/** The empty files the agent made for FileOrCreate hostPath volumes, one logical path a line. */
+export const HOSTPATH_FILES_MADE = '/var/lib/kubelet/hostpath-files-made';
+
 const decode = (b64: string) => Buffer.from(b64, 'base64');
 
 export class ApiPodResources implements PodResources {
@@ -140,8 +143,14 @@ export class ApiPodResources implements PodResources {
    * /run/xtables.lock must be a file).
    */
   private async prepareHostPath(hostPath: { path: string; type?: string }): Promise<void> {
-    if (hostPath.type === 'DirectoryOrCreate') await this.host.files.mkdir(hostPath.path, 0o755);
-    else if (hostPath.type === 'FileOrCreate' && !(await this.host.files.exists(hostPath.path))) await this.host.files.writeFile(hostPath.path, '', { mode: 0o644 });
+    const { files } = this.host;
+    if (hostPath.type === 'DirectoryOrCreate') await files.mkdir(hostPath.path, 0o755);
+    else if (hostPath.type === 'FileOrCreate' && !(await files.exists(hostPath.path))) {
+      await files.writeFile(hostPath.path, '', { mode: 0o644 });
+      // Recorded, so that reset of a relocated root can take back the files it made.
+      const made = (await files.tryReadFile(HOSTPATH_FILES_MADE))?.toString('utf8').split('\n').filter(Boolean) ?? [];
+      if (!made.includes(hostPath.path)) await files.writeFile(HOSTPATH_FILES_MADE, `${[...made, hostPath.path].join('\n')}\n`);
+    }
   }
 
   private async volumeFiles(pod: Pod, v: PodVolume): Promise<Map<string, { content: Buffer; mode?: number }>> {
