@@ -19,7 +19,10 @@ export interface PodWorkerOptions {
   clock: Clock;
   nodeAddress: string;
   backoff: BackoffPolicy;
-  /** How often the worker re-checks its containers without an exit event (adopted processes). */
+  /**
+   * How often the worker re-checks its containers without an event from the runner (adopted
+   * processes have none; CRI pods get the PLEG's, so theirs is long).
+   */
   syncIntervalMs: number;
   /** Grace period when the manifest does not set terminationGracePeriodSeconds. */
   defaultGracePeriodMs: number;
@@ -45,6 +48,9 @@ interface Slot {
 }
 
 type Terminated = Extract<ContainerState, { terminated: unknown }>;
+
+/** A failed sync is tried again this soon (the worker's resync may be much longer). */
+const SYNC_RETRY_MS = 1000;
 
 export class PodWorker {
   private readonly slots: Slot[];
@@ -88,8 +94,10 @@ export class PodWorker {
   /** Adopts what an earlier agent left running, then starts the rest. */
   async start(): Promise<void> {
     const { runner } = this.options;
+    if (this.closed) return; // stopped while it waited for its turn to start
     await runner.startPod(this.pod);
     const adopted = await runner.adopt(this.pod);
+    if (this.closed) return;
     for (const slot of this.slots) {
       const state = adopted.get(slot.spec.name);
       if (state) {
@@ -114,6 +122,8 @@ export class PodWorker {
           await this.sync();
         } catch (err) {
           this.options.log.warn(`agent: sync of ${this.name} failed: ${(err as Error).message}`);
+          // Try again soon (an API object or the runtime not there yet), not only at the next resync.
+          this.wakeAt(this.options.clock.now().getTime() + Math.min(this.options.syncIntervalMs, SYNC_RETRY_MS));
         }
       } while (this.again && !this.closed);
       this.syncing = undefined;

@@ -19,6 +19,7 @@ import { bundledImage, bundleEnv, bundleMounts } from './bundled-images.js';
 import type { BundledImageSource } from './bundle-source.js';
 import type { DnsConfig } from './pod-dns.js';
 import { managedHostsFile } from './etc-hosts.js';
+import { Pleg, type ListedContainer } from './pleg.js';
 
 /** What the runner reports as it works, for the pod's Events. */
 export type PodEventSink = (pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string) => void;
@@ -35,6 +36,8 @@ export interface CriRunnerOptions {
   clusterDomain?: string;
   /** Images kubeforge bundles (CoreDNS, kube-proxy) are built and imported here instead of pulled. */
   bundled?: BundledImageSource;
+  /** The PLEG's relist period (1 s, as the kubelet's). */
+  relistMs?: number;
 }
 
 interface CriContainer {
@@ -74,8 +77,20 @@ export class CriRunner implements PodRunner, PodStreams {
   private readonly failedSandboxes = new Map<string, number>();
   private readonly logPaths = new Map<string, string>();
   private readonly imageIds = new Map<string, string>();
+  private readonly pleg: Pleg;
 
-  constructor(private readonly options: CriRunnerOptions) {}
+  constructor(private readonly options: CriRunnerOptions) {
+    let lastError = '';
+    this.pleg = new Pleg({
+      relistMs: options.relistMs ?? 1000,
+      list: async () => (await this.call<{ containers: ListedContainer[] }>('ListContainers', {})).containers,
+      onError: (err) => {
+        // The runtime down or restarting: said once, not every second.
+        if (err.message !== lastError) options.log.warn(`agent: relisting containers: ${err.message}`);
+        lastError = err.message;
+      },
+    });
+  }
 
   private client(): Promise<CriClient> {
     this.clientPromise ??= CriClient.connect(this.options.endpoint);
@@ -361,9 +376,9 @@ export class CriRunner implements PodRunner, PodStreams {
     return this.imageIds.get(image);
   }
 
-  onContainerExit(): Unsubscribe {
-    // The pod worker's periodic sync reads exits from ContainerStatus; the runtime has no push here.
-    return () => {};
+  /** Every container that starts, exits or goes away, from the PLEG's relist (the runtime has no push here). */
+  onContainerExit(listener: (podUid: string, containerName: string) => void): Unsubscribe {
+    return this.pleg.subscribe(listener);
   }
 
   detach(): void {
