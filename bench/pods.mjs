@@ -43,8 +43,12 @@ function podSpec(name, node) {
   };
 }
 
+/** Epoch ms at which each single pod's create request went out. */
+const createdAt = {};
+
 /** Creates the pod and resolves with the ms from the create request until a watch shows it Running. */
 async function createUntilRunning(client, pod, timeoutMs) {
+  createdAt[pod.metadata.name] = Date.now();
   const start = performance.now();
   const created = await client.create(podRef, pod);
   const signal = AbortSignal.timeout(timeoutMs);
@@ -119,6 +123,15 @@ try {
     single.push(await createUntilRunning(client, podSpec(`single-${i}`, 'w1'), 60_000));
     direct.push(await directCri(roots.w1, i));
   }
+  // The agent's Events are named <pod>.<hex nanoseconds>: when it got the image (after the
+  // sandbox), created and started the container, each from the create request, as medians.
+  const eventMs = {};
+  for (const e of (await client.list({ version: 'v1', resource: 'events', namespace: 'default' })).items) {
+    const pod = e.involvedObject.name;
+    if (!createdAt[pod] || !['Pulled', 'Created', 'Started'].includes(e.reason)) continue;
+    const at = Number(BigInt(`0x${e.metadata.name.slice(pod.length + 1)}`) / 1_000_000n);
+    (eventMs[e.reason] ??= []).push(at - createdAt[pod]);
+  }
   kubectl(['delete', 'pods', '-l', 'bench=single', '--wait=true']);
   await sleep(5000); // the deleted pods' teardown settles before the idle figure
   const idleRss = agentRssMb(roots.w1);
@@ -137,10 +150,21 @@ spec:
       containers: [{name: app, image: ${IMAGE}, imagePullPolicy: IfNotPresent, command: ["sleep", "3600"]}]
 `;
   const manyStart = performance.now();
+  const manyEpoch = Date.now();
   kubectl(['apply', '-f', '-'], deploy);
   await untilRunning(client, 'bench=many', PODS, 600_000);
   const manyMs = performance.now() - manyStart;
-  const perNode = (await client.list(podRef, { labelSelector: 'bench=many' })).items.reduce((acc, p) => ({ ...acc, [p.spec.nodeName]: (acc[p.spec.nodeName] ?? 0) + 1 }), {});
+  const many = (await client.list(podRef, { labelSelector: 'bench=many' })).items;
+  const perNode = many.reduce((acc, p) => ({ ...acc, [p.spec.nodeName]: (acc[p.spec.nodeName] ?? 0) + 1 }), {});
+  // Where the time went, from the pods' own timestamps (whole seconds): the last pod created by the
+  // ReplicaSet, scheduled, picked up by its agent (startTime) and with its container started.
+  const last = (times) => `${((Math.max(...times.map((t) => Date.parse(t))) - manyEpoch) / 1000).toFixed(0)} s`;
+  const stages = {
+    created: last(many.map((p) => p.metadata.creationTimestamp)),
+    scheduled: last(many.map((p) => p.status.conditions.find((c) => c.type === 'PodScheduled').lastTransitionTime)),
+    'agent started': last(many.map((p) => p.status.startTime)),
+    'container started': last(many.map((p) => p.status.containerStatuses[0].state.running.startedAt)),
+  };
 
   // 3. the agent's RSS on w1 with its share of the pods: when all run, and once they settled.
   const busyRss = agentRssMb(roots.w1);
@@ -151,7 +175,8 @@ spec:
   const p50 = median(single);
   const base = median(direct);
   console.log(`pod create → Running (local image, 7 runs): p50 ${p50.toFixed(0)} ms (runs ${single.map((t) => t.toFixed(0)).join(', ')}); direct CRI sandbox+container p50 ${base.toFixed(0)} ms; ratio ${(p50 / base).toFixed(2)}x`);
-  console.log(`${PODS} pods across 3 nodes all Running: ${(manyMs / 1000).toFixed(1)} s (${JSON.stringify(perNode)}); ${(manyMs / PODS).toFixed(0)} ms per pod, ${((manyMs / PODS) / base).toFixed(2)}x the direct CRI pod`);
+  console.log(`  from the create request: image ready (sandbox made) ${median(eventMs.Pulled ?? [0]).toFixed(0)} ms, container created ${median(eventMs.Created ?? [0]).toFixed(0)} ms, started ${median(eventMs.Started ?? [0]).toFixed(0)} ms, Running seen ${p50.toFixed(0)} ms`);
+  console.log(`${PODS} pods across 3 nodes all Running: ${(manyMs / 1000).toFixed(1)} s (${JSON.stringify(perNode)}); ${(manyMs / PODS).toFixed(0)} ms per pod, ${((manyMs / PODS) / base).toFixed(2)}x the direct CRI pod; the last pod ${Object.entries(stages).map(([k, v]) => `${k} at ${v}`).join(', ')}`);
   console.log(`agent RSS on w1: ${idleRss.toFixed(1)} MB with none of them, ${busyRss.toFixed(1)} MB with ${perNode.w1 ?? 0} pods when all run, ${settledRss.toFixed(1)} MB 15 s later`);
 } finally {
   if (process.env.BENCH_LOGS) for (const [name, root] of Object.entries(roots)) spawnSync('cp', [`${root}/var/log/kubeforge/agent.log`, `${process.env.BENCH_LOGS}/${name}.log`]);

@@ -247,6 +247,7 @@ function apiComponents(host: Host, options: AgentOptions, api: AgentApiOptions, 
     connection, log, clock: host.clock,
     facts: async () => gatherNodeFacts(host, { nodeName, nodeIP: nodeAddress, kubeletPort: server.port(), containerRuntimeVersion: (await cri?.runtimeVersion()) ?? api.containerRuntimeVersion, criSocket: options.cri?.endpoint }),
     readiness: () => ({ ok: true }),
+    ...(cri ? { images: () => cri.runner.images() } : {}),
     statusUpdateMs: api.statusUpdateMs,
     statusReportMs: api.statusReportMs,
   });

@@ -38,7 +38,7 @@ class GatedRunner implements PodRunner {
   async adopt(): Promise<Map<string, ContainerRuntimeState>> {
     return new Map();
   }
-  async startContainer(pod: StaticPod, container: Container, restartCount: number): Promise<ContainerRuntimeState> {
+  async startContainer(pod: StaticPod, _container: Container, restartCount: number): Promise<ContainerRuntimeState> {
     this.inFlight++;
     this.begun.push(pod.pod.metadata.name);
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { goArch, microTime, nodeLease, nodeObject, nodeStatus, osImageFrom, statusFingerprint, type NodeFacts } from './node-object.js';
+import { goArch, microTime, nodeImages, nodeLease, nodeObject, nodeStatus, osImageFrom, statusFingerprint, type NodeFacts } from './node-object.js';
 
 const facts: NodeFacts = {
   nodeName: 'cp1',
@@ -84,5 +84,36 @@ describe('memTotalBytes', () => {
     const { memTotalBytes } = await import('./node-facts.js');
     expect(memTotalBytes('MemTotal:        8039412 kB\nMemFree:  1 kB\n')).toBe(8039412 * 1024);
     expect(memTotalBytes(undefined)).toBeUndefined();
+  });
+});
+
+describe('nodeImages', () => {
+  it('lists the largest images first, each named by its digests then its tags', () => {
+    const images = nodeImages([
+      { repoTags: ['registry.k8s.io/pause:3.10'], repoDigests: [], size: 700_000 },
+      { repoTags: ['docker.io/library/busybox:1.36', 'docker.io/library/busybox:latest'], repoDigests: ['docker.io/library/busybox@sha256:abc'], size: 4_000_000 },
+      { size: 10 },
+    ]);
+    expect(images).toEqual([
+      { names: ['docker.io/library/busybox@sha256:abc', 'docker.io/library/busybox:1.36', 'docker.io/library/busybox:latest'], sizeBytes: 4_000_000 },
+      { names: ['registry.k8s.io/pause:3.10'], sizeBytes: 700_000 },
+      { names: [], sizeBytes: 10 },
+    ]);
+  });
+
+  it('keeps at most 50 images and 5 names per image, as the kubelet', () => {
+    const many = Array.from({ length: 60 }, (_, i) => ({ repoTags: Array.from({ length: 7 }, (_, t) => `img${i}:t${t}`), size: i }));
+    const images = nodeImages(many);
+    expect(images).toHaveLength(50);
+    expect(images[0]).toEqual({ names: ['img59:t0', 'img59:t1', 'img59:t2', 'img59:t3', 'img59:t4'], sizeBytes: 59 });
+    expect(images.at(-1)!.sizeBytes).toBe(10);
+  });
+
+  it('puts them in the node status, whose fingerprint then changes with them', () => {
+    const without = nodeStatus(facts, 't1', { ok: true });
+    const withImages = nodeStatus(facts, 't1', { ok: true }, [], [{ names: ['a:1'], sizeBytes: 1 }]);
+    expect(without.images).toBeUndefined();
+    expect(withImages.images).toEqual([{ names: ['a:1'], sizeBytes: 1 }]);
+    expect(statusFingerprint(withImages)).not.toBe(statusFingerprint(without));
   });
 });

@@ -40,6 +40,34 @@ export interface NodeCondition {
   message: string;
 }
 
+/** An image on the node as Node.status.images lists it. */
+export interface ContainerImage {
+  names: string[];
+  sizeBytes: number;
+}
+
+/** An image as the runtime lists it (CRI ListImages). */
+export interface RuntimeImage {
+  repoTags?: string[];
+  repoDigests?: string[];
+  size: number;
+}
+
+/** The kubelet's nodeStatusMaxImages and MaxNamesPerImageInNodeStatus. */
+const MAX_IMAGES = 50;
+const MAX_NAMES_PER_IMAGE = 5;
+
+/**
+ * Node.status.images as the kubelet's Images setter makes it: the largest images first, at most
+ * 50, each named by its digests then its tags, at most 5 names.
+ */
+export function nodeImages(images: RuntimeImage[]): ContainerImage[] {
+  return [...images]
+    .sort((a, b) => b.size - a.size)
+    .slice(0, MAX_IMAGES)
+    .map((image) => ({ names: [...(image.repoDigests ?? []), ...(image.repoTags ?? [])].slice(0, MAX_NAMES_PER_IMAGE), sizeBytes: image.size }));
+}
+
 export interface NodeStatus {
   capacity: Record<string, string>;
   allocatable: Record<string, string>;
@@ -47,6 +75,8 @@ export interface NodeStatus {
   addresses: { type: 'InternalIP' | 'Hostname'; address: string }[];
   daemonEndpoints: { kubeletEndpoint: { Port: number } };
   nodeInfo: Record<string, string>;
+  /** What the container runtime holds; absent without one. */
+  images?: ContainerImage[];
 }
 
 export interface NodeObject extends KubeObject {
@@ -87,7 +117,7 @@ const CONDITIONS: ReadonlyArray<Pick<NodeCondition, 'type' | 'status' | 'reason'
  * The node status at `now`. `ready` false turns Ready into False (KubeletNotReady, with the
  * reason given). A condition keeps its lastTransitionTime from `previous` while its status holds.
  */
-export function nodeStatus(facts: NodeFacts, now: string, ready: { ok: boolean; message?: string }, previous: NodeCondition[] = []): NodeStatus {
+export function nodeStatus(facts: NodeFacts, now: string, ready: { ok: boolean; message?: string }, previous: NodeCondition[] = [], images?: ContainerImage[]): NodeStatus {
   const resources = (memory: number) => ({ cpu: String(facts.cpuCount), memory: kibibytes(memory), pods: String(MAX_PODS) });
   const conditions = CONDITIONS.map((row) => {
     const current =
@@ -120,6 +150,7 @@ export function nodeStatus(facts: NodeFacts, now: string, ready: { ok: boolean; 
       operatingSystem: 'linux',
       architecture: facts.architecture,
     },
+    ...(images ? { images } : {}),
   };
 }
 

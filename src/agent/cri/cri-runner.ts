@@ -20,6 +20,8 @@ import type { BundledImageSource } from './bundle-source.js';
 import type { DnsConfig } from './pod-dns.js';
 import { managedHostsFile } from './etc-hosts.js';
 import { Pleg, type ListedContainer } from './pleg.js';
+import { VolumeContents } from './volume-contents.js';
+import { nodeImages, type ContainerImage, type RuntimeImage } from '../node-object.js';
 
 /** What the runner reports as it works, for the pod's Events. */
 export type PodEventSink = (pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string) => void;
@@ -77,9 +79,11 @@ export class CriRunner implements PodRunner, PodStreams {
   private readonly failedSandboxes = new Map<string, number>();
   private readonly logPaths = new Map<string, string>();
   private readonly imageIds = new Map<string, string>();
+  private readonly volumes: VolumeContents;
   private readonly pleg: Pleg;
 
   constructor(private readonly options: CriRunnerOptions) {
+    this.volumes = new VolumeContents({ prepare: (pod) => options.resources.prepare(pod), clock: options.host.clock, log: options.log });
     let lastError = '';
     this.pleg = new Pleg({
       relistMs: options.relistMs ?? 1000,
@@ -133,7 +137,6 @@ export class CriRunner implements PodRunner, PodStreams {
     const config = sandboxConfig({ pod, logDirectory: this.options.host.files.resolve(podLogDirectory(pod)), dns: await this.options.dns?.(pod), attempt: id ? 0 : attempt });
     if (!id) {
       for (const dead of items) await this.removeSandbox(dead.id);
-      await this.options.resources.prepare(pod);
       try {
         ({ podSandboxId: id } = await this.call<{ podSandboxId: string }>('RunPodSandbox', { config }, 4 * 60_000));
       } catch (err) {
@@ -205,7 +208,9 @@ export class CriRunner implements PodRunner, PodStreams {
   }
 
   async startContainer(pod: StaticPod, container: Container, restartCount: number, signal?: AbortSignal): Promise<ContainerRuntimeState> {
-    const sandbox = await this.sandbox(pod.pod);
+    // The volumes are written while the runtime makes the sandbox, which needs none of them: their
+    // API requests (a service-account token, ConfigMaps) then add no time before the container starts.
+    const [sandbox] = await Promise.all([this.sandbox(pod.pod), this.volumes.ensure(pod.pod)]);
     await this.ensureImage(pod.pod, container, sandbox.config, signal);
     let resolved;
     try {
@@ -288,6 +293,7 @@ export class CriRunner implements PodRunner, PodStreams {
     for (const s of items) await this.removeSandbox(s.id);
     this.sandboxes.delete(pod.pod.metadata.uid);
     this.failedSandboxes.delete(pod.pod.metadata.uid);
+    this.volumes.forget(pod.pod.metadata.uid);
     for (const key of [...this.logPaths.keys()]) if (key.startsWith(`${pod.pod.metadata.uid}/`)) this.logPaths.delete(key);
     await this.options.resources.cleanup(pod.pod);
   }
@@ -371,6 +377,15 @@ export class CriRunner implements PodRunner, PodStreams {
     return this.logPaths.get(`${pod.pod.metadata.uid}/${containerName}`) ?? this.options.host.files.resolve(`${podLogDirectory(pod.pod)}/${containerName}/0.log`);
   }
 
+  /** The images the runtime holds, for Node.status.images; undefined while the runtime does not answer. */
+  async images(): Promise<ContainerImage[] | undefined> {
+    try {
+      return nodeImages((await this.call<{ images: RuntimeImage[] }>('ListImages', {}, 3000)).images);
+    } catch {
+      return undefined;
+    }
+  }
+
   /** The image id the runtime resolved for an image name (imageID in the container status). */
   imageId(image: string): string | undefined {
     return this.imageIds.get(image);
@@ -383,6 +398,7 @@ export class CriRunner implements PodRunner, PodStreams {
 
   detach(): void {
     this.sandboxes.clear();
+    this.volumes.clear();
     void this.clientPromise?.then((c) => c.close());
     this.clientPromise = undefined;
   }
