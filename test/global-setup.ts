@@ -4,9 +4,11 @@
  * last test the teardown finds the processes that still carry it, reports them, ends them, and
  * fails the run, so a test that leaks a process is caught even when it passed. Processes of a
  * `npm run up` cluster, or of another run, carry no mark or another one and are never touched.
- * A pod bridge (kf…br0) that appeared during the run and has no pod left is deleted and reported
- * with the root its alias names: a root deleted without `kubeforge reset` leaves it, with a route
- * that breaks later clusters.
+ * A pod bridge (kf…br0) that appeared during the run, has no pod left and whose alias names a root
+ * that no longer exists is deleted and reported: a root deleted without `kubeforge reset` leaves
+ * it, with a route that breaks later clusters. A bridge whose root still exists, or that has no
+ * alias, may belong to a cluster still running (another run's, a benchmark's, `npm run up`'s,
+ * between two pods) and is left alone.
  */
 import { randomUUID } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
@@ -59,17 +61,24 @@ function podBridges(): Map<string, boolean> {
   return bridges;
 }
 
+/** The root a bridge's alias (`kubeforge:<root>`) names, if it has one. */
+function bridgeRoot(name: string): string | undefined {
+  try {
+    return /\balias kubeforge:(\S+)/.exec(execFileSync('ip', ['-o', 'link', 'show', name], { encoding: 'utf8' }))?.[1];
+  } catch {
+    return undefined; // gone meanwhile
+  }
+}
+
 /** Deletes leaked bridges (and with them their routes); says whose each was. */
-function removeBridges(names: string[]): string {
-  return names.map((name) => {
-    let owner = 'no alias';
+function removeBridges(leaked: { name: string; root: string }[]): string {
+  return leaked.map(({ name, root }) => {
     try {
-      owner = /\balias (\S+)/.exec(execFileSync('ip', ['-o', 'link', 'show', name], { encoding: 'utf8' }))?.[1] ?? owner;
       execFileSync('ip', ['link', 'del', name]);
     } catch {
       // gone meanwhile
     }
-    return `${name} (${owner})`;
+    return `${name} (kubeforge:${root})`;
   }).join(', ');
 }
 
@@ -81,7 +90,10 @@ export default function setup(): () => Promise<void> {
   process.env[MARK] = mark;
   const bridgesBefore = podBridges();
   return async () => {
-    const leakedBridges = [...podBridges()].filter(([name, down]) => down && !bridgesBefore.has(name)).map(([name]) => name);
+    const leakedBridges = [...podBridges()]
+      .filter(([name, down]) => down && !bridgesBefore.has(name))
+      .map(([name]) => ({ name, root: bridgeRoot(name) }))
+      .filter((b): b is { name: string; root: string } => b.root !== undefined && !existsSync(b.root));
     let left = await markedProcesses(mark);
     for (const deadline = Date.now() + GRACE_MS; left.length > 0 && Date.now() < deadline; left = await markedProcesses(mark)) {
       await new Promise((r) => setTimeout(r, 250));

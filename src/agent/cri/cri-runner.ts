@@ -209,8 +209,13 @@ export class CriRunner implements PodRunner, PodStreams {
 
   async startContainer(pod: StaticPod, container: Container, restartCount: number, signal?: AbortSignal): Promise<ContainerRuntimeState> {
     // The volumes are written while the runtime makes the sandbox, which needs none of them: their
-    // API requests (a service-account token, ConfigMaps) then add no time before the container starts.
-    const [sandbox] = await Promise.all([this.sandbox(pod.pod), this.volumes.ensure(pod.pod)]);
+    // API requests (a service-account token, ConfigMaps) then add no time before the container
+    // starts. Both settle before a failure is thrown, so no RunPodSandbox is still under way when
+    // the worker tries again (a second one for the same pod fails on its reserved name).
+    const [made, written] = await Promise.allSettled([this.sandbox(pod.pod), this.volumes.ensure(pod.pod)]);
+    if (made.status === 'rejected') throw made.reason;
+    if (written.status === 'rejected') throw written.reason;
+    const sandbox = made.value;
     await this.ensureImage(pod.pod, container, sandbox.config, signal);
     let resolved;
     try {
