@@ -11,6 +11,13 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
+/** VolumeContents on fake timers starting at 0, with its log. */
+function onFakeTimers(prepare: (pod: Pod) => Promise<number | undefined>) {
+  vi.useFakeTimers({ now: 0 });
+  const log = createMemoryLogger();
+  return { volumes: new VolumeContents({ prepare, clock: { now: () => new Date(Date.now()) }, log }), log };
+}
+
 describe('tokenRefreshAt', () => {
   it('replaces a token at 80% of its lifetime, as the kubelet', () => {
     expect(tokenRefreshAt(0, 3600_000)).toBe(2880_000);
@@ -33,10 +40,8 @@ describe('VolumeContents', () => {
   });
 
   it("writes the volumes again when the token's refresh time comes, and again after that", async () => {
-    vi.useFakeTimers({ now: 0 });
     const writes: number[] = [];
-    const clock = { now: () => new Date(Date.now()) };
-    const volumes = new VolumeContents({ prepare: async () => (writes.push(Date.now()), tokenRefreshAt(Date.now(), Date.now() + 600_000)), clock, log: createMemoryLogger() });
+    const { volumes } = onFakeTimers(async () => (writes.push(Date.now()), tokenRefreshAt(Date.now(), Date.now() + 600_000)));
     await volumes.ensure(pod);
     await vi.advanceTimersByTimeAsync(479_000);
     expect(writes).toEqual([0]);
@@ -48,19 +53,12 @@ describe('VolumeContents', () => {
   });
 
   it('keeps the old contents when a refresh fails and tries again 10 s later', async () => {
-    vi.useFakeTimers({ now: 0 });
-    const clock = { now: () => new Date(Date.now()) };
-    const log = createMemoryLogger();
     let fail = false;
     const writes: number[] = [];
-    const volumes = new VolumeContents({
-      prepare: async () => {
-        writes.push(Date.now());
-        if (fail) throw new Error('the API server is not reachable yet');
-        return Date.now() + 1000;
-      },
-      clock,
-      log,
+    const { volumes, log } = onFakeTimers(async () => {
+      writes.push(Date.now());
+      if (fail) throw new Error('the API server is not reachable yet');
+      return Date.now() + 1000;
     });
     await volumes.ensure(pod);
     fail = true;
@@ -74,10 +72,8 @@ describe('VolumeContents', () => {
   });
 
   it('stops refreshing a pod it forgot', async () => {
-    vi.useFakeTimers({ now: 0 });
-    const clock = { now: () => new Date(Date.now()) };
     let calls = 0;
-    const volumes = new VolumeContents({ prepare: async () => (calls++, Date.now() + 1000), clock, log: createMemoryLogger() });
+    const { volumes } = onFakeTimers(async () => (calls++, Date.now() + 1000));
     await volumes.ensure(pod);
     volumes.forget(pod.metadata.uid);
     await vi.advanceTimersByTimeAsync(5000);
