@@ -61,7 +61,9 @@ async function createUntilRunning(client, pod, timeoutMs) {
 async function untilRunning(client, selector, count, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const phases = (await client.list(podRef, { labelSelector: selector })).items.map((p) => p.status?.phase);
+    // A loaded API server may drop a keep-alive connection: that poll just counts as not yet.
+    const listed = await client.list(podRef, { labelSelector: selector }).catch((err) => (err.status === 0 ? { items: [] } : Promise.reject(err)));
+    const phases = listed.items.map((p) => p.status?.phase);
     if (phases.filter((p) => p === 'Running').length >= count) return;
     if (Date.now() > deadline) throw new Error(`${selector}: ${phases.length} pods, ${phases.filter((p) => p === 'Running').length} Running after ${timeoutMs} ms`);
     await sleep(250);

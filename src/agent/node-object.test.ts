@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { goArch, microTime, nodeImages, nodeLease, nodeObject, nodeStatus, osImageFrom, statusFingerprint, type NodeFacts } from './node-object.js';
+import { allocatableOf, goArch, microTime, nodeImages, nodeLease, nodeObject, nodeStatus, osImageFrom, statusFingerprint, type NodeFacts } from './node-object.js';
 
 const facts: NodeFacts = {
   nodeName: 'cp1',
@@ -115,5 +115,25 @@ describe('nodeImages', () => {
     expect(without.images).toBeUndefined();
     expect(withImages.images).toEqual([{ names: ['a:1'], sizeBytes: 1 }]);
     expect(statusFingerprint(withImages)).not.toBe(statusFingerprint(without));
+  });
+});
+
+describe('allocatableOf', () => {
+  const GiB = 1024 ** 3;
+  it('holds back the 100Mi eviction threshold when the config sets nothing', () => {
+    expect(allocatableOf({ cpuCount: 2, memoryBytes: 4 * GiB })).toEqual({ cpuMilli: 2000, memoryBytes: 4 * GiB - 100 * 1024 ** 2 });
+  });
+
+  it('subtracts kubeReserved, systemReserved and evictionHard memory.available (a quantity or a percentage)', () => {
+    const reservations = { kubeReserved: { cpu: '100m', memory: '256Mi' }, systemReserved: { cpu: '0.5', memory: '1Gi' }, evictionHard: { 'memory.available': '10%' } };
+    expect(allocatableOf({ cpuCount: 2, memoryBytes: 4 * GiB, reservations })).toEqual({ cpuMilli: 1400, memoryBytes: 4 * GiB - 256 * 1024 ** 2 - GiB - Math.floor(0.4 * GiB) });
+    const status = nodeStatus({ ...facts, reservations }, 't1', { ok: true });
+    expect(status.capacity).toEqual({ cpu: '2', memory: '4194304Ki', pods: '110' });
+    expect(status.allocatable).toEqual({ cpu: '1400m', memory: `${Math.floor((4 * GiB - 256 * 1024 ** 2 - GiB - Math.floor(0.4 * GiB)) / 1024)}Ki`, pods: '110' });
+  });
+
+  it('holds back no eviction memory when evictionHard is set without memory.available, and never goes below zero', () => {
+    expect(allocatableOf({ cpuCount: 1, memoryBytes: GiB, reservations: { evictionHard: { 'nodefs.available': '10%' } } })).toEqual({ cpuMilli: 1000, memoryBytes: GiB });
+    expect(allocatableOf({ cpuCount: 1, memoryBytes: GiB, reservations: { kubeReserved: { cpu: '2', memory: '2Gi' } } })).toEqual({ cpuMilli: 0, memoryBytes: 0 });
   });
 });

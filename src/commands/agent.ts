@@ -35,6 +35,9 @@ interface KubeletConfigFields {
   clusterDNS?: string[];
   clusterDomain?: string;
   resolvConf?: string;
+  kubeReserved?: Record<string, string>;
+  systemReserved?: Record<string, string>;
+  evictionHard?: Record<string, string>;
 }
 
 /** A Go duration from the config in ms, or undefined when unset or not positive. */
@@ -102,6 +105,7 @@ export async function runAgentCommand(options: AgentCommandOptions): Promise<voi
       leaseDurationSeconds: config.nodeLeaseDurationSeconds,
       certificateMonitorMs,
       autoRenew: options.autoRenew === false ? undefined : renewDueCertificates,
+      reservations: { kubeReserved: config.kubeReserved, systemReserved: config.systemReserved, evictionHard: config.evictionHard },
     },
   });
   await agent.stopped;
