@@ -2,15 +2,20 @@
 // each with its own containerd, a busybox image built offline and imported on all three, the
 // control-plane taint removed so the three nodes take pods. Measures
 //   - pod create → Running (p50) for a local image, against a baseline in the same run: the same
-//     sandbox + container made with direct CRI calls on the same node (what the agent adds);
+//     sandbox + container made with direct CRI calls on the same node (what the agent adds). The
+//     pod is created through the API and watched from the resourceVersion of its creation, so the
+//     figure holds no kubectl start-up or polling interval;
 //   - N pods (a Deployment, default 100) across the 3 nodes until all are Running;
-//   - a worker agent's RSS with ~30 pods on it.
+//   - a worker agent's RSS with none of the N pods and with its share of them (~30).
 // Run `npm run build` first.   node bench/pods.mjs [pods]
+// BENCH_LOGS=dir keeps each node's agent log (for profiling).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildOciArchive, busyboxEntries } from '../dist/agent/cri/oci-archive.js';
 import { CriClient } from '../dist/agent/cri/client.js';
+import { createHost } from '../dist/host/index.js';
+import { loadKubeClient } from '../dist/kubeconfig/index.js';
 import { median, removeDir, tempDir } from './lib.mjs';
 
 const PODS = Number(process.argv[2] ?? 100);
@@ -27,26 +32,48 @@ const kf = (args) => {
 const kubectl = (args, input) => execFileSync('kubectl', ['--kubeconfig', `${roots.cp1}/etc/kubernetes/admin.conf`, ...args], { encoding: 'utf8', input });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+const podRef = { version: 'v1', resource: 'pods', namespace: 'default' };
+
 function podSpec(name, node) {
-  return `apiVersion: v1
-kind: Pod
-metadata: {name: ${name}, labels: {bench: single}}
-spec:
-  nodeName: ${node}
-  terminationGracePeriodSeconds: 0
-  containers: [{name: app, image: ${IMAGE}, imagePullPolicy: IfNotPresent, command: ["sleep", "3600"]}]
-`;
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, labels: { bench: 'single' } },
+    spec: { nodeName: node, terminationGracePeriodSeconds: 0, containers: [{ name: 'app', image: IMAGE, imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }] },
+  };
 }
 
-async function untilRunning(selector, count, timeoutMs) {
+/** Epoch ms at which each single pod's create request went out. */
+const createdAt = {};
+
+/** Creates the pod and resolves with the ms from the create request until a watch shows it Running. */
+async function createUntilRunning(client, pod, timeoutMs) {
+  createdAt[pod.metadata.name] = Date.now();
+  const start = performance.now();
+  const created = await client.create(podRef, pod);
+  const signal = AbortSignal.timeout(timeoutMs);
+  for await (const event of client.watch(podRef, { fieldSelector: `metadata.name=${pod.metadata.name}`, resourceVersion: created.metadata.resourceVersion }, signal)) {
+    if (event.object.status?.phase === 'Running') return performance.now() - start;
+  }
+  throw new Error(`${pod.metadata.name}: not Running after ${timeoutMs} ms`);
+}
+
+async function untilRunning(client, selector, count, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const phases = kubectl(['get', 'pods', '-l', selector, '-o', 'jsonpath={.items[*].status.phase}']).split(' ').filter(Boolean);
+    // A loaded API server may drop a keep-alive connection: that poll just counts as not yet.
+    const listed = await client.list(podRef, { labelSelector: selector }).catch((err) => (err.status === 0 ? { items: [] } : Promise.reject(err)));
+    const phases = listed.items.map((p) => p.status?.phase);
     if (phases.filter((p) => p === 'Running').length >= count) return;
     if (Date.now() > deadline) throw new Error(`${selector}: ${phases.length} pods, ${phases.filter((p) => p === 'Running').length} Running after ${timeoutMs} ms`);
-    await sleep(100);
+    await sleep(250);
   }
 }
+
+const agentRssMb = (root) => {
+  const { pid } = JSON.parse(readFileSync(`${root}/run/kubeforge/agent.pid`, 'utf8'));
+  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
+};
 
 /** The baseline: RunPodSandbox + CreateContainer + StartContainer straight to the worker's containerd. */
 async function directCri(root, i) {
@@ -89,17 +116,27 @@ try {
     }
   }
 
+  const client = await loadKubeClient(createHost(roots.cp1), '/etc/kubernetes/admin.conf');
+
   // 1. create → Running, one pod at a time on w1, and the direct CRI baseline.
   const single = [];
   const direct = [];
   for (let i = 0; i < 7; i++) {
-    const start = performance.now();
-    kubectl(['create', '-f', '-'], podSpec(`single-${i}`, 'w1'));
-    await untilRunning(`bench=single`, i + 1, 60_000);
-    single.push(performance.now() - start);
+    single.push(await createUntilRunning(client, podSpec(`single-${i}`, 'w1'), 60_000));
     direct.push(await directCri(roots.w1, i));
   }
+  // The agent's Events are named <pod>.<hex nanoseconds>: when it got the image (after the
+  // sandbox), created and started the container, each from the create request, as medians.
+  const eventMs = {};
+  for (const e of (await client.list({ version: 'v1', resource: 'events', namespace: 'default' })).items) {
+    const pod = e.involvedObject.name;
+    if (!createdAt[pod] || !['Pulled', 'Created', 'Started'].includes(e.reason)) continue;
+    const at = Number(BigInt(`0x${e.metadata.name.slice(pod.length + 1)}`) / 1_000_000n);
+    (eventMs[e.reason] ??= []).push(at - createdAt[pod]);
+  }
   kubectl(['delete', 'pods', '-l', 'bench=single', '--wait=true']);
+  await sleep(5000); // the deleted pods' teardown settles before the idle figure
+  const idleRss = agentRssMb(roots.w1);
 
   // 2. N pods across the three nodes.
   const deploy = `apiVersion: apps/v1
@@ -115,21 +152,36 @@ spec:
       containers: [{name: app, image: ${IMAGE}, imagePullPolicy: IfNotPresent, command: ["sleep", "3600"]}]
 `;
   const manyStart = performance.now();
+  const manyEpoch = Date.now();
   kubectl(['apply', '-f', '-'], deploy);
-  await untilRunning('bench=many', PODS, 600_000);
+  await untilRunning(client, 'bench=many', PODS, 600_000);
   const manyMs = performance.now() - manyStart;
-  const perNode = kubectl(['get', 'pods', '-l', 'bench=many', '-o', 'jsonpath={.items[*].spec.nodeName}']).split(' ').reduce((acc, n) => ({ ...acc, [n]: (acc[n] ?? 0) + 1 }), {});
+  const many = (await client.list(podRef, { labelSelector: 'bench=many' })).items;
+  const perNode = many.reduce((acc, p) => ({ ...acc, [p.spec.nodeName]: (acc[p.spec.nodeName] ?? 0) + 1 }), {});
+  // Where the time went, from the pods' own timestamps (whole seconds): the last pod created by the
+  // ReplicaSet, scheduled, picked up by its agent (startTime) and with its container started.
+  const last = (times) => `${((Math.max(...times.map((t) => Date.parse(t))) - manyEpoch) / 1000).toFixed(0)} s`;
+  const stages = {
+    created: last(many.map((p) => p.metadata.creationTimestamp)),
+    scheduled: last(many.map((p) => p.status.conditions.find((c) => c.type === 'PodScheduled').lastTransitionTime)),
+    'agent started': last(many.map((p) => p.status.startTime)),
+    'container started': last(many.map((p) => p.status.containerStatuses[0].state.running.startedAt)),
+  };
 
-  // 3. the agent's RSS on w1 with its share of the pods.
-  const agentPid = JSON.parse(readFileSync(`${roots.w1}/run/kubeforge/agent.pid`, 'utf8')).pid;
-  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${agentPid}/status`, 'utf8'))[1]);
+  // 3. the agent's RSS on w1 with its share of the pods: when all run, and once they settled.
+  const busyRss = agentRssMb(roots.w1);
+  await sleep(15_000);
+  const settledRss = agentRssMb(roots.w1);
+  client.close();
 
   const p50 = median(single);
   const base = median(direct);
-  console.log(`pod create → Running (local image, 7 runs): p50 ${p50.toFixed(0)} ms; direct CRI sandbox+container p50 ${base.toFixed(0)} ms; ratio ${(p50 / base).toFixed(2)}x`);
-  console.log(`${PODS} pods across 3 nodes all Running: ${(manyMs / 1000).toFixed(1)} s (${JSON.stringify(perNode)})`);
-  console.log(`agent RSS on w1 with ${perNode.w1 ?? 0} pods: ${(rssKb / 1024).toFixed(1)} MB`);
+  console.log(`pod create → Running (local image, 7 runs): p50 ${p50.toFixed(0)} ms (runs ${single.map((t) => t.toFixed(0)).join(', ')}); direct CRI sandbox+container p50 ${base.toFixed(0)} ms; ratio ${(p50 / base).toFixed(2)}x`);
+  console.log(`  from the create request: image ready (sandbox made) ${median(eventMs.Pulled ?? [0]).toFixed(0)} ms, container created ${median(eventMs.Created ?? [0]).toFixed(0)} ms, started ${median(eventMs.Started ?? [0]).toFixed(0)} ms, Running seen ${p50.toFixed(0)} ms`);
+  console.log(`${PODS} pods across 3 nodes all Running: ${(manyMs / 1000).toFixed(1)} s (${JSON.stringify(perNode)}); ${(manyMs / PODS).toFixed(0)} ms per pod, ${((manyMs / PODS) / base).toFixed(2)}x the direct CRI pod; the last pod ${Object.entries(stages).map(([k, v]) => `${k} at ${v}`).join(', ')}`);
+  console.log(`agent RSS on w1: ${idleRss.toFixed(1)} MB with none of them, ${busyRss.toFixed(1)} MB with ${perNode.w1 ?? 0} pods when all run, ${settledRss.toFixed(1)} MB 15 s later`);
 } finally {
+  if (process.env.BENCH_LOGS) for (const [name, root] of Object.entries(roots)) spawnSync('cp', [`${root}/var/log/kubeforge/agent.log`, `${process.env.BENCH_LOGS}/${name}.log`]);
   for (const name of ['w2', 'w1', 'cp1']) {
     if (!roots[name]) continue;
     spawnSync(process.execPath, [KF, 'reset', '--root', roots[name], '-f'], { encoding: 'utf8' });

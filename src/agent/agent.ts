@@ -19,6 +19,7 @@ import { KUBELET_PORT, KubeletServer } from './kubelet-server.js';
 import { ManifestSource } from './manifest-source.js';
 import { MirrorPods } from './mirror-pods.js';
 import { gatherNodeFacts } from './node-facts.js';
+import type { KubeletReservations } from './node-object.js';
 import { NodeLease } from './node-lease.js';
 import { NodeRegistration } from './node-registration.js';
 import { ProcessRunner } from './process-runner.js';
@@ -110,6 +111,8 @@ export interface AgentApiOptions {
   certificateMonitorMs?: number;
   /** `--auto-renew`: renews control-plane certificates at 2/3 of their lifetime; absent means off. */
   autoRenew?: CertificateRenewer;
+  /** kubeReserved, systemReserved and evictionHard from the KubeletConfiguration (the Node's allocatable). */
+  reservations?: KubeletReservations;
 }
 
 export interface RunningAgent {
@@ -245,8 +248,9 @@ function apiComponents(host: Host, options: AgentOptions, api: AgentApiOptions, 
   });
   const registration = new NodeRegistration({
     connection, log, clock: host.clock,
-    facts: async () => gatherNodeFacts(host, { nodeName, nodeIP: nodeAddress, kubeletPort: server.port(), containerRuntimeVersion: (await cri?.runtimeVersion()) ?? api.containerRuntimeVersion, criSocket: options.cri?.endpoint }),
+    facts: async () => gatherNodeFacts(host, { nodeName, nodeIP: nodeAddress, kubeletPort: server.port(), containerRuntimeVersion: (await cri?.runtimeVersion()) ?? api.containerRuntimeVersion, criSocket: options.cri?.endpoint, reservations: api.reservations }),
     readiness: () => ({ ok: true }),
+    ...(cri ? { images: () => cri.runner.images() } : {}),
     statusUpdateMs: api.statusUpdateMs,
     statusReportMs: api.statusReportMs,
   });

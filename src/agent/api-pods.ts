@@ -4,9 +4,17 @@
  * in its own PodWorker; its status goes to pods/<name>/status when it changes; Events record what
  * happened. A pod marked for deletion has its containers stopped within its grace period and is
  * then deleted for good (grace 0, uid precondition). On the first round, pods the runtime still
- * holds whose API object is gone are stopped. Lists every `resyncMs` and on every watch event.
+ * holds whose API object is gone are stopped.
+ *
+ * Pods come from the watch (each event's object is applied at once) and a list every `resyncMs`
+ * that catches what a broken watch missed. New pods start concurrently, `parallelStarts` at a
+ * time: a pod's start is mostly waiting on the runtime (sandbox, network, container), so one pod
+ * after another left the runtime idle between them. Workers sync when the runner reports a change
+ * of their containers (the CRI runner's PLEG) and otherwise every `podResyncMs`. Statuses are
+ * posted by their own loop, only those that changed, so a status change costs one PATCH and not a
+ * list of every pod on the node.
  */
-import { isConflict, isNotFound, type KubeClient, type KubeObject, type ResourceRef } from '../kube/index.js';
+import { isConflict, isNotFound, type KubeClient, type KubeObject, type ResourceRef, type WatchEvent } from '../kube/index.js';
 import type { Component, StopMode } from './component-manager.js';
 import type { Unsubscribe } from './listeners.js';
 import type { ApiConnection } from './api-connection.js';
@@ -14,7 +22,7 @@ import { CONFIG_MIRROR_ANNOTATION } from './mirror-pod.js';
 import { podSpecHash, type Pod, type StaticPod } from './pod.js';
 import { podEvent } from './pod-events.js';
 import { PodWorker, type PodWorkerOptions } from './pod-worker.js';
-import { PeriodicComponent } from './periodic.js';
+import { Periodic, PeriodicComponent } from './periodic.js';
 import { API_SOURCE_PREFIX } from './runner-choice.js';
 import type { PodRunner } from './runner.js';
 import type { StaticPodView } from './static-pods.js';
@@ -25,7 +33,12 @@ export interface ApiPodsOptions extends Omit<PodWorkerOptions, 'onStatusChange' 
   runnerFor(pod: StaticPod): PodRunner;
   /** Runtimes whose leftover pods are reconciled on the first round. */
   runtimes: PodRunner[];
+  /** The periodic list of the node's pods (5 s). */
   resyncMs?: number;
+  /** How many pods start at the same time (4). */
+  parallelStarts?: number;
+  /** How often a worker re-checks its containers when its runner reports nothing (the kubelet's syncFrequency; 10 s). */
+  podResyncMs?: number;
 }
 
 type ApiPod = KubeObject & { metadata: Pod['metadata'] & { deletionTimestamp?: string; deletionGracePeriodSeconds?: number }; spec: Pod['spec'] & { nodeName?: string }; status?: { phase?: string } };
@@ -56,9 +69,14 @@ export class ApiPods extends PeriodicComponent implements Component {
   private watching: AbortController | undefined;
   private seq = 0;
   private readonly listeners: (() => void)[] = [];
+  /** Workers waiting for their turn to start, and how many are starting now. */
+  private readonly queued: PodWorker[] = [];
+  private starting = 0;
+  private readonly statuses: Periodic;
 
   constructor(private readonly options: ApiPodsOptions) {
     super({ name: 'pods', intervalMs: options.resyncMs ?? 5000, log: options.log });
+    this.statuses = new Periodic({ name: 'pod status', intervalMs: options.resyncMs ?? 5000, log: options.log }, (signal) => this.postStatuses(signal));
   }
 
   pods(): StaticPodView[] {
@@ -69,11 +87,20 @@ export class ApiPods extends PeriodicComponent implements Component {
     this.listeners.push(listener);
   }
 
-  protected override wire(): Unsubscribe[] {
-    return [this.options.connection.onConnected((client) => this.watch(client))];
+  override async start(): Promise<void> {
+    await super.start();
+    this.statuses.start();
   }
 
-  /** Triggers a round on every change of a pod bound to this node; a broken watch is opened again. */
+  protected override wire(): Unsubscribe[] {
+    return [
+      this.options.connection.onConnected((client) => this.watch(client)),
+      // A container that started, exited or vanished: its pod's worker syncs now.
+      ...this.options.runtimes.map((runtime) => runtime.onContainerExit((podUid) => void this.entries.get(podUid)?.worker?.requestSync())),
+    ];
+  }
+
+  /** Applies every change of a pod bound to this node as it comes; a broken watch is opened again. */
   private watch(client: KubeClient): void {
     this.watching?.abort();
     const controller = new AbortController();
@@ -81,13 +108,28 @@ export class ApiPods extends PeriodicComponent implements Component {
     void (async () => {
       while (!controller.signal.aborted) {
         try {
-          for await (const _event of client.watch(podRef(''), { fieldSelector: `spec.nodeName=${this.options.nodeName}` }, controller.signal)) this.loop.trigger();
+          for await (const event of client.watch<ApiPod>(podRef(''), { fieldSelector: `spec.nodeName=${this.options.nodeName}` }, controller.signal)) this.onWatchEvent(client, event);
         } catch {
           // Ended or failed: the periodic list covers the gap; wait a little before watching again.
         }
         if (!controller.signal.aborted) await new Promise((r) => setTimeout(r, 1000));
       }
     })();
+  }
+
+  private onWatchEvent(client: KubeClient, event: WatchEvent<ApiPod>): void {
+    const pod = event.object;
+    if (event.type === 'BOOKMARK') return;
+    // Until the first list has reconciled the runtime with the API, the list does everything; an ERROR (410 Gone) asks for a list too.
+    if (!this.reconciled || event.type === 'ERROR') return this.loop.trigger();
+    if (pod.metadata.annotations?.[CONFIG_MIRROR_ANNOTATION] !== undefined) return;
+    if (event.type === 'DELETED') {
+      const entry = this.entries.get(pod.metadata.uid);
+      if (entry) this.gone(pod.metadata.uid, entry);
+      return;
+    }
+    this.apply(client, pod);
+    this.statuses.trigger();
   }
 
   private record(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string): void {
@@ -118,44 +160,63 @@ export class ApiPods extends PeriodicComponent implements Component {
       }
       this.reconciled = true;
     }
-    for (const pod of pods) {
-      const entry = this.entries.get(pod.metadata.uid);
-      if (pod.metadata.deletionTimestamp) {
-        this.finish(client, pod, entry);
-        continue;
-      }
-      if (entry) {
-        entry.pod = pod;
-        continue;
-      }
-      if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') continue;
-      await this.startWorker(pod);
-    }
-    for (const [uid, entry] of this.entries) {
-      if (!seen.has(uid) && !entry.finishing && entry.worker) {
-        this.options.log.info(`agent: ${entry.worker.name} was deleted from the API; stopping it`);
-        entry.finishing = entry.worker.stop(0).finally(() => this.forget(uid));
-      }
-    }
-    for (const entry of this.entries.values()) if (!entry.finishing && entry.worker) await this.postStatus(client, entry.worker, entry);
+    for (const pod of pods) this.apply(client, pod);
+    for (const [uid, entry] of this.entries) if (!seen.has(uid)) this.gone(uid, entry);
+    this.statuses.trigger();
   }
 
-  private async startWorker(pod: ApiPod): Promise<void> {
+  /** One pod as the API has it now: started when new, finished when marked for deletion. */
+  private apply(client: KubeClient, pod: ApiPod): void {
+    const entry = this.entries.get(pod.metadata.uid);
+    if (pod.metadata.deletionTimestamp) return this.finish(client, pod, entry);
+    if (entry) {
+      entry.pod = pod;
+      return;
+    }
+    if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return;
+    this.startWorker(pod);
+  }
+
+  /** The pod is gone from the API (deleted at once, not gracefully): its containers stop now. */
+  private gone(uid: string, entry: Entry): void {
+    if (entry.finishing || !entry.worker) return;
+    this.options.log.info(`agent: ${entry.worker.name} was deleted from the API; stopping it`);
+    entry.finishing = entry.worker.stop(0).finally(() => this.forget(uid));
+  }
+
+  private startWorker(pod: ApiPod): void {
     const staticPod = apiStaticPod(pod);
     const runner = this.options.runnerFor(staticPod);
-    const uid = pod.metadata.uid;
     const worker = new PodWorker(staticPod, {
       ...this.options,
       runner,
+      syncIntervalMs: this.options.podResyncMs ?? 10_000,
       onStatusChange: () => {
-        this.loop.trigger();
+        this.statuses.trigger();
         for (const l of this.listeners) l();
       },
       onEvent: (type, reason, message) => this.record(staticPod.pod, type, reason, message),
     });
-    this.entries.set(uid, { worker, pod });
-    this.options.log.info(`agent: starting pod ${worker.name}`);
-    await worker.start().catch((err) => this.options.log.warn(`agent: starting ${worker.name} failed: ${(err as Error).message}`));
+    this.entries.set(pod.metadata.uid, { worker, pod });
+    this.queued.push(worker);
+    this.startQueued();
+  }
+
+  /** Starts queued workers while fewer than `parallelStarts` are starting. */
+  private startQueued(): void {
+    while (this.starting < (this.options.parallelStarts ?? 4) && this.queued.length > 0) {
+      const worker = this.queued.shift()!;
+      if (this.entries.get(worker.pod.pod.metadata.uid)?.worker !== worker) continue; // gone meanwhile
+      this.starting++;
+      this.options.log.info(`agent: starting pod ${worker.name}`);
+      void worker
+        .start()
+        .catch((err) => this.options.log.warn(`agent: starting ${worker.name} failed: ${(err as Error).message}`))
+        .finally(() => {
+          this.starting--;
+          this.startQueued();
+        });
+    }
   }
 
   /** Graceful deletion: stop the containers within the grace period, then delete the pod for good. */
@@ -179,6 +240,15 @@ export class ApiPods extends PeriodicComponent implements Component {
     for (const l of this.listeners) l();
   }
 
+  /** Posts every status that changed since it was last posted, all at once (the client's pool bounds them). */
+  private async postStatuses(signal: AbortSignal): Promise<void> {
+    const client = this.options.connection.client(signal);
+    if (!client) return;
+    const results = await Promise.allSettled([...this.entries.values()].map((entry) => (!entry.finishing && entry.worker ? this.postStatus(client, entry.worker, entry) : undefined)));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
   private async postStatus(client: KubeClient, worker: PodWorker, entry: Entry): Promise<void> {
     const status = worker.podStatus();
     const text = JSON.stringify(status);
@@ -195,7 +265,9 @@ export class ApiPods extends PeriodicComponent implements Component {
   /** `terminate` stops every pod's containers; `detach` leaves them running for the next agent. */
   override async stop(mode: StopMode = 'terminate'): Promise<void> {
     this.watching?.abort();
+    this.queued.length = 0;
     await super.stop();
+    await this.statuses.stop();
     await Promise.all(
       [...this.entries.values()].map(async (e) => {
         if (e.finishing) return e.finishing;

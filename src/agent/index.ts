@@ -6,7 +6,8 @@
  * - manifest-source.ts watches /etc/kubernetes/manifests (fs.watch + periodic re-scan)
  * - pod.ts            the v1 Pod subset, manifest parsing and validation, static pod uid, spec hash
  * - static-pods.ts    manifests → pod workers (start, replace, stop, adopt, orphans)
- * - pod-worker.ts     one pod: restarts with CrashLoopBackOff, probes, v1 status
+ * - pod-worker.ts     one pod: restarts with CrashLoopBackOff, probes, preStop hooks, v1 status
+ *   (lifecycle-hooks.ts runs a preStop hook within the grace period)
  * - backoff.ts, prober.ts, probe.ts, status.ts   the pure rules and the probe actions
  * - runner.ts         the PodRunner interface (CRI-shaped); process-runner.ts + proc.ts: processes
  * - images.ts         image → program; volumes.ts: hostPath paths under --root
@@ -29,7 +30,9 @@
  *   runner-choice.ts the one rule that picks a pod's runner; pod-objects.ts the ConfigMaps/Secrets/tokens
  *   pods need; pod-events.ts the pod Events
  * - cri/             the CRI runner and the node's runtime: client.ts (gRPC, templates/cri/runtime-v1.proto),
- *   cri-runner.ts, pod-config.ts (CRI request bodies), pod-resources.ts (env, volumes, pull secrets),
+ *   cri-runner.ts, pleg.ts (one relist per node wakes the pod workers), pod-config.ts (CRI request
+ *   bodies), pod-resources.ts (env, volumes, pull secrets), volume-contents.ts (volumes written once,
+ *   rewritten when a projected token is due),
  *   node-containerd.ts + runtime-config.ts + layout.ts (the node-private containerd, CNI conflist,
  *   per-node names), pod-network.ts (conflist from the Node's podCIDR), runtime-endpoint.ts (which
  *   runtime, kubeadm-flags.env), oci-archive.ts + pause-image.ts + image-archive.ts + image-import.ts

@@ -1,6 +1,6 @@
 /** Gathers the NodeFacts of this machine through the host (system facts are real, never under --root). */
 import type { Host } from '../host/index.js';
-import { goArch, osImageFrom, type NodeFacts } from './node-object.js';
+import { goArch, osImageFrom, type KubeletReservations, type NodeFacts } from './node-object.js';
 
 export interface NodeIdentity {
   nodeName: string;
@@ -10,6 +10,7 @@ export interface NodeIdentity {
   containerRuntimeVersion: string;
   /** The CRI endpoint (the Node's kubeadm.alpha.kubernetes.io/cri-socket annotation). */
   criSocket?: string;
+  reservations?: KubeletReservations;
 }
 
 /** MemTotal of /proc/meminfo in bytes (what the kubelet's cadvisor reports as capacity), if readable. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { goArch, microTime, nodeLease, nodeObject, nodeStatus, osImageFrom, statusFingerprint, type NodeFacts } from './node-object.js';
+import { allocatableOf, goArch, microTime, nodeImages, nodeLease, nodeObject, nodeStatus, osImageFrom, statusFingerprint, type NodeFacts } from './node-object.js';
 
 const facts: NodeFacts = {
   nodeName: 'cp1',
@@ -84,5 +84,56 @@ describe('memTotalBytes', () => {
     const { memTotalBytes } = await import('./node-facts.js');
     expect(memTotalBytes('MemTotal:        8039412 kB\nMemFree:  1 kB\n')).toBe(8039412 * 1024);
     expect(memTotalBytes(undefined)).toBeUndefined();
+  });
+});
+
+describe('nodeImages', () => {
+  it('lists the largest images first, each named by its digests then its tags', () => {
+    const images = nodeImages([
+      { repoTags: ['registry.k8s.io/pause:3.10'], repoDigests: [], size: 700_000 },
+      { repoTags: ['docker.io/library/busybox:1.36', 'docker.io/library/busybox:latest'], repoDigests: ['docker.io/library/busybox@sha256:abc'], size: 4_000_000 },
+      { size: 10 },
+    ]);
+    expect(images).toEqual([
+      { names: ['docker.io/library/busybox@sha256:abc', 'docker.io/library/busybox:1.36', 'docker.io/library/busybox:latest'], sizeBytes: 4_000_000 },
+      { names: ['registry.k8s.io/pause:3.10'], sizeBytes: 700_000 },
+      { names: [], sizeBytes: 10 },
+    ]);
+  });
+
+  it('keeps at most 50 images and 5 names per image, as the kubelet', () => {
+    const many = Array.from({ length: 60 }, (_, i) => ({ repoTags: Array.from({ length: 7 }, (_, t) => `img${i}:t${t}`), size: i }));
+    const images = nodeImages(many);
+    expect(images).toHaveLength(50);
+    expect(images[0]).toEqual({ names: ['img59:t0', 'img59:t1', 'img59:t2', 'img59:t3', 'img59:t4'], sizeBytes: 59 });
+    expect(images.at(-1)!.sizeBytes).toBe(10);
+  });
+
+  it('puts them in the node status, whose fingerprint then changes with them', () => {
+    const without = nodeStatus(facts, 't1', { ok: true });
+    const withImages = nodeStatus(facts, 't1', { ok: true }, [], [{ names: ['a:1'], sizeBytes: 1 }]);
+    expect(without.images).toBeUndefined();
+    expect(withImages.images).toEqual([{ names: ['a:1'], sizeBytes: 1 }]);
+    expect(statusFingerprint(withImages)).not.toBe(statusFingerprint(without));
+  });
+});
+
+describe('allocatableOf', () => {
+  const GiB = 1024 ** 3;
+  it('holds back the 100Mi eviction threshold when the config sets nothing', () => {
+    expect(allocatableOf({ cpuCount: 2, memoryBytes: 4 * GiB })).toEqual({ cpuMilli: 2000, memoryBytes: 4 * GiB - 100 * 1024 ** 2 });
+  });
+
+  it('subtracts kubeReserved, systemReserved and evictionHard memory.available (a quantity or a percentage)', () => {
+    const reservations = { kubeReserved: { cpu: '100m', memory: '256Mi' }, systemReserved: { cpu: '0.5', memory: '1Gi' }, evictionHard: { 'memory.available': '10%' } };
+    expect(allocatableOf({ cpuCount: 2, memoryBytes: 4 * GiB, reservations })).toEqual({ cpuMilli: 1400, memoryBytes: 4 * GiB - 256 * 1024 ** 2 - GiB - Math.floor(0.4 * GiB) });
+    const status = nodeStatus({ ...facts, reservations }, 't1', { ok: true });
+    expect(status.capacity).toEqual({ cpu: '2', memory: '4194304Ki', pods: '110' });
+    expect(status.allocatable).toEqual({ cpu: '1400m', memory: `${Math.floor((4 * GiB - 256 * 1024 ** 2 - GiB - Math.floor(0.4 * GiB)) / 1024)}Ki`, pods: '110' });
+  });
+
+  it('holds back no eviction memory when evictionHard is set without memory.available, and never goes below zero', () => {
+    expect(allocatableOf({ cpuCount: 1, memoryBytes: GiB, reservations: { evictionHard: { 'nodefs.available': '10%' } } })).toEqual({ cpuMilli: 1000, memoryBytes: GiB });
+    expect(allocatableOf({ cpuCount: 1, memoryBytes: GiB, reservations: { kubeReserved: { cpu: '2', memory: '2Gi' } } })).toEqual({ cpuMilli: 0, memoryBytes: 0 });
   });
 });

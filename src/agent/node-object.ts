@@ -5,6 +5,7 @@
  * the Node. Pure: facts and the clock in, objects out.
  */
 import type { KubeObject } from '../kube/index.js';
+import { milliCPU, parseQuantity } from '../kube/quantity.js';
 
 export const KUBELET_VERSION = 'v1.32.0';
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
@@ -27,7 +28,42 @@ export interface NodeFacts {
   kubeletPort: number;
   /** The CRI endpoint, recorded as kubeadm does in the kubeadm.alpha.kubernetes.io/cri-socket annotation. */
   criSocket?: string;
+  /** The KubeletConfiguration's kubeReserved, systemReserved and evictionHard (allocatable = capacity − all of them). */
+  reservations?: KubeletReservations;
 }
+
+/** The KubeletConfiguration fields that hold resources back from allocatable. */
+export interface KubeletReservations {
+  kubeReserved?: Record<string, string>;
+  systemReserved?: Record<string, string>;
+  evictionHard?: Record<string, string>;
+}
+
+/** A hard eviction threshold on `total`: a quantity or a percentage of it. */
+function threshold(value: string | undefined, total: number): number {
+  if (!value) return 0;
+  const percent = /^(\d+(?:\.\d+)?)%$/.exec(value);
+  return percent ? Math.floor((Number(percent[1]) / 100) * total) : (parseQuantity(value) ?? 0);
+}
+
+/**
+ * The kubelet's allocatable (pkg/kubelet/cm/node_container_manager GetNodeAllocatableAbsolute):
+ * capacity minus kubeReserved and systemReserved, and for memory also the memory.available hard
+ * eviction threshold (100Mi when evictionHard is not set at all, as the kubelet's default).
+ */
+export function allocatableOf(facts: Pick<NodeFacts, 'cpuCount' | 'memoryBytes' | 'reservations'>): { cpuMilli: number; memoryBytes: number } {
+  const r = facts.reservations ?? {};
+  const reserved = (resource: string, parse: (q: string | undefined) => number) => parse(r.kubeReserved?.[resource]) + parse(r.systemReserved?.[resource]);
+  const bytes = (q: string | undefined) => parseQuantity(q) ?? 0;
+  const eviction = r.evictionHard ? threshold(r.evictionHard['memory.available'], facts.memoryBytes) : EVICTION_MEMORY_BYTES;
+  return {
+    cpuMilli: Math.max(0, facts.cpuCount * 1000 - reserved('cpu', milliCPU)),
+    memoryBytes: Math.max(0, facts.memoryBytes - reserved('memory', bytes) - eviction),
+  };
+}
+
+/** CPU as resource.Quantity prints it: whole cores, or millicores. */
+const cpuQuantity = (milli: number) => (milli % 1000 === 0 ? String(milli / 1000) : `${milli}m`);
 
 export const CRI_SOCKET_ANNOTATION = 'kubeadm.alpha.kubernetes.io/cri-socket';
 
@@ -40,6 +76,34 @@ export interface NodeCondition {
   message: string;
 }
 
+/** An image on the node as Node.status.images lists it. */
+export interface ContainerImage {
+  names: string[];
+  sizeBytes: number;
+}
+
+/** An image as the runtime lists it (CRI ListImages). */
+export interface RuntimeImage {
+  repoTags?: string[];
+  repoDigests?: string[];
+  size: number;
+}
+
+/** The kubelet's nodeStatusMaxImages and MaxNamesPerImageInNodeStatus. */
+const MAX_IMAGES = 50;
+const MAX_NAMES_PER_IMAGE = 5;
+
+/**
+ * Node.status.images as the kubelet's Images setter makes it: the largest images first, at most
+ * 50, each named by its digests then its tags, at most 5 names.
+ */
+export function nodeImages(images: RuntimeImage[]): ContainerImage[] {
+  return [...images]
+    .sort((a, b) => b.size - a.size)
+    .slice(0, MAX_IMAGES)
+    .map((image) => ({ names: [...(image.repoDigests ?? []), ...(image.repoTags ?? [])].slice(0, MAX_NAMES_PER_IMAGE), sizeBytes: image.size }));
+}
+
 export interface NodeStatus {
   capacity: Record<string, string>;
   allocatable: Record<string, string>;
@@ -47,6 +111,8 @@ export interface NodeStatus {
   addresses: { type: 'InternalIP' | 'Hostname'; address: string }[];
   daemonEndpoints: { kubeletEndpoint: { Port: number } };
   nodeInfo: Record<string, string>;
+  /** What the container runtime holds; absent without one. */
+  images?: ContainerImage[];
 }
 
 export interface NodeObject extends KubeObject {
@@ -87,8 +153,8 @@ const CONDITIONS: ReadonlyArray<Pick<NodeCondition, 'type' | 'status' | 'reason'
  * The node status at `now`. `ready` false turns Ready into False (KubeletNotReady, with the
  * reason given). A condition keeps its lastTransitionTime from `previous` while its status holds.
  */
-export function nodeStatus(facts: NodeFacts, now: string, ready: { ok: boolean; message?: string }, previous: NodeCondition[] = []): NodeStatus {
-  const resources = (memory: number) => ({ cpu: String(facts.cpuCount), memory: kibibytes(memory), pods: String(MAX_PODS) });
+export function nodeStatus(facts: NodeFacts, now: string, ready: { ok: boolean; message?: string }, previous: NodeCondition[] = [], images?: ContainerImage[]): NodeStatus {
+  const allocatable = allocatableOf(facts);
   const conditions = CONDITIONS.map((row) => {
     const current =
       row.type === 'Ready' && !ready.ok ? { ...row, status: 'False' as const, reason: 'KubeletNotReady', message: ready.message ?? 'the agent is not ready' } : row;
@@ -100,8 +166,8 @@ export function nodeStatus(facts: NodeFacts, now: string, ready: { ok: boolean; 
     };
   });
   return {
-    capacity: resources(facts.memoryBytes),
-    allocatable: resources(facts.memoryBytes - EVICTION_MEMORY_BYTES),
+    capacity: { cpu: String(facts.cpuCount), memory: kibibytes(facts.memoryBytes), pods: String(MAX_PODS) },
+    allocatable: { cpu: cpuQuantity(allocatable.cpuMilli), memory: kibibytes(allocatable.memoryBytes), pods: String(MAX_PODS) },
     conditions,
     addresses: [
       { type: 'InternalIP', address: facts.nodeIP },
@@ -120,6 +186,7 @@ export function nodeStatus(facts: NodeFacts, now: string, ready: { ok: boolean; 
       operatingSystem: 'linux',
       architecture: facts.architecture,
     },
+    ...(images ? { images } : {}),
   };
 }
 

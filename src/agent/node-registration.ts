@@ -11,7 +11,7 @@ import { isAlreadyExists, isNotFound, type KubeClient, type ResourceRef } from '
 import type { Logger } from '../log.js';
 import type { ApiConnection } from './api-connection.js';
 import type { Component } from './component-manager.js';
-import { metaTime, nodeLabels, nodeObject, nodeStatus, statusFingerprint, type NodeCondition, type NodeFacts, type NodeObject } from './node-object.js';
+import { metaTime, nodeLabels, nodeObject, nodeStatus, statusFingerprint, type ContainerImage, type NodeCondition, type NodeFacts, type NodeObject } from './node-object.js';
 import { PeriodicComponent } from './periodic.js';
 import { Listeners, type Unsubscribe } from './listeners.js';
 
@@ -21,6 +21,8 @@ export interface NodeRegistrationOptions {
   facts: () => Promise<NodeFacts>;
   clock: Clock;
   log: Logger;
+  /** The images the container runtime holds, read at every status update; undefined without a runtime (or when it does not answer). */
+  images?: () => Promise<ContainerImage[] | undefined>;
   /** Whether the agent considers itself ready (Ready condition). */
   readiness: () => { ok: boolean; message?: string };
   statusUpdateMs?: number;
@@ -86,8 +88,9 @@ export class NodeRegistration extends PeriodicComponent implements Component {
   }
 
   private async updateStatus(client: KubeClient, facts: NodeFacts): Promise<void> {
+    const images = await this.options.images?.();
     const now = this.options.clock.now();
-    const status = nodeStatus(facts, metaTime(now), this.options.readiness(), this.conditions);
+    const status = nodeStatus(facts, metaTime(now), this.options.readiness(), this.conditions, images);
     const fingerprint = statusFingerprint(status);
     const reportMs = this.options.statusReportMs ?? 300_000;
     if (this.posted && this.posted.fingerprint === fingerprint && now.getTime() - this.posted.at < reportMs) return;

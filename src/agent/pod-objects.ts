@@ -20,9 +20,9 @@ export function apiPodObjects(client: KubeClient): PodObjects {
   return {
     configMap: (namespace, name) => getOrUndefined(() => client.get<KubeObject & { data?: Record<string, string>; binaryData?: Record<string, string> }>({ version: 'v1', resource: 'configmaps', namespace, name })),
     secret: (namespace, name) => getOrUndefined(() => client.get<KubeObject & { data?: Record<string, string>; type?: string }>({ version: 'v1', resource: 'secrets', namespace, name })),
-    async serviceAccountToken(pod: Pod, audience: string | undefined, expirationSeconds: number): Promise<string> {
+    async serviceAccountToken(pod: Pod, audience: string | undefined, expirationSeconds: number) {
       const sa = String(pod.spec.serviceAccountName ?? 'default');
-      const review = await client.request<{ status?: { token?: string } }>('POST', resourcePath({ version: 'v1', resource: 'serviceaccounts', namespace: pod.metadata.namespace, name: sa, subresource: 'token' }), {
+      const review = await client.request<{ status?: { token?: string; expirationTimestamp?: string } }>('POST', resourcePath({ version: 'v1', resource: 'serviceaccounts', namespace: pod.metadata.namespace, name: sa, subresource: 'token' }), {
         body: {
           apiVersion: 'authentication.k8s.io/v1',
           kind: 'TokenRequest',
@@ -31,7 +31,7 @@ export function apiPodObjects(client: KubeClient): PodObjects {
         },
       });
       if (!review.status?.token) throw new Error(`the API server returned no token for service account ${pod.metadata.namespace}/${sa}`);
-      return review.status.token;
+      return { token: review.status.token, ...(review.status.expirationTimestamp ? { expirationTimestamp: review.status.expirationTimestamp } : {}) };
     },
   };
 }

@@ -9,7 +9,8 @@ import type { Logger } from '../log.js';
 import { nextBackoff, type BackoffPolicy, type BackoffState } from './backoff.js';
 import type { Container, StaticPod } from './pod.js';
 import { ProbeWorker, type ProbeKind } from './prober.js';
-import type { ProbeOutcome } from './probe.js';
+import { runPreStopHook } from './lifecycle-hooks.js';
+import type { ProbeOutcome, ProbeTarget } from './probe.js';
 import { ContainerStartError, type ContainerRuntimeState, type PodRunner } from './runner.js';
 import { buildPodStatus, type ContainerState, type ContainerStatus, type PodStatus } from './status.js';
 
@@ -19,7 +20,10 @@ export interface PodWorkerOptions {
   clock: Clock;
   nodeAddress: string;
   backoff: BackoffPolicy;
-  /** How often the worker re-checks its containers without an exit event (adopted processes). */
+  /**
+   * How often the worker re-checks its containers without an event from the runner (adopted
+   * processes have none; CRI pods get the PLEG's, so theirs is long).
+   */
   syncIntervalMs: number;
   /** Grace period when the manifest does not set terminationGracePeriodSeconds. */
   defaultGracePeriodMs: number;
@@ -45,6 +49,9 @@ interface Slot {
 }
 
 type Terminated = Extract<ContainerState, { terminated: unknown }>;
+
+/** A failed sync is tried again this soon (the worker's resync may be much longer). */
+const SYNC_RETRY_MS = 1000;
 
 export class PodWorker {
   private readonly slots: Slot[];
@@ -88,8 +95,10 @@ export class PodWorker {
   /** Adopts what an earlier agent left running, then starts the rest. */
   async start(): Promise<void> {
     const { runner } = this.options;
+    if (this.closed) return; // stopped while it waited for its turn to start
     await runner.startPod(this.pod);
     const adopted = await runner.adopt(this.pod);
+    if (this.closed) return;
     for (const slot of this.slots) {
       const state = adopted.get(slot.spec.name);
       if (state) {
@@ -114,6 +123,8 @@ export class PodWorker {
           await this.sync();
         } catch (err) {
           this.options.log.warn(`agent: sync of ${this.name} failed: ${(err as Error).message}`);
+          // Try again soon (an API object or the runtime not there yet), not only at the next resync.
+          this.wakeAt(this.options.clock.now().getTime() + Math.min(this.options.syncIntervalMs, SYNC_RETRY_MS));
         }
       } while (this.again && !this.closed);
       this.syncing = undefined;
@@ -253,14 +264,18 @@ export class PodWorker {
 
   private addProbe(slot: Slot, kind: ProbeKind, state: Extract<ContainerRuntimeState, { state: 'running' }>): void {
     const probe = slot.spec[`${kind}Probe`]!;
-    const target = {
+    const worker = new ProbeWorker(kind, probe, this.target(slot), (k, result, outcome) => this.onProbe(slot, state, k, result, outcome));
+    slot.probes.push(worker);
+    worker.start(this.options.clock.now().getTime() - state.startedAt.getTime());
+  }
+
+  /** Where the container's probes and hooks act: its pod IP, or an exec in it. */
+  private target(slot: Slot): ProbeTarget {
+    return {
       podIP: this.podIPs()[0] ?? this.options.nodeAddress,
       container: slot.spec,
       exec: (command: string[], timeoutMs: number) => this.options.runner.exec(this.pod, slot.spec.name, command, timeoutMs),
     };
-    const worker = new ProbeWorker(kind, probe, target, (k, result, outcome) => this.onProbe(slot, state, k, result, outcome));
-    slot.probes.push(worker);
-    worker.start(this.options.clock.now().getTime() - state.startedAt.getTime());
   }
 
   private onProbe(slot: Slot, state: Extract<ContainerRuntimeState, { state: 'running' }>, kind: ProbeKind, result: boolean, outcome: ProbeOutcome): void {
@@ -277,7 +292,9 @@ export class PodWorker {
       this.options.onEvent?.('Normal', 'Killing', `Container ${slot.spec.name} failed ${kind} probe, will be restarted`);
       this.options.log.warn(`agent: ${this.name}/${slot.spec.name} failed its ${kind} probe, restarting it: ${outcome.message}`);
       this.stopProbes(slot);
-      void this.options.runner.stopContainer(this.pod, slot.spec.name, this.gracePeriodMs).then(() => this.requestSync());
+      void this.preStop(slot, this.gracePeriodMs)
+        .then((grace) => this.options.runner.stopContainer(this.pod, slot.spec.name, grace))
+        .then(() => this.requestSync());
     }
     this.refreshStatus();
   }
@@ -346,11 +363,29 @@ export class PodWorker {
     for (const slot of [...this.initSlots, ...this.slots]) this.stopProbes(slot);
   }
 
-  /** Stops the pod's containers (SIGTERM, then SIGKILL after the grace period) and forgets the pod. */
+  /**
+   * Runs the container's preStop hook within `gracePeriodMs` (a failure is an Event, and the
+   * container stops all the same); resolves with the grace period left for SIGTERM.
+   */
+  private async preStop(slot: Slot, gracePeriodMs: number): Promise<number> {
+    const result = await runPreStopHook(slot.spec, this.target(slot), gracePeriodMs, () => this.options.clock.now().getTime());
+    if (result.failure) {
+      this.options.log.warn(`agent: ${this.name}/${slot.spec.name}: ${result.failure}`);
+      this.options.onEvent?.('Warning', 'FailedPreStopHook', result.failure);
+    }
+    return result.gracePeriodMs;
+  }
+
+  /**
+   * Stops the pod's containers and forgets the pod: the running containers' preStop hooks first
+   * (all at once), then SIGTERM, then SIGKILL once the grace period is over.
+   */
   async stop(gracePeriodMs = this.gracePeriodMs): Promise<void> {
     this.close();
     await this.syncing;
-    await this.options.runner.stopPod(this.pod, gracePeriodMs);
+    const running = this.slots.filter((s) => s.runtime?.state === 'running' && s.spec.lifecycle?.preStop);
+    const left = await Promise.all(running.map((s) => this.preStop(s, gracePeriodMs)));
+    await this.options.runner.stopPod(this.pod, left.length > 0 ? Math.min(...left) : gracePeriodMs);
   }
 
   /** Stops watching the pod but leaves its containers running, for the next agent to adopt. */

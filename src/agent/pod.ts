@@ -61,6 +61,14 @@ export interface Container {
   startupProbe?: Probe;
   livenessProbe?: Probe;
   readinessProbe?: Probe;
+  lifecycle?: { preStop?: LifecycleHandler; postStart?: LifecycleHandler };
+}
+
+/** A container lifecycle hook's action (exactly one is set). */
+export interface LifecycleHandler {
+  exec?: { command: string[] };
+  httpGet?: HTTPGetAction;
+  sleep?: { seconds: number };
 }
 
 export type RestartPolicy = 'Always' | 'OnFailure' | 'Never';

@@ -19,6 +19,9 @@ import { bundledImage, bundleEnv, bundleMounts } from './bundled-images.js';
 import type { BundledImageSource } from './bundle-source.js';
 import type { DnsConfig } from './pod-dns.js';
 import { managedHostsFile } from './etc-hosts.js';
+import { Pleg, type ListedContainer } from './pleg.js';
+import { VolumeContents } from './volume-contents.js';
+import { nodeImages, type ContainerImage, type RuntimeImage } from '../node-object.js';
 
 /** What the runner reports as it works, for the pod's Events. */
 export type PodEventSink = (pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string) => void;
@@ -35,6 +38,8 @@ export interface CriRunnerOptions {
   clusterDomain?: string;
   /** Images kubeforge bundles (CoreDNS, kube-proxy) are built and imported here instead of pulled. */
   bundled?: BundledImageSource;
+  /** The PLEG's relist period (1 s, as the kubelet's). */
+  relistMs?: number;
 }
 
 interface CriContainer {
@@ -74,8 +79,22 @@ export class CriRunner implements PodRunner, PodStreams {
   private readonly failedSandboxes = new Map<string, number>();
   private readonly logPaths = new Map<string, string>();
   private readonly imageIds = new Map<string, string>();
+  private readonly volumes: VolumeContents;
+  private readonly pleg: Pleg;
 
-  constructor(private readonly options: CriRunnerOptions) {}
+  constructor(private readonly options: CriRunnerOptions) {
+    this.volumes = new VolumeContents({ prepare: (pod) => options.resources.prepare(pod), clock: options.host.clock, log: options.log });
+    let lastError = '';
+    this.pleg = new Pleg({
+      relistMs: options.relistMs ?? 1000,
+      list: async () => (await this.call<{ containers: ListedContainer[] }>('ListContainers', {})).containers,
+      onError: (err) => {
+        // The runtime down or restarting: said once, not every second.
+        if (err.message !== lastError) options.log.warn(`agent: relisting containers: ${err.message}`);
+        lastError = err.message;
+      },
+    });
+  }
 
   private client(): Promise<CriClient> {
     this.clientPromise ??= CriClient.connect(this.options.endpoint);
@@ -118,7 +137,6 @@ export class CriRunner implements PodRunner, PodStreams {
     const config = sandboxConfig({ pod, logDirectory: this.options.host.files.resolve(podLogDirectory(pod)), dns: await this.options.dns?.(pod), attempt: id ? 0 : attempt });
     if (!id) {
       for (const dead of items) await this.removeSandbox(dead.id);
-      await this.options.resources.prepare(pod);
       try {
         ({ podSandboxId: id } = await this.call<{ podSandboxId: string }>('RunPodSandbox', { config }, 4 * 60_000));
       } catch (err) {
@@ -190,7 +208,14 @@ export class CriRunner implements PodRunner, PodStreams {
   }
 
   async startContainer(pod: StaticPod, container: Container, restartCount: number, signal?: AbortSignal): Promise<ContainerRuntimeState> {
-    const sandbox = await this.sandbox(pod.pod);
+    // The volumes are written while the runtime makes the sandbox, which needs none of them: their
+    // API requests (a service-account token, ConfigMaps) then add no time before the container
+    // starts. Both settle before a failure is thrown, so no RunPodSandbox is still under way when
+    // the worker tries again (a second one for the same pod fails on its reserved name).
+    const [made, written] = await Promise.allSettled([this.sandbox(pod.pod), this.volumes.ensure(pod.pod)]);
+    if (made.status === 'rejected') throw made.reason;
+    if (written.status === 'rejected') throw written.reason;
+    const sandbox = made.value;
     await this.ensureImage(pod.pod, container, sandbox.config, signal);
     let resolved;
     try {
@@ -273,6 +298,7 @@ export class CriRunner implements PodRunner, PodStreams {
     for (const s of items) await this.removeSandbox(s.id);
     this.sandboxes.delete(pod.pod.metadata.uid);
     this.failedSandboxes.delete(pod.pod.metadata.uid);
+    this.volumes.forget(pod.pod.metadata.uid);
     for (const key of [...this.logPaths.keys()]) if (key.startsWith(`${pod.pod.metadata.uid}/`)) this.logPaths.delete(key);
     await this.options.resources.cleanup(pod.pod);
   }
@@ -356,18 +382,28 @@ export class CriRunner implements PodRunner, PodStreams {
     return this.logPaths.get(`${pod.pod.metadata.uid}/${containerName}`) ?? this.options.host.files.resolve(`${podLogDirectory(pod.pod)}/${containerName}/0.log`);
   }
 
+  /** The images the runtime holds, for Node.status.images; undefined while the runtime does not answer. */
+  async images(): Promise<ContainerImage[] | undefined> {
+    try {
+      return nodeImages((await this.call<{ images: RuntimeImage[] }>('ListImages', {}, 3000)).images);
+    } catch {
+      return undefined;
+    }
+  }
+
   /** The image id the runtime resolved for an image name (imageID in the container status). */
   imageId(image: string): string | undefined {
     return this.imageIds.get(image);
   }
 
-  onContainerExit(): Unsubscribe {
-    // The pod worker's periodic sync reads exits from ContainerStatus; the runtime has no push here.
-    return () => {};
+  /** Every container that starts, exits or goes away, from the PLEG's relist (the runtime has no push here). */
+  onContainerExit(listener: (podUid: string, containerName: string) => void): Unsubscribe {
+    return this.pleg.subscribe(listener);
   }
 
   detach(): void {
     this.sandboxes.clear();
+    this.volumes.clear();
     void this.clientPromise?.then((c) => c.close());
     this.clientPromise = undefined;
   }

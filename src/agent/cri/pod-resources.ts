@@ -14,12 +14,13 @@ import type { CriMount, ResolvedContainer } from './pod-config.js';
 export interface PodObjects {
   configMap(namespace: string, name: string): Promise<{ data?: Record<string, string>; binaryData?: Record<string, string> } | undefined>;
   secret(namespace: string, name: string): Promise<{ data?: Record<string, string>; type?: string } | undefined>;
-  /** A bound service-account token (TokenRequest) for the pod. */
-  serviceAccountToken(pod: Pod, audience: string | undefined, expirationSeconds: number): Promise<string>;
+  /** A bound service-account token (TokenRequest) for the pod, and when it expires (RFC 3339) if the API server said. */
+  serviceAccountToken(pod: Pod, audience: string | undefined, expirationSeconds: number): Promise<{ token: string; expirationTimestamp?: string }>;
 }
 
 export interface PodResources {
-  prepare(pod: Pod): Promise<void>;
+  /** Writes the pod's volume contents; returns when they must be written again (epoch ms: a projected token's refresh), if ever. */
+  prepare(pod: Pod): Promise<number | undefined>;
   resolve(pod: Pod, container: Container, facts: { podIP?: string }): Promise<ResolvedContainer>;
   cleanup(pod: Pod): Promise<void>;
   /** Registry credentials for the image from the pod's imagePullSecrets (a CRI AuthConfig). */
@@ -67,6 +68,15 @@ interface PodVolume extends Volume {
   secret?: { secretName: string; items?: KeyToPath[]; optional?: boolean };
   downwardAPI?: { items?: DownwardItem[] };
   projected?: { sources?: ProjectionSource[] };
+}
+
+/** The kubelet's token manager refreshes a token at 80% of its lifetime, and once it is 24 h old at the latest. */
+const TOKEN_REFRESH_FRACTION = 0.8;
+const TOKEN_MAX_AGE_MS = 24 * 3600_000;
+
+/** When a projected token issued at `issuedAt` that expires at `expiresAt` (epoch ms) is replaced. */
+export function tokenRefreshAt(issuedAt: number, expiresAt: number): number {
+  return issuedAt + Math.min(TOKEN_REFRESH_FRACTION * (expiresAt - issuedAt), TOKEN_MAX_AGE_MS);
 }
 
 /** `$(VAR)` expansion in env values, command and args, as the kubelet does ($$ escapes). */
@@ -120,14 +130,18 @@ export class ApiPodResources implements PodResources {
     return `/var/lib/kubelet/pods/${pod.metadata.uid}/volumes/${volume}`;
   }
 
-  /** Writes every volume's content (emptyDir directories, configMap/secret/downwardAPI/projected files). */
-  async prepare(pod: Pod): Promise<void> {
+  /**
+   * Writes every volume's content (emptyDir directories, configMap/secret/downwardAPI/projected
+   * files); returns when the earliest projected token must be replaced.
+   */
+  async prepare(pod: Pod): Promise<number | undefined> {
+    const refresh: { at?: number } = {};
     for (const v of (pod.spec.volumes ?? []) as PodVolume[]) {
       if (v.hostPath) {
         await this.prepareHostPath(v.hostPath);
         continue;
       }
-      const files = await this.volumeFiles(pod, v);
+      const files = await this.volumeFiles(pod, v, refresh);
       const dir = this.volumeDir(pod, v.name);
       await this.host.files.mkdir(dir, 0o777);
       for (const [file, { content, mode }] of files) {
@@ -135,6 +149,7 @@ export class ApiPodResources implements PodResources {
         await this.host.files.writeFile(`${dir}/${file}`, content, { mode: mode ?? 0o644 });
       }
     }
+    return refresh.at;
   }
 
   /**
@@ -153,7 +168,7 @@ export class ApiPodResources implements PodResources {
     }
   }
 
-  private async volumeFiles(pod: Pod, v: PodVolume): Promise<Map<string, { content: Buffer; mode?: number }>> {
+  private async volumeFiles(pod: Pod, v: PodVolume, refresh: { at?: number }): Promise<Map<string, { content: Buffer; mode?: number }>> {
     const files = new Map<string, { content: Buffer; mode?: number }>();
     const ns = pod.metadata.namespace;
     const addKeys = (data: Record<string, Buffer>, items: KeyToPath[] | undefined, what: string) => {
@@ -182,7 +197,11 @@ export class ApiPodResources implements PodResources {
     if (v.downwardAPI) downward(v.downwardAPI.items);
     for (const source of v.projected?.sources ?? []) {
       if (source.serviceAccountToken) {
-        const token = await this.api().serviceAccountToken(pod, source.serviceAccountToken.audience, source.serviceAccountToken.expirationSeconds ?? 3607);
+        const seconds = source.serviceAccountToken.expirationSeconds ?? 3607;
+        const issuedAt = this.host.clock.now().getTime();
+        const { token, expirationTimestamp } = await this.api().serviceAccountToken(pod, source.serviceAccountToken.audience, seconds);
+        const expiresAt = (expirationTimestamp && Date.parse(expirationTimestamp)) || issuedAt + seconds * 1000;
+        refresh.at = Math.min(refresh.at ?? Infinity, tokenRefreshAt(issuedAt, expiresAt));
         files.set(source.serviceAccountToken.path, { content: Buffer.from(token), mode: 0o644 });
       }
       if (source.configMap) addKeys(await configMapData(source.configMap.name, source.configMap.optional), source.configMap.items, `configmap "${source.configMap.name}"`);
