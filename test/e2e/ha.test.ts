@@ -345,7 +345,7 @@ describe('a highly available kubeforge cluster', () => {
     expect(restore.exitCode, restore.stderr).toBe(0);
     const config = path.join(restored, '..', `${path.basename(restored)}.yaml`);
     cleanups.push(() => import('node:fs/promises').then((fs) => fs.rm(config, { force: true })));
-    await writeFile(config, initConfig('restored', IP.restored));
+    await writeFile(config, initConfig('restored', IP.restored) + clusterConfig); // the restored cluster's own networks
     const init = await kubeforge(['init', '--root', restored, '--config', config, '--ignore-preflight-errors=all']);
     expect(init.exitCode, init.stderr.slice(-2000)).toBe(0);
     const names = (await json('restored', ['get', 'configmaps'])).items.map((c: { metadata: { name: string } }) => c.metadata.name);

@@ -15,6 +15,7 @@ const ADDRESS = '127.0.0.26';
 const AFTER_KUBELET_START = 'wait-control-plane,upload-config,upload-certs,mark-control-plane,bootstrap-token,kubelet-finalize,addon,show-join-command';
 
 let root: string;
+let resetRoot: () => Promise<void> = async () => {};
 const kubectl = (args: string[], conf = 'admin.conf') => tool('kubectl', ['--kubeconfig', `${root}/etc/kubernetes/${conf}`, ...args]);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const json = async (args: string[], conf?: string): Promise<any> => {
@@ -25,7 +26,7 @@ const podReady = (p: { status?: { phase?: string; containerStatuses?: { ready: b
   p?.status?.phase === 'Running' && p.status.containerStatuses?.every((c) => c.ready) === true;
 
 beforeAll(async () => {
-  ({ dir: root } = await tempRoot('kf-init-agent-'));
+  ({ dir: root, cleanup: resetRoot } = await tempRoot('kf-init-agent-'));
   const args = ['init', '--root', root, '--apiserver-advertise-address', ADDRESS, '--node-name', 'cp1', '--ignore-preflight-errors=all'];
   const first = await kubeforge([...args, '--skip-phases', AFTER_KUBELET_START]);
   expect(first.exitCode, first.stderr).toBe(0);
@@ -42,6 +43,8 @@ afterAll(async () => {
     // the agent gives each static pod its terminationGracePeriodSeconds (30 s) to stop
     await waitFor('the agent to stop', () => !isAlive(pid), 45_000);
   } finally {
+    // The agent stopped its pods; reset takes the node's containerd, bridge and rules too.
+    await resetRoot();
     await cleanupRoot(root);
   }
 }, 90_000);

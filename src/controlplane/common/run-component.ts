@@ -121,7 +121,7 @@ async function learnClientCa(client: ApiClient, server: HealthServer, signal: Ab
     const cm = await client.get<KubeObject & { data?: Record<string, string> }>({ version: 'v1', resource: 'configmaps', namespace: 'kube-system', name: 'extension-apiserver-authentication' }).catch(() => undefined);
     const ca = cm?.data?.['client-ca-file'];
     if (ca) return server.setClientCa(ca);
-    await new Promise((r) => setTimeout(r, 5_000).unref());
+    await new Promise((r) => setTimeout(r, 1_000).unref());
   }
 }
 
