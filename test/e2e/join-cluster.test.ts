@@ -32,6 +32,9 @@ nodeRegistration:
 ---
 apiVersion: kubeadm.k8s.io/v1beta4
 kind: ClusterConfiguration
+networking:
+  podSubnet: 10.225.0.0/16
+  serviceSubnet: 10.125.0.0/16
 controllerManager:
   extraArgs:
   - name: node-monitor-grace-period
