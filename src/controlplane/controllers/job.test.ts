@@ -49,6 +49,17 @@ describe('job plan (fake clock)', () => {
     expect(plan.create).toBe(0);
   });
 
+  it('adds Complete only once every finished pod is counted, so succeeded is final when it shows', () => {
+    const last = pod('Succeeded');
+    const first = planJob(job({ completions: 3, parallelism: 2 }, { ...started, succeeded: 2 }), [last], T0);
+    expect(first.status).toMatchObject({ succeeded: 2, uncountedTerminatedPods: { succeeded: [last.metadata.uid] } });
+    expect(first.status.conditions?.map((c) => c.type)).toEqual(['SuccessCriteriaMet']);
+    const released = { ...last, metadata: { ...last.metadata, finalizers: [] } };
+    const second = planJob(job({ completions: 3, parallelism: 2 }, first.status), [released], T0 + 1000);
+    expect(second.status).toMatchObject({ succeeded: 3, completionTime: iso(T0 + 1000) });
+    expect(second.status.conditions?.map((c) => c.type)).toEqual(['SuccessCriteriaMet', 'Complete']);
+  });
+
   it('completes a work-queue Job (no completions) when one pod succeeded and none runs', () => {
     const queueJob = job({ completions: null, parallelism: 2 }, { ...started, succeeded: 1 });
     expect(planJob(queueJob, [pod('Running')], T0)).toMatchObject({ create: 0 });
@@ -74,9 +85,14 @@ describe('job plan (fake clock)', () => {
     const last = pod('Failed', { finishedAt: T0 });
     const plan = planJob(job({ backoffLimit: 1 }, { ...started, failed: 1 }), [last], T0);
     expect(plan.create).toBe(0);
-    expect(plan.status.conditions?.map((c) => `${c.type}:${c.reason}`)).toEqual(['FailureTarget:BackoffLimitExceeded', 'Failed:BackoffLimitExceeded']);
-    expect(plan.status.conditions?.[1]?.message).toBe('Job has reached the specified backoff limit');
+    expect(plan.status.conditions?.map((c) => `${c.type}:${c.reason}`)).toEqual(['FailureTarget:BackoffLimitExceeded']);
     expect(plan.event).toMatchObject({ type: 'Warning', reason: 'BackoffLimitExceeded' });
+    // Failed once the last failure is counted (its finalizer off), with failed final.
+    const released = { ...last, metadata: { ...last.metadata, finalizers: [] } };
+    const counted = planJob(job({ backoffLimit: 1 }, plan.status), [released], T0);
+    expect(counted.status.failed).toBe(2);
+    expect(counted.status.conditions?.map((c) => `${c.type}:${c.reason}`)).toEqual(['FailureTarget:BackoffLimitExceeded', 'Failed:BackoffLimitExceeded']);
+    expect(counted.status.conditions?.[1]?.message).toBe('Job has reached the specified backoff limit');
   });
 
   it('counts container restarts toward backoffLimit with restartPolicy OnFailure', () => {

@@ -189,8 +189,9 @@ export function planJob(job: Job, pods: Pod[], now: number): JobPlan {
   }
   if (spec.suspend && !jobFinished(job) && !failing && !succeeding) conditions = withCondition(conditions, condition('Suspended', 'JobSuspended', 'Job suspended', now));
   else if (!spec.suspend && hasCondition(job, 'Suspended')) conditions = withCondition(conditions, condition('Suspended', 'JobResumed', 'Job resumed', now, 'False'));
-  // The final condition once no pod of the Job runs any more.
-  const drained = active.length === 0 && create === 0;
+  // The final condition once no pod of the Job runs any more and every finished pod is counted
+  // (upstream adds it only with uncountedTerminatedPods empty, so `succeeded` is final by then).
+  const drained = active.length === 0 && create === 0 && uncounted.succeeded.length === 0 && uncounted.failed.length === 0;
   let completionTime = previous.completionTime;
   if (drained && failing && !hasCondition(job, 'Failed')) conditions = withCondition(conditions, condition('Failed', failing.reason ?? '', failing.message ?? '', now));
   if (drained && succeeding && !hasCondition(job, 'Complete')) {
